@@ -1,0 +1,194 @@
+"""Text to tokens: the corpus, the character tokenizer, the train/val split and batches.
+
+Lesson 00 builds each piece by hand; this module is the version every later lesson uses.
+
+    corpus = load_corpus()                       # data/shakespeare.txt, tokenized and split
+    x, y = get_batch(corpus.train_data, batch_size=4, block_size=8, generator=g)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = REPO_DIR / "data"
+CORPUS_PATH = DATA_DIR / "shakespeare.txt"
+
+
+def load_text(path: str | Path | None = None) -> str:
+    """Read a UTF-8 text file (the course corpus when `path` is None) and return its text.
+
+    Raises FileNotFoundError if the file is missing, ValueError if it is empty, not UTF-8
+    text, or a directory.
+    """
+    path = CORPUS_PATH if path is None else Path(path)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"corpus file not found: {path}. Check the path; with no path, load_text() "
+            f"reads the course corpus {CORPUS_PATH.relative_to(REPO_DIR)}")
+    if path.is_dir():
+        raise ValueError(f"corpus path {path} is a directory; give the path of a text file")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"corpus file {path} is not UTF-8 text (byte 0x{raw[err.start]:02x} at byte "
+            f"{err.start}); save it as UTF-8, or convert it, for example with "
+            f"`iconv -f latin1 -t utf-8`") from None
+    if not text.strip():
+        raise ValueError(f"corpus file {path} is empty; give a file with some text in it")
+    return text.replace("\r\n", "\n")
+
+
+class CharTokenizer:
+    """Maps each character of a fixed vocabulary to an integer ID and back.
+
+    The vocabulary is the sorted list of distinct characters, so ID order follows Unicode
+    order: '\\n' is 0, ' ' is 1, and so on.
+    """
+
+    def __init__(self, chars: list[str] | str):
+        chars = list(chars)
+        if not chars:
+            raise ValueError("a tokenizer needs at least one character in its vocabulary")
+        bad = [c for c in chars if not isinstance(c, str) or len(c) != 1]
+        if bad:
+            raise ValueError(f"each vocabulary entry must be one character, got {bad[0]!r}")
+        if len(set(chars)) != len(chars):
+            raise ValueError("the vocabulary lists a character twice; give distinct characters")
+        self.chars = chars
+        self.stoi = {ch: i for i, ch in enumerate(chars)}  # string to integer
+        self.itos = dict(enumerate(chars))                  # integer to string
+
+    @classmethod
+    def from_text(cls, text: str) -> CharTokenizer:
+        """Build the vocabulary from every distinct character of `text`, sorted."""
+        if not isinstance(text, str) or not text:
+            raise ValueError("from_text needs a non-empty string to read the characters from")
+        return cls(sorted(set(text)))
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.chars)
+
+    def encode(self, text: str) -> list[int]:
+        """Turn a string into a list of token IDs.
+
+        Raises TypeError for a non-string and ValueError naming the first character that is
+        not in the vocabulary, with its position.
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"encode expects a string, got {type(text).__name__}; "
+                            f"to decode IDs back to text, use decode()")
+        try:
+            return [self.stoi[c] for c in text]
+        except KeyError:
+            pos, ch = next((i, c) for i, c in enumerate(text) if c not in self.stoi)
+            raise ValueError(
+                f"character {ch!r} (U+{ord(ch):04X}) at position {pos} is not in the "
+                f"vocabulary of {self.vocab_size} characters; remove it from the text, or "
+                f"build the tokenizer from a text that contains it") from None
+
+    def decode(self, ids) -> str:
+        """Turn a list (or 1-D tensor) of token IDs back into a string."""
+        if isinstance(ids, torch.Tensor):
+            if ids.dim() != 1:
+                raise ValueError(f"decode expects a 1-D sequence of IDs, got a tensor of shape "
+                                 f"{tuple(ids.shape)}; decode one row at a time, e.g. "
+                                 f"decode(idx[0])")
+            ids = ids.tolist()
+        out = []
+        for pos, i in enumerate(ids):
+            if not isinstance(i, int) or isinstance(i, bool):
+                raise TypeError(f"token ID at position {pos} is {i!r}; IDs must be integers")
+            if not 0 <= i < self.vocab_size:
+                raise ValueError(f"token ID {i} at position {pos} is outside the vocabulary "
+                                 f"(valid IDs are 0 to {self.vocab_size - 1})")
+            out.append(self.itos[i])
+        return "".join(out)
+
+    def __repr__(self) -> str:
+        return f"CharTokenizer(vocab_size={self.vocab_size})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, CharTokenizer) and self.chars == other.chars
+
+
+def train_val_split(data: torch.Tensor, train_fraction: float = 0.9
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Split a 1-D token tensor into its first `train_fraction` (train) and the rest (val).
+
+    The split is by position, not random: validation text is text the model never saw,
+    not shuffled sentences from the same scenes.
+    """
+    if not 0.0 < train_fraction < 1.0:
+        raise ValueError(f"train_fraction must be between 0 and 1 (exclusive), got "
+                         f"{train_fraction}; 0.9 keeps 90% for training")
+    if data.dim() != 1:
+        raise ValueError(f"expected a 1-D tensor of token IDs, got shape {tuple(data.shape)}")
+    n = int(train_fraction * len(data))
+    return data[:n], data[n:]
+
+
+def get_batch(data: torch.Tensor, batch_size: int, block_size: int,
+              generator: torch.Generator | None = None, device: str | torch.device = "cpu"
+              ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sample `batch_size` random windows of `block_size` tokens, and the next-token targets.
+
+    Returns x and y, both (B, T) = (batch_size, block_size) int64 tensors, with
+    y[b, t] == x[b, t + 1] inside a window: each row holds block_size training examples.
+
+    Raises ValueError when a size is not a positive integer or the data is too short.
+    """
+    for name, value in (("batch_size", batch_size), ("block_size", block_size)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if data.dim() != 1:
+        raise ValueError(f"expected a 1-D tensor of token IDs, got shape {tuple(data.shape)}")
+    n_windows = len(data) - block_size  # start positions that leave room for the target
+    if n_windows < 1:
+        raise ValueError(
+            f"the data has {len(data)} tokens, but one window of block_size={block_size} "
+            f"needs at least {block_size + 1} (the inputs plus one target); use a smaller "
+            f"block_size or more text")
+    if batch_size > n_windows:
+        raise ValueError(
+            f"batch_size={batch_size} is larger than the {n_windows} different windows of "
+            f"block_size={block_size} this data has; use batch_size <= {n_windows} or more text")
+    ix = torch.randint(n_windows, (batch_size,), generator=generator)
+    offsets = torch.arange(block_size)
+    x = data[ix[:, None] + offsets]        # (B, T): one gather instead of a Python loop
+    y = data[ix[:, None] + offsets + 1]    # (B, T): the same windows, one step later
+    return x.to(device), y.to(device)
+
+
+@dataclass
+class Corpus:
+    """A text, its tokenizer, and its token IDs split into training and validation parts."""
+    text: str
+    tokenizer: CharTokenizer
+    data: torch.Tensor        # (N,) int64: the whole text as token IDs
+    train_data: torch.Tensor  # the first 90%
+    val_data: torch.Tensor    # the last 10%
+
+    def __repr__(self) -> str:
+        return (f"Corpus({len(self.text):,} characters, vocab_size={self.tokenizer.vocab_size}, "
+                f"train={len(self.train_data):,} tokens, val={len(self.val_data):,} tokens)")
+
+
+def load_corpus(path: str | Path | None = None, train_fraction: float = 0.9,
+                tokenizer: CharTokenizer | None = None) -> Corpus:
+    """Read, tokenize and split a text file (the course corpus when `path` is None).
+
+    Give `tokenizer` to encode with an existing vocabulary (for example a checkpoint's);
+    otherwise the vocabulary is built from the text.
+    """
+    text = load_text(path)
+    tokenizer = tokenizer or CharTokenizer.from_text(text)
+    data = torch.tensor(tokenizer.encode(text), dtype=torch.long)
+    train_data, val_data = train_val_split(data, train_fraction)
+    return Corpus(text, tokenizer, data, train_data, val_data)

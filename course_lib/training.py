@@ -1,0 +1,352 @@
+"""Training: estimate the loss and run the optimisation loop.
+
+    history = train(model, corpus.train_data, corpus.val_data, max_iters=500)
+
+The same code runs on one CPU, on a GPU, and on several processes under `torchrun` with
+DistributedDataParallel (lesson 09). The command `python -m course_lib.train` (train.py)
+wraps it.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import sys
+import threading
+import time
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+
+import torch
+import torch.distributed as dist
+
+from .data import get_batch
+from .model import LanguageModel
+
+
+class TrainingDiverged(FloatingPointError):
+    """The loss became NaN or infinite; `history` holds what was recorded before."""
+
+    def __init__(self, message: str, history: TrainHistory):
+        super().__init__(message)
+        self.history = history
+
+
+@dataclass
+class TrainHistory:
+    """What happened during training: per-step losses, evaluations, time, why it stopped."""
+    steps: list[int] = field(default_factory=list)        # optimisation steps, from 1
+    train_loss: list[float] = field(default_factory=list)  # the minibatch loss of each step
+    lr: list[float] = field(default_factory=list)          # the learning rate of each step
+    eval_steps: list[int] = field(default_factory=list)    # steps at which both losses were estimated
+    eval_train: list[float] = field(default_factory=list)  # mean loss on eval_iters train batches
+    eval_val: list[float] = field(default_factory=list)    # mean loss on eval_iters val batches
+    seconds: float = 0.0          # wall time of the whole run, evaluations included
+    train_seconds: float = 0.0    # wall time of the optimisation steps alone
+    tokens: int = 0               # tokens processed by the optimisation steps (all processes)
+    stopped: str = ""             # "max_iters", "max_seconds" or "interrupted"
+
+    @property
+    def interrupted(self) -> bool:
+        return self.stopped == "interrupted"
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens / self.train_seconds if self.train_seconds else 0.0
+
+    def final(self) -> dict[str, float]:
+        """The last evaluation: {'train': ..., 'val': ...} (empty if none was made)."""
+        if not self.eval_steps:
+            return {}
+        return {"train": self.eval_train[-1], "val": self.eval_val[-1]}
+
+
+@torch.no_grad()
+def estimate_loss(model: LanguageModel, train_data: torch.Tensor, val_data: torch.Tensor,
+                  eval_iters: int = 20, batch_size: int = 32, block_size: int | None = None,
+                  seed: int = 0) -> dict[str, float]:
+    """Mean loss over `eval_iters` random batches of each split -> {'train': .., 'val': ..}.
+
+    One minibatch loss is noisy; the mean of many is a steadier estimate. The batches come
+    from a generator seeded with `seed`, so every call sees the same batches and two
+    estimates differ only because the model changed. The model is put in eval mode (no
+    dropout) and its previous mode is restored.
+    """
+    if isinstance(eval_iters, bool) or not isinstance(eval_iters, int) or eval_iters < 1:
+        raise ValueError(f"eval_iters must be a positive integer, got {eval_iters!r}")
+    block_size = _block_size(model, block_size)
+    device = _model_device(model)
+    was_training = model.training
+    model.eval()
+    out = {}
+    try:
+        for split, data in (("train", train_data), ("val", val_data)):
+            g = torch.Generator().manual_seed(seed)
+            losses = torch.zeros(eval_iters)
+            for k in range(eval_iters):
+                x, y = get_batch(data, batch_size, block_size, generator=g, device=device)
+                _, loss = model(x, y)
+                losses[k] = loss.item()
+            out[split] = losses.mean().item()
+    finally:
+        model.train(was_training)
+    return out
+
+
+def _block_size(model: LanguageModel, block_size: int | None) -> int:
+    if block_size is not None:
+        return block_size
+    if getattr(model, "context_size", None) is None:
+        raise ValueError(f"{type(model).__name__} has no block_size of its own; pass "
+                         f"block_size=... (for example 8) to say how long each training "
+                         f"window is")
+    return model.context_size
+
+
+def _model_device(model: torch.nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+def lr_at(step: int, progress: float, lr: float, min_lr: float | None = None,
+          warmup_iters: int = 0) -> float:
+    """The learning rate for optimisation step `step` (counted from 0).
+
+    Linear warmup from lr / warmup_iters up to `lr` over the first `warmup_iters` steps;
+    then, if `min_lr` is given, a cosine from `lr` down to `min_lr` as `progress` (the
+    fraction of the run done after warmup, in [0, 1]) goes from 0 to 1; else constant `lr`.
+    """
+    if step < warmup_iters:
+        return lr * (step + 1) / warmup_iters
+    if min_lr is None:
+        return lr
+    t = min(1.0, max(0.0, progress))
+    return min_lr + 0.5 * (lr - min_lr) * (1.0 + math.cos(math.pi * t))
+
+
+def make_optimizer(model: torch.nn.Module, lr: float, weight_decay: float
+                   ) -> torch.optim.Optimizer:
+    """AdamW over every parameter that requires a gradient."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+
+
+@contextmanager
+def _graceful_interrupt(state: dict):
+    """Turn the first Ctrl-C into a request to stop after the current step.
+
+    The optimiser step is never cut in half, so the weights stay those of a whole step.
+    A second Ctrl-C interrupts at once, as usual. Only possible in the main thread.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        if state.get("stop"):
+            raise KeyboardInterrupt
+        state["stop"] = True
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _progress_bar(total: int | None, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+    return tqdm(total=total, unit="step", dynamic_ncols=True, mininterval=0.5)
+
+
+def train(model: LanguageModel, train_data: torch.Tensor, val_data: torch.Tensor, *,
+          max_iters: int | None = 1000, max_seconds: float | None = None,
+          batch_size: int = 32, block_size: int | None = None, lr: float = 1e-3,
+          min_lr: float | None = None, warmup_iters: int = 0, weight_decay: float = 0.01,
+          grad_clip: float | None = None, eval_interval: int | None = None,
+          eval_iters: int = 20, seed: int = 1337, progress: bool = True,
+          callback=None) -> TrainHistory:
+    """Train `model` with AdamW on random batches; return the TrainHistory.
+
+    Stops after `max_iters` steps or `max_seconds` seconds, whichever comes first. The
+    learning rate warms up linearly over `warmup_iters` steps and then, if `min_lr` is
+    given, decays along a cosine to `min_lr` at the end of the run (measured in steps, or
+    in seconds when only max_seconds is given). The train and val losses are estimated
+    every `eval_interval` steps and at the end.
+
+    Ctrl-C (or "interrupt kernel" in Jupyter) stops after the current step and returns the
+    history so far, with `stopped == "interrupted"`. A NaN or infinite loss raises
+    TrainingDiverged at once, naming the step and the likely cause.
+
+    `callback(step, loss)` is called after every step (for live plots and tests).
+    Under torchrun (torch.distributed initialised, model wrapped in DDP), each process
+    draws its own batches, the losses are averaged over processes, and only rank 0
+    evaluates and shows progress.
+    """
+    core = model.module if hasattr(model, "module") else model  # unwrap DDP
+    _check_train_args(max_iters, max_seconds, batch_size, lr, min_lr, warmup_iters,
+                      weight_decay, grad_clip, eval_interval, eval_iters)
+    block_size = _block_size(core, block_size)
+    distributed = dist.is_available() and dist.is_initialized()
+    rank = dist.get_rank() if distributed else 0
+    world = dist.get_world_size() if distributed else 1
+    device = _model_device(core)
+    if eval_interval is None:
+        eval_interval = max(1, (max_iters or 1000) // 10)
+    # check the sizes once, before any time is spent
+    get_batch(train_data, batch_size, block_size)
+    get_batch(val_data, batch_size, block_size)
+
+    torch.manual_seed(seed + rank)                    # dropout masks: reproducible per process
+    g = torch.Generator().manual_seed(seed + rank)    # batches: a different stream per process
+    optimizer = make_optimizer(model, lr, weight_decay)
+    amp = _autocast(device)
+    history = TrainHistory()
+    bar = _progress_bar(max_iters, progress and rank == 0)
+    state = {"stop": False}
+    start = time.perf_counter()
+
+    def evaluate(step):
+        if rank != 0:
+            return
+        losses = estimate_loss(core, train_data, val_data, eval_iters, batch_size, block_size,
+                               seed=seed + 10_000)
+        history.eval_steps.append(step)
+        history.eval_train.append(losses["train"])
+        history.eval_val.append(losses["val"])
+        if bar is not None:
+            bar.set_postfix(train=f"{losses['train']:.3f}", val=f"{losses['val']:.3f}")
+
+    model.train()
+    step = 0
+    try:
+        with _graceful_interrupt(state):
+            evaluate(0)
+            while True:
+                step_lr = lr_at(step, _run_progress(step, start, max_iters, max_seconds,
+                                                    warmup_iters), lr, min_lr, warmup_iters)
+                for group in optimizer.param_groups:
+                    group["lr"] = step_lr
+
+                t0 = time.perf_counter()
+                x, y = get_batch(train_data, batch_size, block_size, generator=g, device=device)
+                with amp:
+                    _, loss = model(x, y)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                if grad_clip is not None:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+                optimizer.step()
+                step += 1
+
+                loss_value, stop_now = _reduce(loss.detach(), state["stop"], distributed, world)
+                history.train_seconds += time.perf_counter() - t0
+                history.tokens += batch_size * block_size * world
+                history.steps.append(step)
+                history.train_loss.append(loss_value)
+                history.lr.append(step_lr)
+                if not math.isfinite(loss_value):
+                    raise TrainingDiverged(
+                        f"the loss became {loss_value} at step {step} (learning rate "
+                        f"{step_lr:.2g}); training stopped. The learning rate is probably too "
+                        f"high (try {lr / 10:.2g}), or the data or the model holds bad values",
+                        history)
+                if bar is not None:
+                    bar.update(1)
+                if callback is not None:
+                    callback(step, loss_value)
+
+                if stop_now or state["stop"]:
+                    history.stopped = "interrupted"
+                elif max_iters is not None and step >= max_iters:
+                    history.stopped = "max_iters"
+                elif max_seconds is not None and _elapsed_flag(start, max_seconds, distributed):
+                    history.stopped = "max_seconds"
+                if history.stopped:
+                    break
+                if step % eval_interval == 0:
+                    evaluate(step)
+    except KeyboardInterrupt:
+        history.stopped = "interrupted"
+    finally:
+        if bar is not None:
+            bar.close()
+    if history.interrupted and rank == 0:
+        print(f"Training interrupted at step {step}: keeping the weights and the history so "
+              f"far.", file=sys.stderr)
+    if not history.eval_steps or history.eval_steps[-1] != step:
+        evaluate(step)
+    history.seconds = time.perf_counter() - start
+    return history
+
+
+def _run_progress(step: int, start: float, max_iters: int | None, max_seconds: float | None,
+                  warmup_iters: int) -> float:
+    """How far the run is after warmup, in [0, 1]: by steps, by seconds, or the larger."""
+    by_steps = (step - warmup_iters) / max(1, max_iters - warmup_iters) if max_iters else 0.0
+    by_time = (time.perf_counter() - start) / max_seconds if max_seconds else 0.0
+    return max(by_steps, by_time)
+
+
+def _check_train_args(max_iters, max_seconds, batch_size, lr, min_lr, warmup_iters,
+                      weight_decay, grad_clip, eval_interval, eval_iters) -> None:
+    def positive_int(name, v, allow_none=False):
+        if v is None and allow_none:
+            return
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+
+    def positive_number(name, v, allow_none=False, allow_zero=False):
+        if v is None and allow_none:
+            return
+        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) \
+            and (v > 0 or (allow_zero and v == 0))
+        if not ok:
+            raise ValueError(f"{name} must be a finite number {'>=' if allow_zero else '>'} 0, "
+                             f"got {v!r}")
+
+    if max_iters is None and max_seconds is None:
+        raise ValueError("give max_iters or max_seconds (or both), or training never stops")
+    positive_int("max_iters", max_iters, allow_none=True)
+    positive_number("max_seconds", max_seconds, allow_none=True)
+    positive_int("batch_size", batch_size)
+    positive_number("lr", lr)
+    positive_number("min_lr", min_lr, allow_none=True, allow_zero=True)
+    if min_lr is not None and min_lr > lr:
+        raise ValueError(f"min_lr={min_lr} is larger than lr={lr}; the schedule decays from lr "
+                         f"down to min_lr")
+    if isinstance(warmup_iters, bool) or not isinstance(warmup_iters, int) or warmup_iters < 0:
+        raise ValueError(f"warmup_iters must be an integer >= 0, got {warmup_iters!r}")
+    positive_number("weight_decay", weight_decay, allow_zero=True)
+    positive_number("grad_clip", grad_clip, allow_none=True)
+    positive_int("eval_interval", eval_interval, allow_none=True)
+    positive_int("eval_iters", eval_iters)
+
+
+def _autocast(device: torch.device):
+    """bfloat16 autocast on a CUDA GPU that supports it; plain float32 everywhere else."""
+    if device.type == "cuda" and torch.cuda.is_bf16_supported():
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return nullcontext()
+
+
+def _reduce(loss: torch.Tensor, stop: bool, distributed: bool, world: int):
+    """The mean loss over processes, and whether any process asked to stop."""
+    if not distributed:
+        return loss.item(), stop
+    buf = torch.stack([loss.float(), torch.tensor(float(stop), device=loss.device)])
+    dist.all_reduce(buf)
+    return (buf[0] / world).item(), bool(buf[1].item() > 0)
+
+
+def _elapsed_flag(start: float, max_seconds: float, distributed: bool) -> bool:
+    """Whether time is up, decided by rank 0 so that every process stops at the same step."""
+    up = time.perf_counter() - start >= max_seconds
+    if not distributed:
+        return up
+    flag = torch.tensor([float(up)])
+    if dist.get_backend() == "nccl":
+        flag = flag.cuda()
+    dist.broadcast(flag, src=0)
+    return bool(flag.item() > 0)

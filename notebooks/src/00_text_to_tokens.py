@@ -1,0 +1,203 @@
+# %% [markdown]
+# # Lesson 00: Text to tokens
+#
+# A language model reads numbers, not letters. In this lesson you turn Shakespeare's text
+# into numbers and back, and you cut it into the training examples that every later
+# lesson uses.
+#
+# **You will learn**
+# - what the corpus is and which characters it uses;
+# - how a character tokenizer maps each character to an integer ID and back;
+# - why we keep 10% of the text aside for validation;
+# - how one block of text holds `block_size` training examples (context → target);
+# - what a random batch of shape `(B, T)` is.
+#
+# **You need:** nothing but Python. This is the first lesson.
+
+# %% [markdown]
+# ## Setup
+#
+# First, check that this machine has what the course needs. Every line should show ✅.
+# If one shows ❌, it says what to do.
+
+# %%
+import torch
+
+from course_lib import CharTokenizer, get_batch, load_corpus
+from course_lib.checks import check_context_target_pairs, check_encode_decode
+from course_lib.env import check_environment
+from course_lib.plots import plot_char_frequencies
+from course_lib.widgets import context_target_explorer
+
+torch.manual_seed(1337)
+check_environment(show_versions=False)
+
+# %% [markdown]
+# ## The corpus
+#
+# The course trains on twelve plays by Shakespeare, shipped in `data/shakespeare.txt`
+# (see `data/README.md` for where it comes from and how it was cleaned).
+# `load_corpus()` reads it, builds the tokenizer and splits it.
+
+# %%
+corpus = load_corpus()
+text = corpus.text
+print(f"{len(text):,} characters")
+print(text[:300])
+
+# %% [markdown]
+# ## The vocabulary
+#
+# The **vocabulary** is the set of distinct characters in the text. Sorting it gives each
+# character a fixed position, and that position is its **token ID**.
+
+# %%
+chars = sorted(set(text))
+vocab_size = len(chars)
+print(f"vocab_size = {vocab_size}")
+print(repr("".join(chars)))
+
+# %%
+fig = plot_char_frequencies(text, chars)
+
+# %% [markdown]
+# The spread is huge: a space occurs hundreds of thousands of times, some capital
+# letters only a few hundred times. The model will see the rare characters far less often,
+# so it will learn them less well.
+#
+# ## Encode and decode
+#
+# Two dictionaries do all the work: `stoi` (string to integer) and `itos` (integer to
+# string).
+
+# %%
+stoi = {ch: i for i, ch in enumerate(chars)}
+itos = {i: ch for i, ch in enumerate(chars)}
+print("stoi['a'] =", stoi["a"], "   itos[stoi['a']] =", repr(itos[stoi["a"]]))
+
+# %% [markdown]
+# ### Exercise 1: encode and decode
+#
+# Write `encode(s)`, which returns the list of IDs of the characters of `s`, and
+# `decode(ids)`, which turns a list of IDs back into a string. Use `stoi` and `itos`.
+
+# %%
+def encode(s):
+    # TODO: return a list with the ID of each character of s
+    raise NotImplementedError
+
+
+def decode(ids):
+    # TODO: return the string made of the characters with these IDs
+    raise NotImplementedError
+
+
+check_encode_decode(encode, decode, corpus.tokenizer)
+
+# %% [solution]
+def encode(s):
+    return [stoi[c] for c in s]
+
+
+def decode(ids):
+    return "".join(itos[i] for i in ids)
+
+
+check_encode_decode(encode, decode, corpus.tokenizer)
+
+# %% [markdown]
+# `course_lib.CharTokenizer` does the same, with clear errors for characters it does not know.
+
+# %%
+tokenizer = CharTokenizer.from_text(text)
+ids = tokenizer.encode("To be, or not to be")
+print(ids)
+print(repr(tokenizer.decode(ids)))
+assert tokenizer.decode(tokenizer.encode(text[:1000])) == text[:1000]
+assert tokenizer.encode("hello") == encode("hello")
+
+# %% [markdown]
+# ## Train and validation split
+#
+# We encode the whole text once, as one long tensor of IDs. The first 90% is for training;
+# the last 10% is kept aside. If the loss on that **validation** part goes down too, the
+# model learned something general, not just this text by heart.
+
+# %%
+data = torch.tensor(tokenizer.encode(text), dtype=torch.long)
+n = int(0.9 * len(data))
+train_data, val_data = data[:n], data[n:]
+print(data.shape, data.dtype)
+print(f"train: {len(train_data):,} tokens   val: {len(val_data):,} tokens")
+assert torch.equal(train_data, corpus.train_data) and torch.equal(val_data, corpus.val_data)
+
+# %% [markdown]
+# ## One block holds many examples
+#
+# The model never reads the whole text at once. It reads chunks of `block_size + 1`
+# tokens. One chunk holds `block_size` examples: for every position `t`, the context is
+# the tokens up to and including `t`, and the target is the token after it.
+
+# %%
+block_size = 8
+chunk = train_data[: block_size + 1]
+x, y = chunk[:block_size], chunk[1:]
+for t in range(block_size):
+    print(f"context {x[: t + 1].tolist()} -> target {y[t].item()}")
+
+# %% [markdown]
+# Move the sliders: `start` picks where the chunk begins, `block_size` how long it is.
+
+# %%
+context_target_explorer(text, tokenizer, block_size=8)
+
+# %% [markdown]
+# ### Exercise 2: the examples in one chunk
+#
+# Write `make_pairs(chunk)`: given a list of `block_size + 1` token IDs, return the list
+# of `(context, target)` pairs, where each context is a list of IDs.
+
+# %%
+def make_pairs(chunk):
+    # TODO: one (context, target) pair for each position t = 0 .. len(chunk) - 2
+    raise NotImplementedError
+
+
+check_context_target_pairs(make_pairs)
+
+# %% [solution]
+def make_pairs(chunk):
+    return [(chunk[: t + 1], chunk[t + 1]) for t in range(len(chunk) - 1)]
+
+
+check_context_target_pairs(make_pairs)
+
+# %% [markdown]
+# ## Random batches
+#
+# Training uses many chunks at once, stacked as rows of a **batch**. `get_batch` picks
+# `B` random starting points and returns `x` and `y` of shape `(B, T)`, where `T` is
+# `block_size`. `y` is `x` shifted by one position. A seeded generator makes the batch
+# the same every time the notebook runs.
+
+# %%
+g = torch.Generator().manual_seed(1337)
+xb, yb = get_batch(train_data, batch_size=4, block_size=8, generator=g)
+print("x:", tuple(xb.shape))
+print(xb)
+print("y:", tuple(yb.shape))
+print(yb)
+assert torch.equal(xb[:, 1:], yb[:, :-1])
+
+# %% [markdown]
+# One batch of 4 rows and 8 positions holds 4 × 8 = 32 examples, all processed together.
+#
+# ## Summary
+#
+# - The corpus has the 67 characters printed above; each gets an ID by sorted order.
+# - `encode` and `decode` are two dictionary lookups, and they undo each other.
+# - 90% of the tokens train the model; the last 10% measure how well it generalises.
+# - A chunk of `block_size + 1` tokens holds `block_size` (context → target) examples.
+# - `get_batch` stacks random chunks into `x` and `y` of shape `(B, T)`.
+#
+# **Next:** [Lesson 01: Embeddings](01_embeddings.ipynb) turns each ID into a vector.

@@ -1,0 +1,44 @@
+"""Shared fixtures: a tiny corpus and tiny models, so the unit tests stay fast."""
+
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "scripts"))   # lets tests import the scripts as modules
+
+from course_lib import CharTokenizer, GPTConfig, GPTLanguageModel, load_corpus  # noqa: E402
+
+TINY_TEXT = ("First Citizen:\nBefore we proceed any further, hear me speak.\n\n"
+             "All:\nSpeak, speak.\n") * 20
+
+
+@pytest.fixture(scope="session")
+def corpus():
+    return load_corpus()
+
+
+@pytest.fixture
+def tiny_text_file(tmp_path):
+    path = tmp_path / "tiny.txt"
+    path.write_text(TINY_TEXT, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def tiny_tokenizer():
+    return CharTokenizer.from_text(TINY_TEXT)
+
+
+@pytest.fixture
+def tiny_cfg(tiny_tokenizer):
+    return GPTConfig(vocab_size=tiny_tokenizer.vocab_size, block_size=16, n_embd=32, n_head=4,
+                     n_layer=2, dropout=0.0)
+
+
+@pytest.fixture
+def tiny_model(tiny_cfg):
+    torch.manual_seed(0)
+    return GPTLanguageModel(tiny_cfg)

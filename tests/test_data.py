@@ -1,0 +1,144 @@
+import pytest
+import torch
+
+from course_lib import CharTokenizer, get_batch, load_corpus, load_text, train_val_split
+from course_lib.data import CORPUS_PATH
+
+
+def test_corpus_loads_with_its_documented_size_and_vocabulary(corpus):
+    assert 1_000_000 < len(corpus.text) < 2_000_000
+    assert corpus.tokenizer.vocab_size == 67
+    assert corpus.tokenizer.chars[:2] == ["\n", " "]
+    assert len(corpus.train_data) + len(corpus.val_data) == len(corpus.text)
+    assert len(corpus.train_data) == int(0.9 * len(corpus.text))
+
+
+@pytest.mark.parametrize("text", ["hello", "To be, or not to be:\nthat is the question.", "a"])
+def test_encode_decode_round_trip(corpus, text):
+    ids = corpus.tokenizer.encode(text)
+    assert len(ids) == len(text)
+    assert all(isinstance(i, int) for i in ids)
+    assert corpus.tokenizer.decode(ids) == text
+    assert corpus.tokenizer.decode(torch.tensor(ids)) == text
+
+
+def test_ids_follow_sorted_character_order():
+    tok = CharTokenizer.from_text("cabca")
+    assert tok.chars == ["a", "b", "c"]
+    assert tok.encode("abc") == [0, 1, 2]
+
+
+def test_unknown_character_names_the_character_and_its_position(corpus):
+    with pytest.raises(ValueError, match=r"character 'é' \(U\+00E9\) at position 3 is not in the "
+                                         r"vocabulary of 67 characters"):
+        corpus.tokenizer.encode("Caf\u00e9")
+
+
+def test_encode_rejects_non_strings(corpus):
+    with pytest.raises(TypeError, match="encode expects a string, got list"):
+        corpus.tokenizer.encode([1, 2])
+
+
+def test_decode_rejects_ids_outside_the_vocabulary(corpus):
+    with pytest.raises(ValueError, match=r"token ID 99 at position 1 is outside the vocabulary "
+                                         r"\(valid IDs are 0 to 66\)"):
+        corpus.tokenizer.decode([1, 99])
+
+
+def test_decode_rejects_a_2d_tensor(corpus):
+    with pytest.raises(ValueError, match=r"decode one row at a time, e.g. decode\(idx\[0\]\)"):
+        corpus.tokenizer.decode(torch.zeros(2, 3, dtype=torch.long))
+
+
+def test_tokenizer_rejects_duplicate_characters():
+    with pytest.raises(ValueError, match="lists a character twice"):
+        CharTokenizer(["a", "a"])
+
+
+@pytest.mark.parametrize("frac", [0.0, 1.0, 1.5, -0.1])
+def test_split_fraction_must_be_inside_0_1(frac):
+    with pytest.raises(ValueError, match="train_fraction must be between 0 and 1"):
+        train_val_split(torch.arange(10), frac)
+
+
+def test_split_is_by_position():
+    train, val = train_val_split(torch.arange(100), 0.9)
+    assert train.tolist() == list(range(90)) and val.tolist() == list(range(90, 100))
+
+
+@pytest.mark.parametrize("B,T", [(1, 1), (4, 8), (12, 64)])
+def test_get_batch_shapes_and_shift(B, T):
+    data = torch.arange(1000)       # token i has value i, so each window shows where it starts
+    x, y = get_batch(data, B, T, generator=torch.Generator().manual_seed(0))
+    assert x.shape == y.shape == (B, T)
+    assert x.dtype == y.dtype == torch.long
+    for row_x, row_y in zip(x, y):
+        start = int(row_x[0])
+        assert torch.equal(row_x, data[start:start + T])          # a real window of the data
+        assert torch.equal(row_y, data[start + 1:start + T + 1])  # its targets: one step later
+
+
+def test_get_batch_is_reproducible_with_a_seeded_generator(corpus):
+    a = get_batch(corpus.train_data, 4, 8, generator=torch.Generator().manual_seed(7))
+    b = get_batch(corpus.train_data, 4, 8, generator=torch.Generator().manual_seed(7))
+    c = get_batch(corpus.train_data, 4, 8, generator=torch.Generator().manual_seed(8))
+    assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+    assert not torch.equal(a[0], c[0])
+
+
+def test_get_batch_uses_the_last_possible_window():
+    data = torch.arange(10)
+    seen = set()
+    g = torch.Generator().manual_seed(0)
+    for _ in range(200):
+        x, y = get_batch(data, 1, 9, generator=g)
+        seen.add(int(x[0, 0]))
+        assert int(y[0, -1]) <= 9
+    assert seen == {0}   # 10 tokens hold exactly one window of 9 inputs + 1 target
+
+
+def test_get_batch_rejects_data_shorter_than_a_window():
+    with pytest.raises(ValueError, match=r"the data has 8 tokens, but one window of block_size=8 "
+                                         r"needs at least 9"):
+        get_batch(torch.arange(8), 1, 8)
+
+
+def test_get_batch_rejects_a_batch_larger_than_the_data_allows():
+    with pytest.raises(ValueError, match=r"batch_size=50 is larger than the 2 different windows"):
+        get_batch(torch.arange(10), 50, 8)
+
+
+@pytest.mark.parametrize("name,kwargs", [("batch_size", dict(batch_size=0, block_size=4)),
+                                         ("block_size", dict(batch_size=2, block_size=-1))])
+def test_get_batch_rejects_non_positive_sizes(name, kwargs):
+    with pytest.raises(ValueError, match=f"{name} must be a positive integer"):
+        get_batch(torch.arange(100), **kwargs)
+
+
+def test_load_text_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"corpus file not found: .*nope.txt\. Check the path"):
+        load_text(tmp_path / "nope.txt")
+
+
+def test_load_text_empty_file(tmp_path):
+    (tmp_path / "empty.txt").write_text("  \n")
+    with pytest.raises(ValueError, match=r"is empty; give a file with some text in it"):
+        load_text(tmp_path / "empty.txt")
+
+
+def test_load_text_not_utf8(tmp_path):
+    (tmp_path / "latin.txt").write_bytes("caf\u00e9".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"is not UTF-8 text \(byte 0xe9 at byte 3\); save it as "
+                                         r"UTF-8"):
+        load_text(tmp_path / "latin.txt")
+
+
+def test_load_text_directory(tmp_path):
+    with pytest.raises(ValueError, match="is a directory; give the path of a text file"):
+        load_text(tmp_path)
+
+
+def test_load_corpus_on_any_text_file(tiny_text_file):
+    c = load_corpus(tiny_text_file)
+    assert c.tokenizer.decode(c.data.tolist()) == c.text
+    assert load_corpus().text == CORPUS_PATH.read_text(encoding="utf-8")

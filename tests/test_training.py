@@ -1,0 +1,147 @@
+import math
+import os
+import signal
+
+import pytest
+import torch
+
+from course_lib import BigramLanguageModel, GPTLanguageModel, estimate_loss, load_corpus, train
+from course_lib.training import TrainingDiverged, lr_at
+
+
+@pytest.fixture
+def tiny_corpus(tiny_text_file):
+    return load_corpus(tiny_text_file)
+
+
+def quick(model, corpus, **kw):
+    args = dict(max_iters=30, batch_size=8, lr=3e-3, eval_iters=2, progress=False)
+    return train(model, corpus.train_data, corpus.val_data, **(args | kw))
+
+
+def test_training_lowers_the_loss(tiny_model, tiny_corpus):
+    h = quick(tiny_model, tiny_corpus, max_iters=60, eval_interval=30)
+    assert h.stopped == "max_iters" and h.steps == list(range(1, 61))
+    assert h.eval_steps == [0, 30, 60]
+    assert h.eval_train[-1] < h.eval_train[0] - 0.5
+    assert len(h.train_loss) == len(h.lr) == 60
+    assert h.tokens == 60 * 8 * 16 and h.tokens_per_second > 0
+    assert h.final() == {"train": h.eval_train[-1], "val": h.eval_val[-1]}
+
+
+def test_training_is_reproducible(tiny_cfg, tiny_corpus):
+    runs = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        runs.append(quick(GPTLanguageModel(tiny_cfg), tiny_corpus).train_loss)
+    assert runs[0] == runs[1]
+
+
+def test_training_with_dropout_is_reproducible(tiny_cfg, tiny_corpus):
+    from dataclasses import replace
+    runs = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        runs.append(quick(GPTLanguageModel(replace(tiny_cfg, dropout=0.2)), tiny_corpus).train_loss)
+    assert runs[0] == runs[1]
+
+
+def test_max_seconds_stops_early(tiny_model, tiny_corpus):
+    h = quick(tiny_model, tiny_corpus, max_iters=None, max_seconds=0.5)
+    assert h.stopped == "max_seconds" and 0.5 <= h.seconds < 5
+
+
+def test_estimate_loss_restores_mode_and_is_deterministic(tiny_model, tiny_corpus):
+    tiny_model.train()
+    a = estimate_loss(tiny_model, tiny_corpus.train_data, tiny_corpus.val_data, 3, 4)
+    assert tiny_model.training
+    tiny_model.eval()
+    b = estimate_loss(tiny_model, tiny_corpus.train_data, tiny_corpus.val_data, 3, 4)
+    assert not tiny_model.training
+    assert a == b and set(a) == {"train", "val"}
+
+
+def test_estimate_loss_is_the_mean_of_batch_losses(tiny_model, tiny_corpus):
+    from course_lib import get_batch
+    out = estimate_loss(tiny_model, tiny_corpus.train_data, tiny_corpus.val_data, 4, 2, seed=5)
+    g = torch.Generator().manual_seed(5)
+    losses = []
+    with torch.no_grad():
+        for _ in range(4):
+            x, y = get_batch(tiny_corpus.val_data, 2, 16, generator=g)
+            losses.append(tiny_model(x, y)[1].item())
+    assert out["val"] == pytest.approx(sum(losses) / 4, rel=1e-6)
+
+
+def test_bigram_needs_a_block_size(tiny_corpus):
+    model = BigramLanguageModel(tiny_corpus.tokenizer.vocab_size)
+    with pytest.raises(ValueError, match=r"BigramLanguageModel has no block_size of its own; pass "
+                                         r"block_size=\.\.\."):
+        quick(model, tiny_corpus)
+    h = quick(model, tiny_corpus, block_size=8, lr=0.1)
+    assert h.eval_train[-1] < h.eval_train[0]
+
+
+def test_nan_loss_stops_at_once_with_the_step_and_the_cause(tiny_model, tiny_corpus):
+    with pytest.raises(TrainingDiverged, match=r"the loss became nan at step \d+ \(learning rate "
+                                               r"1e\+30\); training stopped\. The learning rate is "
+                                               r"probably too high"):
+        quick(tiny_model, tiny_corpus, lr=1e30)
+
+
+def test_diverged_keeps_the_history(tiny_model, tiny_corpus):
+    with torch.no_grad():
+        tiny_model.lm_head.bias.fill_(float("nan"))
+    with pytest.raises(TrainingDiverged) as info:
+        quick(tiny_model, tiny_corpus)
+    assert info.value.history.steps == [1]
+
+
+def test_ctrl_c_stops_after_the_step_and_keeps_the_history(tiny_model, tiny_corpus):
+    def press_ctrl_c(step, loss):
+        if step == 5:
+            os.kill(os.getpid(), signal.SIGINT)
+    h = quick(tiny_model, tiny_corpus, callback=press_ctrl_c)
+    assert h.interrupted and h.steps == [1, 2, 3, 4, 5]
+    assert h.eval_steps[-1] == 5                 # a final estimate of the weights we keep
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_keyboard_interrupt_raised_inside_training_is_caught(tiny_model, tiny_corpus):
+    def boom(step, loss):
+        if step == 3:
+            raise KeyboardInterrupt
+    h = quick(tiny_model, tiny_corpus, callback=boom)
+    assert h.interrupted and len(h.steps) == 3
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    (dict(max_iters=None), r"give max_iters or max_seconds \(or both\), or training never stops"),
+    (dict(max_iters=0), r"max_iters must be a positive integer, got 0"),
+    (dict(lr=0), r"lr must be a finite number > 0, got 0"),
+    (dict(lr=float("inf")), r"lr must be a finite number > 0, got inf"),
+    (dict(min_lr=1.0), r"min_lr=1\.0 is larger than lr=0\.003"),
+    (dict(batch_size=-4), r"batch_size must be a positive integer, got -4"),
+    (dict(warmup_iters=-1), r"warmup_iters must be an integer >= 0, got -1"),
+    (dict(max_seconds=-3), r"max_seconds must be a finite number > 0, got -3"),
+    (dict(batch_size=10_000), r"batch_size=10000 is larger than the \d+ different windows"),
+])
+def test_train_rejects_bad_settings(tiny_model, tiny_corpus, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        quick(tiny_model, tiny_corpus, **kwargs)
+
+
+def test_lr_schedule_warmup_then_cosine():
+    assert lr_at(0, 0.0, 1.0, 0.1, warmup_iters=10) == pytest.approx(0.1)
+    assert lr_at(9, 0.0, 1.0, 0.1, warmup_iters=10) == pytest.approx(1.0)
+    assert lr_at(10, 0.0, 1.0, 0.1, warmup_iters=10) == pytest.approx(1.0)
+    assert lr_at(50, 0.5, 1.0, 0.1, warmup_iters=10) == pytest.approx(0.55)
+    assert lr_at(99, 1.0, 1.0, 0.1, warmup_iters=10) == pytest.approx(0.1)
+    assert lr_at(5, 0.7, 1.0, None) == 1.0
+
+
+def test_history_lr_follows_the_schedule(tiny_model, tiny_corpus):
+    h = quick(tiny_model, tiny_corpus, max_iters=20, lr=1e-3, min_lr=1e-4, warmup_iters=5)
+    assert h.lr[0] == pytest.approx(2e-4) and h.lr[4] == pytest.approx(1e-3)
+    assert h.lr[-1] == pytest.approx(1e-4 + 0.45e-3 * (1 + math.cos(math.pi * 14 / 15)))
+    assert all(a >= b for a, b in zip(h.lr[4:], h.lr[5:]))
