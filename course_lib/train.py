@@ -20,7 +20,7 @@ from .cli import OneLineParser, fail, fraction, non_negative_int, positive_float
 from .data import load_corpus
 from .device import pick_device
 from .model import GPTConfig, GPTLanguageModel
-from .training import train
+from .training import save_history, train
 
 
 def build_parser() -> OneLineParser:
@@ -30,6 +30,8 @@ def build_parser() -> OneLineParser:
     p.add_argument("--corpus", type=Path, default=None,
                    help="UTF-8 text file to train on (default: data/shakespeare.txt)")
     p.add_argument("--out", type=Path, required=True, help="checkpoint directory to write")
+    p.add_argument("--history", type=Path, default=None,
+                   help="also write the loss history (JSON) to this file")
     m = p.add_argument_group("model (GPTConfig)")
     m.add_argument("--n-layer", type=positive_int, default=4)
     m.add_argument("--n-head", type=positive_int, default=4)
@@ -109,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
                  "processes": world, "device": str(device), "stopped": history.stopped,
                  "corpus": str(args.corpus or "data/shakespeare.txt")}
         save_checkpoint(args.out, model, corpus.tokenizer, extra=extra)
+        if args.history:
+            save_history(history, args.history)
         print(f"{prog}: stopped by {history.stopped} after {extra['steps']} steps in "
               f"{history.seconds:.1f} s ({extra['tokens_per_second']:,} tokens/s)")
         print(f"{prog}: train loss {final['train']:.4f}, val loss {final['val']:.4f}")

@@ -54,11 +54,41 @@ class TrainHistory:
     def tokens_per_second(self) -> float:
         return self.tokens / self.train_seconds if self.train_seconds else 0.0
 
+    def to_json(self) -> dict:
+        from dataclasses import asdict
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, d: dict) -> TrainHistory:
+        return cls(**d)
+
     def final(self) -> dict[str, float]:
         """The last evaluation: {'train': ..., 'val': ...} (empty if none was made)."""
         if not self.eval_steps:
             return {}
         return {"train": self.eval_train[-1], "val": self.eval_val[-1]}
+
+
+def save_history(history: TrainHistory, path) -> None:
+    """Write a TrainHistory as JSON (atomically: temp file, then rename)."""
+    import json
+    import os
+    from pathlib import Path
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(history.to_json()), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def load_history(path) -> TrainHistory:
+    """Read a TrainHistory written by save_history."""
+    import json
+    from pathlib import Path
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no training history at {path}")
+    return TrainHistory.from_json(json.loads(path.read_text(encoding="utf-8")))
 
 
 @torch.no_grad()
