@@ -118,9 +118,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{prog}: train loss {final['train']:.4f}, val loss {final['val']:.4f}")
         print(f"{prog}: checkpoint saved to {args.out}")
     if distributed:
+        same = _ranks_hold_identical_parameters(model)
+        if rank == 0:
+            print(f"{prog}: parameters identical on all {world} processes: {same}")
         dist.barrier()
         dist.destroy_process_group()
     return 130 if history.interrupted else 0
+
+
+def _ranks_hold_identical_parameters(model: torch.nn.Module) -> bool:
+    """DDP keeps every process's copy of the weights in step; check it with a hash per rank."""
+    import hashlib
+    h = hashlib.sha256()
+    for p in model.parameters():
+        h.update(p.detach().cpu().contiguous().numpy().tobytes())
+    hashes = [None] * dist.get_world_size()
+    dist.all_gather_object(hashes, h.hexdigest())
+    return len(set(hashes)) == 1
 
 
 def _init_distributed(device: torch.device):
