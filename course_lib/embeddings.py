@@ -1,0 +1,299 @@
+"""Embeddings (lesson 01): similarity, nearest neighbours, 2-D projections, word vectors.
+
+    cosine_similarity(a, b)             how much two vectors point the same way, in [-1, 1]
+    pca_project(x, k=2)                 the k directions along which the rows of x vary most
+    wv = load_word_vectors()            data/word_vectors.safetensors + word_vectors.json
+    wv.nearest("king")                  the words whose vectors are most similar
+    wv.analogy("man", "king", "woman")  "man is to king as woman is to ?": king - man + woman
+
+The word vectors are trained on the course corpus by scripts/train_word_vectors.py with the
+skip-gram model below (`SkipGramModel`, `skipgram_pairs`, `words_of`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .data import DATA_DIR
+
+WORD_VECTORS_PATH = DATA_DIR / "word_vectors.safetensors"
+
+
+# ----------------------------------------------------------------------------- similarity
+
+def _as_float_tensor(x, name: str) -> torch.Tensor:
+    if not isinstance(x, torch.Tensor):
+        try:
+            x = torch.tensor(x, dtype=torch.float32)
+        except (TypeError, ValueError):
+            raise TypeError(f"{name} must be a tensor (or a list of numbers), got "
+                            f"{type(x).__name__}") from None
+    if not x.is_floating_point():
+        x = x.float()
+    if x.dim() == 0:
+        raise ValueError(f"{name} is a single number; cosine similarity compares vectors, give "
+                         f"a 1-D tensor (or rows of a 2-D tensor)")
+    return x
+
+
+def cosine_similarity(a, b) -> torch.Tensor:
+    """cos(angle) between vectors a and b along the last dimension: a.b / (|a| |b|).
+
+    Shapes broadcast like `a * b`: (D,) and (D,) give a 0-D tensor, (N, D) and (D,) give
+    (N,). 1 means the same direction, 0 at a right angle, -1 opposite. Raises ValueError
+    when the last dimensions differ or a vector is all zeros (it has no direction).
+    """
+    a, b = _as_float_tensor(a, "a"), _as_float_tensor(b, "b")
+    if a.shape[-1] != b.shape[-1]:
+        raise ValueError(f"the vectors have different lengths: a has {a.shape[-1]} numbers per "
+                         f"vector, b has {b.shape[-1]}; compare vectors of the same size "
+                         f"(the same n_embd)")
+    na, nb = a.norm(dim=-1), b.norm(dim=-1)
+    if (na == 0).any() or (nb == 0).any():
+        raise ValueError("a vector of zeros has no direction, so its cosine similarity is "
+                         "undefined; leave it out (or use the distance instead)")
+    return (a * b).sum(dim=-1) / (na * nb)
+
+
+def euclidean_distance(a, b) -> torch.Tensor:
+    """The straight-line distance |a - b| along the last dimension (broadcasts like a - b)."""
+    a, b = _as_float_tensor(a, "a"), _as_float_tensor(b, "b")
+    if a.shape[-1] != b.shape[-1]:
+        raise ValueError(f"the vectors have different lengths: a has {a.shape[-1]} numbers per "
+                         f"vector, b has {b.shape[-1]}; compare vectors of the same size")
+    return (a - b).norm(dim=-1)
+
+
+def nearest_rows(vectors: torch.Tensor, query: torch.Tensor, k: int = 5,
+                 exclude: list[int] | tuple[int, ...] = ()) -> tuple[torch.Tensor, torch.Tensor]:
+    """The k rows of `vectors` (N, D) most cosine-similar to `query` (D,), most similar first.
+
+    Returns (indices (k,), similarities (k,)). Rows listed in `exclude` are skipped.
+    """
+    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+        raise ValueError(f"k must be a positive integer, got {k!r}")
+    if vectors.dim() != 2:
+        raise ValueError(f"vectors must be a 2-D tensor (one row per item), got shape "
+                         f"{tuple(vectors.shape)}")
+    sims = cosine_similarity(vectors, query)                     # (N,)
+    if exclude:
+        sims = sims.clone()
+        sims[list(exclude)] = float("-inf")
+    k = min(k, len(sims) - len(set(exclude)))
+    top = torch.topk(sims, k)
+    return top.indices, top.values
+
+
+# ----------------------------------------------------------------------------- projection
+
+@dataclass
+class Projection:
+    """Points projected on the top principal directions, and how much variance each keeps."""
+    points: torch.Tensor        # (N, k): the coordinates of each row
+    explained: torch.Tensor     # (k,): the fraction of the total variance along each direction
+    directions: torch.Tensor    # (k, D): the unit directions, most variance first
+
+
+def pca_project(x: torch.Tensor, k: int = 2) -> Projection:
+    """Project the rows of x (N, D) on their k principal directions (PCA, via the SVD).
+
+    The rows are centred first. Each direction's sign is fixed (its largest component is
+    positive), so the same data always gives the same picture.
+    """
+    if not isinstance(x, torch.Tensor) or x.dim() != 2:
+        raise ValueError(f"pca_project needs a 2-D tensor (one row per point), got "
+                         f"{getattr(x, 'shape', type(x).__name__)}")
+    N, D = x.shape
+    if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= min(N, D):
+        raise ValueError(f"k must be between 1 and min(N, D) = {min(N, D)}, got {k!r}")
+    xc = x.detach().double() - x.detach().double().mean(dim=0)
+    _, s, vh = torch.linalg.svd(xc, full_matrices=False)        # xc = U diag(s) Vh
+    dirs = vh[:k]                                                 # (k, D)
+    flip = torch.sign(dirs.gather(1, dirs.abs().argmax(dim=1, keepdim=True)))  # (k, 1)
+    dirs = dirs * flip
+    var = s ** 2
+    return Projection(points=(xc @ dirs.T).float(), explained=(var[:k] / var.sum()).float(),
+                      directions=dirs.float())
+
+
+# ----------------------------------------------------------------------------- word vectors
+
+class UnknownWordError(KeyError):
+    """A word that is not in the vocabulary of a WordVectors."""
+
+    def __str__(self) -> str:          # KeyError would print the message in quotes
+        return str(self.args[0])
+
+
+@dataclass
+class WordVectors:
+    """One vector per word (the rows of `vectors`), looked up by the word itself."""
+    words: list[str]
+    vectors: torch.Tensor                        # (N, D)
+    counts: list[int] = field(default_factory=list)   # how often each word occurs in the corpus
+    info: dict = field(default_factory=dict)     # how the vectors were made
+
+    def __post_init__(self):
+        if self.vectors.dim() != 2 or self.vectors.size(0) != len(self.words):
+            raise ValueError(f"vectors must have one row per word: {len(self.words)} words, "
+                             f"vectors of shape {tuple(self.vectors.shape)}")
+        self.index_of = {w: i for i, w in enumerate(self.words)}
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def __contains__(self, word) -> bool:
+        return word in self.index_of
+
+    @property
+    def dim(self) -> int:
+        return self.vectors.size(1)
+
+    def index(self, word: str) -> int:
+        """The row of `word`; UnknownWordError naming the word (and close words) if absent."""
+        if not isinstance(word, str):
+            raise TypeError(f"a word must be a string, got {type(word).__name__}")
+        if word not in self.index_of:
+            close = difflib.get_close_matches(word.lower(), self.words, n=3)
+            hint = f" Close words that are in it: {', '.join(close)}." if close else ""
+            lower = " The vocabulary is lower case." if word != word.lower() else ""
+            raise UnknownWordError(
+                f"{word!r} is not in the vocabulary of these word vectors (the {len(self):,} "
+                f"most frequent words of the corpus).{lower}{hint}")
+        return self.index_of[word]
+
+    def __getitem__(self, word: str) -> torch.Tensor:
+        return self.vectors[self.index(word)]
+
+    def similarity(self, w1: str, w2: str) -> float:
+        return float(cosine_similarity(self[w1], self[w2]))
+
+    def nearest(self, query: str | torch.Tensor, k: int = 8,
+                exclude: list[str] | tuple[str, ...] = ()) -> list[tuple[str, float]]:
+        """The k words most cosine-similar to a word (itself left out) or to a vector."""
+        if isinstance(query, str):
+            exclude = (query, *exclude)
+            query = self[query]
+        rows, sims = nearest_rows(self.vectors, query, k, [self.index(w) for w in exclude])
+        return [(self.words[i], float(s)) for i, s in zip(rows.tolist(), sims)]
+
+    def analogy_vector(self, a: str, b: str, c: str) -> torch.Tensor:
+        """b - a + c: "a is to b as c is to ?" (king - man + woman for man:king :: woman:?)."""
+        return self[b] - self[a] + self[c]
+
+    def analogy(self, a: str, b: str, c: str, k: int = 5) -> list[tuple[str, float]]:
+        """The k words nearest to b - a + c, leaving out a, b and c themselves."""
+        return self.nearest(self.analogy_vector(a, b, c), k, exclude=(a, b, c))
+
+    def rank(self, word: str, query: torch.Tensor, exclude: list[str] | tuple[str, ...] = ()
+             ) -> int:
+        """Where `word` lands (1 = nearest) among all words sorted by similarity to `query`."""
+        sims = cosine_similarity(self.vectors, query).clone()     # (N,)
+        for w in exclude:
+            sims[self.index(w)] = float("-inf")
+        target = sims[self.index(word)]
+        return int((sims > target).sum()) + 1
+
+
+def load_word_vectors(path: str | Path | None = None) -> WordVectors:
+    """Load word vectors saved by scripts/train_word_vectors.py (safetensors + JSON).
+
+    `path` is the .safetensors file (default data/word_vectors.safetensors); the words are
+    in the .json file next to it.
+    """
+    from safetensors.torch import load_file
+    path = WORD_VECTORS_PATH if path is None else Path(path)
+    meta_path = path.with_suffix(".json")
+    for p in (path, meta_path):
+        if not p.is_file():
+            raise FileNotFoundError(f"no word vectors at {p}; make them with `python "
+                                    f"scripts/train_word_vectors.py` (a few minutes on a CPU)")
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    vectors = load_file(str(path))["vectors"]
+    return WordVectors(meta["words"], vectors, meta.get("counts", []), meta.get("info", {}))
+
+
+def save_word_vectors(wv: WordVectors, path: str | Path | None = None) -> None:
+    """Write `wv` as a .safetensors file (the vectors) and a .json file (words, info)."""
+    from safetensors.torch import save_file
+    path = WORD_VECTORS_PATH if path is None else Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file({"vectors": wv.vectors.contiguous().float()}, str(path))
+    meta = {"words": wv.words, "counts": wv.counts, "info": wv.info}
+    path.with_suffix(".json").write_text(json.dumps(meta, separators=(",", ":")), encoding="utf-8")
+
+
+# ----------------------------------------------------------------------------- training them
+
+_WORD = re.compile(r"[a-z]+(?:'[a-z]+)*")
+
+
+def words_of(text: str) -> list[str]:
+    """The words of a text, lower case, punctuation dropped ("King's" -> "king's")."""
+    return _WORD.findall(text.lower())
+
+
+def build_word_vocab(words: list[str], max_words: int) -> tuple[list[str], list[int]]:
+    """The `max_words` most frequent words (ties broken alphabetically) and their counts."""
+    if not isinstance(max_words, int) or max_words < 2:
+        raise ValueError(f"max_words must be an integer >= 2, got {max_words!r}")
+    ranked = sorted(Counter(words).items(), key=lambda wc: (-wc[1], wc[0]))[:max_words]
+    return [w for w, _ in ranked], [c for _, c in ranked]
+
+
+def skipgram_pairs(ids: torch.Tensor, window: int, generator: torch.Generator
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(centre, context) pairs: each word with each neighbour up to `window` words away.
+
+    As in word2vec, each centre word draws its own window size in 1..window, so near
+    neighbours count more than far ones. Returns two 1-D int64 tensors of the same length.
+    """
+    if not isinstance(window, int) or window < 1:
+        raise ValueError(f"window must be a positive integer, got {window!r}")
+    n = len(ids)
+    reach = torch.randint(1, window + 1, (n,), generator=generator)   # per-centre window
+    centres, contexts = [], []
+    pos = torch.arange(n)
+    for d in range(1, window + 1):
+        for sign in (-1, 1):
+            other = pos + sign * d
+            keep = (reach >= d) & (other >= 0) & (other < n)
+            centres.append(ids[pos[keep]])
+            contexts.append(ids[other[keep]])
+    return torch.cat(centres), torch.cat(contexts)
+
+
+class SkipGramModel(nn.Module):
+    """word2vec's skip-gram with negative sampling.
+
+    Each word has two vectors: `in_embed` (when it is the centre word; these are the word
+    vectors we keep) and `out_embed` (when it is a context word). The model learns to give
+    a high score u_centre . v_context to pairs seen together in the text and a low score to
+    random "negative" pairs.
+    """
+
+    def __init__(self, vocab_size: int, dim: int):
+        super().__init__()
+        self.in_embed = nn.Embedding(vocab_size, dim)
+        self.out_embed = nn.Embedding(vocab_size, dim)
+        nn.init.uniform_(self.in_embed.weight, -0.5 / dim, 0.5 / dim)
+        nn.init.zeros_(self.out_embed.weight)
+
+    def forward(self, centre: torch.Tensor, context: torch.Tensor, negatives: torch.Tensor
+                ) -> torch.Tensor:
+        """(B,), (B,), (B, K) word IDs -> the mean negative-sampling loss (a 0-D tensor)."""
+        u = self.in_embed(centre)                                   # (B, D)
+        v = self.out_embed(context)                                 # (B, D)
+        n = self.out_embed(negatives)                               # (B, K, D)
+        pos = F.logsigmoid((u * v).sum(-1))                         # (B,)
+        neg = F.logsigmoid(-(n @ u.unsqueeze(-1)).squeeze(-1)).sum(-1)   # (B, K) -> (B,)
+        return -(pos + neg).mean()
