@@ -159,3 +159,204 @@ def check_context_target_pairs(make_pairs, block_size: int = 8) -> str:
             raise Mistake(f"example {t}: target {target} should be chunk[{t + 1}] = "
                           f"{chunk[t + 1]}")
     return f"{block_size} examples from one chunk: the context grows from 1 to {block_size} tokens."
+
+
+# ----------------------------------------------------------------------------- lesson 01
+
+def _one_hot_cases():
+    g = torch.Generator().manual_seed(0)
+    weight = torch.randn(7, 3, generator=g)
+    # the largest ID (4) is below V - 1 = 6, so F.one_hot without num_classes is too narrow
+    return weight, [torch.tensor([3, 0, 4, 3]), torch.tensor([6, 1])]
+
+
+@exercise
+def check_one_hot_embed(one_hot_embed) -> str:
+    """one_hot_embed(ids, weight) -> (T, D): the one-hot rows (T, V) times weight (V, D)."""
+    weight, cases = _one_hot_cases()
+    V, D = weight.shape
+    hint = ("F.one_hot gives integers, so convert with .float() before the product, and give "
+            "num_classes=weight.shape[0] (otherwise it guesses V from the largest ID)")
+    for ids in cases:
+        T = len(ids)
+        out = call(one_hot_embed, ids, weight, hint=hint)
+        if not isinstance(out, torch.Tensor):
+            raise Mistake(f"your function returned a {type(out).__name__}; return a tensor")
+        if tuple(out.shape) == (D, T) and T != D:
+            raise Mistake(f"your result has shape {tuple(out.shape)}, the transpose of (T, D) = "
+                          f"{(T, D)}: one row per token. Compute one_hot (T, V) @ weight (V, D)")
+        if tuple(out.shape) == (T, V):
+            raise Mistake("you returned the one-hot matrix itself (T, V); multiply it by weight")
+        if tuple(out.shape) != (T, D):
+            raise Mistake(f"for {T} IDs and a weight of shape {(V, D)} the result should have "
+                          f"shape {(T, D)}, got {tuple(out.shape)}")
+        if not close(out, weight[ids]):
+            raise Mistake("the shape is right but the values are not the rows of weight for "
+                          "these IDs; one_hot(ids) @ weight picks row ids[t] for token t")
+    return "one_hot(ids) @ weight gives exactly the rows weight[ids]: a lookup is a matrix product."
+
+
+@exercise
+def check_cosine_similarity(cosine_similarity) -> str:
+    """cosine_similarity(a, b) -> a number: a.b / (|a| |b|) for two 1-D vectors."""
+    a, b = torch.tensor([3.0, 4.0, 0.0]), torch.tensor([1.0, 2.0, 2.0])   # |a| = 5, |b| = 3
+    g = torch.Generator().manual_seed(1)
+    cases = [(a, b), (torch.randn(16, generator=g), 4 * torch.randn(16, generator=g)),
+             (a, -2 * a)]
+    for x, y in cases:
+        out = call(cosine_similarity, x, y)
+        if isinstance(out, torch.Tensor):
+            if out.numel() != 1:
+                raise Mistake(f"your result has shape {tuple(out.shape)}; cosine similarity is "
+                              f"one number: sum the products a * b before dividing")
+            out = out.item()
+        try:
+            out = float(out)
+        except (TypeError, ValueError):
+            raise Mistake(f"your function returned {out!r}; return a number") from None
+        dot, na, nb = float(x @ y), float(x.norm()), float(y.norm())
+        want = dot / (na * nb)
+        wrong = {
+            "you returned the dot product a·b: divide it by the lengths |a| and |b|": dot,
+            "you divided by the squared lengths; divide by the lengths themselves (the square "
+            "root of the sum of squares, x.norm())": dot / (na ** 2 * nb ** 2),
+            "you divided by one length only; divide by both |a| and |b|": [dot / na, dot / nb],
+            "you returned 1 - cos, the cosine distance; return the similarity itself": 1 - want,
+        }
+        if abs(out - want) < 1e-4:
+            continue
+        for message, values in wrong.items():
+            if any(abs(out - v) < 1e-4 for v in (values if isinstance(values, list) else [values])):
+                raise Mistake(message)
+        raise Mistake(f"cosine_similarity({x.tolist()[:3]}..., {y.tolist()[:3]}...) gave "
+                      f"{out:.4f}, expected {want:.4f}")
+    return "a·b / (|a| |b|): 1 for the same direction, -1 for opposite, and length does not matter."
+
+
+@exercise
+def check_most_similar(most_similar) -> str:
+    """most_similar(query, vectors, k) -> the k row indices most cosine-similar, best first."""
+    query = torch.tensor([1.0, 0.0])
+    # row 0 is long but at 45 degrees: the dot product ranks it first, cosine does not
+    vectors = torch.tensor([[10.0, 10.0], [1.0, 0.1], [0.0, 1.0], [-1.0, 0.0], [2.0, -0.5]])
+    want = [1, 4, 0]
+    g = torch.Generator().manual_seed(2)
+    big, q2 = torch.randn(50, 8, generator=g), torch.randn(8, generator=g)
+    sims = (big @ q2) / (big.norm(dim=1) * q2.norm())
+    cases = [(query, vectors, 3, want), (q2, big, 5, torch.argsort(sims, descending=True)[:5].tolist())]
+    for q, vs, k, expected in cases:
+        out = call(most_similar, q, vs, k)
+        if isinstance(out, torch.Tensor):
+            if out.is_floating_point():
+                raise Mistake("your function returned floats; return the row indices (integers) "
+                              "of the most similar vectors, not their similarities")
+            out = out.tolist()
+        out = list(out)
+        if any(isinstance(i, float) for i in out):
+            raise Mistake("your function returned floats; return the row indices (integers)")
+        if len(out) != k:
+            raise Mistake(f"asked for k={k} indices, got {len(out)}")
+        if out == expected:
+            continue
+        if out == torch.topk(vs @ q, k).indices.tolist():
+            raise Mistake("you ranked by the dot product, so long vectors win (row [10, 10] came "
+                          "first). Divide by the lengths (cosine similarity) first")
+        all_sorted = torch.argsort((vs @ q) / (vs.norm(dim=1) * q.norm())).tolist()
+        if out == all_sorted[:k]:
+            raise Mistake("you returned the least similar rows first; sort in descending order "
+                          "(torch.topk, or argsort(descending=True))")
+        raise Mistake(f"most_similar gave {out}, expected {expected}")
+    return "the k nearest rows by cosine similarity, most similar first."
+
+
+# ----------------------------------------------------------------------------- lesson 02
+
+@exercise
+def check_bigram_counts(bigram_counts) -> str:
+    """bigram_counts(data, vocab_size) -> (V, V): counts[i, j] = how often j follows i."""
+    g = torch.Generator().manual_seed(3)
+    cases = [(torch.tensor([0, 1, 1, 2, 0, 1]), 4), (torch.randint(0, 5, (200,), generator=g), 6)]
+    for data, V in cases:
+        want = torch.zeros(V, V, dtype=torch.long)
+        for i, j in zip(data[:-1].tolist(), data[1:].tolist()):
+            want[i, j] += 1
+        out = call(bigram_counts, data, V)
+        out = expect_tensor(out, (V, V), f"the count matrix for vocab_size={V}")
+        sums = out.float().sum(dim=1)
+        if out.is_floating_point() and close(sums[sums > 0], torch.ones_like(sums[sums > 0])):
+            raise Mistake("your rows sum to 1: those are probabilities. Return the raw counts "
+                          "(normalising comes next)")
+        if torch.equal(out.long(), want):
+            continue
+        if torch.equal(out.long(), want.T):
+            raise Mistake("your matrix is transposed: the row is the current token and the "
+                          "column the next one, counts[data[t], data[t + 1]]")
+        total, pairs = int(out.sum()), len(data) - 1
+        if total != pairs:
+            raise Mistake(f"your counts add up to {total}, but a text of {len(data)} tokens "
+                          f"holds {pairs} pairs (each token with the one after it; off by one?)")
+        raise Mistake(f"the counts differ from the expected ones at "
+                      f"{(out.long() != want).nonzero()[0].tolist()} (row = current, column = next)")
+    return "counts[i, j] = how many times token j follows token i, over all N - 1 pairs."
+
+
+@exercise
+def check_counting_loss(counting_loss) -> str:
+    """counting_loss(probs, data) -> the mean of -ln probs[data[t], data[t+1]] (a number)."""
+    g = torch.Generator().manual_seed(4)
+    probs = torch.softmax(torch.randn(5, 5, generator=g), dim=1)
+    data = torch.randint(0, 5, (40,), generator=g)
+    logp = probs[data[:-1], data[1:]].log()
+    want = float(-logp.mean())
+    out = call(counting_loss, probs, data)
+    if isinstance(out, torch.Tensor):
+        if out.numel() != 1:
+            raise Mistake(f"your result has shape {tuple(out.shape)}; the loss is one number, "
+                          f"the mean over all pairs")
+        out = out.item()
+    out = float(out)
+    if abs(out - want) < 1e-4:
+        return "the mean negative log-likelihood of every (current, next) pair."
+    wrong = [
+        (-want, "your loss is negative: the loss is minus the mean log-probability, -ln p"),
+        (want * (len(data) - 1), "that is the sum over the pairs; take the mean"),
+        (float(-probs[data[1:], data[:-1]].log().mean()),
+         "you looked up probs[next, current]; the row is the current token: "
+         "probs[data[t], data[t + 1]]"),
+        (float(-logp.mean() / torch.log(torch.tensor(10.0))),
+         "you used log base 10; cross-entropy uses the natural log (torch.log)"),
+        (float(-logp.mean() / torch.log(torch.tensor(2.0))),
+         "you used log base 2; cross-entropy uses the natural log (torch.log)"),
+    ]
+    for value, message in wrong:
+        if abs(out - value) < 1e-4:
+            raise Mistake(message)
+    raise Mistake(f"your loss is {out:.4f}, expected {want:.4f}")
+
+
+@exercise
+def check_flatten_for_cross_entropy(flatten) -> str:
+    """flatten(logits (B, T, C), targets (B, T)) -> ((B*T, C), (B*T,)), rows still matching."""
+    import torch.nn.functional as F
+    g = torch.Generator().manual_seed(5)
+    B, T, C = 2, 3, 5
+    logits = torch.randn(B, T, C, generator=g)
+    targets = torch.randint(0, C, (B, T), generator=g)
+    out = call(flatten, logits, targets)
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        raise Mistake("return two things: (logits of shape (B*T, C), targets of shape (B*T,))")
+    lg, tg = out
+    if not isinstance(lg, torch.Tensor) or not isinstance(tg, torch.Tensor):
+        raise Mistake("both results should be tensors")
+    if tuple(lg.shape) != (B * T, C):
+        raise Mistake(f"the logits have shape {tuple(lg.shape)}, expected (B*T, C) = "
+                      f"{(B * T, C)}: one row of C scores per position")
+    if tuple(tg.shape) != (B * T,):
+        raise Mistake(f"the targets have shape {tuple(tg.shape)}, expected (B*T,) = "
+                      f"{(B * T,)}: one class index per position (flatten them too)")
+    want = F.cross_entropy(logits.view(B * T, C), targets.view(B * T))
+    if not close(F.cross_entropy(lg, tg), want):
+        raise Mistake("the shapes are right but rows of logits and targets no longer belong to "
+                      "the same position: flatten both the same way (logits.view(B*T, C) and "
+                      "targets.view(B*T)), without transposing one of them")
+    return "(B, T, C) -> (B*T, C) and (B, T) -> (B*T,): every position is one example for cross-entropy."

@@ -1,0 +1,82 @@
+"""The counting bigram model (lesson 02): count which token follows which, then normalise.
+
+    counts = bigram_counts(corpus.train_data, vocab_size)   # (V, V): counts[i, j] = # of i then j
+    probs = bigram_probs(counts, smoothing=1.0)              # (V, V): each row sums to 1
+    counting_model_loss(probs, corpus.val_data)              # mean -ln p(next | current)
+    sample_from_probs(probs, start_id, 200, generator)       # a list of sampled token IDs
+
+It needs no gradient at all, and it is the best a model that sees only the current token
+can do on the training text; `BigramLanguageModel` (model.py) learns the same table by
+gradient descent.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+
+def _check_ids(data, vocab_size: int, name: str = "data") -> None:
+    if not isinstance(data, torch.Tensor) or data.dim() != 1:
+        raise ValueError(f"{name} must be a 1-D tensor of token IDs, got "
+                         f"{getattr(data, 'shape', type(data).__name__)}")
+    if data.dtype != torch.long:
+        raise TypeError(f"{name} must hold integer token IDs (torch.long), got {data.dtype}")
+    if len(data) < 2:
+        raise ValueError(f"{name} has {len(data)} token(s); a bigram needs at least 2")
+    if int(data.min()) < 0 or int(data.max()) >= vocab_size:
+        raise ValueError(f"{name} holds token IDs outside 0..{vocab_size - 1}; give the "
+                         f"vocab_size of the tokenizer that encoded it")
+
+
+def bigram_counts(data: torch.Tensor, vocab_size: int) -> torch.Tensor:
+    """(N,) token IDs -> (V, V) int64 counts: counts[i, j] = how often token j follows token i."""
+    if isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size < 1:
+        raise ValueError(f"vocab_size must be a positive integer, got {vocab_size!r}")
+    _check_ids(data, vocab_size)
+    pair = data[:-1] * vocab_size + data[1:]                    # one number per (current, next)
+    return torch.bincount(pair, minlength=vocab_size * vocab_size).view(vocab_size, vocab_size)
+
+
+def bigram_probs(counts: torch.Tensor, smoothing: float = 1.0) -> torch.Tensor:
+    """(V, V) counts -> (V, V) probabilities: (counts + smoothing), each row divided by its sum.
+
+    `smoothing` is added to every count first ("add-one" smoothing for 1.0), so a pair
+    never seen in the training text still gets a small probability instead of 0.
+    """
+    if counts.dim() != 2 or counts.size(0) != counts.size(1):
+        raise ValueError(f"counts must be a square (V, V) matrix, got shape {tuple(counts.shape)}")
+    if isinstance(smoothing, bool) or not isinstance(smoothing, (int, float)) \
+            or not math.isfinite(smoothing) or smoothing < 0:
+        raise ValueError(f"smoothing must be a number >= 0, got {smoothing!r}; 1.0 adds one to "
+                         f"every count, 0 keeps the raw counts")
+    p = counts.float() + smoothing
+    totals = p.sum(dim=1, keepdim=True)                         # (V, 1): one total per row
+    if (totals == 0).any():
+        row = int((totals.squeeze(1) == 0).nonzero()[0])
+        raise ValueError(f"row {row} of the counts is all zeros (token {row} is never followed "
+                         f"by anything) and smoothing is 0, so its probabilities are undefined; "
+                         f"use smoothing > 0")
+    return p / totals
+
+
+def counting_model_loss(probs: torch.Tensor, data: torch.Tensor) -> float:
+    """The mean negative log-likelihood -ln probs[current, next] over every pair in `data`.
+
+    This is the same cross-entropy the neural model reports, computed on the whole text
+    instead of random batches. A pair with probability 0 gives an infinite loss.
+    """
+    _check_ids(data, probs.size(0))
+    return float(-probs[data[:-1], data[1:]].log().mean())
+
+
+def sample_from_probs(probs: torch.Tensor, start: int, n: int,
+                      generator: torch.Generator | None = None) -> list[int]:
+    """Sample n token IDs, each from the row of the token before it; returns [start, ...]."""
+    if not 0 <= start < probs.size(0):
+        raise ValueError(f"start must be a token ID in 0..{probs.size(0) - 1}, got {start}")
+    out = [start]
+    for _ in range(n):
+        out.append(int(torch.multinomial(probs[out[-1]], 1, generator=generator)))
+    return out
