@@ -100,3 +100,166 @@ def plot_char_frequencies(text: str, chars: list[str], top: int | None = None):
            xlabel="character (␣ is a space, \\n a new line)", ylabel="count (log scale)")
     ax.grid(axis="x", visible=False)
     return fig
+
+
+# ----------------------------------------------------------------------------- lesson 01
+
+def plot_one_hot_vs_dense(one_hot, dense, labels):
+    """Side by side: the one-hot rows (T, V) and the dense embedding rows (T, n_embd)."""
+    oh = one_hot.detach().float()
+    de = dense.detach().float()
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.6),
+                             gridspec_kw={"width_ratios": [max(oh.shape[1], 1), 3 * de.shape[1]]})
+    ticks = [show_char(str(c)) for c in labels]
+    for ax, m, title, xlabel, cmap in (
+            (axes[0], oh, f"one-hot: {oh.shape[1]} numbers, all 0 but one", "token ID", "Greys"),
+            (axes[1], de, f"dense: {de.shape[1]} numbers, all used", "dimension", "coolwarm")):
+        lim = float(m.abs().max()) or 1.0
+        im = ax.imshow(m.numpy(), cmap=cmap, aspect="auto",
+                       vmin=0 if cmap == "Greys" else -lim, vmax=lim)
+        fig.colorbar(im, ax=ax, fraction=0.05 if ax is axes[1] else 0.02).set_label("value")
+        ax.grid(False)
+        ax.set(title=title, xlabel=xlabel, ylabel="token")
+        ax.set_yticks(range(len(ticks)), ticks)
+    return fig
+
+
+def plot_vectors_2d(vectors: dict, title: str = "Vectors in 2-D"):
+    """Arrows from the origin, one per named 2-D vector, to see angles and lengths."""
+    fig, ax = plt.subplots(figsize=(5.5, 5.5))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    lim = max(max(abs(float(v[0])), abs(float(v[1]))) for v in vectors.values()) * 1.25
+    for (name, v), color in zip(vectors.items(), colors):
+        x, y = float(v[0]), float(v[1])
+        ax.annotate("", xy=(x, y), xytext=(0, 0),
+                    arrowprops=dict(arrowstyle="->", lw=2, color=color))
+        ax.text(x * 1.06, y * 1.06, f"{name} ({x:g}, {y:g})", color=color, fontsize=11)
+    ax.axhline(0, color="gray", lw=0.8)
+    ax.axvline(0, color="gray", lw=0.8)
+    ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal", title=title,
+           xlabel="dimension 0", ylabel="dimension 1")
+    return fig
+
+
+def char_group(c: str) -> str:
+    """The kind of a character, for colouring plots of character embeddings."""
+    if c in "aeiou":
+        return "vowel"
+    if c.islower():
+        return "consonant"
+    if c in "AEIOU":
+        return "vowel, upper case"
+    if c.isupper():
+        return "consonant, upper case"
+    if c in " \n":
+        return "space or new line"
+    return "punctuation"
+
+
+_GROUP_COLORS = {"vowel": "tab:red", "consonant": "tab:blue", "vowel, upper case": "tab:orange",
+                 "consonant, upper case": "tab:cyan", "space or new line": "tab:green",
+                 "punctuation": "tab:gray"}
+
+
+def plot_char_embeddings_2d(projections: dict, chars: list[str]):
+    """One scatter per projection (title -> Projection), each character drawn as its label."""
+    fig, axes = plt.subplots(1, len(projections), figsize=(6.5 * len(projections), 6),
+                             squeeze=False)
+    for ax, (title, proj) in zip(axes[0], projections.items()):
+        pts = proj.points
+        for (x, y), c in zip(pts.tolist(), chars):
+            ax.text(x, y, show_char(c), fontsize=12, ha="center", va="center",
+                    color=_GROUP_COLORS[char_group(c)], fontweight="bold")
+        pad = 0.08 * float((pts.max(0).values - pts.min(0).values).max())
+        ax.set(xlim=(float(pts[:, 0].min()) - pad, float(pts[:, 0].max()) + pad),
+               ylim=(float(pts[:, 1].min()) - pad, float(pts[:, 1].max()) + pad), title=title,
+               xlabel=f"principal direction 1 ({100 * float(proj.explained[0]):.0f}% of variance)",
+               ylabel=f"principal direction 2 ({100 * float(proj.explained[1]):.0f}% of variance)")
+    handles = [plt.Line2D([], [], ls="", marker="s", color=col, label=g)
+               for g, col in _GROUP_COLORS.items()]
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=10,
+               bbox_to_anchor=(0.5, -0.04))
+    return fig
+
+
+def plot_word_map(points, words: list[str], groups: list[str], title: str):
+    """Words at 2-D positions (for example a PCA of their vectors), coloured by group."""
+    fig, ax = plt.subplots(figsize=(9, 6.5))
+    names = list(dict.fromkeys(groups))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    color_of = {g: colors[i % len(colors)] for i, g in enumerate(names)}
+    pts = points.tolist()
+    for (x, y), w, g in zip(pts, words, groups):
+        ax.scatter([x], [y], color=color_of[g], s=18)
+        ax.text(x, y, " " + w, color=color_of[g], fontsize=10, va="center")
+    ax.legend(handles=[plt.Line2D([], [], ls="", marker="o", color=color_of[g], label=g)
+                       for g in names], fontsize=9, loc="best")
+    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+    padx, pady = 0.12 * (max(xs) - min(xs)), 0.06 * (max(ys) - min(ys))
+    ax.set(xlim=(min(xs) - padx / 3, max(xs) + padx), ylim=(min(ys) - pady, max(ys) + pady),
+           title=title, xlabel="principal direction 1", ylabel="principal direction 2")
+    return fig
+
+
+def plot_n_embd_view(table, sweep_results: list[dict], n_embd: int, max_n_embd: int):
+    """What n_embd changes: the embedding table's width (left) and the trained loss (right)."""
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(12, 4.2), gridspec_kw={"width_ratios": [3, 2]})
+    m = table.detach().float()
+    im = ax0.imshow(m.numpy(), cmap="coolwarm", aspect="auto", vmin=-3, vmax=3,
+                    extent=(-0.5, m.shape[1] - 0.5, m.shape[0] - 0.5, -0.5))
+    fig.colorbar(im, ax=ax0, fraction=0.04).set_label("value (random at the start)")
+    ax0.grid(False)
+    ax0.set(xlim=(-0.5, max_n_embd - 0.5), title=f"token_embedding_table: {m.shape[0]} × {m.shape[1]}",
+            xlabel="dimension (n_embd columns)", ylabel="token ID (one row each)")
+    xs = [r["n_embd"] for r in sweep_results]
+    ax1.plot(xs, [r["train_loss"] for r in sweep_results], "o-", label="train")
+    ax1.plot(xs, [r["val_loss"] for r in sweep_results], "s-", label="val")
+    sel = next((r for r in sweep_results if r["n_embd"] == n_embd), None)
+    if sel is not None:
+        ax1.plot([n_embd], [sel["val_loss"]], "o", ms=16, mfc="none", mec="black", mew=2,
+                 label=f"n_embd = {n_embd}")
+    ax1.set_xscale("log", base=2)
+    ax1.set_xticks(xs, [str(x) for x in xs])
+    ax1.set(title="Loss after the same training", xlabel="n_embd (log scale)",
+            ylabel="cross-entropy loss (nats)")
+    ax1.legend()
+    return fig
+
+
+# ----------------------------------------------------------------------------- lesson 02
+
+def plot_bigram_matrix(matrix, chars: list[str], title: str, colorbar_label: str,
+                       log: bool = True):
+    """A (V, V) bigram table as a heatmap: rows = current character, columns = next one."""
+    fig = plot_heatmap(matrix, title=title, xlabel="next character", ylabel="current character",
+                       xticklabels=chars, yticklabels=chars, colorbar_label=colorbar_label,
+                       log=log, figsize=(11, 10))
+    fig.axes[0].tick_params(axis="both", labelsize=8)
+    return fig
+
+
+def plot_next_char_distribution(char: str, chars: list[str], dists: dict, top: int = 15):
+    """Bars of P(next | char) for the `top` most likely next characters, one colour per model."""
+    first = next(iter(dists.values()))
+    order = torch.argsort(first, descending=True)[:top].tolist()
+    fig, ax = _new((10, 4))
+    width = 0.8 / len(dists)
+    for k, (name, p) in enumerate(dists.items()):
+        ax.bar([i + (k - (len(dists) - 1) / 2) * width for i in range(len(order))],
+               [float(p[j]) for j in order], width=width, label=name)
+    ax.set_xticks(range(len(order)), [show_char(chars[j]) for j in order])
+    ax.set(title=f"What follows {show_char(char)!r}? The {top} most likely next characters",
+           xlabel="next character", ylabel="probability")
+    ax.grid(axis="x", visible=False)
+    ax.legend()
+    return fig
+
+
+def plot_bigram_loss_curves(history, uniform_loss: float, counting_loss: float):
+    """The bigram model's training curves, with the uniform guess and the counting model."""
+    fig = plot_loss_curves(history, title="Training the bigram model", baseline=uniform_loss)
+    ax = fig.axes[0]
+    ax.axhline(counting_loss, color="black", ls=":", lw=1.5,
+               label=f"counting model on val: {counting_loss:.3f}")
+    ax.legend()
+    return fig

@@ -94,3 +94,82 @@ def context_target_explorer(text: str, tokenizer, block_size: int = 8):
 
     redraw_on_change([start, size], out, draw)
     return widgets.VBox([widgets.HBox([start, size]), out])
+
+
+# ----------------------------------------------------------------------------- lesson 01
+
+def n_embd_explorer(sweep: dict, vocab_size: int, seed: int = 0):
+    """Pick n_embd and see the embedding table it makes, what it costs, and the trained loss.
+
+    `sweep` is data/sweep_n_embd.json (scripts/sweep_n_embd.py): the same GPT trained at
+    each n_embd. The tables are random (a fresh nn.Embedding), made once when the widget is
+    built.
+    """
+    import torch
+
+    from .plots import plot_n_embd_view
+
+    results = sweep["results"]
+    sizes = [r["n_embd"] for r in results]
+    g = torch.Generator().manual_seed(seed)
+    full = torch.randn(vocab_size, max(sizes), generator=g)   # each table is its first columns
+    slider = widgets.SelectionSlider(options=sizes, value=sizes[len(sizes) // 2],
+                                     description="n_embd", continuous_update=False)
+    out = widgets.Output()
+    fixed = sweep["fixed_config"]
+    steps = sweep["training"]["max_iters"]
+
+    def draw():
+        n = slider.value
+        r = next(r for r in results if r["n_embd"] == n)
+        params = vocab_size * n
+        print(f"token_embedding_table: {vocab_size} tokens × {n} dimensions = {params:,} "
+              f"parameters = {4 * params:,} bytes ({4 * params / 1024:.1f} KB) at float32")
+        print(f"whole GPT (n_layer={fixed['n_layer']}, n_head={fixed['n_head']}, block_size="
+              f"{fixed['block_size']}): {r['params']:,} parameters, "
+              f"{r['embedding_params'] / r['params']:.1%} of them in the token table")
+        print(f"after {steps:,} training steps: train loss {r['train_loss']:.3f}, val loss "
+              f"{r['val_loss']:.3f}, {r['seconds']:.0f} s on the machine that ran the sweep")
+        return plot_n_embd_view(full[:, :n], results, n, max(sizes))
+
+    redraw_on_change([slider], out, draw)
+    return widgets.VBox([slider, out])
+
+
+# ----------------------------------------------------------------------------- lesson 02
+
+def next_char_explorer(chars: list[str], counts, model_probs, val_data,
+                       smoothings=(0.0, 0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)):
+    """Pick a character and a smoothing; compare P(next | char) from counts and from the model.
+
+    `counts` is the (V, V) bigram count matrix of the training text, `model_probs` the
+    trained BigramLanguageModel's (V, V) softmax table. The counting model's val loss for
+    each smoothing is computed once, when the widget is built.
+    """
+    from .bigram import bigram_probs, counting_model_loss
+    from .plots import plot_next_char_distribution
+
+    probs = {s: bigram_probs(counts, s) for s in smoothings}
+    val_loss = {s: counting_model_loss(p, val_data) for s, p in probs.items()}
+    options = [(f"{show_char(c)!r}", i) for i, c in enumerate(chars)]
+    char = widgets.Dropdown(options=options, value=chars.index("t") if "t" in chars else 0,
+                            description="character")
+    smooth = widgets.SelectionSlider(options=list(smoothings), value=1.0,
+                                     description="smoothing", continuous_update=False)
+    out = widgets.Output()
+
+    def draw():
+        i, s = char.value, smooth.value
+        row = counts[i]
+        p = probs[s][i]
+        never = int((row == 0).sum())
+        print(f"{show_char(chars[i])!r} occurs {int(row.sum()):,} times in the training text; "
+              f"{len(chars) - never} of the {len(chars)} characters follow it at least once, "
+              f"{never} never do")
+        print(f"smoothing {s:g}: P(an unseen next character) = {float(p[row == 0].max()) if never else 0.0:.2g}; "
+              f"counting model's val loss = {val_loss[s]:.4f}")
+        return plot_next_char_distribution(chars[i], chars, {
+            f"counts (smoothing {s:g})": p, "trained BigramLanguageModel": model_probs[i]})
+
+    redraw_on_change([char, smooth], out, draw)
+    return widgets.VBox([widgets.HBox([char, smooth]), out])

@@ -21,6 +21,9 @@
 # If one shows ❌, it says what to do.
 
 # %%
+import re
+from collections import Counter
+
 import torch
 
 from course_lib import CharTokenizer, get_batch, load_corpus
@@ -42,8 +45,16 @@ check_environment(show_versions=False)
 # %%
 corpus = load_corpus()
 text = corpus.text
-print(f"{len(text):,} characters")
+print(f"{len(text):,} characters, {len(text.split()):,} words, {len(text.splitlines()):,} lines")
 print(text[:300])
+
+# %% [markdown]
+# Each play starts with its title in capitals, a blank line, and then the first act or
+# the prologue. Finding those lines lists the plays:
+
+# %%
+titles = re.findall(r"(?:^|\n\n)([A-Z][A-Z ,;'.]+)\n\n(?:ACT I|PROLOGUE|THE PROLOGUE)", text)
+print(f"{len(titles)} plays:", "; ".join(titles))
 
 # %% [markdown]
 # ## The vocabulary
@@ -61,9 +72,16 @@ print(repr("".join(chars)))
 fig = plot_char_frequencies(text, chars)
 
 # %% [markdown]
-# The spread is huge: a space occurs hundreds of thousands of times, some capital
-# letters only a few hundred times. The model will see the rare characters far less often,
-# so it will learn them less well.
+# The spread is huge: a space occurs hundreds of thousands of times, some characters only
+# a handful of times. The model will see the rare characters far less often, so it will
+# learn them less well.
+
+# %%
+counts = Counter(text)
+print(f"space: {counts[' ']:,} times, 'e': {counts['e']:,} times")
+print("the five rarest:", ", ".join(f"{c!r} {counts[c]}" for c in sorted(chars, key=counts.get)[:5]))
+
+# %% [markdown]
 #
 # ## Encode and decode
 #
@@ -74,6 +92,8 @@ fig = plot_char_frequencies(text, chars)
 stoi = {ch: i for i, ch in enumerate(chars)}
 itos = {i: ch for i, ch in enumerate(chars)}
 print("stoi['a'] =", stoi["a"], "   itos[stoi['a']] =", repr(itos[stoi["a"]]))
+print("IDs run from", min(itos), "to", max(itos), "- one per character:",
+      " ".join(f"{itos[i]!r}:{i}" for i in (0, 1, 13, 39, 41, 66)))
 
 # %% [markdown]
 # ### Exercise 1: encode and decode
@@ -106,15 +126,27 @@ def decode(ids):
 check_encode_decode(encode, decode, corpus.tokenizer)
 
 # %% [markdown]
-# `course_lib.CharTokenizer` does the same, with clear errors for characters it does not know.
+# `course_lib.CharTokenizer` does the same. Encoding and then decoding gives back the
+# exact text: the round trip loses nothing, here checked on the whole corpus.
 
 # %%
 tokenizer = CharTokenizer.from_text(text)
 ids = tokenizer.encode("To be, or not to be")
 print(ids)
 print(repr(tokenizer.decode(ids)))
-assert tokenizer.decode(tokenizer.encode(text[:1000])) == text[:1000]
+assert tokenizer.decode(tokenizer.encode(text)) == text
 assert tokenizer.encode("hello") == encode("hello")
+print(f"round trip exact on all {len(text):,} characters")
+
+# %% [markdown]
+# A character that is not in the vocabulary has no ID. The tokenizer says which one and
+# where, instead of failing somewhere deep inside the model later:
+
+# %%
+try:
+    tokenizer.encode("Café")
+except ValueError as err:
+    print("ValueError:", err)
 
 # %% [markdown]
 # ## Train and validation split
@@ -128,7 +160,9 @@ data = torch.tensor(tokenizer.encode(text), dtype=torch.long)
 n = int(0.9 * len(data))
 train_data, val_data = data[:n], data[n:]
 print(data.shape, data.dtype)
-print(f"train: {len(train_data):,} tokens   val: {len(val_data):,} tokens")
+print(f"train: {len(train_data):,} tokens ({len(train_data) / len(data):.0%})   "
+      f"val: {len(val_data):,} tokens ({len(val_data) / len(data):.0%})")
+print("val starts with:", repr(tokenizer.decode(val_data[:60])))
 assert torch.equal(train_data, corpus.train_data) and torch.equal(val_data, corpus.val_data)
 
 # %% [markdown]
@@ -143,7 +177,8 @@ block_size = 8
 chunk = train_data[: block_size + 1]
 x, y = chunk[:block_size], chunk[1:]
 for t in range(block_size):
-    print(f"context {x[: t + 1].tolist()} -> target {y[t].item()}")
+    print(f"context {str(x[: t + 1].tolist()):<32} -> target {y[t].item():>2}   "
+          f"{tokenizer.decode(x[: t + 1])!r:>11} -> {tokenizer.decode(y[t:t + 1])!r}")
 
 # %% [markdown]
 # Move the sliders: `start` picks where the chunk begins, `block_size` how long it is.
@@ -188,13 +223,16 @@ print(xb)
 print("y:", tuple(yb.shape))
 print(yb)
 assert torch.equal(xb[:, 1:], yb[:, :-1])
+print("rows of x as text:", [tokenizer.decode(row) for row in xb])
+print(f"{xb.shape[0]} rows × {xb.shape[1]} positions = {xb.numel()} (context -> target) examples")
 
 # %% [markdown]
-# One batch of 4 rows and 8 positions holds 4 × 8 = 32 examples, all processed together.
+# Each position of each row is one example, so this batch holds 32 examples, all
+# processed together.
 #
 # ## Summary
 #
-# - The corpus has the 67 characters printed above; each gets an ID by sorted order.
+# - The corpus uses 67 distinct characters; each gets an ID, 0 to 66, by sorted order.
 # - `encode` and `decode` are two dictionary lookups, and they undo each other.
 # - 90% of the tokens train the model; the last 10% measure how well it generalises.
 # - A chunk of `block_size + 1` tokens holds `block_size` (context → target) examples.

@@ -1,0 +1,430 @@
+# %% [markdown]
+# # Lesson 01: Embeddings
+#
+# A token ID is only a name: the number 39 says nothing about the letter `a`. Before a
+# model can compute with a token, it swaps the ID for a list of numbers that it can learn,
+# a **vector**. This lesson is about those vectors.
+#
+# **You will learn**
+# - why one-hot vectors are a poor input, and what a dense vector is;
+# - that `nn.Embedding` is a lookup table with one row per token ID, and that a lookup is
+#   the same as a one-hot vector times a matrix;
+# - what `n_embd` is, and what more or fewer dimensions cost and buy;
+# - how to compare vectors with cosine similarity and distance;
+# - that embeddings start random and get their meaning from training, shown with the
+#   course model's character vectors and with word vectors trained on the corpus.
+#
+# **You need:** [Lesson 00: Text to tokens](00_text_to_tokens.ipynb) (the vocabulary and
+# token IDs).
+
+# %% [markdown]
+# ## Setup
+
+# %%
+import json
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from course_lib import DATA_DIR, GPTLanguageModel, load_checkpoint, load_corpus
+from course_lib.checks import check_cosine_similarity, check_most_similar, check_one_hot_embed
+from course_lib.embeddings import (WordVectors, cosine_similarity, euclidean_distance,
+                                   load_word_vectors, pca_project)
+from course_lib.plots import (plot_char_embeddings_2d, plot_one_hot_vs_dense, plot_vectors_2d,
+                              plot_word_map)
+from course_lib.widgets import n_embd_explorer
+
+torch.manual_seed(1337)
+corpus = load_corpus()
+tokenizer = corpus.tokenizer
+vocab_size = tokenizer.vocab_size
+print(f"vocab_size = {vocab_size}")
+
+# %% [markdown]
+# ## Token IDs are names, not amounts
+#
+# Every ID is a position in the sorted vocabulary, from 0 to `vocab_size - 1`. So an ID is
+# never negative, and the order of the IDs is only the order of the characters in Unicode.
+
+# %%
+ids = tokenizer.encode("abz")
+print("IDs of 'a', 'b', 'z':", ids)
+print(f"smallest and largest ID in the whole corpus: {int(corpus.data.min())} and "
+      f"{int(corpus.data.max())}")
+
+# %% [markdown]
+# The IDs of `a` and `b` differ by 1 and those of `a` and `z` by 25, but `z` is not "25
+# times more different" from `a`. If we fed the raw IDs to a model as numbers, it would
+# read an order and a distance that mean nothing.
+#
+# ## One-hot vectors
+#
+# A first fix: give each token a vector of `vocab_size` numbers, all 0 except a 1 at
+# the token's ID. This **one-hot** vector carries no false order, but every pair of
+# different tokens is equally far apart, and almost every number is 0.
+
+# %%
+word = "hello"
+word_ids = torch.tensor(tokenizer.encode(word))
+one_hot = F.one_hot(word_ids, num_classes=vocab_size).float()   # (T, V)
+print("one_hot:", tuple(one_hot.shape), f"- {int(one_hot.sum())} ones among {one_hot.numel()} numbers")
+h, e, l = one_hot[0], one_hot[1], one_hot[2]
+print(f"distance h-e = {euclidean_distance(h, e):.4f}, h-l = {euclidean_distance(h, l):.4f}, "
+      f"sqrt(2) = {math.sqrt(2):.4f}")
+
+# %% [markdown]
+# A **dense** vector does better: a short list of numbers (8 here), every one of them
+# used, and free to take any value. Training moves these numbers so that tokens used in
+# similar ways get similar vectors. The length of this vector is `n_embd`.
+
+# %%
+n_embd = 8
+embedding = nn.Embedding(vocab_size, n_embd)
+dense = embedding(word_ids)                                      # (T, n_embd)
+print("dense:", tuple(dense.shape))
+fig = plot_one_hot_vs_dense(one_hot, dense, list(word))
+
+# %% [markdown]
+# ## `nn.Embedding` is a lookup table
+#
+# `nn.Embedding(vocab_size, n_embd)` holds one matrix, `weight`, with one row per token ID
+# and `n_embd` columns. Calling it with IDs returns the rows at those IDs: nothing is
+# computed, the rows are copied out.
+
+# %%
+print("weight:", tuple(embedding.weight.shape), "= (vocab_size, n_embd)")
+input_ids = torch.tensor([2, 3, 5, 1])
+vectors = embedding(input_ids)                                   # (4, n_embd)
+print("vectors:", tuple(vectors.shape))
+assert torch.equal(vectors[1], embedding.weight[3])              # ID 3 is at position 1
+assert torch.equal(vectors, embedding.weight[input_ids])         # every row at once
+print("row for ID 3:", vectors[1].detach().numpy().round(3))
+
+# %% [markdown]
+# The same works for a batch of shape `(B, T)`: the result has shape `(B, T, n_embd)`,
+# one vector for every token.
+
+# %%
+xb = corpus.train_data[:12].view(3, 4)                           # (B, T) = (3, 4)
+print(tuple(xb.shape), "->", tuple(embedding(xb).shape))
+
+# %% [markdown]
+# ## A lookup is a one-hot vector times the matrix
+#
+# Multiply a one-hot row (1 × V) by `weight` (V × n_embd): every row of `weight` is
+# multiplied by 0 except the one at the token's ID. So the product is exactly that row:
+#
+# $$\text{onehot}(i)\, W = W_{i,:}$$
+#
+# That is why an embedding layer is a linear layer without a bias, fed with one-hot
+# vectors. The lookup gives the same answer without the V × n_embd multiplications.
+
+# %%
+via_matrix = one_hot @ embedding.weight                          # (T, V) @ (V, n_embd)
+torch.testing.assert_close(via_matrix, embedding(word_ids))
+print(f"equal: one_hot @ weight == embedding(ids) for {word!r}")
+print(f"per token: the product does {vocab_size * n_embd} multiplications, the lookup copies "
+      f"{n_embd} numbers")
+
+# %% [markdown]
+# ### Exercise 1: a lookup as a matrix product
+#
+# Write `one_hot_embed(ids, weight)`: turn the 1-D tensor `ids` into one-hot rows with
+# `F.one_hot` and multiply them by `weight` (shape `(V, D)`), to get shape `(T, D)`.
+
+# %%
+def one_hot_embed(ids, weight):
+    # TODO: one-hot rows of length weight.shape[0], as floats, times weight
+    raise NotImplementedError
+
+
+check_one_hot_embed(one_hot_embed)
+
+# %% [solution]
+def one_hot_embed(ids, weight):
+    one_hot = F.one_hot(ids, num_classes=weight.shape[0]).float()   # (T, V)
+    return one_hot @ weight                                          # (T, V) @ (V, D) -> (T, D)
+
+
+check_one_hot_embed(one_hot_embed)
+
+# %% [markdown]
+# ## `n_embd`: how many numbers per token
+#
+# The table has `vocab_size × n_embd` parameters, and at float32 each takes 4 bytes. More
+# dimensions give each token more room to store what the model learns about it, and the
+# layers after the embedding grow with `n_embd` too; fewer dimensions are cheaper in
+# memory and time. The course model uses `n_embd = 192`. The smallest GPT-2 model has a
+# vocabulary of 50,257 tokens and `n_embd = 768`.
+
+# %%
+for name, V, C in [("this lesson's table", vocab_size, n_embd),
+                   ("course model", vocab_size, 192),
+                   ("GPT-2 small", 50_257, 768)]:
+    params = V * C
+    print(f"{name:>20}: {V:>6,} × {C:>3} = {params:>10,} parameters, "
+          f"{4 * params / 2**20:8.2f} MiB at float32")
+assert 50_257 * 768 == 38_597_376
+
+# %% [markdown]
+# So GPT-2 small's token table alone has 38,597,376 weights: about **38.6 million**, not
+# 38.5 million.
+#
+# What does a larger `n_embd` buy? The file `data/sweep_n_embd.json` holds the answer for
+# our corpus: the same 4-layer GPT trained for the same number of steps at several
+# `n_embd`. The script that made it is shown below; it takes about 10 minutes, so the
+# notebook only reads its results.
+
+# %%
+sweep = json.loads((DATA_DIR / "sweep_n_embd.json").read_text())
+print("made by:", sweep["command"], "  training:", sweep["training"]["max_iters"], "steps")
+for r in sweep["results"]:
+    print(f"n_embd {r['n_embd']:>4}: {r['params']:>10,} parameters, val loss {r['val_loss']:.3f}")
+
+# %% [markdown]
+# Move the slider. On the left, the token table keeps its 67 rows and gets wider. The
+# printed lines give its size in parameters and bytes. On the right, see how the
+# validation loss changes: going from 16 to 64 dimensions helps a lot; after that each
+# doubling helps less, while the model keeps growing about four times.
+
+# %%
+n_embd_explorer(sweep, vocab_size)
+
+# %% [markdown]
+# ## Comparing vectors: cosine similarity and distance
+#
+# Two common ways to say how close two vectors $a$ and $b$ are:
+#
+# - **Euclidean distance** $\lVert a - b \rVert$: how far apart the two points are.
+# - **Cosine similarity** $\cos\theta = \dfrac{a \cdot b}{\lVert a \rVert\,\lVert b \rVert}$:
+#   only the angle counts. It is 1 for the same direction, 0 at a right angle, −1 for
+#   opposite directions, and the length of the vectors does not change it.
+#
+# A worked example with $a = (2, 1)$, $b = (4, 2)$, $c = (-1, 2)$:
+# $a \cdot b = 2 \cdot 4 + 1 \cdot 2 = 10$ and $\lVert a \rVert \lVert b \rVert =
+# \sqrt{5}\sqrt{20} = 10$, so $\cos = 1$ (same direction), while $a \cdot c = -2 + 2 = 0$,
+# so $\cos = 0$.
+
+# %%
+a, b, c = torch.tensor([2.0, 1.0]), torch.tensor([4.0, 2.0]), torch.tensor([-1.0, 2.0])
+for name, (u, v) in {"a, b": (a, b), "a, c": (a, c), "b, c": (b, c)}.items():
+    print(f"{name}: cosine {cosine_similarity(u, v):+.4f}   distance {euclidean_distance(u, v):.4f}")
+fig = plot_vectors_2d({"a": a, "b": b, "c": c}, title="a and b point the same way; c is at a right angle")
+
+# %% [markdown]
+# `a` and `b` have cosine similarity 1 but distance 2.2361: cosine ignores the length,
+# distance does not. Embedding vectors are usually compared with the cosine.
+#
+# ### Exercise 2: cosine similarity
+#
+# Write `cosine_similarity(a, b)` for two 1-D tensors. Return one number.
+
+# %%
+def my_cosine_similarity(a, b):
+    # TODO: the dot product of a and b, divided by the product of their lengths
+    raise NotImplementedError
+
+
+check_cosine_similarity(my_cosine_similarity)
+
+# %% [solution]
+def my_cosine_similarity(a, b):
+    return (a @ b) / (a.norm() * b.norm())
+
+
+check_cosine_similarity(my_cosine_similarity)
+
+# %% [markdown]
+# ## Embeddings start random
+#
+# A new model fills its token table with random numbers. The course model (lesson 08)
+# has `n_embd = 192`; here is its table before any training. Random vectors in 192
+# dimensions are nearly at right angles to each other, whatever the tokens: the table
+# knows nothing yet, so `a` is no closer to `A` than to `;`.
+
+# %%
+ckpt_dir = DATA_DIR / "checkpoints" / "gpt"
+model, ckpt_tokenizer = load_checkpoint(ckpt_dir)
+assert ckpt_tokenizer == tokenizer
+torch.manual_seed(0)
+fresh = GPTLanguageModel(model.cfg)                    # same sizes, untrained
+tables = {"random (before training)": fresh.token_embedding_table.weight.detach(),
+          "trained (course model)": model.token_embedding_table.weight.detach()}
+print("token_embedding_table:", tuple(tables["trained (course model)"].shape))
+
+
+def sim(table, c1, c2):
+    return float(cosine_similarity(table[tokenizer.stoi[c1]], table[tokenizer.stoi[c2]]))
+
+
+for name, table in tables.items():
+    print(f"{name:>25}: cos(a, A) = {sim(table, 'a', 'A'):+.3f}   cos(a, e) = "
+          f"{sim(table, 'a', 'e'):+.3f}   cos(a, ;) = {sim(table, 'a', ';'):+.3f}")
+
+# %% [markdown]
+# ## Training gives them meaning: the course model's characters
+#
+# Nobody told the course model which characters are vowels, or that `a` and `A` are the
+# same letter. It only learned to predict the next character. Still, its table changed.
+# To look at 192-dimensional vectors we project them onto the two directions along which
+# they vary most (**PCA**, principal component analysis) and draw each character there.
+
+# %%
+chars = tokenizer.chars
+projections = {f"{name}": pca_project(table) for name, table in tables.items()}
+fig = plot_char_embeddings_2d(projections, chars)
+
+# %% [markdown]
+# A number instead of a picture: for each of the 26 letters, the cosine similarity between
+# its lower-case and upper-case vectors, averaged, against the average over all pairs of
+# different characters.
+
+# %%
+lower = [tokenizer.stoi[c] for c in "abcdefghijklmnopqrstuvwxyz"]
+upper = [tokenizer.stoi[c.upper()] for c in "abcdefghijklmnopqrstuvwxyz"]
+for name, table in tables.items():
+    pairs = cosine_similarity(table[lower], table[upper]).mean()
+    unit = F.normalize(table, dim=1)
+    all_pairs = (unit @ unit.T)[~torch.eye(vocab_size, dtype=torch.bool)].mean()
+    print(f"{name:>25}: letter and its capital {pairs:+.3f}   any two characters {all_pairs:+.3f}")
+
+# %% [markdown]
+# ## Word vectors trained on the corpus
+#
+# Characters carry little meaning, so for meaning we need words. The script
+# `scripts/train_word_vectors.py` trains small word vectors on the same Shakespeare text
+# with **word2vec** (skip-gram with negative sampling): each word's vector is trained to
+# predict the words around it. Words that appear in similar company end up with similar
+# vectors. It keeps the 4,000 most frequent words, 64 dimensions each.
+
+# %%
+wv = load_word_vectors()
+print(f"{len(wv):,} words × {wv.dim} dimensions, trained on {wv.info['corpus_words']:,} words "
+      f"of text for {wv.info['epochs']} passes in {wv.info['seconds']:.0f} s")
+print("redo with:", wv.info["command"])
+for w in ["father", "eye", "three", "night", "speak", "king"]:
+    print(f"{w:>7}: " + ", ".join(f"{n} {s:.2f}" for n, s in wv.nearest(w, 6)))
+
+# %% [markdown]
+# Family words sit with family words, numbers with numbers, parts of the body with parts
+# of the body. The same words with random vectors have random neighbours:
+
+# %%
+g = torch.Generator().manual_seed(0)
+random_wv = WordVectors(wv.words, torch.randn(len(wv), wv.dim, generator=g))
+for w in ["father", "eye", "three"]:
+    print(f"{w:>7}: " + ", ".join(f"{n} {s:.2f}" for n, s in random_wv.nearest(w, 6)))
+
+# %% [markdown]
+# The PCA picture of five groups of words: the groups form clusters, and the model was
+# never told the groups.
+
+# %%
+groups = {"family": ["father", "mother", "son", "daughter", "brother", "sister", "uncle", "wife", "husband"],
+          "numbers": ["one", "two", "three", "four", "five", "six", "ten", "twenty", "hundred", "thousand"],
+          "body": ["eye", "ear", "hand", "head", "heart", "tongue", "face", "lips", "arm"],
+          "time": ["night", "day", "morning", "hour", "year", "morrow", "week"],
+          "rank": ["king", "queen", "prince", "duke", "lord", "lady", "earl"]}
+words = [w for ws in groups.values() for w in ws]
+labels = [g for g, ws in groups.items() for _ in ws]
+proj = pca_project(torch.stack([wv[w] for w in words]))
+fig = plot_word_map(proj.points, words, labels, "Word vectors trained on Shakespeare (PCA to 2-D)")
+
+# %% [markdown]
+# ### What a small corpus does not show
+#
+# Our corpus has under 300,000 words; the famous word2vec results came from billions. So
+# test the famous claim, king − man + woman ≈ queen, and report where `queen` lands among
+# all 4,000 words (rank 1 = nearest; the three input words are left out).
+
+# %%
+target = wv.analogy_vector("man", "king", "woman")
+rank = wv.rank("queen", target, exclude=("man", "king", "woman"))
+print(f"king - man + woman: queen is number {rank} of {len(wv):,}")
+print("nearest:", ", ".join(f"{w} {s:.2f}" for w, s in wv.analogy("man", "king", "woman", 5)))
+print(f"without the arithmetic, queen is number {wv.rank('queen', wv['king'], exclude=('king',))} "
+      f"nearest to king alone")
+print(f"with random vectors: queen is number "
+      f"{random_wv.rank('queen', random_wv.analogy_vector('man', 'king', 'woman'), exclude=('man', 'king', 'woman'))}")
+
+# %% [markdown]
+# More analogies "a is to b as c is to d", with the rank of the expected word `d`:
+
+# %%
+tests = [("man", "king", "woman", "queen"), ("he", "his", "she", "her"),
+         ("man", "men", "woman", "women"), ("one", "two", "three", "four"),
+         ("good", "better", "bad", "worse"), ("father", "son", "mother", "daughter"),
+         ("lord", "lady", "king", "queen"), ("day", "night", "morning", "evening")]
+for a_, b_, c_, d_ in tests:
+    r = wv.rank(d_, wv.analogy_vector(a_, b_, c_), exclude=(a_, b_, c_))
+    best = wv.analogy(a_, b_, c_, 1)[0][0]
+    print(f"{a_:>6} : {b_:<6} = {c_:>7} : {d_:<9} rank {r:>4}   (nearest: {best})")
+
+# %% [markdown]
+# What this shows, honestly:
+#
+# - `queen` lands near the top, but `king` and `queen` were already neighbours without any
+#   arithmetic, and names from the history plays (`richard`, `elizabeth`) come first. The
+#   arithmetic helped a little; it did not "find" the queen on its own.
+# - Some analogies of grammar work (he : his = she : her), because those words are very
+#   frequent. Others fail badly: there is not enough text to learn them.
+# - Neighbours often reflect **who appears together** in a play, not meaning:
+#   `wv.nearest("hamlet")` lists characters of *Hamlet*. The vectors learn the company a
+#   word keeps, and in a small corpus that company is often one scene.
+# - Unknown words are not in the table at all: `wv["computer"]` raises an error that names
+#   the word.
+
+# %%
+try:
+    wv["computer"]
+except KeyError as err:
+    print(f"{type(err).__name__}: {err}")
+print("hamlet:", ", ".join(w for w, _ in wv.nearest("hamlet", 6)))
+
+# %% [markdown]
+# ### Exercise 3: the nearest vectors
+#
+# Write `most_similar(query, vectors, k)`: return the indices of the `k` rows of
+# `vectors` (shape `(N, D)`) with the highest cosine similarity to `query` (shape `(D,)`),
+# most similar first.
+
+# %%
+def most_similar(query, vectors, k):
+    # TODO: cosine similarity of every row with query, then the k largest, largest first
+    raise NotImplementedError
+
+
+check_most_similar(most_similar)
+
+# %% [solution]
+def most_similar(query, vectors, k):
+    sims = (vectors @ query) / (vectors.norm(dim=1) * query.norm())   # (N,)
+    return torch.topk(sims, k).indices
+
+
+check_most_similar(most_similar)
+
+# %% [markdown]
+# Your function finds the same neighbours as the library:
+
+# %%
+rows = most_similar(wv["night"], wv.vectors, 4)
+print([wv.words[i] for i in rows.tolist()], "=", ["night"] + [w for w, _ in wv.nearest("night", 3)])
+
+# %% [markdown]
+# ## Summary
+#
+# - A token ID is a name; one-hot vectors avoid a false order but are long, sparse and
+#   all equally far apart.
+# - `nn.Embedding(vocab_size, n_embd)` is a table with one learned row per token; a lookup
+#   equals one-hot × weight.
+# - The table has `vocab_size × n_embd` parameters (38,597,376 for GPT-2 small); more
+#   dimensions cost memory and time, and help less and less.
+# - Cosine similarity compares directions; distance also sees length.
+# - Embeddings start random. Training makes them meaningful: similar characters and words
+#   end up close, as far as the data allows.
+#
+# **Next:** [Lesson 02: The bigram model](02_bigram.ipynb) trains its first embedding
+# table, one that predicts the next character.
