@@ -109,7 +109,10 @@ def n_embd_explorer(sweep: dict, vocab_size: int, seed: int = 0):
 
     from .plots import plot_n_embd_view
 
-    results = sweep["results"]
+    results = sweep.get("results") if isinstance(sweep, dict) else None
+    if not results:
+        raise ValueError("the sweep holds no results; load data/sweep_n_embd.json (made by "
+                         "`python scripts/sweep_n_embd.py`) and pass the parsed JSON")
     sizes = [r["n_embd"] for r in results]
     g = torch.Generator().manual_seed(seed)
     full = torch.randn(vocab_size, max(sizes), generator=g)   # each table is its first columns
@@ -148,6 +151,12 @@ def next_char_explorer(chars: list[str], counts, model_probs, val_data,
     """
     from .bigram import bigram_probs, counting_model_loss
     from .plots import plot_next_char_distribution
+
+    V = len(chars)
+    for name, m in (("counts", counts), ("model_probs", model_probs)):
+        if tuple(m.shape) != (V, V):
+            raise ValueError(f"{name} must have shape (V, V) = {(V, V)} for {V} characters, got "
+                             f"{tuple(m.shape)}")
 
     probs = {s: bigram_probs(counts, s) for s in smoothings}
     val_loss = {s: counting_model_loss(p, val_data) for s, p in probs.items()}

@@ -1,7 +1,7 @@
 # %% [markdown]
 # # Lesson 01: Embeddings
 #
-# A token ID is only a name: the number 39 says nothing about the letter `a`. Before a
+# A token ID is only a name: the ID of the letter `a` says nothing about `a`. Before a
 # model can compute with a token, it swaps the ID for a list of numbers that it can learn,
 # a **vector**. This lesson is about those vectors.
 #
@@ -164,8 +164,8 @@ for name, V, C in [("this lesson's table", vocab_size, n_embd),
                    ("course model", vocab_size, 192),
                    ("GPT-2 small", 50_257, 768)]:
     params = V * C
-    print(f"{name:>20}: {V:>6,} × {C:>3} = {params:>10,} parameters, "
-          f"{4 * params / 2**20:8.2f} MiB at float32")
+    print(f"{name:>20}: {V:>6,} × {C:>3} = {params:>10,} parameters = {4 * params:>11,} bytes "
+          f"at float32 ({4 * params / 2**20:.2f} MiB)")
 assert 50_257 * 768 == 38_597_376
 
 # %% [markdown]
@@ -240,9 +240,9 @@ check_cosine_similarity(my_cosine_similarity)
 # ## Embeddings start random
 #
 # A new model fills its token table with random numbers. The course model (lesson 08)
-# has `n_embd = 192`; here is its table before any training. Random vectors in 192
-# dimensions are nearly at right angles to each other, whatever the tokens: the table
-# knows nothing yet, so `a` is no closer to `A` than to `;`.
+# has `n_embd = 192`; below is the same model before any training. Random vectors in 192
+# dimensions are nearly at right angles to each other (cosine similarity near 0),
+# whatever the tokens: the table knows nothing yet, so `a` is no closer to `A` than to `;`.
 
 # %%
 ckpt_dir = DATA_DIR / "checkpoints" / "gpt"
@@ -284,11 +284,12 @@ fig = plot_char_embeddings_2d(projections, chars)
 # %%
 lower = [tokenizer.stoi[c] for c in "abcdefghijklmnopqrstuvwxyz"]
 upper = [tokenizer.stoi[c.upper()] for c in "abcdefghijklmnopqrstuvwxyz"]
+off_diagonal = ~torch.eye(vocab_size, dtype=torch.bool)
 for name, table in tables.items():
-    pairs = cosine_similarity(table[lower], table[upper]).mean()
-    unit = F.normalize(table, dim=1)
-    all_pairs = (unit @ unit.T)[~torch.eye(vocab_size, dtype=torch.bool)].mean()
-    print(f"{name:>25}: letter and its capital {pairs:+.3f}   any two characters {all_pairs:+.3f}")
+    unit = F.normalize(table, dim=1)                   # every row scaled to length 1
+    cos = unit @ unit.T                                # (V, V): every cosine similarity at once
+    print(f"{name:>25}: letter and its capital {cos[lower, upper].mean():+.3f}   any two "
+          f"characters {cos[off_diagonal].mean():+.3f} (average size {cos[off_diagonal].abs().mean():.3f})")
 
 # %% [markdown]
 # ## Word vectors trained on the corpus

@@ -1,0 +1,76 @@
+"""The widgets of lessons 01 and 02: they build, redraw fast when a control moves, and name bad input."""
+
+import json
+import time
+
+import pytest
+import torch
+
+from course_lib import DATA_DIR
+from course_lib.bigram import bigram_counts
+from course_lib.widgets import n_embd_explorer, next_char_explorer
+
+SWEEP = {"fixed_config": {"n_layer": 4, "n_head": 4, "block_size": 64},
+         "training": {"max_iters": 100},
+         "results": [{"n_embd": n, "params": 1000 * n, "embedding_params": 67 * n,
+                      "train_loss": 3 - n / 100, "val_loss": 3.1 - n / 100, "seconds": n / 10}
+                     for n in (16, 32, 64)]}
+
+
+def texts(out):
+    return "".join(o.get("text", "") for o in out.outputs)
+
+
+def has_png(out):
+    return any("image/png" in o.get("data", {}) for o in out.outputs)
+
+
+def test_n_embd_explorer_shows_size_memory_and_loss():
+    box = n_embd_explorer(SWEEP, 67)
+    slider, out = box.children
+    assert "67 tokens × 32 dimensions = 2,144 parameters = 8,576 bytes (8.4 KB)" in texts(out)
+    assert has_png(out)
+    start = time.perf_counter()
+    slider.value = 64
+    assert time.perf_counter() - start < 1.0
+    assert "67 tokens × 64 dimensions = 4,288 parameters" in texts(out)
+    assert "val loss 2.460" in texts(out)
+
+
+def test_n_embd_explorer_on_the_shipped_sweep():
+    path = DATA_DIR / "sweep_n_embd.json"
+    if not path.exists():
+        pytest.skip("data/sweep_n_embd.json is not there yet")
+    box = n_embd_explorer(json.loads(path.read_text()), 67)
+    assert has_png(box.children[1])
+
+
+def test_n_embd_explorer_refuses_an_empty_sweep():
+    with pytest.raises(ValueError, match="the sweep holds no results"):
+        n_embd_explorer({"results": []}, 67)
+
+
+@pytest.fixture(scope="module")
+def bigram_parts(corpus):
+    counts = bigram_counts(corpus.train_data, 67)
+    model_probs = torch.softmax(torch.zeros(67, 67), dim=1)
+    return corpus.tokenizer.chars, counts, model_probs, corpus.val_data
+
+
+def test_next_char_explorer_redraws_for_a_character_and_a_smoothing(bigram_parts):
+    chars, counts, model_probs, val = bigram_parts
+    box = next_char_explorer(chars, counts, model_probs, val)
+    (char, smooth), out = box.children[0].children, box.children[1]
+    assert "'t' occurs" in texts(out) and has_png(out)
+    start = time.perf_counter()
+    char.value = chars.index("q")
+    smooth.value = 0.0
+    assert time.perf_counter() - start < 2.0
+    assert "'q' occurs 750 times" in texts(out)
+    assert "val loss = inf" in texts(out)
+
+
+def test_next_char_explorer_checks_shapes(bigram_parts):
+    chars, counts, model_probs, val = bigram_parts
+    with pytest.raises(ValueError, match=r"model_probs must have shape \(V, V\) = \(67, 67\)"):
+        next_char_explorer(chars, counts, model_probs[:5], val)
