@@ -3,8 +3,9 @@
 Where each lesson's code lives:
 
     lesson 00  text to tokens        data.py       load_corpus, CharTokenizer, get_batch
-    lesson 01  embeddings            model.py      nn.Embedding inside every model; word vectors
-    lesson 02  the bigram model      model.py      BigramLanguageModel;  training.py  train
+    lesson 01  embeddings            embeddings.py cosine_similarity, pca_project, load_word_vectors
+    lesson 02  the bigram model      bigram.py     bigram_counts (the counting model);
+                                     model.py      BigramLanguageModel;  training.py  train
     lesson 03  softmax               sampling.py   next_token_probs, sample_next_token
     lesson 04  self-attention trick  model.py      Head (the masked, scaled weights)
     lesson 05  heads                 model.py      Head, MultiHeadAttention, CausalSelfAttention

@@ -163,6 +163,18 @@ def check_context_target_pairs(make_pairs, block_size: int = 8) -> str:
 
 # ----------------------------------------------------------------------------- lesson 01
 
+def _as_number(out, hint: str) -> float:
+    """The learner's result as a float; a Mistake (with `hint`) if it is not one number."""
+    if isinstance(out, torch.Tensor):
+        if out.numel() != 1:
+            raise Mistake(f"your result has shape {tuple(out.shape)}; {hint}")
+        out = out.item()
+    try:
+        return float(out)
+    except (TypeError, ValueError):
+        raise Mistake(f"your function returned {out!r}; return a number") from None
+
+
 def _one_hot_cases():
     g = torch.Generator().manual_seed(0)
     weight = torch.randn(7, 3, generator=g)
@@ -204,16 +216,8 @@ def check_cosine_similarity(cosine_similarity) -> str:
     cases = [(a, b), (torch.randn(16, generator=g), 4 * torch.randn(16, generator=g)),
              (a, -2 * a)]
     for x, y in cases:
-        out = call(cosine_similarity, x, y)
-        if isinstance(out, torch.Tensor):
-            if out.numel() != 1:
-                raise Mistake(f"your result has shape {tuple(out.shape)}; cosine similarity is "
-                              f"one number: sum the products a * b before dividing")
-            out = out.item()
-        try:
-            out = float(out)
-        except (TypeError, ValueError):
-            raise Mistake(f"your function returned {out!r}; return a number") from None
+        out = _as_number(call(cosine_similarity, x, y),
+                         "cosine similarity is one number: sum the products a * b before dividing")
         dot, na, nb = float(x @ y), float(x.norm()), float(y.norm())
         want = dot / (na * nb)
         wrong = {
@@ -308,13 +312,8 @@ def check_counting_loss(counting_loss) -> str:
     data = torch.randint(0, 5, (40,), generator=g)
     logp = probs[data[:-1], data[1:]].log()
     want = float(-logp.mean())
-    out = call(counting_loss, probs, data)
-    if isinstance(out, torch.Tensor):
-        if out.numel() != 1:
-            raise Mistake(f"your result has shape {tuple(out.shape)}; the loss is one number, "
-                          f"the mean over all pairs")
-        out = out.item()
-    out = float(out)
+    out = _as_number(call(counting_loss, probs, data),
+                     "the loss is one number, the mean over all pairs")
     if abs(out - want) < 1e-4:
         return "the mean negative log-likelihood of every (current, next) pair."
     wrong = [
