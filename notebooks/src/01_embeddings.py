@@ -95,6 +95,8 @@ fig = plot_one_hot_vs_dense(one_hot, dense, list(word))
 
 # %%
 print("weight:", tuple(embedding.weight.shape), "= (vocab_size, n_embd)")
+print(f"initial values: mean {embedding.weight.mean():+.3f}, std {embedding.weight.std():.3f} "
+      f"(nn.Embedding draws them from a normal distribution N(0, 1))")
 input_ids = torch.tensor([2, 3, 5, 1])
 vectors = embedding(input_ids)                                   # (4, n_embd)
 print("vectors:", tuple(vectors.shape))
@@ -165,7 +167,8 @@ for name, V, C in [("this lesson's table", vocab_size, n_embd),
                    ("GPT-2 small", 50_257, 768)]:
     params = V * C
     print(f"{name:>20}: {V:>6,} × {C:>3} = {params:>10,} parameters = {4 * params:>11,} bytes "
-          f"at float32 ({4 * params / 2**20:.2f} MiB)")
+          f"at float32")
+print(f"GPT-2 small's table: {4 * 50_257 * 768 / 2**20:.1f} MiB")
 assert 50_257 * 768 == 38_597_376
 
 # %% [markdown]
@@ -240,9 +243,10 @@ check_cosine_similarity(my_cosine_similarity)
 # ## Embeddings start random
 #
 # A new model fills its token table with random numbers. The course model (lesson 08)
-# has `n_embd = 192`; below is the same model before any training. Random vectors in 192
-# dimensions are nearly at right angles to each other (cosine similarity near 0),
-# whatever the tokens: the table knows nothing yet, so `a` is no closer to `A` than to `;`.
+# has `n_embd = 192`; below we build the same model again, untrained. Random vectors in
+# 192 dimensions are nearly at right angles to each other (cosine similarity near 0),
+# whatever the tokens. The cosines of the untrained table below are chance: small, of
+# either sign, and different with another seed. Compare them with the trained table.
 
 # %%
 ckpt_dir = DATA_DIR / "checkpoints" / "gpt"

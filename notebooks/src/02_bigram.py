@@ -215,7 +215,8 @@ print("table:", tuple(model.token_embedding_table.weight.shape), "=", f"{model.n
 # ## `forward(idx, targets)`: logits and loss
 #
 # The input is a batch of token IDs `idx` of shape `(B, T)`. Looking each one up gives
-# logits of shape `(B, T, C)`, with `C = vocab_size` scores at every position. With
+# logits of shape `(B, T, C)`, with `C = vocab_size` scores at every position. Logits are
+# raw scores of any sign, not probabilities; softmax turns them into probabilities. With
 # `targets` (the same windows shifted by one, from `get_batch`) it also returns the loss.
 
 # %%
@@ -224,6 +225,9 @@ xb, yb = get_batch(train_data, batch_size=4, block_size=8, generator=g)
 logits, loss = model(xb, yb)
 print("idx:", tuple(xb.shape), " targets:", tuple(yb.shape), " logits:", tuple(logits.shape))
 print(f"loss = {loss.item():.4f}")
+row = logits[0, 0]
+print(f"one row of logits: from {row.min():.2f} to {row.max():.2f}, sum {row.sum():.2f}: scores, "
+      f"not probabilities; after softmax the sum is {F.softmax(row, dim=0).sum():.4f}")
 
 # %% [markdown]
 # `F.cross_entropy` wants the class scores in a 2-D tensor of shape `(N, C)` and the
