@@ -129,11 +129,15 @@ def plot_vectors_2d(vectors: dict, title: str = "Vectors in 2-D"):
     fig, ax = plt.subplots(figsize=(5.5, 5.5))
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     lim = max(max(abs(float(v[0])), abs(float(v[1]))) for v in vectors.values()) * 1.25
-    for (name, v), color in zip(vectors.items(), colors):
+    items = list(zip(vectors.items(), colors))
+    for (name, v), color in reversed(items):         # the first vector is drawn on top
         x, y = float(v[0]), float(v[1])
         ax.annotate("", xy=(x, y), xytext=(0, 0),
-                    arrowprops=dict(arrowstyle="->", lw=2, color=color))
-        ax.text(x * 1.06, y * 1.06, f"{name} ({x:g}, {y:g})", color=color, fontsize=11)
+                    arrowprops=dict(arrowstyle="->", lw=2.5, color=color))
+        norm = math.hypot(x, y) or 1.0
+        dx, dy = 0.1 * lim * y / norm, -0.1 * lim * x / norm   # beside the tip, off the line
+        ax.text(x + dx, y + dy, f"{name} ({x:g}, {y:g})", color=color, fontsize=11,
+                ha="center", va="center")
     ax.axhline(0, color="gray", lw=0.8)
     ax.axvline(0, color="gray", lw=0.8)
     ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal", title=title,
