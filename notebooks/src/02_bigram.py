@@ -100,7 +100,8 @@ fig = plot_bigram_matrix(counts, chars, "Bigram counts in the training text (log
 # The bright cells are the common pairs; dark rows and columns belong to rare characters.
 # Some patterns to find in the picture: after `q` only `u` is bright; a new line is
 # usually followed by a capital letter (speaker names and verse lines start with one); a
-# lower-case letter is never followed by a capital (the dark block at the bottom middle).
+# lower-case letter is almost never followed by a capital (the dark block at the bottom
+# middle).
 # The numbers behind these patterns, and the most frequent pairs:
 
 # %%
@@ -339,7 +340,8 @@ log_p = F.log_softmax(model.token_embedding_table.weight.detach(), dim=1)   # (V
 trained_train = float(-(counts * log_p).sum() / counts.sum())
 print(f"lowest possible train loss: {best_train:.4f}; trained model on the whole train text: "
       f"{trained_train:.4f}")
-#
+
+# %% [markdown]
 # ## Generating text
 #
 # `generate(idx, max_new_tokens)` does what our sampling loop did: take the logits of the
@@ -351,6 +353,11 @@ start = torch.tensor([[tokenizer.stoi["\n"]]])                  # (B, T) = (1, 1
 out = model.generate(start, max_new_tokens=250, generator=torch.Generator().manual_seed(1337))
 print(tuple(start.shape), "->", tuple(out.shape))
 print(tokenizer.decode(out[0]))
+
+# %% [markdown]
+# Both samples used the same seed, and they start almost letter for letter the same:
+# the two models give nearly the same probabilities, so the same random numbers pick
+# nearly the same characters.
 
 # %% [markdown]
 # ## The two models side by side
@@ -400,7 +407,7 @@ next_char_explorer(chars, counts, model_probs, val_data)
 # - `forward` returns logits `(B, T, C)` and the cross-entropy over all B·T positions,
 #   computed on `(B·T, C)` logits and `(B·T,)` targets.
 # - A uniform guess scores $\ln 67 = 4.2047$; the default N(0, 1) table starts higher.
-#   Training with AdamW brings the loss down to the counting model's, and no further.
+#   Training with AdamW brings the loss down close to the counting model's, and no lower.
 #
 # **Next:** [Lesson 03: Softmax](03_softmax.ipynb) looks closely at how logits become
 # probabilities.
