@@ -177,12 +177,13 @@ assert 50_257 * 768 == 38_597_376
 #
 # What does a larger `n_embd` buy? The file `data/sweep_n_embd.json` holds the answer for
 # our corpus: the same 4-layer GPT trained for the same number of steps at several
-# `n_embd`. The script that made it is shown below; it takes about 10 minutes, so the
-# notebook only reads its results.
+# `n_embd`. Training five models takes minutes, so a script did it once and the notebook
+# only reads its results; the command to redo it is printed below.
 
 # %%
 sweep = json.loads((DATA_DIR / "sweep_n_embd.json").read_text())
-print("made by:", sweep["command"], "  training:", sweep["training"]["max_iters"], "steps")
+print("redo with:", sweep["command"], f"  ({sweep['training']['max_iters']:,} steps per size, "
+      f"{sum(r['seconds'] for r in sweep['results']) / 60:.0f} minutes on: {sweep['machine']})")
 for r in sweep["results"]:
     print(f"n_embd {r['n_embd']:>4}: {r['params']:>10,} parameters, val loss {r['val_loss']:.3f}")
 
@@ -362,10 +363,13 @@ tests = [("man", "king", "woman", "queen"), ("he", "his", "she", "her"),
          ("man", "men", "woman", "women"), ("one", "two", "three", "four"),
          ("good", "better", "bad", "worse"), ("father", "son", "mother", "daughter"),
          ("lord", "lady", "king", "queen"), ("day", "night", "morning", "evening")]
+count = dict(zip(wv.words, wv.counts))
 for a_, b_, c_, d_ in tests:
     r = wv.rank(d_, wv.analogy_vector(a_, b_, c_), exclude=(a_, b_, c_))
     best = wv.analogy(a_, b_, c_, 1)[0][0]
-    print(f"{a_:>6} : {b_:<6} = {c_:>7} : {d_:<9} rank {r:>4}   (nearest: {best})")
+    rarest = min(count[w] for w in (a_, b_, c_, d_))
+    print(f"{a_:>6} : {b_:<6} = {c_:>7} : {d_:<9} rank {r:>4}   nearest: {best:<9} "
+          f"rarest of the four words: {rarest:>5} times")
 
 # %% [markdown]
 # What this shows, honestly:
@@ -373,8 +377,8 @@ for a_, b_, c_, d_ in tests:
 # - `queen` lands near the top, but `king` and `queen` were already neighbours without any
 #   arithmetic, and names from the history plays (`richard`, `elizabeth`) come first. The
 #   arithmetic helped a little; it did not "find" the queen on its own.
-# - Some analogies of grammar work (he : his = she : her), because those words are very
-#   frequent. Others fail badly: there is not enough text to learn them.
+# - Analogies between very frequent words work (he : his = she : her). Where a word is
+#   rarer, the result is poor or fails badly: there is not enough text to learn it.
 # - Neighbours often reflect **who appears together** in a play, not meaning:
 #   `wv.nearest("hamlet")` lists characters of *Hamlet*. The vectors learn the company a
 #   word keeps, and in a small corpus that company is often one scene.
