@@ -377,8 +377,10 @@ for a_, b_, c_, d_ in tests:
 # - `queen` lands near the top, but `king` and `queen` were already neighbours without any
 #   arithmetic, and names from the history plays (`richard`, `elizabeth`) come first. The
 #   arithmetic helped a little; it did not "find" the queen on its own.
-# - Analogies between very frequent words work (he : his = she : her). Where a word is
-#   rarer, the result is poor or fails badly: there is not enough text to learn it.
+# - Some analogies work (he : his = she : her, man : men = woman : women); others fail
+#   badly (father : son = mother : daughter). How often the words occur does not decide
+#   it alone (see the last column). With this little text, one analogy proves little
+#   either way.
 # - Neighbours often reflect **who appears together** in a play, not meaning:
 #   `wv.nearest("hamlet")` lists characters of *Hamlet*. The vectors learn the company a
 #   word keeps, and in a small corpus that company is often one scene.
