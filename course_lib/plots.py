@@ -207,7 +207,10 @@ def plot_word_map(points, words: list[str], groups: list[str], title: str):
 
 def plot_n_embd_view(table, sweep_results: list[dict], n_embd: int, max_n_embd: int):
     """What n_embd changes: the embedding table's width (left) and the trained loss (right)."""
-    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(12, 4.2), gridspec_kw={"width_ratios": [3, 2]})
+    # fixed margins instead of the automatic layout: a widget redraws this often, and fast
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(12, 4.2), gridspec_kw={"width_ratios": [3, 2]},
+                                   layout="none")
+    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.13, top=0.91, wspace=0.25)
     m = table.detach().float()
     im = ax0.imshow(m.numpy(), cmap="coolwarm", aspect="auto", vmin=-3, vmax=3,
                     extent=(-0.5, m.shape[1] - 0.5, m.shape[0] - 0.5, -0.5))
@@ -246,7 +249,8 @@ def plot_next_char_distribution(char: str, chars: list[str], dists: dict, top: i
     """Bars of P(next | char) for the `top` most likely next characters, one colour per model."""
     first = next(iter(dists.values()))
     order = torch.argsort(first, descending=True)[:top].tolist()
-    fig, ax = _new((10, 4))
+    fig, ax = plt.subplots(figsize=(10, 4), layout="none")   # fixed margins: fast redraws
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.9)
     width = 0.8 / len(dists)
     for k, (name, p) in enumerate(dists.items()):
         ax.bar([i + (k - (len(dists) - 1) / 2) * width for i in range(len(order))],

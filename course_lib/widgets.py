@@ -160,7 +160,7 @@ def next_char_explorer(chars: list[str], counts, model_probs, val_data,
 
     probs = {s: bigram_probs(counts, s) for s in smoothings}
     val_loss = {s: counting_model_loss(p, val_data) for s, p in probs.items()}
-    options = [(f"{show_char(c)!r}", i) for i, c in enumerate(chars)]
+    options = [(show_char(c), i) for i, c in enumerate(chars)]   # labels: \\n, ␣, !, ...  (unique)
     char = widgets.Dropdown(options=options, value=chars.index("t") if "t" in chars else 0,
                             description="character")
     smooth = widgets.SelectionSlider(options=list(smoothings), value=1.0,
@@ -181,4 +181,4 @@ def next_char_explorer(chars: list[str], counts, model_probs, val_data,
             f"counts (smoothing {s:g})": p, "trained BigramLanguageModel": model_probs[i]})
 
     redraw_on_change([char, smooth], out, draw)
-    return widgets.VBox([widgets.HBox([char, smooth]), out])
+    return widgets.VBox([widgets.HBox([smooth, char]), out])

@@ -60,7 +60,7 @@ def bigram_parts(corpus):
 def test_next_char_explorer_redraws_for_a_character_and_a_smoothing(bigram_parts):
     chars, counts, model_probs, val = bigram_parts
     box = next_char_explorer(chars, counts, model_probs, val)
-    (char, smooth), out = box.children[0].children, box.children[1]
+    (smooth, char), out = box.children[0].children, box.children[1]
     assert "'t' occurs" in texts(out) and has_png(out)
     start = time.perf_counter()
     char.value = chars.index("q")
