@@ -100,3 +100,84 @@ def plot_char_frequencies(text: str, chars: list[str], top: int | None = None):
            xlabel="character (␣ is a space, \\n a new line)", ylabel="count (log scale)")
     ax.grid(axis="x", visible=False)
     return fig
+
+
+# ----------------------------------------------------------------------------- lesson 05
+
+def _check_square_maps(weights, dims: int, what: str) -> torch.Tensor:
+    w = weights.detach().cpu().float() if isinstance(weights, torch.Tensor) else None
+    if w is None or w.dim() != dims or w.shape[-1] != w.shape[-2]:
+        shape = tuple(weights.shape) if isinstance(weights, torch.Tensor) else type(weights).__name__
+        raise ValueError(f"{what} must be a tensor with {dims} dimensions ending in (T, T), "
+                         f"got {shape}")
+    return w
+
+
+def _check_labels(chars, T: int) -> list[str]:
+    chars = list(chars)
+    if len(chars) != T:
+        raise ValueError(f"got {len(chars)} characters for a {T} x {T} attention map; pass "
+                         f"exactly the T characters the model read")
+    return chars
+
+
+def plot_attention_map(weights, chars, title: str = "Attention weights", figsize=(7.5, 6.5)):
+    """One head's (T, T) attention weights; rows are queries, columns keys, both labelled.
+
+    Row t shows how much the character at position t takes from each earlier character.
+    """
+    w = _check_square_maps(weights, 2, "weights")
+    chars = _check_labels(chars, w.shape[-1])
+    return plot_heatmap(w, title=title, xlabel="key: the character looked at",
+                        ylabel="query: the character looking", xticklabels=chars,
+                        yticklabels=chars, colorbar_label="attention weight (each row sums to 1)",
+                        cmap="Blues", figsize=figsize)
+
+
+def plot_attention_grid(maps, chars, title: str = "Every head of every layer"):
+    """(n_layer, n_head, T, T) weights as a grid of small maps: a row per layer, a column per head."""
+    w = _check_square_maps(maps, 4, "maps")
+    chars = _check_labels(chars, w.shape[-1])
+    n_layer, n_head = w.shape[:2]
+    fig, axes = plt.subplots(n_layer, n_head, figsize=(1.7 * n_head + 1.2, 1.7 * n_layer + 0.8),
+                             squeeze=False, constrained_layout=True)
+    for i in range(n_layer):
+        for j in range(n_head):
+            ax = axes[i][j]
+            im = ax.imshow(w[i, j].numpy(), cmap="Blues", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.grid(False)
+            if i == 0:
+                ax.set_title(f"head {j}", fontsize=10)
+            if j == 0:
+                ax.set_ylabel(f"layer {i}", fontsize=10)
+    text = "".join(show_char(c) for c in chars)
+    fig.suptitle(f"{title}\n{text!r}: query (row) looks at key (column)", fontsize=12)
+    fig.colorbar(im, ax=axes, shrink=0.6, label="attention weight")
+    return fig
+
+
+def plot_qkv_layout(weight, n_head: int, title: str = "The rows of qkv.weight"):
+    """The (3C, C) weight of CausalSelfAttention.qkv, with the rows of each head's q, k, v marked."""
+    if not isinstance(weight, torch.Tensor) or weight.dim() != 2 or weight.shape[0] != 3 * weight.shape[1]:
+        shape = tuple(weight.shape) if isinstance(weight, torch.Tensor) else type(weight).__name__
+        raise ValueError(f"weight must be the (3 * n_embd, n_embd) weight of a qkv Linear, got {shape}")
+    C = weight.shape[1]
+    if isinstance(n_head, bool) or not isinstance(n_head, int) or n_head < 1 or C % n_head:
+        raise ValueError(f"n_head must be a positive divisor of n_embd={C}, got {n_head!r}")
+    hs = C // n_head
+    w = weight.detach().cpu().float()
+    fig, ax = plt.subplots(figsize=(6, 7.5))
+    lim = float(w.abs().max()) or 1.0
+    im = ax.imshow(w.numpy(), cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
+    fig.colorbar(im, ax=ax, label="weight value")
+    ax.grid(False)
+    for r in range(hs, 3 * C, hs):
+        ax.axhline(r - 0.5, color="black", lw=2.0 if r % C == 0 else 0.6)
+    ticks = [i * hs + (hs - 1) / 2 for i in range(3 * n_head)]
+    labels = [f"{part} of head {h}" for part in ("query", "key", "value") for h in range(n_head)]
+    ax.set_yticks(ticks, labels, fontsize=_tick_size(len(labels)))
+    ax.set(title=title, xlabel=f"input channel (0 to {C - 1})",
+           ylabel=f"output row: {hs} rows (head_size) per label")
+    return fig

@@ -94,3 +94,88 @@ def context_target_explorer(text: str, tokenizer, block_size: int = 8):
 
     redraw_on_change([start, size], out, draw)
     return widgets.VBox([widgets.HBox([start, size]), out])
+
+
+# ----------------------------------------------------------------------------- lesson 05
+
+def _reusable_figure(fig):
+    """Lay `fig` out once and keep that layout, so redrawing it later is quick.
+
+    The figure is closed in pyplot (the cell must not show it; the widget's Output does)
+    but stays usable: a redraw changes its data and calls `_display_png`.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    plt.close(fig)
+    canvas = FigureCanvasAgg(fig)     # a canvas of its own: pyplot no longer manages it
+    canvas.draw()                     # runs the layout engine once
+    fig.set_layout_engine("none")     # ... and freezes the result
+    # the area bbox_inches="tight" would keep, computed once instead of on every save
+    fig._course_bbox = fig.get_tightbbox(canvas.get_renderer()).padded(0.1)
+    return fig
+
+
+def _display_png(fig) -> None:
+    """Display a `_reusable_figure` as a PNG, cropped to its stored bounding box."""
+    import io
+
+    from IPython.display import Image, display
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches=getattr(fig, "_course_bbox", None))
+    display(Image(data=buf.getvalue(), format="png"))
+
+
+def attention_map_explorer(model, tokenizer, sentences: list[str]):
+    """Pick a sentence, a layer and a head: see that head's attention map on the sentence.
+
+    The maps of every sentence are computed once, when the widget is built
+    (`model.attention_maps`), so moving a control only draws.
+    """
+    import torch
+
+    from .experiments import attention_pattern_stats
+    from .plots import plot_attention_map
+
+    if isinstance(sentences, str) or not sentences:
+        raise ValueError("sentences must be a non-empty list of strings, e.g. "
+                         "['To be, or not to be']")
+    maps = {}
+    for s in sentences:
+        if not isinstance(s, str) or not s:
+            raise ValueError(f"every sentence must be a non-empty string, got {s!r}")
+        if len(s) > model.cfg.block_size:
+            raise ValueError(f"the sentence {s[:20]!r}... has {len(s)} characters but the model "
+                             f"reads at most block_size={model.cfg.block_size}; shorten it")
+        idx = torch.tensor([tokenizer.encode(s)], dtype=torch.long)
+        maps[s] = model.attention_maps(idx)[:, 0]        # (n_layer, n_head, T, T)
+    n_layer, n_head = maps[sentences[0]].shape[:2]
+    sentence = widgets.Dropdown(options=[(repr(s), s) for s in sentences], value=sentences[0],
+                                description="sentence", layout=widgets.Layout(width="480px"))
+    layer = widgets.IntSlider(value=0, min=0, max=n_layer - 1, description="layer",
+                              continuous_update=False)
+    head = widgets.IntSlider(value=0, min=0, max=n_head - 1, description="head",
+                             continuous_update=False)
+    out = widgets.Output()
+    figures = {}   # sentence -> its figure, laid out once; a redraw only changes the image
+
+    def figure_for(s):
+        if s not in figures:
+            figures[s] = _reusable_figure(plot_attention_map(maps[s][0, 0], list(s)))
+        return figures[s]
+
+    def draw():
+        s, l, h = sentence.value, layer.value, head.value
+        w = maps[s][l, h]                                 # (T, T)
+        stats = attention_pattern_stats(w)
+        print(f"layer {l}, head {h}, mean over the rows 1 to {w.shape[0] - 1}: weight on the "
+              f"character itself {stats['itself']:.2f}, on the one before "
+              f"{stats['previous']:.2f}, on the first character {stats['first']:.2f}")
+        fig = figure_for(s)
+        image = fig.axes[0].images[0]
+        image.set_data(w.numpy())
+        image.set_clim(float(w.min()), float(w.max()))   # the colour bar follows
+        fig.axes[0].set_title(f"Layer {l}, head {h}")
+        _display_png(fig)
+
+    redraw_on_change([sentence, layer, head], out, draw)
+    return widgets.VBox([sentence, widgets.HBox([layer, head]), out])
