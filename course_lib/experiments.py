@@ -10,6 +10,8 @@ another way, so a lesson can compare "with" and "without" on the same weights.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -64,6 +66,18 @@ def block_forward(block: Block, x: torch.Tensor, residual: bool = True) -> torch
     return x
 
 
+@contextmanager
+def _one_thread():
+    """Run tiny tensor work on one thread: with several, waiting for each other costs more
+    than the work itself (seconds instead of milliseconds on a busy laptop)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def gradient_norms_per_block(depth: int, residual: bool = True, layernorm: bool = True, *,
                              n_embd: int = 32, n_head: int = 4, block_size: int = 16,
                              batch_size: int = 8, vocab_size: int = 67,
@@ -83,6 +97,13 @@ def gradient_norms_per_block(depth: int, residual: bool = True, layernorm: bool 
     _check_bool("layernorm", layernorm)
     cfg = GPTConfig(vocab_size=vocab_size, block_size=block_size, n_embd=n_embd,
                     n_head=n_head, n_layer=depth, dropout=0.0)
+    with _one_thread(), torch.random.fork_rng():   # leave the caller's random stream alone
+        return _gradient_norms(cfg, residual, layernorm, batch_size, seed)
+
+
+def _gradient_norms(cfg: GPTConfig, residual: bool, layernorm: bool, batch_size: int,
+                    seed: int) -> list[float]:
+    vocab_size, block_size = cfg.vocab_size, cfg.block_size
     torch.manual_seed(seed)
     model = GPTLanguageModel(cfg)
     if not layernorm:

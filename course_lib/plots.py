@@ -181,3 +181,65 @@ def plot_qkv_layout(weight, n_head: int, title: str = "The rows of qkv.weight"):
     ax.set(title=title, xlabel=f"input channel (0 to {C - 1})",
            ylabel=f"output row: {hs} rows (head_size) per label")
     return fig
+
+
+# ----------------------------------------------------------------------------- lesson 06
+
+GRAD_FLOOR = 1e-40   # where an exactly-zero gradient norm is drawn on a log axis
+
+
+def plot_gradient_norms(curves: dict, title: str = "Gradient norm of each block",
+                        ylim: tuple | None = None):
+    """Gradient norm per block (block 1 is next to the input), one line per entry, log scale.
+
+    `curves` maps a label to a list of norms, one per block. A norm of exactly 0 (the
+    gradient underflowed in float32) cannot sit on a log axis: it is drawn as a triangle
+    at the bottom of the plot.
+    """
+    if not isinstance(curves, dict) or not curves:
+        raise ValueError("curves must be a non-empty dict {label: [norm of block 1, ...]}")
+    fig, ax = _new()
+    zero_label = "exactly 0 (underflow)"
+    lowest = []
+    for label, norms in curves.items():
+        norms = [float(v) for v in norms]
+        if not norms or any(v < 0 or v != v for v in norms):
+            raise ValueError(f"curve {label!r} must be a non-empty list of norms >= 0, got {norms}")
+        blocks = range(1, len(norms) + 1)
+        line, = ax.plot(blocks, [v if v > 0 else float("nan") for v in norms], "o-", ms=4,
+                        label=label)
+        lowest += [v for v in norms if v > 0]
+        zeros = [b for b, v in zip(blocks, norms) if v == 0]
+        if zeros:
+            ax.plot(zeros, [GRAD_FLOOR] * len(zeros), "v", color=line.get_color(), ms=7,
+                    label=zero_label)
+            zero_label = None
+    ax.set_yscale("log")
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    elif any(0 in map(float, v) for v in curves.values()):
+        ax.set_ylim(GRAD_FLOOR / 10, max(lowest + [1.0]) * 10)
+    ax.set(title=title, xlabel="block (1 = next to the input, right = next to the output)",
+           ylabel="gradient norm of the block's weights")
+    ax.legend(fontsize=9)
+    return fig
+
+
+def plot_dropout(x, y_train, y_eval, p: float):
+    """One vector before dropout, after dropout in training mode, and in evaluation mode."""
+    xs = [torch.as_tensor(t).detach().float().flatten() for t in (x, y_train, y_eval)]
+    if not len(xs[0]) == len(xs[1]) == len(xs[2]):
+        raise ValueError(f"x, y_train and y_eval must have the same length, got "
+                         f"{[len(t) for t in xs]}")
+    fig, ax = _new()
+    n = len(xs[0])
+    width = 0.28
+    for k, (t, label) in enumerate(zip(xs, ("input", f"train mode (p={p:g})", "eval mode"))):
+        ax.bar([i + (k - 1) * width for i in range(n)], t.numpy(), width=width, label=label)
+    ax.axhline(1 / (1 - p), color="gray", ls="--", lw=1, label=f"1/(1-p) = {1 / (1 - p):.3f}")
+    top = max(float(t.max()) for t in xs)
+    ax.set_ylim(min(0.0, *(float(t.min()) for t in xs)), max(top, 1 / (1 - p)) * 1.45)
+    ax.set(title="nn.Dropout: zero some values, scale up the rest (only in training)",
+           xlabel="position in the vector", ylabel="value")
+    ax.legend(fontsize=9)
+    return fig

@@ -179,3 +179,54 @@ def attention_map_explorer(model, tokenizer, sentences: list[str]):
 
     redraw_on_change([sentence, layer, head], out, draw)
     return widgets.VBox([sentence, widgets.HBox([layer, head]), out])
+
+
+# ----------------------------------------------------------------------------- lesson 06
+
+def residual_gradient_explorer(depths=(4, 8, 12, 16, 20, 24), n_embd: int = 32):
+    """Depth, residual on/off, LayerNorm on/off: the gradient norm of each block of a fresh GPT.
+
+    Every combination is computed when the widget is built (about a second); moving a
+    control only redraws. See course_lib.experiments.gradient_norms_per_block.
+    """
+    from .experiments import gradient_norms_per_block
+    from .plots import GRAD_FLOOR, plot_gradient_norms
+
+    depths = list(depths)
+    if not depths or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in depths):
+        raise ValueError(f"depths must be a non-empty list of positive integers, got {depths}")
+    norms = {(d, r, ln): gradient_norms_per_block(d, r, ln, n_embd=n_embd)
+             for d in depths for r in (True, False) for ln in (True, False)}
+    positive = [v for vs in norms.values() for v in vs if v > 0]
+    ylim = (GRAD_FLOOR / 10, max(positive) * 10)     # one scale for every view
+    depth = widgets.SelectionSlider(options=depths, value=depths[len(depths) // 2],
+                                    description="blocks", continuous_update=False)
+    residual = widgets.Checkbox(value=True, description="residual: x + f(x)")
+    layernorm = widgets.Checkbox(value=True, description="LayerNorm in the blocks")
+    out = widgets.Output()
+    # a figure with one line and its zero markers, laid out once; draw() replaces their data
+    fig = _reusable_figure(plot_gradient_norms(
+        {"gradient norm": [0.0] + [1.0] * (max(depths) - 1)}, ylim=ylim))
+    ax = fig.axes[0]
+    line, zero_marks = ax.lines[:2]
+    ax.set_xlim(0.5, max(depths) + 0.5)
+
+    def draw():
+        d, r, ln = depth.value, residual.value, layernorm.value
+        values = norms[(d, r, ln)]
+        blocks = list(range(1, d + 1))
+        line.set_data(blocks, [v if v > 0 else float("nan") for v in values])
+        zeros = [b for b, v in zip(blocks, values) if v == 0]
+        zero_marks.set_data(zeros, [GRAD_FLOOR] * len(zeros))
+        zero_marks.set_color(line.get_color())
+        ax.set_title(f"{d} blocks, {'with' if r else 'without'} residual connections, "
+                     f"{'with' if ln else 'without'} LayerNorm", fontsize=11)
+        first, last = values[0], values[-1]
+        ratio = f"{first / last:.2g}" if last > 0 else "undefined"
+        print(f"block 1 (next to the input): {first:.2e}   block {d} (next to the output): "
+              f"{last:.2e}   ratio first/last: {ratio}"
+              + (f"   blocks with a gradient of exactly 0: {len(zeros)}" if zeros else ""))
+        _display_png(fig)
+
+    redraw_on_change([depth, residual, layernorm], out, draw)
+    return widgets.VBox([widgets.HBox([depth, residual, layernorm]), out])

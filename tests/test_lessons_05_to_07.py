@@ -145,3 +145,138 @@ def test_attention_map_explorer_bad_input(tiny_model, tiny_tokenizer, sentences,
     with pytest.raises(ValueError) as err:
         attention_map_explorer(tiny_model, tiny_tokenizer, sentences)
     assert fragment in str(err.value)
+
+
+# ----------------------------------------------------------------------------- lesson 06
+
+from course_lib import Block, GPTConfig, GPTLanguageModel  # noqa: E402
+from course_lib.experiments import (  # noqa: E402
+    block_forward,
+    gradient_norms_per_block,
+    without_layernorm,
+)
+from course_lib.plots import GRAD_FLOOR, plot_dropout, plot_gradient_norms  # noqa: E402
+from course_lib.widgets import residual_gradient_explorer  # noqa: E402
+
+
+def test_plot_gradient_norms_log_scale_and_zero_markers():
+    fig = plot_gradient_norms({"a": [1.0, 0.5, 0.25], "b": [0.0, 0.0, 1e-3]})
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log"
+    labels = ax.get_legend_handles_labels()[1]
+    assert labels == ["a", "b", "exactly 0 (underflow)"]
+    zeros = ax.lines[2]
+    assert list(zeros.get_xdata()) == [1, 2] and list(zeros.get_ydata()) == [GRAD_FLOOR] * 2
+    assert ax.get_xlabel().startswith("block") and ax.get_ylabel()
+
+
+@pytest.mark.parametrize("curves,fragment", [
+    ({}, "non-empty dict"),
+    ([1.0, 2.0], "non-empty dict"),
+    ({"a": []}, "curve 'a' must be a non-empty list of norms >= 0"),
+    ({"a": [1.0, -1.0]}, "curve 'a' must be a non-empty list of norms >= 0"),
+])
+def test_plot_gradient_norms_bad_input(curves, fragment):
+    with pytest.raises(ValueError) as err:
+        plot_gradient_norms(curves)
+    assert fragment in str(err.value)
+
+
+def test_plot_dropout_draws_three_bars_per_value():
+    x = torch.ones(5)
+    fig = plot_dropout(x, torch.tensor([2.0, 0, 2, 0, 2]), x, 0.5)
+    ax = fig.axes[0]
+    assert len(ax.patches) == 15
+    assert "1/(1-p) = 2.000" in ax.get_legend_handles_labels()[1]
+    with pytest.raises(ValueError, match=r"the same length, got \[5, 4, 5\]"):
+        plot_dropout(x, torch.ones(4), x, 0.5)
+
+
+def test_block_forward_with_residual_is_the_block():
+    torch.manual_seed(0)
+    block = Block(16, 4, 8).eval()
+    x = torch.randn(2, 8, 16)
+    torch.testing.assert_close(block_forward(block, x), block(x))
+    no_res = block_forward(block, x, residual=False)
+    torch.testing.assert_close(no_res, block.ffwd(block.ln2(block.sa(block.ln1(x)))))
+
+
+def test_block_forward_bad_input():
+    with pytest.raises(TypeError, match="block must be a course_lib Block, got Linear"):
+        block_forward(torch.nn.Linear(2, 2), torch.zeros(1, 1, 2))
+    with pytest.raises(TypeError, match="residual must be True or False, got 'yes'"):
+        block_forward(Block(16, 4, 8), torch.zeros(1, 1, 16), residual="yes")
+
+
+def test_gradient_norms_residual_keeps_them_flat_and_plain_stack_vanishes():
+    flat = gradient_norms_per_block(8, residual=True, layernorm=False)
+    assert len(flat) == 8 and max(flat) / min(flat) < 1.5
+    plain = gradient_norms_per_block(12, residual=False, layernorm=False)
+    assert plain[0] == 0.0, "float32 underflow in the first block"
+    assert plain[-1] > 1e-4 and all(a <= b for a, b in zip(plain, plain[1:]))
+
+
+def test_gradient_norms_are_reproducible_and_leave_the_random_stream_alone():
+    threads = torch.get_num_threads()
+    torch.manual_seed(123)
+    want = torch.rand(1)
+    torch.manual_seed(123)
+    a = gradient_norms_per_block(3)
+    assert torch.rand(1) == want
+    assert a == gradient_norms_per_block(3)
+    assert a != gradient_norms_per_block(3, seed=1)
+    assert torch.get_num_threads() == threads, "the thread count is restored"
+
+
+@pytest.mark.parametrize("kwargs,error,fragment", [
+    (dict(depth=0), ValueError, "depth must be a positive integer (the number of blocks), got 0"),
+    (dict(depth=True), ValueError, "depth must be a positive integer"),
+    (dict(depth=2, residual=1), TypeError, "residual must be True or False, got 1"),
+    (dict(depth=2, layernorm=None), TypeError, "layernorm must be True or False, got None"),
+    (dict(depth=2, n_embd=30, n_head=4), ValueError, "n_embd=30 is not divisible by n_head=4"),
+])
+def test_gradient_norms_bad_input(kwargs, error, fragment):
+    with pytest.raises(error) as err:
+        gradient_norms_per_block(**kwargs)
+    assert fragment in str(err.value)
+
+
+def test_residual_gradient_explorer_redraws(ipython_shell):
+    w = residual_gradient_explorer(depths=(2, 4), n_embd=16)
+    depth, residual, layernorm = w.children[0].children
+    assert has_png(w)
+    redraw_changes(w, residual, False)
+    redraw_changes(w, layernorm, False)
+    redraw_changes(w, depth, 2)
+    assert "block 2 (next to the output)" in w.children[-1].outputs[0]["text"]
+
+
+@pytest.mark.parametrize("depths", [(), (0, 4), (2.5,), (True,)])
+def test_residual_gradient_explorer_bad_input(depths):
+    with pytest.raises(ValueError, match="depths must be a non-empty list of positive integers"):
+        residual_gradient_explorer(depths=depths)
+
+
+# ----------------------------------------------------------------------------- lesson 07
+
+def test_without_layernorm_replaces_the_three_norms_and_keeps_the_rest(tiny_cfg):
+    torch.manual_seed(0)
+    normal = GPTLanguageModel(tiny_cfg)
+    torch.manual_seed(0)
+    stripped = without_layernorm(GPTLanguageModel(tiny_cfg))
+    assert isinstance(stripped.ln_f, torch.nn.Identity)
+    assert all(isinstance(b.ln1, torch.nn.Identity) and isinstance(b.ln2, torch.nn.Identity)
+               for b in stripped.blocks)
+    kept = stripped.state_dict()
+    for name, value in normal.state_dict().items():
+        if ".ln" in name or name.startswith("ln_f"):
+            assert name not in kept
+        else:
+            assert torch.equal(kept[name], value), name
+    logits, loss = stripped(torch.zeros(2, 4, dtype=torch.long), torch.zeros(2, 4, dtype=torch.long))
+    assert logits.shape == (2, 4, tiny_cfg.vocab_size) and torch.isfinite(loss)
+
+
+def test_without_layernorm_bad_input():
+    with pytest.raises(TypeError, match="without_layernorm expects a GPTLanguageModel, got Block"):
+        without_layernorm(Block(16, 4, 8))
