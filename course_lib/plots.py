@@ -243,3 +243,66 @@ def plot_dropout(x, y_train, y_eval, p: float):
            xlabel="position in the vector", ylabel="value")
     ax.legend(fontsize=9)
     return fig
+
+
+# ----------------------------------------------------------------------------- lesson 07
+
+def plot_layernorm_io(x, y, title: str = "LayerNorm: input and output"):
+    """Two bar charts side by side: a vector `x` and its normalised version `y`."""
+    x = torch.as_tensor(x).detach().float().flatten()
+    y = torch.as_tensor(y).detach().float().flatten()
+    if len(x) != len(y) or len(x) == 0:
+        raise ValueError(f"x and y must be non-empty vectors of the same length, got {len(x)} "
+                         f"and {len(y)}")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.8))
+    positions = range(len(x))
+    left.bar(positions, x.numpy(), color="tab:blue")
+    right.bar(positions, y.numpy(), color="tab:orange")
+    left.set(title="input x", xlabel="channel", ylabel="value")
+    right.set(title="LayerNorm(x)", xlabel="channel", ylabel="value", ylim=(-2, 2))
+    for ax in (left, right):
+        ax.set_xticks(list(positions))
+        ax.axhline(0, color="black", lw=0.8)
+    fig.suptitle(title, fontsize=12)
+    return fig
+
+
+def plot_layernorm_curves(results: dict, smooth: int = 20):
+    """Loss curves of the same model trained with and without LayerNorm, one panel per lr.
+
+    `results` is the content of data/layernorm_curves.json (scripts/compare_layernorm.py).
+    Thin lines: the minibatch loss averaged over `smooth` steps; markers: the validation
+    loss estimates. A panel where a run blows up gets a logarithmic y axis.
+    """
+    runs = results.get("runs") if isinstance(results, dict) else None
+    if not runs:
+        raise ValueError("results must be the dict saved by scripts/compare_layernorm.py, "
+                         "with a non-empty 'runs' list; run `python scripts/compare_layernorm.py`")
+    lrs = sorted({r["lr"] for r in runs})
+    # each panel has its own y range: a run that blows up would flatten the others
+    fig, axes = plt.subplots(1, len(lrs), figsize=(5.5 * len(lrs), 4.5), squeeze=False)
+    colors = {True: "tab:blue", False: "tab:red"}
+    for ax, lr in zip(axes[0], lrs):
+        for run in (r for r in runs if r["lr"] == lr):
+            label = "with LayerNorm" if run["layernorm"] else "without LayerNorm"
+            loss = torch.tensor([float("nan") if v is None else v for v in run["train_loss"]])
+            k = max(1, min(smooth, len(loss)))
+            mean = loss.unfold(0, k, 1).mean(-1) if len(loss) >= k else loss
+            ax.plot(run["steps"][k - 1:], mean.numpy(), lw=1, alpha=0.6,
+                    color=colors[run["layernorm"]])
+            ax.plot(run["eval_steps"], run["eval_val"], "o-", ms=4,
+                    color=colors[run["layernorm"]], label=f"{label} (val)")
+            if run.get("diverged_at"):
+                ax.axvline(run["diverged_at"], color=colors[run["layernorm"]], ls=":",
+                           label=f"{label}: diverged")
+        values = [v for r in runs if r["lr"] == lr for v in r["eval_val"] + r["train_loss"]
+                  if v is not None and math.isfinite(v) and v > 0]
+        log = bool(values) and max(values) / min(values) > 50    # only for a run that blew up
+        if log:
+            ax.set_yscale("log")
+        ax.set(title=f"learning rate {lr:g}", xlabel="optimisation step",
+               ylabel="cross-entropy loss (nats" + (", log scale)" if log else ")"))
+        ax.legend(fontsize=9)
+    fig.suptitle(f"Thin lines: training loss (mean of {smooth} steps); markers: validation loss",
+                 fontsize=11)
+    return fig

@@ -230,3 +230,51 @@ def residual_gradient_explorer(depths=(4, 8, 12, 16, 20, 24), n_embd: int = 32):
 
     redraw_on_change([depth, residual, layernorm], out, draw)
     return widgets.VBox([widgets.HBox([depth, residual, layernorm]), out])
+
+
+# ----------------------------------------------------------------------------- lesson 07
+
+def layernorm_explorer(base=(1.0, 2.0, 3.0)):
+    """Scale and shift a vector and change epsilon: see what nn.LayerNorm makes of it."""
+    import math
+
+    import torch
+
+    from .plots import plot_layernorm_io
+
+    base = torch.as_tensor(base, dtype=torch.float32).flatten()
+    if len(base) < 2 or torch.isnan(base).any() or float(base.std()) == 0:
+        raise ValueError(f"base must hold at least 2 numbers that are not all equal, got "
+                         f"{base.tolist()}")
+    scale = widgets.FloatLogSlider(value=1.0, base=10, min=-5, max=3, step=0.25,
+                                   description="scale", continuous_update=False,
+                                   readout_format=".0e")
+    shift = widgets.FloatSlider(value=0.0, min=-100, max=100, step=1, description="shift",
+                                continuous_update=False)
+    eps = widgets.FloatLogSlider(value=1e-5, base=10, min=-10, max=0, step=0.5,
+                                 description="eps", continuous_update=False, readout_format=".0e")
+    out = widgets.Output()
+    fig = _reusable_figure(plot_layernorm_io(base, base, title="x = scale * base + shift"))
+    left, right = fig.axes[:2]
+
+    def draw():
+        x = scale.value * base + shift.value
+        y = torch.nn.functional.layer_norm(x, (len(x),), eps=eps.value)
+        for bar, v in zip(left.patches, x.tolist()):
+            bar.set_height(v)
+        for bar, v in zip(right.patches, y.tolist()):
+            bar.set_height(v)
+        lo, hi = min(0.0, float(x.min())), max(0.0, float(x.max()))
+        pad = 0.1 * (hi - lo) or 1.0
+        left.set_ylim(lo - pad, hi + pad)
+        fig.suptitle(f"x = {scale.value:.0e} * {base.tolist()} + {shift.value:g},  "
+                     f"eps = {eps.value:.0e}", fontsize=11)
+        var = float(x.var(correction=0))
+        print("x:           ", "  ".join(f"{v:.6g}" for v in x.tolist()))
+        print("LayerNorm(x):", "  ".join(f"{v:.4f}" for v in y.tolist()))
+        print(f"variance of x {var:.3e}  vs eps {eps.value:.0e}:  sqrt(var / (var + eps)) = "
+              f"{math.sqrt(var / (var + eps.value)):.4f}")
+        _display_png(fig)
+
+    redraw_on_change([scale, shift, eps], out, draw)
+    return widgets.VBox([widgets.HBox([scale, shift, eps]), out])

@@ -280,3 +280,96 @@ def test_without_layernorm_replaces_the_three_norms_and_keeps_the_rest(tiny_cfg)
 def test_without_layernorm_bad_input():
     with pytest.raises(TypeError, match="without_layernorm expects a GPTLanguageModel, got Block"):
         without_layernorm(Block(16, 4, 8))
+
+
+import json  # noqa: E402
+
+import compare_layernorm  # noqa: E402  (scripts/ is on sys.path, see conftest.py)
+from course_lib import DATA_DIR  # noqa: E402
+from course_lib.plots import plot_layernorm_curves, plot_layernorm_io  # noqa: E402
+from course_lib.widgets import layernorm_explorer  # noqa: E402
+
+
+def test_plot_layernorm_io_two_bar_charts():
+    fig = plot_layernorm_io([1.0, 2.0, 3.0], [-1.2, 0.0, 1.2])
+    left, right = fig.axes
+    assert len(left.patches) == len(right.patches) == 3
+    assert right.patches[2].get_height() == pytest.approx(1.2)
+    with pytest.raises(ValueError, match="the same length, got 3 and 2"):
+        plot_layernorm_io([1.0, 2.0, 3.0], [0.0, 1.0])
+
+
+def _fake_results(blow_up: bool):
+    def run(lr, ln, losses, diverged=None):
+        return {"lr": lr, "layernorm": ln, "steps": list(range(1, len(losses) + 1)),
+                "train_loss": losses, "eval_steps": [0, len(losses)],
+                "eval_val": [losses[0], losses[-1]], "diverged_at": diverged}
+    bad = [4.0, 50.0, 1e9, None] if blow_up else [4.0, 3.5, 3.0, 2.9]
+    return {"runs": [run(1e-3, True, [4.0, 3.0, 2.5, 2.4]), run(1e-3, False, [4.0, 3.5, 3.0, 2.9]),
+                     run(1e-2, True, [4.0, 3.2, 2.9, 2.8]),
+                     run(1e-2, False, bad, 4 if blow_up else None)]}
+
+
+def test_plot_layernorm_curves_one_panel_per_lr_log_only_where_needed():
+    fig = plot_layernorm_curves(_fake_results(blow_up=True), smooth=2)
+    left, right = fig.axes
+    assert left.get_title() == "learning rate 0.001" and right.get_title() == "learning rate 0.01"
+    assert left.get_yscale() == "linear" and right.get_yscale() == "log"
+    assert "without LayerNorm: diverged" in right.get_legend_handles_labels()[1]
+    fig = plot_layernorm_curves(_fake_results(blow_up=False), smooth=2)
+    assert fig.axes[1].get_yscale() == "linear"
+
+
+def test_plot_layernorm_curves_reads_the_stored_results():
+    results = json.loads((DATA_DIR / "layernorm_curves.json").read_text())
+    assert {(r["lr"], r["layernorm"]) for r in results["runs"]} == {
+        (lr, ln) for lr in compare_layernorm.LRS for ln in (True, False)}
+    fig = plot_layernorm_curves(results)
+    assert len(fig.axes) == len(compare_layernorm.LRS)
+
+
+@pytest.mark.parametrize("results", [{}, {"runs": []}, [1, 2], None])
+def test_plot_layernorm_curves_bad_input(results):
+    with pytest.raises(ValueError, match="run `python scripts/compare_layernorm.py`"):
+        plot_layernorm_curves(results)
+
+
+def test_layernorm_explorer_redraws(ipython_shell):
+    w = layernorm_explorer()
+    scale, shift, eps = w.children[0].children
+    assert "LayerNorm(x): -1.2247  0.0000  1.2247" in w.children[-1].outputs[0]["text"]
+    assert has_png(w)
+    redraw_changes(w, shift, 40.0)
+    assert "LayerNorm(x): -1.2247  0.0000  1.2247" in w.children[-1].outputs[0]["text"]
+    redraw_changes(w, scale, 1e-4)          # spread far below sqrt(eps): the output shrinks
+    assert "LayerNorm(x): -1.2247" not in w.children[-1].outputs[0]["text"]
+    redraw_changes(w, eps, 1e-10)
+
+
+@pytest.mark.parametrize("base", [[1.0], [2.0, 2.0, 2.0], [1.0, float("nan")]])
+def test_layernorm_explorer_bad_input(base):
+    with pytest.raises(ValueError, match="at least 2 numbers that are not all equal"):
+        layernorm_explorer(base)
+
+
+def test_compare_layernorm_script_writes_both_curves(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(compare_layernorm.TRAIN, "eval_iters", 1)   # a quick run
+    out = tmp_path / "curves.json"
+    assert compare_layernorm.main(["--lr", "1e-3", "--max-iters", "3", "--out", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert [(r["lr"], r["layernorm"]) for r in data["runs"]] == [(1e-3, True), (1e-3, False)]
+    with_ln, without_ln = data["runs"]
+    assert with_ln["params"] - without_ln["params"] == (2 * 6 + 1) * 2 * 64
+    assert with_ln["steps"] == [1, 2, 3] and len(with_ln["train_loss"]) == 3
+    assert data["command"] == "python scripts/compare_layernorm.py"
+    assert "wrote" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv,fragment", [
+    (["--lr", "0"], "every learning rate must be > 0"),
+    (["--max-iters", "0"], "--max-iters must be at least 1, got 0"),
+])
+def test_compare_layernorm_script_bad_arguments(argv, fragment, capsys):
+    with pytest.raises(SystemExit):
+        compare_layernorm.main(argv)
+    assert fragment in capsys.readouterr().err
