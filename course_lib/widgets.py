@@ -136,9 +136,13 @@ def attention_map_explorer(model, tokenizer, sentences: list[str]):
     from .experiments import attention_pattern_stats
     from .plots import plot_attention_map
 
+    if not hasattr(model, "attention_maps"):
+        raise TypeError(f"model must be a GPTLanguageModel (it has attention_maps), got "
+                        f"{type(model).__name__}; load one with load_checkpoint(...)")
     if isinstance(sentences, str) or not sentences:
         raise ValueError("sentences must be a non-empty list of strings, e.g. "
                          "['To be, or not to be']")
+    device = next(model.parameters()).device
     maps = {}
     for s in sentences:
         if not isinstance(s, str) or not s:
@@ -146,8 +150,8 @@ def attention_map_explorer(model, tokenizer, sentences: list[str]):
         if len(s) > model.cfg.block_size:
             raise ValueError(f"the sentence {s[:20]!r}... has {len(s)} characters but the model "
                              f"reads at most block_size={model.cfg.block_size}; shorten it")
-        idx = torch.tensor([tokenizer.encode(s)], dtype=torch.long)
-        maps[s] = model.attention_maps(idx)[:, 0]        # (n_layer, n_head, T, T)
+        idx = torch.tensor([tokenizer.encode(s)], dtype=torch.long, device=device)
+        maps[s] = model.attention_maps(idx)[:, 0].cpu()  # (n_layer, n_head, T, T)
     n_layer, n_head = maps[sentences[0]].shape[:2]
     sentence = widgets.Dropdown(options=[(repr(s), s) for s in sentences], value=sentences[0],
                                 description="sentence", layout=widgets.Layout(width="480px"))

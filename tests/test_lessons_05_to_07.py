@@ -135,6 +135,12 @@ def test_attention_map_explorer_redraws_on_each_control(tiny_model, tiny_tokeniz
     assert has_png(w)
 
 
+def test_attention_map_explorer_needs_a_gpt(tiny_tokenizer):
+    from course_lib import BigramLanguageModel
+    with pytest.raises(TypeError, match="model must be a GPTLanguageModel .* got BigramLanguageModel"):
+        attention_map_explorer(BigramLanguageModel(5), tiny_tokenizer, ["Speak"])
+
+
 @pytest.mark.parametrize("sentences,fragment", [
     ([], "non-empty list of strings"),
     ("Speak", "non-empty list of strings"),

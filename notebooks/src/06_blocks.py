@@ -298,8 +298,8 @@ print("our nn.Sequential of Blocks == model.blocks")
 #   every value that is kept is divided by `1 - p`, so the expected value is unchanged;
 # - in **evaluation** mode (`.eval()`), it returns its input unchanged.
 #
-# Zeroing random values forces the network not to rely on any single activation, which
-# reduces overfitting. Look at one vector of ones:
+# The idea: if any activation may vanish at any step, the network cannot rely on one of
+# them alone, which tends to reduce overfitting. Look at one vector of ones:
 
 # %%
 p = 0.25

@@ -59,8 +59,8 @@ print("normalised with the population std:", (x - mu) / sigma_pop)
 print("normalised with the unbiased std:  ", (x - mu) / sigma_unb)
 
 # %% [markdown]
-# Only the population version gives a result whose own (population) standard deviation is
-# 1. It is the one LayerNorm uses: compare with `nn.LayerNorm`.
+# Each version gives a standard deviation of 1 when measured by its own formula. LayerNorm
+# uses the population version: compare with `nn.LayerNorm`.
 
 # %%
 ln = nn.LayerNorm(3)
@@ -87,12 +87,12 @@ for v in ([2.0, 3.0, 4.0], [10.0, 20.0, 30.0]):
 
 # %%
 exact = (x - mu) / sigma_pop
-print(f"eps = {ln.eps:g}")
+print(f"eps = {ln.eps:g}, sqrt(eps) = {ln.eps ** 0.5:.4f}")
 print(f"without eps: {exact[2]:.7f}   nn.LayerNorm: {y[2]:.7f}   "
       f"difference {exact[2] - y[2]:.1e}")
 
 # %% [markdown]
-# For a normal vector the difference is tiny. Epsilon matters when the variance is close
+# For a vector like this one the difference is tiny. Epsilon matters when the variance is close
 # to 0. For a constant vector, $\sigma = 0$ and the division is $0/0$. For a vector that
 # is almost constant, dividing by its tiny $\sigma$ would blow up differences that are
 # only noise.
@@ -108,8 +108,9 @@ for name, v in (("constant", constant), ("almost constant", almost)):
     print(f"{name:>15} {v}: eps=0 -> {normalise(v, 0.0)}, eps=1e-5 -> {normalise(v, 1e-5)}")
 
 # %% [markdown]
-# With `eps = 1e-5`, a spread much smaller than $\sqrt{\epsilon} \approx 0.003$ stays
-# small after normalisation, instead of being stretched to standard deviation 1.
+# With `eps = 1e-5`, the constant vector gives zeros, and the almost constant one, whose
+# spread is below $\sqrt{\epsilon}$ (printed above), is shrunk instead of being stretched
+# to standard deviation 1.
 #
 # ### Try it
 #
@@ -231,10 +232,21 @@ print(f"LayerNorm: first sequence changed by {(y_ln2[0] - y_ln[0]).abs().max():.
 print(f"BatchNorm: first sequence changed by {(y_bn2[0] - y_bn[0]).abs().max():.4f}")
 
 # %% [markdown]
-# BatchNorm also keeps running averages for evaluation mode, so it computes something
-# different in training and in evaluation. LayerNorm does the same thing in both modes
-# and works on a batch of one sequence, as when the model generates text. This is why
-# transformers for text use LayerNorm.
+# BatchNorm also keeps running averages of its statistics for evaluation mode, so it
+# computes something different in training and in evaluation. LayerNorm does the same in
+# both modes.
+#
+# %%
+layer.eval()
+batch.eval()
+print(f"LayerNorm, eval vs train mode: largest difference {(layer(x) - y_ln).abs().max():.4f}")
+print(f"BatchNorm, eval vs train mode: largest difference "
+      f"{(batch(x.transpose(1, 2)).transpose(1, 2) - y_bn).abs().max():.4f}")
+
+# %% [markdown]
+# A language model generates text one sequence at a time, often a batch of one, and must
+# behave the same in training and in use. LayerNorm, which looks at one token at a time,
+# fits that; this is why transformers for text use it.
 #
 # ## Where the model puts LayerNorm: pre-norm
 #
