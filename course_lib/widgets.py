@@ -205,8 +205,8 @@ def residual_gradient_explorer(depths=(4, 8, 12, 16, 20, 24), n_embd: int = 32):
     ylim = (GRAD_FLOOR / 10, max(positive) * 10)     # one scale for every view
     depth = widgets.SelectionSlider(options=depths, value=depths[len(depths) // 2],
                                     description="blocks", continuous_update=False)
-    residual = widgets.Checkbox(value=True, description="residual: x + f(x)")
-    layernorm = widgets.Checkbox(value=True, description="LayerNorm in the blocks")
+    residual = widgets.Checkbox(value=True, description="residual: x + f(x)", indent=False)
+    layernorm = widgets.Checkbox(value=True, description="LayerNorm in the blocks", indent=False)
     out = widgets.Output()
     # a figure with one line and its zero markers, laid out once; draw() replaces their data
     fig = _reusable_figure(plot_gradient_norms(
@@ -228,8 +228,9 @@ def residual_gradient_explorer(depths=(4, 8, 12, 16, 20, 24), n_embd: int = 32):
         first, last = values[0], values[-1]
         ratio = f"{first / last:.2g}" if last > 0 else "undefined"
         print(f"block 1 (next to the input): {first:.2e}   block {d} (next to the output): "
-              f"{last:.2e}   ratio first/last: {ratio}"
-              + (f"   blocks with a gradient of exactly 0: {len(zeros)}" if zeros else ""))
+              f"{last:.2e}   ratio first/last: {ratio}")
+        if zeros:
+            print(f"blocks with a gradient of exactly 0: {len(zeros)} of {d}")
         _display_png(fig)
 
     redraw_on_change([depth, residual, layernorm], out, draw)
