@@ -255,17 +255,22 @@ def check_multi_head(multi_head) -> str:
                   "torch.cat(..., dim=-1), then proj")
 
 
+def _whole_number(got) -> int:
+    """A count returned as an int, a whole float or a one-element tensor, as an int."""
+    if isinstance(got, torch.Tensor) and got.numel() == 1:
+        got = got.item()
+    if isinstance(got, bool) or not (isinstance(got, int)
+                                     or (isinstance(got, float) and got.is_integer())):
+        raise Mistake(f"return a whole number of parameters, got {got!r}")
+    return int(got)
+
+
 @exercise
 def check_mha_parameter_count(count_parameters) -> str:
     """count_parameters(n_embd, n_head) -> the number of parameters of a MultiHeadAttention."""
     from .model import MultiHeadAttention
     for C, n_head in ((32, 4), (12, 3), (64, 8)):
-        got = call(count_parameters, C, n_head)
-        if isinstance(got, torch.Tensor):
-            got = got.item()
-        if not isinstance(got, int) and not (isinstance(got, float) and got.is_integer()):
-            raise Mistake(f"return a whole number of parameters, got {got!r}")
-        got = int(got)
+        got = _whole_number(call(count_parameters, C, n_head))
         with torch.random.fork_rng():
             want = sum(p.numel() for p in MultiHeadAttention(C, n_head, block_size=4).parameters())
         if got == want:
@@ -526,12 +531,7 @@ def check_layernorm_parameter_count(count_layernorm_parameters) -> str:
             GPTConfig(vocab_size=10, block_size=8, n_embd=16, n_head=2, n_layer=2),
             GPTConfig(vocab_size=10, block_size=8, n_embd=24, n_head=3, n_layer=5)]
     for cfg in cfgs:
-        got = call(count_layernorm_parameters, cfg)
-        if isinstance(got, torch.Tensor):
-            got = got.item()
-        if not isinstance(got, int) and not (isinstance(got, float) and got.is_integer()):
-            raise Mistake(f"return a whole number of parameters, got {got!r}")
-        got = int(got)
+        got = _whole_number(call(count_layernorm_parameters, cfg))
         with torch.random.fork_rng():
             want = parameter_breakdown(GPTLanguageModel(cfg))["layer norms"]
         if got == want:
