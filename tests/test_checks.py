@@ -411,3 +411,24 @@ def test_layernorm_parameter_count_rejects_typical_mistakes(fn, fragment):
 
 def test_layernorm_parameter_count_known_answer():
     assert _count_ln(GPTConfig(n_embd=192, n_head=6, n_layer=6)) == 4_992
+
+
+# ----------------------------------------------------------------------------- lesson 09
+
+def test_tokens_per_step():
+    from course_lib.checks import check_tokens_per_step
+    assert check_tokens_per_step(lambda B, T, n: B * T * n).passed
+    assert check_tokens_per_step(stub).status == "not_attempted"
+    assert_fails(check_tokens_per_step(lambda B, T, n: B * T), "multiply by nproc")
+    assert_fails(check_tokens_per_step(lambda B, T, n: B * n), "each sequence holds")
+    assert_fails(check_tokens_per_step(lambda B, T, n: B + T + n), "expected 2048, got 82")
+
+
+def test_steps_per_epoch():
+    import math
+    from course_lib.checks import check_steps_per_epoch
+    assert check_steps_per_epoch(lambda N, B, T, n: math.ceil(N / (B * T * n))).passed
+    assert_fails(check_steps_per_epoch(lambda N, B, T, n: N // (B * T * n)), "round up")
+    assert_fails(check_steps_per_epoch(lambda N, B, T, n: N / (B * T * n)), "returned a float")
+    assert_fails(check_steps_per_epoch(lambda N, B, T, n: math.ceil(N / (B * T))),
+                 "divide by nproc too")

@@ -275,9 +275,9 @@ with torch.no_grad():
         h = block(h)
         print(f"after block {i}: {h.std(-1, correction=0).mean():.3f}")
     print(f"after ln_f:   {model.ln_f(h).std(-1, correction=0).mean():.3f}")
-
-# %%
-print(inspect.getsource(GPTLanguageModel.logits))
+    logits = model.lm_head(model.ln_f(h))                  # (1, T, vocab_size)
+    assert_close(logits, model(idx)[0], atol=1e-4, rtol=1e-4)
+print("embeddings -> blocks -> ln_f -> lm_head gives the model's logits:", tuple(logits.shape))
 
 # %% [markdown]
 # After `ln_f` the standard deviation is not exactly 1: `ln_f` has learned its own
