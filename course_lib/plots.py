@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 import matplotlib
+import matplotlib.ticker
 
 import matplotlib.pyplot as plt
 import torch
@@ -267,12 +268,13 @@ def plot_layernorm_io(x, y, title: str = "LayerNorm: input and output"):
     return fig
 
 
-def plot_layernorm_curves(results: dict, smooth: int = 20):
+def plot_layernorm_curves(results: dict, smooth: int = 1):
     """Loss curves of the same model trained with and without LayerNorm, one panel per lr.
 
     `results` is the content of data/layernorm_curves.json (scripts/compare_layernorm.py).
-    Thin lines: the minibatch loss averaged over `smooth` steps; markers: the validation
-    loss estimates. A panel where a run blows up gets a logarithmic y axis.
+    Thin lines: the minibatch loss of each step (averaged over `smooth` steps if > 1);
+    markers: the validation loss estimates. A panel where a loss spikes gets a logarithmic
+    y axis.
     """
     runs = results.get("runs") if isinstance(results, dict) else None
     if not runs:
@@ -283,28 +285,39 @@ def plot_layernorm_curves(results: dict, smooth: int = 20):
     fig, axes = plt.subplots(1, len(lrs), figsize=(5.5 * len(lrs), 4.5), squeeze=False)
     colors = {True: "tab:blue", False: "tab:red"}
     for ax, lr in zip(axes[0], lrs):
-        for run in (r for r in runs if r["lr"] == lr):
-            label = "with LayerNorm" if run["layernorm"] else "without LayerNorm"
+        here = [r for r in runs if r["lr"] == lr]
+        n_seeds = len({r.get("seed") for r in here})
+        labelled = set()
+        for run in here:
+            name = "with LayerNorm" if run["layernorm"] else "without LayerNorm"
+            first = name not in labelled          # one legend entry per variant, not per seed
+            labelled.add(name)
             loss = torch.tensor([float("nan") if v is None else v for v in run["train_loss"]])
             k = max(1, min(smooth, len(loss)))
             mean = loss.unfold(0, k, 1).mean(-1) if len(loss) >= k else loss
-            ax.plot(run["steps"][k - 1:], mean.numpy(), lw=1, alpha=0.6,
+            ax.plot(run["steps"][k - 1:], mean.numpy(), lw=0.7, alpha=0.5,
                     color=colors[run["layernorm"]])
-            ax.plot(run["eval_steps"], run["eval_val"], "o-", ms=4,
-                    color=colors[run["layernorm"]], label=f"{label} (val)")
+            seeds = f", {n_seeds} seeds" if n_seeds > 1 else ""
+            ax.plot(run["eval_steps"], run["eval_val"], "o-", ms=3 if n_seeds > 1 else 4,
+                    color=colors[run["layernorm"]], label=f"{name} (val{seeds})" if first else None)
             if run.get("diverged_at"):
+                first_divergence = (name, "diverged") not in labelled
+                labelled.add((name, "diverged"))
                 ax.axvline(run["diverged_at"], color=colors[run["layernorm"]], ls=":",
-                           label=f"{label}: diverged")
+                           label=f"{name}: diverged" if first_divergence else None)
         values = [v for r in runs if r["lr"] == lr for v in r["eval_val"] + r["train_loss"]
                   if v is not None and math.isfinite(v) and v > 0]
-        log = bool(values) and max(values) / min(values) > 50    # only for a run that blew up
+        log = bool(values) and max(values) / min(values) > 10    # only where a loss spiked
         if log:
             ax.set_yscale("log")
+            ax.yaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+            ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set(title=f"learning rate {lr:g}", xlabel="optimisation step",
                ylabel="cross-entropy loss (nats" + (", log scale)" if log else ")"))
         ax.legend(fontsize=9)
-    fig.suptitle(f"Thin lines: training loss (mean of {smooth} steps); markers: validation loss",
-                 fontsize=11)
+    steps = "each step" if smooth <= 1 else f"mean of {smooth} steps"
+    fig.suptitle(f"Thin lines: training loss ({steps}); markers: validation loss", fontsize=11)
     return fig
 
 

@@ -2,12 +2,16 @@
 
     python scripts/compare_layernorm.py        # a few minutes on 2 CPU cores
 
-For each learning rate in LRS, it builds a GPTLanguageModel from the same seed twice: once
-as it is, once with every LayerNorm (ln1 and ln2 of each block, and ln_f) replaced by
+For each (learning rate, seed) in RUNS, it builds a GPTLanguageModel from that seed twice:
+once as it is, once with every LayerNorm (ln1 and ln2 of each block, and ln_f) replaced by
 nn.Identity() (course_lib.experiments.without_layernorm). Everything else is equal: the
 other weights, the batches, the number of steps. There is no gradient clipping, so the run
 shows what LayerNorm alone does. A run whose loss becomes NaN or infinite stops there and
 is recorded as diverged. Lesson 07 loads the result, data/layernorm_curves.json.
+
+Whether a run without LayerNorm blows up at a high learning rate is a matter of chance (a
+different seed, or even a different order of floating-point additions, can change it), so
+the high learning rate is run with several seeds.
 """
 
 from __future__ import annotations
@@ -28,21 +32,22 @@ from course_lib.experiments import without_layernorm
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "data" / "layernorm_curves.json"
 CONFIG = dict(block_size=32, n_embd=64, n_head=4, n_layer=6, dropout=0.0)
-LRS = [1e-3, 1e-2]
+RUNS = [(1e-3, 1337), (1e-2, 1337), (1e-2, 1338), (1e-2, 1339)]   # (learning rate, seed)
+LRS = sorted({lr for lr, _ in RUNS})
 TRAIN = dict(max_iters=600, batch_size=16, warmup_iters=0, weight_decay=0.01,
-             grad_clip=None, eval_interval=50, eval_iters=10, seed=1337)
+             grad_clip=None, eval_interval=50, eval_iters=10)
 
 
-def run_one(corpus, lr: float, layernorm: bool, max_iters: int) -> dict:
+def run_one(corpus, lr: float, seed: int, layernorm: bool, max_iters: int) -> dict:
     cfg = GPTConfig(vocab_size=corpus.tokenizer.vocab_size, **CONFIG)
-    torch.manual_seed(1337)
+    torch.manual_seed(seed)
     model = GPTLanguageModel(cfg)
     if not layernorm:
         without_layernorm(model)
     start = time.perf_counter()
     diverged_at = None
     try:
-        h = train(model, corpus.train_data, corpus.val_data, lr=lr, progress=False,
+        h = train(model, corpus.train_data, corpus.val_data, lr=lr, seed=seed, progress=False,
                   **(TRAIN | {"max_iters": max_iters}))
     except TrainingDiverged as err:
         h = err.history
@@ -51,10 +56,11 @@ def run_one(corpus, lr: float, layernorm: bool, max_iters: int) -> dict:
     finite = [v if v == v and abs(v) != float("inf") else None for v in h.train_loss]
     label = "with" if layernorm else "without"
     last = f"val {h.eval_val[-1]:.4f}" if h.eval_val else "no evaluation"
-    print(f"lr={lr:g}  {label:>7} LayerNorm  params={model.num_parameters():>8,}  {last}  "
+    print(f"lr={lr:g}  seed={seed}  {label:>7} LayerNorm  params={model.num_parameters():>8,}  "
+          f"{last}  max train loss {max((v for v in finite if v is not None), default=0):.3g}  "
           f"{'diverged at step ' + str(diverged_at) if diverged_at else ''}  {seconds:5.1f} s",
           flush=True)
-    return {"lr": lr, "layernorm": layernorm, "params": model.num_parameters(),
+    return {"lr": lr, "seed": seed, "layernorm": layernorm, "params": model.num_parameters(),
             "steps": h.steps, "train_loss": finite, "eval_steps": h.eval_steps,
             "eval_train": h.eval_train, "eval_val": h.eval_val, "diverged_at": diverged_at,
             "seconds": round(seconds, 1)}
@@ -62,25 +68,29 @@ def run_one(corpus, lr: float, layernorm: bool, max_iters: int) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lr", type=float, nargs="+", default=LRS,
-                        help=f"learning rates to compare (default {LRS})")
+    parser.add_argument("--lr", type=float, nargs="+", default=None,
+                        help=f"learning rates to compare, each with seed 1337 (default: the "
+                             f"runs {RUNS} as (lr, seed))")
     parser.add_argument("--max-iters", type=int, default=TRAIN["max_iters"],
                         help=f"steps per run (default {TRAIN['max_iters']})")
     parser.add_argument("--out", type=Path, default=OUT, help="where to write the JSON")
     args = parser.parse_args(argv)
-    if any(lr <= 0 for lr in args.lr):
+    runs = RUNS if args.lr is None else [(lr, 1337) for lr in args.lr]
+    if any(lr <= 0 for lr, _ in runs):
         parser.error(f"every learning rate must be > 0, got {args.lr}")
     if args.max_iters < 1:
         parser.error(f"--max-iters must be at least 1, got {args.max_iters}")
     corpus = load_corpus()
-    runs = [run_one(corpus, lr, ln, args.max_iters) for lr in args.lr for ln in (True, False)]
+    results = [run_one(corpus, lr, seed, ln, args.max_iters)
+               for lr, seed in runs for ln in (True, False)]
     out = {"what": "the same GPTLanguageModel trained with and without LayerNorm",
            "config": CONFIG | {"vocab_size": corpus.tokenizer.vocab_size},
-           "training": TRAIN | {"max_iters": args.max_iters},
+           "training": TRAIN | {"max_iters": args.max_iters,
+                                "lr_and_seed": [list(run) for run in runs]},
            "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, torch "
                       f"{torch.__version__}, {torch.get_num_threads()} threads",
            "command": "python scripts/compare_layernorm.py",
-           "runs": runs}
+           "runs": results}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_name(args.out.name + ".tmp")
     tmp.write_text(json.dumps(out, indent=1), encoding="utf-8")

@@ -313,6 +313,7 @@ def _fake_results(blow_up: bool):
     bad = [4.0, 50.0, 1e9, None] if blow_up else [4.0, 3.5, 3.0, 2.9]
     return {"runs": [run(1e-3, True, [4.0, 3.0, 2.5, 2.4]), run(1e-3, False, [4.0, 3.5, 3.0, 2.9]),
                      run(1e-2, True, [4.0, 3.2, 2.9, 2.8]),
+                     run(1e-2, False, [4.0, 3.5, 3.2, 3.0]),
                      run(1e-2, False, bad, 4 if blow_up else None)]}
 
 
@@ -321,15 +322,17 @@ def test_plot_layernorm_curves_one_panel_per_lr_log_only_where_needed():
     left, right = fig.axes
     assert left.get_title() == "learning rate 0.001" and right.get_title() == "learning rate 0.01"
     assert left.get_yscale() == "linear" and right.get_yscale() == "log"
-    assert "without LayerNorm: diverged" in right.get_legend_handles_labels()[1]
+    labels = right.get_legend_handles_labels()[1]
+    assert "without LayerNorm: diverged" in labels
+    assert labels.count("without LayerNorm (val)") == 1, "one legend entry per variant"
     fig = plot_layernorm_curves(_fake_results(blow_up=False), smooth=2)
     assert fig.axes[1].get_yscale() == "linear"
 
 
 def test_plot_layernorm_curves_reads_the_stored_results():
     results = json.loads((DATA_DIR / "layernorm_curves.json").read_text())
-    assert {(r["lr"], r["layernorm"]) for r in results["runs"]} == {
-        (lr, ln) for lr in compare_layernorm.LRS for ln in (True, False)}
+    assert [(r["lr"], r["seed"], r["layernorm"]) for r in results["runs"]] == [
+        (lr, seed, ln) for lr, seed in compare_layernorm.RUNS for ln in (True, False)]
     fig = plot_layernorm_curves(results)
     assert len(fig.axes) == len(compare_layernorm.LRS)
 
@@ -363,7 +366,8 @@ def test_compare_layernorm_script_writes_both_curves(tmp_path, capsys, monkeypat
     out = tmp_path / "curves.json"
     assert compare_layernorm.main(["--lr", "1e-3", "--max-iters", "3", "--out", str(out)]) == 0
     data = json.loads(out.read_text())
-    assert [(r["lr"], r["layernorm"]) for r in data["runs"]] == [(1e-3, True), (1e-3, False)]
+    assert [(r["lr"], r["seed"], r["layernorm"]) for r in data["runs"]] == [
+        (1e-3, 1337, True), (1e-3, 1337, False)]
     with_ln, without_ln = data["runs"]
     assert with_ln["params"] - without_ln["params"] == (2 * 6 + 1) * 2 * 64
     assert with_ln["steps"] == [1, 2, 3] and len(with_ln["train_loss"]) == 3
