@@ -26,6 +26,7 @@ import json
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from torch.testing import assert_close
 
 from course_lib import DATA_DIR, Block, GPTConfig, GPTLanguageModel, load_checkpoint
@@ -274,14 +275,16 @@ with torch.no_grad():
     for i, block in enumerate(model.blocks):
         h = block(h)
         print(f"after block {i}: {h.std(-1, correction=0).mean():.3f}")
-    print(f"after ln_f:   {model.ln_f(h).std(-1, correction=0).mean():.3f}")
+    print(f"after ln_f:   {model.ln_f(h).std(-1, correction=0).mean():.3f}   (without its "
+          f"weight and bias: {F.layer_norm(h, (h.shape[-1],)).std(-1, correction=0).mean():.3f})")
     logits = model.lm_head(model.ln_f(h))                  # (1, T, vocab_size)
     assert_close(logits, model(idx)[0], atol=1e-4, rtol=1e-4)
 print("embeddings -> blocks -> ln_f -> lm_head gives the model's logits:", tuple(logits.shape))
 
 # %% [markdown]
-# After `ln_f` the standard deviation is not exactly 1: `ln_f` has learned its own
-# `weight` and `bias`, which rescale the normalised vector.
+# The residual stream grows from block to block, and `ln_f` brings it back. The result
+# is not exactly 1: `ln_f` normalises to 1 (the number in brackets) and then applies the
+# `weight` and `bias` it learned during training.
 #
 # ### Exercise 2: how many parameters do the LayerNorms have?
 #
