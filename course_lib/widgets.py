@@ -128,8 +128,8 @@ def _display_png(fig) -> None:
 def attention_map_explorer(model, tokenizer, sentences: list[str]):
     """Pick a sentence, a layer and a head: see that head's attention map on the sentence.
 
-    The maps of every sentence are computed once, when the widget is built
-    (`model.attention_maps`), so moving a control only draws.
+    The maps of every sentence, and a figure for each sentence, are made once when the
+    widget is built (`model.attention_maps`), so moving a control only redraws.
     """
     import torch
 
@@ -160,12 +160,8 @@ def attention_map_explorer(model, tokenizer, sentences: list[str]):
     head = widgets.IntSlider(value=0, min=0, max=n_head - 1, description="head",
                              continuous_update=False)
     out = widgets.Output()
-    figures = {}   # sentence -> its figure, laid out once; a redraw only changes the image
-
-    def figure_for(s):
-        if s not in figures:
-            figures[s] = _reusable_figure(plot_attention_map(maps[s][0, 0], list(s)))
-        return figures[s]
+    # one figure per sentence (its tick labels), laid out now; a redraw only changes the image
+    figures = {s: _reusable_figure(plot_attention_map(maps[s][0, 0], list(s))) for s in maps}
 
     def draw():
         s, l, h = sentence.value, layer.value, head.value
@@ -174,7 +170,7 @@ def attention_map_explorer(model, tokenizer, sentences: list[str]):
         print(f"layer {l}, head {h}, mean over the rows 1 to {w.shape[0] - 1}: weight on the "
               f"character itself {stats['itself']:.2f}, on the one before "
               f"{stats['previous']:.2f}, on the first character {stats['first']:.2f}")
-        fig = figure_for(s)
+        fig = figures[s]
         image = fig.axes[0].images[0]
         image.set_data(w.numpy())
         image.set_clim(float(w.min()), float(w.max()))   # the colour bar follows
