@@ -53,7 +53,8 @@ def run_one(corpus, lr: float, seed: int, layernorm: bool, max_iters: int) -> di
         h = err.history
         diverged_at = h.steps[-1]
     seconds = time.perf_counter() - start
-    finite = [v if v == v and abs(v) != float("inf") else None for v in h.train_loss]
+    # 4 decimals are plenty for a plot, and keep the file small; NaN and inf become None
+    finite = [round(v, 4) if v == v and abs(v) != float("inf") else None for v in h.train_loss]
     label = "with" if layernorm else "without"
     last = f"val {h.eval_val[-1]:.4f}" if h.eval_val else "no evaluation"
     print(f"lr={lr:g}  seed={seed}  {label:>7} LayerNorm  params={model.num_parameters():>8,}  "
@@ -62,7 +63,8 @@ def run_one(corpus, lr: float, seed: int, layernorm: bool, max_iters: int) -> di
           flush=True)
     return {"lr": lr, "seed": seed, "layernorm": layernorm, "params": model.num_parameters(),
             "steps": h.steps, "train_loss": finite, "eval_steps": h.eval_steps,
-            "eval_train": h.eval_train, "eval_val": h.eval_val, "diverged_at": diverged_at,
+            "eval_train": [round(v, 4) for v in h.eval_train],
+            "eval_val": [round(v, 4) for v in h.eval_val], "diverged_at": diverged_at,
             "seconds": round(seconds, 1)}
 
 
