@@ -257,7 +257,7 @@ def plot_next_char_distribution(char: str, chars: list[str], dists: dict, top: i
         ax.bar([i + (k - (len(dists) - 1) / 2) * width for i in range(len(order))],
                [float(p[j]) for j in order], width=width, label=name)
     ax.set_xticks(range(len(order)), [show_char(chars[j]) for j in order])
-    ax.set(title=f"What follows {show_char(char)!r}? The {top} most likely next characters",
+    ax.set(title=f"What follows '{show_char(char)}'? The {top} most likely next characters",
            xlabel="next character", ylabel="probability")
     ax.grid(axis="x", visible=False)
     ax.legend()

@@ -172,7 +172,7 @@ def next_char_explorer(chars: list[str], counts, model_probs, val_data,
         row = counts[i]
         p = probs[s][i]
         never = int((row == 0).sum())
-        print(f"{show_char(chars[i])!r} occurs {int(row.sum()):,} times in the training text; "
+        print(f"'{show_char(chars[i])}' occurs {int(row.sum()):,} times in the training text; "
               f"{len(chars) - never} of the {len(chars)} characters follow it at least once, "
               f"{never} never do")
         print(f"smoothing {s:g}: P(an unseen next character) = {float(p[row == 0].max()) if never else 0.0:.2g}; "
