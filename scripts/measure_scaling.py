@@ -1,15 +1,20 @@
 """Lesson 09's measurement: the same training with 1 process and with 2 (torchrun, DDP).
 
     python scripts/measure_scaling.py        # about 2 minutes on 2 CPU cores
+    python scripts/measure_scaling.py --repeats 1   # one pair of runs, about 40 seconds
 
 Both runs use the train command with the same model and the same batch per process, for
 the same number of steps. On a machine with C cores the fair split is: 1 process with C
 threads, or 2 processes with C/2 threads each. Tokens per second come from each run's
 checkpoint (config.json, extra.tokens_per_second: tokens of all processes / time of the
-optimisation steps). The result goes to data/scaling_cpu.json.
+optimisation steps). Timings on a shared machine are noisy, so the pair runs --repeats times,
+interleaved, and the median of each is kept (every run is recorded). The result goes to
+data/scaling_cpu.json.
 """
 
+import argparse
 import json
+import statistics
 import os
 import platform
 import shutil
@@ -47,16 +52,36 @@ def run(nproc: int, threads: int, out: Path) -> dict:
             "steps": extra["steps"], "seconds": extra["seconds"]}
 
 
-def main() -> int:
+def median_run(runs: list[dict]) -> dict:
+    """The run with the median tokens per second (an odd count gives a real run)."""
+    ordered = sorted(runs, key=lambda r: r["tokens_per_second"])
+    middle = dict(ordered[len(ordered) // 2])
+    middle["tokens_per_second_all"] = [r["tokens_per_second"] for r in runs]
+    middle["tokens_per_second_median"] = statistics.median(middle["tokens_per_second_all"])
+    return middle
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="pairs of runs, interleaved; the median is kept (default 3)")
+    args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error(f"--repeats must be 1 or more, got {args.repeats}")
     cores = os.cpu_count() or 2
+    one, two = [], []
     with tempfile.TemporaryDirectory() as tmp:
-        runs = [run(1, cores, Path(tmp) / "one"), run(2, max(1, cores // 2), Path(tmp) / "two")]
+        for i in range(args.repeats):
+            one.append(run(1, cores, Path(tmp) / f"one{i}"))
+            two.append(run(2, max(1, cores // 2), Path(tmp) / f"two{i}"))
+    runs = [median_run(one), median_run(two)]
     result = {
         "what": "the same training, 1 process vs 2 processes (torchrun, DDP, gloo)",
         "machine": f"{platform.machine()}, {cores} CPU cores, torch {torch.__version__}",
         "model_flags": " ".join(MODEL), "train_flags": " ".join(TRAIN),
         "batch_size_per_process": 16, "block_size": 64,
         "command": "python scripts/measure_scaling.py",
+        "repeats": args.repeats,
         "runs": runs,
         "gpu": None,   # no GPU was available when this was measured
     }
