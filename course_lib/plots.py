@@ -124,6 +124,7 @@ def plot_parameter_breakdown(breakdown: dict[str, int], title: str = "Where the 
     for i, c in enumerate(counts):
         ax.text(c, i, f"  {c:,} ({100 * c / total:.1f}%)", va="center", fontsize=10)
     ax.set_xlim(0, max(counts) * 1.45)       # room for the labels
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.set(title=f"{title}: {total:,} in total", xlabel="parameters (count)")
     ax.grid(axis="y", visible=False)
     return fig
@@ -170,14 +171,14 @@ def plot_sweep_curves(results: list[dict], highlight: int | None = None):
     if highlight is not None and highlight not in sizes:
         raise ValueError(f"highlight={highlight!r} is not one of the sweep's sizes {sizes}")
     fig, ax = _new()
-    cmap = plt.get_cmap("viridis")
+    colors = plt.get_cmap("tab10").colors
     for i, r in enumerate(results):
         steps = r["eval_steps"]
         per_step = r["seconds"] / max(1, steps[-1])
         bold = highlight is None or r["n_embd"] == highlight
         points = [(s * per_step, v) for s, v in zip(steps, r["eval_val"]) if s > 0]
         ax.plot(*zip(*points), "o-", ms=3,
-                color=cmap(i / max(1, len(results) - 1)), lw=2.5 if bold else 1,
+                color=colors[i % len(colors)], lw=2.5 if bold else 1,
                 alpha=1.0 if bold else 0.35, label=f"n_embd={r['n_embd']}")
     ax.set_xscale("log")
     ax.set(title="Validation loss during training, by wall time",
