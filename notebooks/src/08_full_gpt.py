@@ -23,6 +23,7 @@
 # ## Setup
 
 # %%
+import json
 import math
 import tempfile
 import time
@@ -103,14 +104,17 @@ print("tok_emb:", tuple(tok_emb.shape))
 assert torch.equal(tok_emb[0, 0], model.token_embedding_table.weight[idx[0, 0]])
 
 # %% [markdown]
-# **Step 2.** Attention alone does not know the order of the tokens. So each position
-# `0 .. T-1` also gets a learned vector, and it is added to the token's vector. The
-# position vectors have shape `(T, C)`; PyTorch repeats them over the batch (broadcasting).
+# **Step 2.** A character gets the same token vector wherever it stands: the two `o`s of
+# `"To be, o"` (positions 1 and 7) look the same so far. So each position `0 .. T-1` also
+# gets a learned vector, which is added to the token's vector. The position vectors have
+# shape `(T, C)`; PyTorch repeats them over the batch (broadcasting).
 
 # %%
 pos_emb = model.position_embedding_table(torch.arange(T))
 x = tok_emb + pos_emb
 print("pos_emb:", tuple(pos_emb.shape), "  x = tok_emb + pos_emb:", tuple(x.shape))
+print("the two o's: same token vector:", torch.equal(tok_emb[0, 1], tok_emb[0, 7]),
+      "  same x:", torch.equal(x[0, 1], x[0, 7]))
 assert torch.equal(x[1], tok_emb[1] + pos_emb)   # row 1 got the same position vectors
 
 # %% [markdown]
@@ -255,8 +259,8 @@ print("linear(x) =", [round(v, 4) for v in linear(x_notes).tolist()])
 
 # %% [markdown]
 # So `[2.2, 2.8]` is $xW$ **without** the bias. Adding $b = [0.1, -0.1]$ gives
-# `[2.3, 2.7]`, and that is what `nn.Linear` returns. The notes added the bias in the
-# formula but not in the arithmetic.
+# `[2.3, 2.7]`, and that is what `nn.Linear` returns. The notes write `+ [0.1, -0.1]` in
+# their sum but leave it out of the result.
 
 # %% [markdown]
 # ### Exercise 2: a Linear layer by hand
@@ -300,9 +304,10 @@ fig = plot_parameter_breakdown(breakdown, title="Parameters of the course GPT")
 # Each part follows from the shapes of its layers:
 #
 # - token embedding: a $V \times C$ table; position embedding: a $T \times C$ table;
-# - attention, per block: query, key and value are `Linear(C, C)` without bias in total
-#   (each head has `C // n_head` columns of them), so $3C^2$; the output projection
-#   `proj` is `Linear(C, C)` with bias: $C^2 + C$. Together $4C^2 + C$;
+# - attention, per block: query, key and value each map `C` channels to `C` channels,
+#   without bias (each of the `n_head` heads makes `C // n_head` of those outputs), so
+#   $3C^2$ whatever `n_head` is; the output projection `proj` is `Linear(C, C)` with bias:
+#   $C^2 + C$. Together $4C^2 + C$;
 # - feed-forward, per block: `Linear(C, 4C)` and `Linear(4C, C)`: $(4C^2 + 4C) + (4C^2 + C)
 #   = 8C^2 + 5C$;
 # - LayerNorm: a weight and a bias of $C$ each, so $2C$; there are two per block and `ln_f`;
@@ -330,8 +335,8 @@ print(f"share of the {L} blocks: {100 * in_blocks / total:.1f}%")
 
 # %% [markdown]
 # The blocks hold almost everything: their count grows with $C^2$, the embeddings and
-# `lm_head` only with $C$ (for a fixed vocabulary and `block_size`). Each parameter is a 32-bit float (4 bytes), which explains the
-# size of the weights file:
+# `lm_head` only with $C$ (for a fixed vocabulary and `block_size`). Each parameter is a
+# 32-bit float (4 bytes), which explains the size of the weights file:
 
 # %%
 size = (ckpt_path / "model.safetensors").stat().st_size
@@ -404,8 +409,8 @@ fig = plot_loss_curves(long_history, title=f"The course GPT: {gpt.num_parameters
                        baseline=math.log(V))
 
 # %% [markdown]
-# To train it again (it takes the time printed above; the result matches up to
-# floating-point rounding), run from the repository root:
+# To train it again (it takes about the time printed above, on a similar machine), run
+# from the repository root:
 #
 # ```bash
 # python scripts/train_checkpoint.py
@@ -428,15 +433,15 @@ print(sample)
 # %% [markdown]
 # How long did that take? Each new character runs the whole model again on up to
 # `block_size` characters of context (this simple `generate` keeps no cache of earlier
-# positions), so the time grows faster than the length of the text:
+# positions):
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 print(f"200 characters in {took:.2f} s")
 
 # %% [markdown]
-# On a laptop CPU this is often more than a second, too slow for a slider that should
-# answer at once. So the widget below starts with 100 characters and prints its time; the
+# If that is more than a few tenths of a second, a slider that waits for 200 characters
+# feels slow. So the widget below starts with 100 characters and prints its time; the
 # `characters` slider trades length for speed.
 #
 # The same seed gives the same text; another seed gives other text. With `top_k=1` only
@@ -466,11 +471,11 @@ generation_explorer(gpt, gpt_tokenizer, max_new_tokens=100)
 # ## Saving and loading a checkpoint
 #
 # `save_checkpoint` writes a directory with three files: the weights in **safetensors**
-# format (plain numbers: loading it cannot run code, unlike a pickle file), the vocabulary,
-# and a `config.json` with the model's config and a checksum of the weights. It writes to
-# a new directory first and renames it at the end, so an interrupted save never leaves a
-# half-written checkpoint. We save the small model we trained above into a temporary
-# directory.
+# format, the vocabulary, and a `config.json` with the model's config and a checksum of
+# the weights. It writes to a new directory first and renames it at the end, so an
+# interrupted save leaves the previous checkpoint in place (`tests/test_checkpoint.py`
+# interrupts a save to check this). We save the small model we trained above into a
+# temporary directory.
 
 # %%
 tmp = tempfile.TemporaryDirectory()
@@ -478,6 +483,21 @@ path = save_checkpoint(Path(tmp.name) / "small_gpt", model, tokenizer,
                        extra={"steps": history.steps[-1]})
 for f in sorted(path.iterdir()):
     print(f"{f.name:<18} {f.stat().st_size / 1024:8.1f} KiB")
+
+# %% [markdown]
+# A safetensors file is plain data: 8 bytes that give the length of a JSON header, the
+# header (the name, type, shape and byte range of each tensor), then the raw numbers.
+# Unlike a pickle file (what `torch.save` writes), loading it runs no code from the file.
+
+# %%
+raw = (path / "model.safetensors").read_bytes()
+n_header = int.from_bytes(raw[:8], "little")
+header = json.loads(raw[8:8 + n_header])
+tensors = [k for k in header if k != "__metadata__"]
+print(f"header: {n_header} bytes, {len(tensors)} tensors, then {len(raw) - 8 - n_header:,} "
+      f"bytes of numbers = 4 x {model.num_parameters():,}")
+print("lm_head.weight:", header["lm_head.weight"])
+assert len(raw) - 8 - n_header == 4 * model.num_parameters()
 
 # %%
 loaded, loaded_tokenizer = load_checkpoint(path)
@@ -517,7 +537,7 @@ tmp.cleanup()
 # How wide should the vectors be? `scripts/sweep_n_embd.py` trained the same GPT with
 # several values of `n_embd`, everything else fixed (same layers, heads, data, seed and
 # number of steps), and recorded the parameter count, the final losses and the time.
-# To run it again (about 10 minutes on two CPU cores):
+# To run it again (it takes the total time printed below):
 #
 # ```bash
 # python scripts/sweep_n_embd.py
@@ -528,6 +548,7 @@ sweep = load_sweep()
 print("fixed:", sweep["fixed_config"])
 print("training:", sweep["training"])
 print(sweep_table(sweep))
+print(f"total: {sum(r['seconds'] for r in sweep['results']) / 60:.1f} minutes on {sweep['machine']}")
 
 # %%
 fig = plot_n_embd_sweep(sweep["results"])
