@@ -88,16 +88,19 @@ def sweep_table(sweep: dict) -> str:
 
 
 def train_sweep_size(sweep: dict, corpus: Corpus, n_embd: int, *, max_iters: int | None = None,
-                     max_seconds: float | None = None, progress: bool = True,
-                     callback=None) -> tuple[GPTLanguageModel, TrainHistory]:
+                     max_seconds: float | None = None, eval_iters: int | None = None,
+                     progress: bool = True, callback=None
+                     ) -> tuple[GPTLanguageModel, TrainHistory]:
     """Train one width of the sweep again, from the same seed, for a few steps or seconds.
 
     Everything but n_embd and the length of the run comes from the sweep file (model
     config, batch size, learning rate, warmup, seed), so the first steps repeat the sweep's
     run of that size. One difference: the learning rate stays constant after warmup (the
     sweep's cosine decay barely moves in its first few hundred steps, and a short run has no
-    "end" to decay towards). Returns (model, history). Raises ValueError for an n_embd the
-    config cannot take or when neither max_iters nor max_seconds is given.
+    "end" to decay towards). `eval_iters` (default: the sweep's) sets how many batches each
+    loss estimate uses; fewer is faster and noisier. Returns (model, history). Raises
+    ValueError for an n_embd the config cannot take or when neither max_iters nor
+    max_seconds is given.
     """
     check_sweep(sweep)
     if max_iters is None and max_seconds is None:
@@ -119,6 +122,7 @@ def train_sweep_size(sweep: dict, corpus: Corpus, n_embd: int, *, max_iters: int
                     warmup_iters=settings.get("warmup_iters", 0),
                     grad_clip=settings.get("grad_clip"),
                     eval_interval=settings.get("eval_interval"),
-                    eval_iters=settings.get("eval_iters", 20), seed=seed, progress=progress,
+                    eval_iters=eval_iters or settings.get("eval_iters", 20), seed=seed,
+                    progress=progress,
                     callback=callback)
     return model, history

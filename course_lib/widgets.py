@@ -164,7 +164,8 @@ def n_embd_explorer(sweep: dict, corpus, train_seconds: float = 10.0):
 
     Moving the slider only reads the sweep (fast). The button trains a new model of the
     chosen size for `train_seconds` seconds (at most 15), with a progress bar, and compares
-    its val loss with the sweep's run of that size.
+    its val loss with the sweep's run of that size. To keep the time for training, its loss
+    estimates use 5 batches (the sweep's use more), so they are a little noisier.
     """
     import time
 
@@ -220,14 +221,15 @@ def n_embd_explorer(sweep: dict, corpus, train_seconds: float = 10.0):
                 status.value = f"step {step}, minibatch loss {loss:.3f}"
 
         def report():
-            _, h = train_sweep_size(sweep, corpus, n, max_seconds=train_seconds, progress=False,
-                                    callback=progress)
+            _, h = train_sweep_size(sweep, corpus, n, max_seconds=train_seconds, eval_iters=5,
+                                    progress=False, callback=progress)
             r = sweep_result(sweep, n)
             step = h.steps[-1]
             near = max(s for s in r["eval_steps"] if s <= step)
             at = r["eval_val"][r["eval_steps"].index(near)]
             print(f"n_embd={n}: {step} steps in {h.seconds:.1f} s "
-                  f"({h.tokens_per_second:,.0f} tokens/s), val loss {h.final()['val']:.4f}")
+                  f"({h.tokens_per_second:,.0f} tokens/s), val loss {h.final()['val']:.4f} "
+                  f"(estimated on 5 batches)")
             print(f"the sweep's run of this size had val loss {at:.4f} at step {near}, and "
                   f"{r['val_loss']:.4f} after all {total_steps} steps")
 

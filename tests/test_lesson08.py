@@ -101,6 +101,12 @@ def test_train_sweep_size_by_seconds(corpus, sweep):
     assert h.stopped == "max_seconds" and steps == h.steps
 
 
+def test_train_sweep_size_eval_iters(corpus, sweep):
+    _, few = train_sweep_size(sweep, corpus, 8, max_iters=1, eval_iters=1, progress=False)
+    _, default = train_sweep_size(sweep, corpus, 8, max_iters=1, progress=False)
+    assert few.eval_val[0] != default.eval_val[0]   # 1 batch vs the sweep's 2
+
+
 @pytest.mark.parametrize("kwargs,error,message", [
     (dict(n_embd=16), ValueError, "give max_iters or max_seconds"),
     (dict(n_embd=15, max_iters=1), ValueError, "n_embd=15 is not divisible by n_head=2"),
