@@ -101,7 +101,7 @@ def context_target_explorer(text: str, tokenizer, block_size: int = 8):
 DEFAULT_PROMPTS = ("\n", "Ham.\n", "OTHELLO.\n", "To be, or not to be", "[Enter ")
 
 
-def generation_explorer(model, tokenizer, prompts=DEFAULT_PROMPTS, max_new_tokens: int = 200,
+def generation_explorer(model, tokenizer, prompts=DEFAULT_PROMPTS, max_new_tokens: int = 60,
                         seed: int = 1337):
     """Generate text from `model` with sliders for temperature, top-k, length and the seed.
 
@@ -134,7 +134,7 @@ def generation_explorer(model, tokenizer, prompts=DEFAULT_PROMPTS, max_new_token
                                       continuous_update=False)
     top_k = widgets.IntSlider(value=0, min=0, max=vocab, description="top_k",
                               continuous_update=False)
-    length = widgets.IntSlider(value=max_new_tokens, min=1, max=max(400, max_new_tokens),
+    length = widgets.IntSlider(value=max_new_tokens, min=1, max=max(300, max_new_tokens),
                                description="characters", continuous_update=False)
     seed_box = widgets.BoundedIntText(value=seed, min=0, max=2**31 - 1, description="seed")
     out = widgets.Output()

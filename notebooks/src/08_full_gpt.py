@@ -441,7 +441,7 @@ print(f"200 characters in {took:.2f} s")
 
 # %% [markdown]
 # If that is more than a few tenths of a second, a slider that waits for 200 characters
-# feels slow. So the widget below starts with 100 characters and prints its time; the
+# feels slow. So the widget below starts with 60 characters and prints its time; the
 # `characters` slider trades length for speed.
 #
 # The same seed gives the same text; another seed gives other text. With `top_k=1` only
@@ -465,7 +465,7 @@ print(repr(text(1, top_k=1)))
 # more misspelt text). A small `top_k` cuts off the unlikely characters; 0 means no cut.
 
 # %%
-generation_explorer(gpt, gpt_tokenizer, max_new_tokens=100)
+generation_explorer(gpt, gpt_tokenizer, max_new_tokens=60)
 
 # %% [markdown]
 # ## Saving and loading a checkpoint
