@@ -127,7 +127,7 @@ def test_linear_forward_hint_names_the_transpose():
 
 def count_parameters(cfg, **drop):
     """The right count, minus the parts named in `drop` (to build typical wrong answers)."""
-    V, T, C, L, H = cfg.vocab_size, cfg.block_size, cfg.n_embd, cfg.n_layer, cfg.n_head
+    V, T, C, L = cfg.vocab_size, cfg.block_size, cfg.n_embd, cfg.n_layer
     parts = {
         "tok": V * C, "pos": T * C,
         "qkv": 3 * C * C, "proj_w": C * C, "proj_b": C,
@@ -229,3 +229,24 @@ def test_parameter_mistakes_are_told_apart_on_the_first_config():
     diffs = list(_parameter_mistakes(GPTConfig(vocab_size=67, block_size=32, n_embd=48,
                                                n_head=4, n_layer=3)).values())
     assert len(set(diffs)) == len(diffs) and 0 not in diffs
+
+
+# ----------------------------------------------------------------------------- lesson 09
+
+def test_tokens_per_step():
+    from course_lib.checks import check_tokens_per_step
+    assert check_tokens_per_step(lambda B, T, n: B * T * n).passed
+    assert check_tokens_per_step(stub).status == "not_attempted"
+    assert_fails(check_tokens_per_step(lambda B, T, n: B * T), "multiply by nproc")
+    assert_fails(check_tokens_per_step(lambda B, T, n: B * n), "each sequence holds")
+    assert_fails(check_tokens_per_step(lambda B, T, n: B + T + n), "expected 2048, got 82")
+
+
+def test_steps_per_epoch():
+    import math
+    from course_lib.checks import check_steps_per_epoch
+    assert check_steps_per_epoch(lambda N, B, T, n: math.ceil(N / (B * T * n))).passed
+    assert_fails(check_steps_per_epoch(lambda N, B, T, n: N // (B * T * n)), "round up")
+    assert_fails(check_steps_per_epoch(lambda N, B, T, n: N / (B * T * n)), "returned a float")
+    assert_fails(check_steps_per_epoch(lambda N, B, T, n: math.ceil(N / (B * T))),
+                 "divide by nproc too")
