@@ -25,6 +25,7 @@
 # %%
 import json
 import math
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -409,8 +410,19 @@ fig = plot_loss_curves(long_history, title=f"The course GPT: {gpt.num_parameters
                        baseline=math.log(V))
 
 # %% [markdown]
-# To train it again (it takes about the time printed above, on a similar machine), run
-# from the repository root:
+# Over the last steps the train loss keeps falling while the val loss hardly moves, and
+# the val loss stays above the train loss: the model fits the training plays better than
+# the text it never saw.
+
+# %%
+i = long_history.eval_steps.index(2500)
+print(f"steps 2500 -> 3000: train {long_history.eval_train[-1] - long_history.eval_train[i]:+.4f}, "
+      f"val {long_history.eval_val[-1] - long_history.eval_val[i]:+.4f}")
+print(f"val - train at the end: {long_history.eval_val[-1] - long_history.eval_train[-1]:.4f}")
+
+# %% [markdown]
+# To train it again, run from the repository root (the time printed above is what it took
+# on the machine that trained it):
 #
 # ```bash
 # python scripts/train_checkpoint.py
@@ -462,7 +474,7 @@ print(f"100 characters: {seconds[True]:.2f} s with the cache, {seconds[False]:.2
 #
 # The same seed gives the same text; another seed gives other text. With `top_k=1` only
 # the most likely character can be drawn, so the seed no longer matters: that is greedy
-# decoding, and it tends to repeat itself.
+# decoding.
 
 # %%
 def text(seed, top_k=None):
@@ -473,12 +485,40 @@ first = text(seed=7)
 print("same seed, same text:  ", first == text(seed=7))
 print("other seed, other text:", first != text(seed=8))
 print("greedy (top_k=1) text is the same for every seed:", text(1, top_k=1) == text(2, top_k=1))
-print(repr(text(1, top_k=1)))
 
 # %% [markdown]
-# Try the settings. A low temperature makes the likely characters even more likely
-# (safer, more repetitive text); a high one flattens the distribution (more surprising,
-# more misspelt text). A small `top_k` cuts off the unlikely characters; 0 means no cut.
+# Greedy text soon gets stuck in a loop: once a line is the most likely continuation of
+# itself, it comes back again and again.
+
+# %%
+greedy = generate_text(gpt, gpt_tokenizer, "\n", 300, top_k=1)
+print(greedy)
+lines = [line for line in greedy.split("\n") if line]
+most = max(set(lines), key=lines.count)
+print(f"--> the line {most!r} appears {lines.count(most)} times")
+
+# %% [markdown]
+# Temperature moves between the two extremes. A low temperature makes the likely
+# characters even more likely: safer text. A high one flattens the distribution: more
+# surprising text, with more invented words. We generate 8 texts of 120 characters at
+# each temperature (one batch of 8 rows) and count how many of their words occur
+# somewhere in the corpus:
+
+# %%
+corpus_words = set(re.findall(r"[A-Za-z']+", corpus.text))
+prompts = prompt.repeat(8, 1)                      # (8, 1): eight texts at once
+for temperature in (0.5, 1.0, 1.5):
+    g = torch.Generator().manual_seed(3)
+    rows = gpt.generate(prompts, 120, temperature=temperature, generator=g)
+    texts = [gpt_tokenizer.decode(row) for row in rows]
+    words = [w for t in texts for w in re.findall(r"[A-Za-z']+", t)]
+    known = sum(w in corpus_words for w in words)
+    print(f"temperature {temperature}: {known}/{len(words)} = {100 * known / len(words):.0f}% "
+          f"of the words are in the corpus, e.g. {texts[0][1:45]!r}")
+
+# %% [markdown]
+# Now try the settings yourself. A small `top_k` cuts off the unlikely characters
+# (0 means no cut); compare `top_k = 1` with the greedy text above.
 
 # %%
 generation_explorer(gpt, gpt_tokenizer, max_new_tokens=100)
