@@ -101,7 +101,7 @@ def context_target_explorer(text: str, tokenizer, block_size: int = 8):
 DEFAULT_PROMPTS = ("\n", "Ham.\n", "OTHELLO.\n", "To be, or not to be", "[Enter ")
 
 
-def generation_explorer(model, tokenizer, prompts=DEFAULT_PROMPTS, max_new_tokens: int = 100,
+def generation_explorer(model, tokenizer, prompts=DEFAULT_PROMPTS, max_new_tokens: int = 80,
                         seed: int = 1337):
     """Generate text from `model` with sliders for temperature, top-k, length and the seed.
 

@@ -469,7 +469,7 @@ print(f"100 characters: {seconds[True]:.2f} s with the cache, {seconds[False]:.2
 
 # %% [markdown]
 # If a redraw takes more than a few tenths of a second, a slider feels slow. So the widget
-# below starts with 100 characters, which fit in `block_size`, and prints its time; the
+# below starts with 80 characters, which fit in `block_size`, and prints its time; the
 # `characters` slider trades length for speed.
 #
 # The same seed gives the same text; another seed gives other text. With `top_k=1` only
@@ -521,7 +521,7 @@ for temperature in (0.5, 1.0, 1.5):
 # (0 means no cut); compare `top_k = 1` with the greedy text above.
 
 # %%
-generation_explorer(gpt, gpt_tokenizer, max_new_tokens=100)
+generation_explorer(gpt, gpt_tokenizer, max_new_tokens=80)
 
 # %% [markdown]
 # ## Saving and loading a checkpoint
