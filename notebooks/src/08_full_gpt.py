@@ -500,16 +500,16 @@ print(f"--> the line {most!r} appears {lines.count(most)} times")
 # %% [markdown]
 # Temperature moves between the two extremes. A low temperature makes the likely
 # characters even more likely: safer text. A high one flattens the distribution: more
-# surprising text, with more invented words. We generate 8 texts of 120 characters at
-# each temperature (one batch of 8 rows) and count how many of their words occur
+# surprising text, with more invented words. We generate 6 texts of 100 characters at
+# each temperature (one batch of 6 rows) and count how many of their words occur
 # somewhere in the corpus:
 
 # %%
 corpus_words = set(re.findall(r"[A-Za-z']+", corpus.text))
-prompts = prompt.repeat(8, 1)                      # (8, 1): eight texts at once
+prompts = prompt.repeat(6, 1)                      # (6, 1): six texts at once
 for temperature in (0.5, 1.0, 1.5):
     g = torch.Generator().manual_seed(3)
-    rows = gpt.generate(prompts, 120, temperature=temperature, generator=g)
+    rows = gpt.generate(prompts, 100, temperature=temperature, generator=g)
     texts = [gpt_tokenizer.decode(row) for row in rows]
     words = [w for t in texts for w in re.findall(r"[A-Za-z']+", t)]
     known = sum(w in corpus_words for w in words)
