@@ -368,6 +368,7 @@ def plot_n_embd_sweep(results: list[dict]):
         ax1.annotate(f"n_embd={r['n_embd']}", (r["params"], r["val_loss"]),
                      textcoords="offset points", xytext=(4, 6), fontsize=9)
     ax1.set_xscale("log")
+    ax1.margins(x=0.15, y=0.1)               # room for the labels at both ends
     ax1.set(title="Validation loss after the same number of steps",
             xlabel="parameters (log scale)", ylabel="val loss (nats)")
     ax2.bar([str(v) for v in n], [r["seconds"] for r in results], color="tab:orange")

@@ -610,20 +610,48 @@ print(f"total: {sum(r['seconds'] for r in sweep['results']) / 60:.1f} minutes on
 fig = plot_n_embd_sweep(sweep["results"])
 
 # %% [markdown]
-# What the numbers say, computed from the file:
+# What the numbers say, computed from the file. First, after the same number of steps:
 
 # %%
 rs = sweep["results"]
-for a, b in zip(rs, rs[1:]):
-    print(f"n_embd {a['n_embd']:>3} -> {b['n_embd']:>3}: parameters x{b['params'] / a['params']:.1f}, "
-          f"time x{b['seconds'] / a['seconds']:.1f}, val loss {b['val_loss'] - a['val_loss']:+.4f}")
-best = min(rs, key=lambda r: r["val_loss"])
-print(f"lowest val loss: n_embd={best['n_embd']} ({best['val_loss']:.4f})")
-gaps = ", ".join(f"{r['val_loss'] - r['train_loss']:+.3f}" for r in rs)
-print(f"val - train loss per size: {gaps}")
+first, last = rs[0], rs[-1]
+print(f"n_embd {first['n_embd']} -> {last['n_embd']}: parameters x{last['params'] / first['params']:.0f}, "
+      f"time x{last['seconds'] / first['seconds']:.1f}")
+changes = [b["val_loss"] - a["val_loss"] for a, b in zip(rs, rs[1:])]
+print("val loss change at each doubling:", ", ".join(f"{d:+.4f}" for d in changes))
+print("every doubling lowered the val loss:", all(d < 0 for d in changes))
+print("val - train gap:", ", ".join(f"{r['n_embd']}: {r['val_loss'] - r['train_loss']:+.3f}"
+                                   for r in rs))
 
 # %% [markdown]
-# TODO: reading of the real sweep.
+# Second, with the same **time** instead of the same number of steps. The curves give the
+# val loss at every 100 steps; we take the last one each run reached within the time of
+# the shortest run (assuming its steps all took equally long):
+
+# %%
+budget = min(r["seconds"] for r in rs)
+within = {}
+for r in rs:
+    per_step = r["seconds"] / r["eval_steps"][-1]
+    within[r["n_embd"]] = [v for s, v in zip(r["eval_steps"], r["eval_val"])
+                           if s * per_step <= budget][-1]
+    print(f"n_embd {r['n_embd']:>3}: val loss {within[r['n_embd']]:.4f} after {budget:.0f} s")
+print("best within that time: n_embd =", min(within, key=within.get))
+
+# %% [markdown]
+# An honest reading:
+#
+# - After the same number of steps, more width gave a lower val loss, but the first
+#   doubling bought far more than the last (the changes printed above), while the
+#   parameters grew almost four times per doubling.
+# - The time grew much less than the parameters (first line above): the parameter count
+#   is not the whole cost of a step.
+# - The gap between val and train loss grows with the width: the wider models start to
+#   learn the training plays by heart. This corpus is small for them.
+# - With the same time instead of the same steps, the widest model is not the best: it
+#   has done too few steps. Which size is "best" depends on what you hold fixed.
+# - These are single runs with one seed, timed on one machine: small differences in the
+#   loss (a few thousandths) and in the time are within the noise.
 #
 # Move the slider to see each size's numbers and its validation curve against training
 # time (the other sizes are faint). The button trains the chosen size again, from the
@@ -658,7 +686,8 @@ print(f"the sweep:  val loss at step {step}: {r32['eval_val'][r32['eval_steps'].
 #   from the config alone.
 # - Training shows a progress bar and loss curves; temperature and top-k trade safe text
 #   for varied text; a checkpoint is three files that load back to identical logits.
-# - A wider model reaches a lower loss in the same number of steps, but each step costs more.
+# - A wider model reached a lower val loss in the same number of steps, but each doubling
+#   bought less, cost more time, and widened the gap between train and val loss.
 #
 # **Next:** [Lesson 09: Scaling up](09_scaling_up.ipynb) runs the same training from the
 # command line, on a GPU when there is one, and on several processes at once.
