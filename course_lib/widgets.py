@@ -295,6 +295,7 @@ def generation_explorer(model, tokenizer, prompts=DEFAULT_PROMPTS, max_new_token
     """
     import time
 
+    from .experiments import _one_thread
     from .model import LanguageModel
     from .sampling import generate_text
 
@@ -327,8 +328,9 @@ def generation_explorer(model, tokenizer, prompts=DEFAULT_PROMPTS, max_new_token
     def draw():
         k = top_k.value or None              # 0 on the slider means: no top-k filter
         start = time.perf_counter()
-        text = generate_text(model, tokenizer, prompt.value, length.value,
-                             temperature=temperature.value, top_k=k, seed=seed_box.value)
+        with _one_thread():                  # one token at a time: tiny products
+            text = generate_text(model, tokenizer, prompt.value, length.value,
+                                 temperature=temperature.value, top_k=k, seed=seed_box.value)
         took = time.perf_counter() - start
         pool = f"all {vocab} characters" if k is None else f"the {k} most likely character(s)"
         print(f"temperature {temperature.value:.1f}, sampling from {pool}, seed {seed_box.value}:"

@@ -203,6 +203,7 @@ def test_generation_explorer_each_control_redraws(tiny_model, tiny_tokenizer):
         box.children[3])
     first = generated(out)
     assert "temperature 1.0, sampling from all" in first and "20 new characters" in first
+    threads = torch.get_num_threads()
     for control, value in ((prompt, "All:"), (temperature, 0.3), (top_k, 1), (length, 30),
                            (seed, 7)):
         before = generated(out)
@@ -210,6 +211,7 @@ def test_generation_explorer_each_control_redraws(tiny_model, tiny_tokenizer):
         assert generated(out) != before, control.description
     assert "sampling from the 1 most likely character(s), seed 7" in generated(out)
     assert outputs_text(out).split("-" * 72)[-1].lstrip("\n").startswith("All:")
+    assert torch.get_num_threads() == threads     # the one-thread redraw restores it
 
 
 def test_generation_explorer_same_settings_same_text(tiny_model, tiny_tokenizer):
