@@ -11,7 +11,8 @@ Where each lesson's code lives:
     lesson 05  heads                 model.py      Head, MultiHeadAttention, CausalSelfAttention
     lesson 06  blocks                model.py      FeedForward, Block
     lesson 07  LayerNorm             model.py      Block (pre-norm), GPTLanguageModel.ln_f
-    lesson 08  the full GPT          model.py      GPTLanguageModel;  checkpoint.py, sampling.py
+    lesson 08  the full GPT          model.py      GPTLanguageModel;  checkpoint.py, sampling.py;
+                                     sweep.py      the n_embd sweep: load_sweep, train_sweep_size
     lesson 09  scaling up            train.py      the train command, torchrun;  device.py
 
 train.py and generate.py are the commands `python -m course_lib.train` and `... .generate`.

@@ -491,6 +491,92 @@ def plot_layernorm_curves(results: dict, smooth: int = 1):
     return fig
 
 
+# ----------------------------------------------------------------------------- lesson 08
+
+def plot_parameter_breakdown(breakdown: dict[str, int], title: str = "Where the parameters are"):
+    """A horizontal bar per part of the model (from `parameter_breakdown`), with count and share."""
+    if not isinstance(breakdown, dict) or not breakdown:
+        raise ValueError("breakdown must be a non-empty dict {part: parameter count}, for "
+                         "example parameter_breakdown(model)")
+    bad = [k for k, v in breakdown.items()
+           if isinstance(v, bool) or not isinstance(v, int) or v < 0]
+    if bad:
+        raise ValueError(f"parameter counts must be integers >= 0; {bad[0]!r} has "
+                         f"{breakdown[bad[0]]!r}")
+    total = sum(breakdown.values())
+    if total == 0:
+        raise ValueError("every count in breakdown is 0: there is nothing to draw")
+    names = list(breakdown)[::-1]            # the first part at the top
+    counts = [breakdown[n] for n in names]
+    fig, ax = _new((8, 0.5 * len(names) + 1.8))
+    ax.barh(names, counts, color="tab:blue")
+    for i, c in enumerate(counts):
+        ax.text(c, i, f"  {c:,} ({100 * c / total:.1f}%)", va="center", fontsize=10)
+    ax.set_xlim(0, max(counts) * 1.45)       # room for the labels
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.set(title=f"{title}: {total:,} in total", xlabel="parameters (count)")
+    ax.grid(axis="y", visible=False)
+    return fig
+
+
+def _check_sweep_results(results) -> None:
+    if not isinstance(results, list) or not results:
+        raise ValueError("results must be a non-empty list of sweep results, for example "
+                         "load_sweep()['results']")
+    for key in ("n_embd", "params", "val_loss", "seconds"):
+        if any(key not in r for r in results):
+            raise ValueError(f"every sweep result needs {key!r}; load them with load_sweep()")
+
+
+def plot_n_embd_sweep(results: list[dict]):
+    """Two panels: final val loss against parameter count, and training time against n_embd."""
+    _check_sweep_results(results)
+    n = [r["n_embd"] for r in results]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.5))
+    ax1.plot([r["params"] for r in results], [r["val_loss"] for r in results], "o-")
+    for r in results:
+        ax1.annotate(f"n_embd={r['n_embd']}", (r["params"], r["val_loss"]),
+                     textcoords="offset points", xytext=(4, 6), fontsize=9)
+    ax1.set_xscale("log")
+    ax1.margins(x=0.15, y=0.1)               # room for the labels at both ends
+    ax1.set(title="Validation loss after the same number of steps",
+            xlabel="parameters (log scale)", ylabel="val loss (nats)")
+    ax2.bar([str(v) for v in n], [r["seconds"] for r in results], color="tab:orange")
+    for i, r in enumerate(results):
+        ax2.text(i, r["seconds"], f"{r['seconds']:.0f} s", ha="center", va="bottom", fontsize=9)
+    ax2.set(title="Training time of each run", xlabel="n_embd", ylabel="wall time (s)")
+    ax2.grid(axis="x", visible=False)
+    return fig
+
+
+def plot_sweep_curves(results: list[dict], highlight: int | None = None):
+    """Val loss against (estimated) training time for every run; `highlight` one n_embd.
+
+    The time of each evaluation is estimated as step x (run seconds / last step), so it
+    assumes every step of a run took as long. Step 0 (before training) is left out: it has
+    no time on a log scale.
+    """
+    _check_sweep_results(results)
+    sizes = [r["n_embd"] for r in results]
+    if highlight is not None and highlight not in sizes:
+        raise ValueError(f"highlight={highlight!r} is not one of the sweep's sizes {sizes}")
+    fig, ax = _new()
+    colors = plt.get_cmap("tab10").colors
+    for i, r in enumerate(results):
+        steps = r["eval_steps"]
+        per_step = r["seconds"] / max(1, steps[-1])
+        bold = highlight is None or r["n_embd"] == highlight
+        points = [(s * per_step, v) for s, v in zip(steps, r["eval_val"]) if s > 0]
+        ax.plot(*zip(*points), "o-", ms=3,
+                color=colors[i % len(colors)], lw=2.5 if bold else 1,
+                alpha=1.0 if bold else 0.35, label=f"n_embd={r['n_embd']}")
+    ax.set_xscale("log")
+    ax.set(title="Validation loss during training, by wall time",
+           xlabel="training time (s, log scale)", ylabel="val loss (nats)")
+    ax.legend(fontsize=9)
+    return fig
+
+
 # ----------------------------------------------------------------------------- lesson 09
 
 def plot_scaling(runs: list[dict], title: str = "Training throughput: 1 process vs 2 (torchrun)"):
