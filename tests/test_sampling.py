@@ -106,3 +106,13 @@ def test_prompt_with_unknown_character(tiny_model, tiny_tokenizer):
     with pytest.raises(ValueError, match=r"character 'Z' \(U\+005A\) at position 2 is not in the "
                                          r"vocabulary"):
         generate_text(tiny_model, tiny_tokenizer, "AlZ")
+
+
+@pytest.mark.parametrize("fn", [next_token_probs, sample_next_token])
+def test_probs_and_sampling_reject_temperature_0(fn):
+    """Called directly (not only through generate), a temperature of 0 is an error, not NaN."""
+    with pytest.raises(ValueError, match=r"temperature must be a finite number > 0, got 0; the "
+                                         r"logits are divided by it"):
+        fn(torch.zeros(1, 5), temperature=0)
+    with pytest.raises(ValueError, match=r"top_k must be between 1 and the vocabulary size 5"):
+        fn(torch.zeros(1, 5), top_k=6)
