@@ -195,7 +195,7 @@ def attention_scaling_explorer(T: int = 8, max_head_size: int = 1024, batch: int
         print(f"average largest weight in rows 1 to {T - 1}: {top:.3f}  (1.000 = one-hot)")
         state = "scaled" if scaled.value else "NOT scaled"
         return plot_attention_weights(wei[0], title=f"head_size = {hs}, {state}", annotate=True,
-                                      figsize=(6.5, 5.2))
+                                      figsize=(5.5, 4.4))
 
     redraw_on_change([head_size, scaled], out, draw)
     return widgets.VBox([widgets.HBox([head_size, scaled]), out])
