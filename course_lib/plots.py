@@ -208,11 +208,13 @@ def plot_sample_frequencies(probs, counts, chars, top: int | None = 15):
 # ----------------------------------------------------------------------------- lesson 04
 
 def plot_attention_weights(wei, labels=None, title: str = "Attention weights",
-                           annotate: bool = False, figsize=(7, 6)):
+                           annotate: bool = False, figsize=(7, 6), vmax: float | None = 1.0):
     """A (T, T) weight matrix as a heatmap: row t = how much position t takes from each column.
 
     `labels` (T characters or strings) name the positions; without them positions are numbered.
-    The colour scale is fixed to [0, 1] so maps can be compared; masked entries show as 0.
+    Entries above the diagonal that are exactly 0 (the causal mask) are drawn in light grey.
+    The colour scale runs from 0 to `vmax` (1 by default, so maps can be compared; None
+    uses the largest weight, which shows small weights in more detail).
     """
     w = torch.as_tensor(wei).detach().cpu().float()
     if w.dim() != 2 or w.shape[0] != w.shape[1]:
@@ -224,19 +226,25 @@ def plot_attention_weights(wei, labels=None, title: str = "Attention weights",
     labels = [show_char(str(c)) for c in labels]
     if len(labels) != T:
         raise ValueError(f"got {len(labels)} labels for a {T} x {T} matrix; give one per position")
+    future = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)
+    masked = future & (w == 0)
+    cmap = matplotlib.colormaps["viridis"].with_extremes(bad="#dddddd")   # grey: masked future
     fig, ax = plt.subplots(figsize=figsize)
-    im = ax.imshow(w.numpy(), cmap="viridis", vmin=0.0, vmax=1.0)
+    shown = w.masked_fill(masked, float("nan"))
+    im = ax.imshow(shown.numpy(), cmap=cmap, vmin=0.0,
+                   vmax=float(w.max()) if vmax is None else vmax)
     fig.colorbar(im, ax=ax).set_label("weight (each row sums to 1)")
     ax.grid(False)
     ax.set(title=title, xlabel="position it takes from (key)", ylabel="position t (query)")
     ax.set_xticks(range(T), labels, fontsize=_tick_size(T))
     ax.set_yticks(range(T), labels, fontsize=_tick_size(T))
     if annotate:
+        top = float(w.max()) if vmax is None else vmax
         for i in range(T):
             for j in range(T):
                 v = float(w[i, j])
                 ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=8 if T <= 10 else 6,
-                        color="white" if v < 0.6 else "black")
+                        color="#888888" if masked[i, j] else "white" if v < 0.6 * top else "black")
     return fig
 
 

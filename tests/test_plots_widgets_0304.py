@@ -115,6 +115,16 @@ def test_attention_weights_heatmap_has_labels_colorbar_and_fixed_scale():
     assert ax.images[0].get_clim() == (0.0, 1.0)
     assert len(ax.texts) == 16 and ax.texts[0].get_text() == "1.00"
     assert ax.get_xlabel() == "position it takes from (key)"
+    shown = ax.images[0].get_array()
+    assert shown.mask[0, 1] and not shown.mask[1, 0]       # the future is drawn as masked
+
+
+def test_attention_weights_scale_can_follow_the_data():
+    wei = torch.tensor([[1.0, 0.0], [0.7, 0.3]])
+    fig = plot_attention_weights(wei, vmax=None)
+    assert fig.axes[0].images[0].get_clim() == (0.0, 1.0)
+    fig = plot_attention_weights(wei * 0.5, vmax=None)
+    assert fig.axes[0].images[0].get_clim() == (0.0, 0.5)
 
 
 @pytest.mark.parametrize("wei,labels,message", [
