@@ -78,36 +78,6 @@ def test_sampling_frequencies_match_probabilities():
     torch.testing.assert_close(freq, torch.tensor([0.1, 0.2, 0.7]), atol=0.02, rtol=0)
 
 
-@pytest.mark.parametrize("kwargs,error,message", [
-    (dict(temperature=0), ValueError, r"temperature must be a finite number > 0, got 0; the logits "
-                                      r"are divided by it, so 0 would divide by zero"),
-    (dict(temperature=-1.0), ValueError, r"temperature must be a finite number > 0, got -1\.0"),
-    (dict(temperature=float("nan")), ValueError, r"temperature must be a finite number > 0"),
-    (dict(temperature="hot"), TypeError, r"temperature must be a number, got 'hot'"),
-    (dict(top_k=0), ValueError, r"top_k must be between 1 and the vocabulary size \d+, got 0"),
-    (dict(top_k=1000), ValueError, r"top_k must be between 1 and the vocabulary size \d+, got 1000"),
-    (dict(top_k=2.5), TypeError, r"top_k must be an integer or None, got 2\.5"),
-    (dict(max_new_tokens=-1), ValueError, r"max_new_tokens must be an integer >= 0, got -1"),
-])
-def test_generate_rejects_bad_settings(tiny_model, kwargs, error, message):
-    args = dict(max_new_tokens=3) | kwargs
-    with pytest.raises(error, match=message):
-        tiny_model.generate(torch.zeros(1, 1, dtype=torch.long), **args)
-
-
-def test_empty_prompt(tiny_model, tiny_tokenizer):
-    with pytest.raises(ValueError, match=r"the prompt is empty: give at least one character"):
-        generate_text(tiny_model, tiny_tokenizer, "")
-    with pytest.raises(ValueError, match=r"the prompt is empty: generate needs at least one token"):
-        tiny_model.generate(torch.zeros(1, 0, dtype=torch.long), 3)
-
-
-def test_prompt_with_unknown_character(tiny_model, tiny_tokenizer):
-    with pytest.raises(ValueError, match=r"character 'Z' \(U\+005A\) at position 2 is not in the "
-                                         r"vocabulary"):
-        generate_text(tiny_model, tiny_tokenizer, "AlZ")
-
-
 @pytest.mark.parametrize("fn", [next_token_probs, sample_next_token])
 def test_probs_and_sampling_reject_temperature_0(fn):
     """Called directly (not only through generate), a temperature of 0 is an error, not NaN."""

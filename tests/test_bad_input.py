@@ -1,0 +1,365 @@
+"""The catalogue of bad input: every mistake a learner is likely to make, and the message
+they get. Each case asserts the message text, not just the exception type.
+
+The library answers with an exception whose message names the problem and the fix; the
+commands answer with one line on stderr and exit status 2 (never a traceback); the
+exercise checks answer with a verdict and never raise. Run
+`python tests/test_bad_input.py` to print the catalogue as a table.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+from dataclasses import dataclass, replace
+from typing import Callable
+
+import pytest
+import torch
+
+from conftest import TINY_TEXT
+from course_lib import (BigramLanguageModel, CharTokenizer, CheckpointError, GPTConfig,
+                        GPTLanguageModel, generate_text, get_batch, load_checkpoint, load_corpus,
+                        load_text, save_checkpoint, train, train_val_split)
+from course_lib import checks
+from course_lib.device import pick_device
+
+
+@dataclass
+class Case:
+    id: str
+    what: str                       # the mistake, in a learner's words
+    call: Callable                  # call(env) makes the mistake
+    error: type                     # the exception (SystemExit for a command)
+    message: str                    # a fragment of the message the learner sees
+
+
+class Env:
+    """Files and objects the cases need, made once in a temporary directory."""
+
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.tok = CharTokenizer.from_text(TINY_TEXT)
+        self.cfg = GPTConfig(vocab_size=self.tok.vocab_size, block_size=16, n_embd=32, n_head=4,
+                             n_layer=2)
+        torch.manual_seed(0)
+        self.model = GPTLanguageModel(self.cfg)
+        self.corpus = load_corpus(self._write("tiny.txt", TINY_TEXT))
+        self.ck = save_checkpoint(tmp / "ck", self.model, self.tok)
+        self.truncated = save_checkpoint(tmp / "truncated", self.model, self.tok)
+        w = self.truncated / "model.safetensors"
+        w.write_bytes(w.read_bytes()[:1000])
+        self.pickled = save_checkpoint(tmp / "pickled", self.model, self.tok)
+        (self.pickled / "model.safetensors").write_bytes(b"\x80\x04\x95 not tensors")
+        meta = json.loads((self.pickled / "config.json").read_text())
+        import hashlib
+        meta["weights_sha256"] = hashlib.sha256(b"\x80\x04\x95 not tensors").hexdigest()
+        (self.pickled / "config.json").write_text(json.dumps(meta))
+        (tmp / "notes").mkdir()
+        (tmp / "notes" / "config.json").write_text("{}")
+        self._write("empty.txt", "\n\n")
+        (tmp / "latin1.txt").write_bytes("Caf\u00e9 au lait".encode("latin-1"))
+        self._write("short.txt", "To be.")
+        (tmp / "model.pt").write_bytes(b"PK\x03\x04 a torch.save zip")
+
+    def _write(self, name, text):
+        (self.tmp / name).write_text(text, encoding="utf-8")
+        return self.tmp / name
+
+    def idx(self, *shape, dtype=torch.long):
+        return torch.zeros(*shape, dtype=dtype)
+
+
+def _command(module, argv):
+    """Run `python -m module argv...` in this process; return (exit status, stderr).
+
+    runpy runs the command without importing it as course_lib.train, which would shadow the
+    function course_lib.train for the rest of the test session."""
+    import runpy
+    import sys
+    err = io.StringIO()
+    saved = sys.argv
+    sys.argv = [module, *argv]
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            runpy.run_module(module, run_name="__main__")
+            status = 0
+        except SystemExit as exit_:
+            status = exit_.code
+        finally:
+            sys.argv = saved
+    return status, err.getvalue()
+
+
+class CommandFailed(Exception):
+    pass
+
+
+def command(module, *argv):
+    """Make a case out of a command line: it must exit 2 with one line and no traceback."""
+    def call(env):
+        argv_ = [a.format(tmp=env.tmp) for a in argv]
+        status, err = _command(module, argv_)
+        assert status == 2, (status, err)
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+        raise CommandFailed(err.strip())
+    return call
+
+
+def check_verdict(result):
+    """Make the verdict of an exercise check into an exception, so it fits the table."""
+    assert isinstance(result, checks.CheckResult) and result.status != "passed"
+    raise CommandFailed(repr(result))
+
+
+def _raises(exc):
+    def stub(*args):
+        raise exc
+    return stub
+
+
+TRAIN = "course_lib.train"
+GEN = "course_lib.generate"
+
+CASES = [
+    # ---- a configuration that cannot work
+    Case("config-n_embd-n_head", "n_embd not divisible by n_head",
+         lambda e: GPTConfig(n_embd=100, n_head=3), ValueError,
+         "n_embd=100 is not divisible by n_head=3: each head gets n_embd // n_head channels. "
+         "Pick n_head from the divisors of 100 [1, 2, 4, 5, 10, 20, 25, 50, 100], or change n_embd"),
+    Case("config-zero", "a size of zero", lambda e: GPTConfig(n_embd=0), ValueError,
+         "n_embd must be a positive integer, got 0"),
+    Case("config-negative", "a negative number of layers", lambda e: GPTConfig(n_layer=-2),
+         ValueError, "n_layer must be a positive integer, got -2"),
+    Case("config-float", "a fractional block_size", lambda e: GPTConfig(block_size=8.5),
+         ValueError, "block_size must be a positive integer, got 8.5"),
+    Case("config-dropout-1", "dropout of 1 (drops everything)", lambda e: GPTConfig(dropout=1.0),
+         ValueError, "dropout must be a number in [0, 1), got 1.0; 0.0 turns dropout off, 0.1 to 0.2 is usual"),
+    Case("config-dropout-negative", "a negative dropout", lambda e: GPTConfig(dropout=-0.1),
+         ValueError, "dropout must be a number in [0, 1), got -0.1"),
+    Case("config-typo", "a misspelt config field", lambda e: GPTConfig.from_dict({"n_embed": 64}),
+         ValueError, "unknown config field 'n_embed' (did you mean 'n_embd'?)"),
+    Case("model-no-config", "a dict instead of a GPTConfig",
+         lambda e: GPTLanguageModel({"n_embd": 32}), TypeError,
+         "GPTLanguageModel expects a GPTConfig, got dict; build one with GPTConfig("),
+    Case("block-attention-kind", "an unknown attention kind for a Block",
+         lambda e: __import__("course_lib").Block(32, 4, 8, attention="flash"), ValueError,
+         "attention must be one of ['heads', 'batched'], got 'flash'"),
+    # ---- text and tokens
+    Case("encode-unknown-char", "a character that is not in the vocabulary",
+         lambda e: e.tok.encode("Speak, Zeus"), ValueError,
+         "character 'Z' (U+005A) at position 7 is not in the vocabulary of"),
+    Case("encode-not-str", "encoding a list instead of a string", lambda e: e.tok.encode([1, 2]),
+         TypeError, "encode expects a string, got list; to decode IDs back to text, use decode()"),
+    Case("decode-out-of-range", "decoding an ID outside the vocabulary",
+         lambda e: e.tok.decode([1, 999]), ValueError,
+         "token ID 999 at position 1 is outside the vocabulary (valid IDs are 0 to"),
+    Case("decode-2d", "decoding a whole batch at once", lambda e: e.tok.decode(e.idx(2, 3)),
+         ValueError, "decode expects a 1-D sequence of IDs, got a tensor of shape (2, 3); decode one "
+                     "row at a time, e.g. decode(idx[0])"),
+    Case("tokenizer-duplicates", "a vocabulary with a character twice",
+         lambda e: CharTokenizer(["a", "a"]), ValueError,
+         "the vocabulary lists a character twice; give distinct characters"),
+    Case("split-fraction", "a train fraction of 1", lambda e: train_val_split(torch.arange(10), 1.0),
+         ValueError, "train_fraction must be between 0 and 1 (exclusive), got 1.0; 0.9 keeps 90%"),
+    # ---- corpus files
+    Case("corpus-missing", "a corpus file that does not exist",
+         lambda e: load_text(e.tmp / "nope.txt"), FileNotFoundError,
+         "nope.txt. Check the path; with no path, load_text() reads the course corpus data/shakespeare.txt"),
+    Case("corpus-empty", "an empty corpus file", lambda e: load_text(e.tmp / "empty.txt"),
+         ValueError, "is empty; give a file with some text in it"),
+    Case("corpus-not-utf8", "a corpus saved as Latin-1", lambda e: load_text(e.tmp / "latin1.txt"),
+         ValueError, "is not UTF-8 text (byte 0xe9 at byte 3); save it as UTF-8, or convert it"),
+    Case("corpus-directory", "a folder instead of a file", lambda e: load_text(e.tmp),
+         ValueError, "is a directory; give the path of a text file"),
+    Case("corpus-too-short", "a corpus shorter than one block",
+         lambda e: get_batch(load_corpus(e.tmp / "short.txt").data, 4, 16), ValueError,
+         "the data has 6 tokens, but one window of block_size=16 needs at least 17 (the inputs "
+         "plus one target); use a smaller block_size or more text"),
+    Case("batch-too-large", "a batch larger than the data allows",
+         lambda e: get_batch(torch.arange(10), 50, 8), ValueError,
+         "batch_size=50 is larger than the 2 different windows of block_size=8 this data has; "
+         "use batch_size <= 2 or more text"),
+    Case("batch-size-zero", "a batch size of zero", lambda e: get_batch(torch.arange(99), 0, 4),
+         ValueError, "batch_size must be a positive integer, got 0"),
+    # ---- the model's inputs
+    Case("forward-too-long", "a sequence longer than block_size into forward",
+         lambda e: e.model(e.idx(1, 17)), ValueError,
+         "idx has 17 tokens but block_size is 16: the model has no position embedding beyond that. "
+         "Crop it to the last 16 tokens (idx[:, -16:]); generate() crops for you"),
+    Case("forward-1d", "a 1-D tensor of IDs (no batch dimension)", lambda e: e.model(e.idx(5)),
+         ValueError, "idx must have shape (B, T), got (5,); add a batch dimension with idx.unsqueeze(0)"),
+    Case("forward-float", "float token IDs", lambda e: e.model(e.idx(1, 5, dtype=torch.float32)),
+         TypeError, "idx must hold integer token IDs (torch.long), got torch.float32; convert with idx.long()"),
+    Case("forward-id-out-of-range", "a token ID the model has no row for",
+         lambda e: e.model(torch.tensor([[0, 500]])), ValueError,
+         "token ID 500 in idx is outside the vocabulary (valid IDs are 0 to"),
+    Case("forward-empty", "an empty input", lambda e: e.model(e.idx(1, 0)), ValueError,
+         "idx is empty (shape (1, 0)); give at least one token, for example an encoded prompt"),
+    Case("targets-shape", "targets of the wrong shape",
+         lambda e: e.model(e.idx(4, 8), e.idx(4, 7)), ValueError,
+         "targets must have the same shape as idx (4, 8), got (4, 7); targets are the inputs "
+         "shifted by one position, as get_batch returns them"),
+    Case("targets-dtype", "float targets (probabilities) instead of class IDs",
+         lambda e: e.model(e.idx(2, 3), e.idx(2, 3, dtype=torch.float32)), TypeError,
+         "targets must be integer token IDs (torch.long), got torch.float32; cross-entropy wants "
+         "class indices"),
+    # ---- generation
+    Case("temperature-zero", "temperature 0", lambda e: e.model.generate(e.idx(1, 1), 3, temperature=0),
+         ValueError, "temperature must be a finite number > 0, got 0; the logits are divided by it, "
+                     "so 0 would divide by zero. For nearly greedy text use a small value such as "
+                     "0.1, or top_k=1"),
+    Case("temperature-negative", "a negative temperature",
+         lambda e: e.model.generate(e.idx(1, 1), 3, temperature=-1.0), ValueError,
+         "temperature must be a finite number > 0, got -1.0"),
+    Case("temperature-nan", "temperature NaN",
+         lambda e: e.model.generate(e.idx(1, 1), 3, temperature=math.nan), ValueError,
+         "temperature must be a finite number > 0, got nan"),
+    Case("top-k-zero", "top_k of 0", lambda e: e.model.generate(e.idx(1, 1), 3, top_k=0),
+         ValueError, "top_k must be between 1 and the vocabulary size"),
+    Case("top-k-too-large", "top_k larger than the vocabulary",
+         lambda e: e.model.generate(e.idx(1, 1), 3, top_k=1000), ValueError,
+         "top_k must be between 1 and the vocabulary size 30, got 1000; use None to sample from "
+         "every token"),
+    Case("max-new-tokens-negative", "a negative number of new tokens",
+         lambda e: e.model.generate(e.idx(1, 1), -1), ValueError,
+         "max_new_tokens must be an integer >= 0, got -1"),
+    Case("prompt-empty", "an empty prompt", lambda e: generate_text(e.model, e.tok, ""),
+         ValueError, "the prompt is empty: give at least one character to start from, for example "
+                     "'\\n' (a new line)"),
+    Case("prompt-empty-ids", "an empty tensor as prompt",
+         lambda e: e.model.generate(e.idx(1, 0), 3), ValueError,
+         "the prompt is empty: generate needs at least one token to start from"),
+    Case("prompt-unknown-char", "a prompt character the model does not know",
+         lambda e: generate_text(e.model, e.tok, "Zounds"), ValueError,
+         "character 'Z' (U+005A) at position 0 is not in the vocabulary"),
+    # ---- training
+    Case("train-no-limit", "training with no stopping rule",
+         lambda e: train(e.model, e.corpus.train_data, e.corpus.val_data, max_iters=None),
+         ValueError, "give max_iters or max_seconds (or both), or training never stops"),
+    Case("train-lr-zero", "a learning rate of 0",
+         lambda e: train(e.model, e.corpus.train_data, e.corpus.val_data, lr=0), ValueError,
+         "lr must be a finite number > 0, got 0"),
+    Case("train-min-lr", "min_lr above lr",
+         lambda e: train(e.model, e.corpus.train_data, e.corpus.val_data, lr=1e-3, min_lr=1e-2),
+         ValueError, "min_lr=0.01 is larger than lr=0.001; the schedule decays from lr down to min_lr"),
+    Case("train-bigram-block", "training a bigram model without a block_size",
+         lambda e: train(BigramLanguageModel(5), e.corpus.train_data, e.corpus.val_data),
+         ValueError, "BigramLanguageModel has no block_size of its own; pass block_size=..."),
+    Case("device-unknown", "a device name that does not exist", lambda e: pick_device("tpu"),
+         ValueError, "unknown device 'tpu'; use one of auto, cpu, cuda, mps"),
+    Case("device-missing", "asking for a GPU on a machine without one",
+         lambda e: pick_device("cuda") if not torch.cuda.is_available() else pick_device("cuda:99"),
+         ValueError, "is not available on this machine" if not torch.cuda.is_available()
+         else "does not exist"),
+    # ---- checkpoints
+    Case("checkpoint-missing", "a checkpoint path that does not exist",
+         lambda e: load_checkpoint(e.tmp / "none"), FileNotFoundError,
+         "none; train one with `python -m course_lib.train --out"),
+    Case("checkpoint-truncated", "a checkpoint whose weights file was cut short",
+         lambda e: load_checkpoint(e.truncated), CheckpointError,
+         "model.safetensors does not match its checksum in config.json: the file is truncated or "
+         "damaged (1,000 bytes). Save the checkpoint again"),
+    Case("checkpoint-other-config", "loading a checkpoint for another configuration",
+         lambda e: load_checkpoint(e.ck, cfg=replace(e.cfg, n_embd=64)), CheckpointError,
+         "was made for another configuration: n_embd=32 (you asked for 64); build the model with "
+         "the checkpoint's config, or pass cfg=None"),
+    Case("checkpoint-is-a-file", "a .pt file instead of a checkpoint directory",
+         lambda e: load_checkpoint(e.tmp / "model.pt"), CheckpointError,
+         "is a file, but a checkpoint is a directory holding config.json, vocab.json, "
+         "model.safetensors; give the directory"),
+    Case("checkpoint-not-one", "a folder that is not a checkpoint",
+         lambda e: load_checkpoint(e.tmp / "notes"), CheckpointError,
+         "is not a complete checkpoint: vocab.json, model.safetensors missing"),
+    Case("checkpoint-pickle", "weights that are a pickle (code that would run on load)",
+         lambda e: load_checkpoint(e.pickled), CheckpointError,
+         "model.safetensors cannot be read"),
+    Case("save-wrong-tokenizer", "saving with a tokenizer of another size",
+         lambda e: save_checkpoint(e.tmp / "x", e.model, CharTokenizer("abc")), ValueError,
+         "the tokenizer has 3 characters but the model was built for vocab_size=30; save the "
+         "tokenizer the model was trained with"),
+    # ---- the commands
+    Case("cli-n_embd-n_head", "train --n-embd 100 --n-head 3",
+         command(TRAIN, "--out", "{tmp}/o", "--n-embd", "100", "--n-head", "3"), CommandFailed,
+         "python -m course_lib.train: error: n_embd=100 is not divisible by n_head=3"),
+    Case("cli-zero-layers", "train --n-layer 0", command(TRAIN, "--out", "{tmp}/o", "--n-layer", "0"),
+         CommandFailed, "argument --n-layer: expected a whole number > 0, got 0 (see --help)"),
+    Case("cli-dropout", "train --dropout 1.5", command(TRAIN, "--out", "{tmp}/o", "--dropout", "1.5"),
+         CommandFailed, "argument --dropout: expected a number in [0, 1), got 1.5"),
+    Case("cli-lr-word", "train --lr fast", command(TRAIN, "--out", "{tmp}/o", "--lr", "fast"),
+         CommandFailed, "argument --lr: expected a number > 0, got 'fast'"),
+    Case("cli-missing-out", "train without --out", command(TRAIN), CommandFailed,
+         "the following arguments are required: --out"),
+    Case("cli-corpus-missing", "train --corpus no/such/file.txt",
+         command(TRAIN, "--out", "{tmp}/o", "--corpus", "no/such/file.txt"), CommandFailed,
+         "corpus file not found: no/such/file.txt"),
+    Case("cli-corpus-too-short", "train on a corpus shorter than --block-size",
+         command(TRAIN, "--out", "{tmp}/o", "--corpus", "{tmp}/short.txt", "--block-size", "64"),
+         CommandFailed, "the data has 5 tokens, but one window of block_size=64 needs at least 65"),
+    Case("cli-min-lr", "train --min-lr 5 (above --lr)",
+         command(TRAIN, "--out", "{tmp}/o", "--min-lr", "5"), CommandFailed,
+         "--min-lr must be between 0 and --lr"),
+    Case("cli-device", "train --device tpu", command(TRAIN, "--out", "{tmp}/o", "--device", "tpu"),
+         CommandFailed, "unknown device 'tpu'"),
+    Case("cli-gen-missing", "generate --checkpoint no/such/dir",
+         command(GEN, "--checkpoint", "no/such/dir"), CommandFailed, "no checkpoint at no/such/dir"),
+    Case("cli-gen-temperature", "generate --temperature 0",
+         command(GEN, "--checkpoint", "{tmp}/ck", "--temperature", "0"), CommandFailed,
+         "argument --temperature: expected a finite number > 0, got 0"),
+    Case("cli-gen-top-k", "generate --top-k 999 (larger than the vocabulary)",
+         command(GEN, "--checkpoint", "{tmp}/ck", "--top-k", "999"), CommandFailed,
+         "top_k must be between 1 and the vocabulary size 30, got 999"),
+    Case("cli-gen-prompt", "generate --prompt with an unknown character",
+         command(GEN, "--checkpoint", "{tmp}/ck", "--prompt", "Zeus"), CommandFailed,
+         "character 'Z' (U+005A) at position 0 is not in the vocabulary"),
+    Case("cli-gen-tokens", "generate --max-new-tokens -5",
+         command(GEN, "--checkpoint", "{tmp}/ck", "--max-new-tokens", "-5"), CommandFailed,
+         "argument --max-new-tokens: expected a whole number >= 0, got -5"),
+    Case("cli-gen-truncated", "generate from a truncated checkpoint",
+         command(GEN, "--checkpoint", "{tmp}/truncated"), CommandFailed,
+         "the file is truncated or damaged"),
+    # ---- exercise checks never crash on learner code
+    Case("check-learner-raises", "the learner's function raises",
+         lambda e: check_verdict(checks.check_context_target_pairs(_raises(KeyError("x")))),
+         CommandFailed, "❌ check_context_target_pairs: your function raised KeyError: 'x'."),
+    Case("check-result-not-function", "passing the result instead of the function",
+         lambda e: check_verdict(checks.check_encode_decode([1, 2], None, e.tok)), CommandFailed,
+         "pass your function itself, not its result: check_encode_decode(my_function)"),
+    Case("check-stub", "running the check on the untouched stub",
+         lambda e: check_verdict(checks.check_context_target_pairs(_raises(NotImplementedError()))),
+         CommandFailed, "⏳ check_context_target_pairs: not attempted yet: fill in the TODO"),
+]
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    return Env(tmp_path_factory.mktemp("bad"))
+
+
+def test_the_catalogue_is_large_and_unique():
+    assert len(CASES) >= 25
+    assert len({c.id for c in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_bad_input_gets_a_clear_message(env, case):
+    with pytest.raises(case.error) as info:
+        case.call(env)
+    assert case.message in str(info.value), f"message was: {info.value}"
+
+
+if __name__ == "__main__":   # print the catalogue: what the learner does, what they read
+    import tempfile
+    from pathlib import Path
+    with tempfile.TemporaryDirectory() as d:
+        e = Env(Path(d))
+        for c in CASES:
+            kind, got = "-", "(no error!)"
+            try:
+                c.call(e)
+            except Exception as err:  # noqa: BLE001 - we print whatever it is
+                kind = "exit 2" if isinstance(err, CommandFailed) else type(err).__name__
+                got = str(err).replace(str(e.tmp), "<tmp>")
+            print(f"| {c.what} | {kind} | {got} |")

@@ -1,0 +1,276 @@
+"""The course as a learner uses it: JupyterLab in a real (headless) browser.
+
+nbval proves that each notebook's code runs. This test proves what a learner sees: it
+starts `jupyter lab` on 127.0.0.1 (a free port, a random token, its own copy of the
+notebooks so nothing in the repo is overwritten), opens every notebook in Debian's
+Chromium through Playwright, clears the outputs, runs all cells, waits for the kernel, and
+checks that
+
+- no cell shows an error or anything on stderr;
+- every widget renders as a widget (no "Loading widget...", no JavaScript error);
+- every plot renders as an image with pixels;
+- moving each slider, changing each dropdown and flipping each toggle changes what its
+  widget shows, within 1 s (15 s for a control marked as one that trains).
+
+On a failure the assertion names a full-page screenshot under results/browser/. A widget
+control that on purpose redraws nothing carries the CSS class `course-no-redraw`; one
+that trains carries `course-trains` (see course_lib/widgets.py).
+
+Set COURSE_BROWSER_NOTEBOOKS=00,03 to check only some notebooks.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+
+CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"]
+RESULTS = REPO / "results" / "browser"
+REDRAW_BUDGET_S = 1.0
+TRAIN_BUDGET_S = 15.0
+RUN_ALL_TIMEOUT_S = 300
+
+_only = [x.strip() for x in os.environ.get("COURSE_BROWSER_NOTEBOOKS", "").split(",") if x.strip()]
+NOTEBOOKS = [p for p in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+             if not _only or any(p.name.startswith(x) for x in _only)]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A JupyterLab server of our own, stopped (by its PID) when the module's tests end."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: the browser test needs Debian's chromium. "
+                    f"Install it with `sudo apt-get install chromium` (or set COURSE_CHROMIUM "
+                    f"to a Chromium binary); see README, Troubleshooting.")
+    root = tmp_path_factory.mktemp("lab")
+    for nb in NOTEBOOKS:
+        shutil.copy(nb, root / nb.name)
+    port, token = _free_port(), secrets.token_hex(16)
+    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(root / ".runtime"),
+               JUPYTER_CONFIG_DIR=str(root / ".config"), PYTHONUNBUFFERED="1")
+    log = open(root / "jupyter.log", "w")
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
+           f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+           "--LabApp.expose_app_in_browser=True", "--ServerApp.port_retries=0",
+           "--LabApp.news_url=", "--ContentsManager.allow_hidden=False"]
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 180
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None or time.time() > deadline:
+                    log.flush()
+                    pytest.fail(f"jupyter lab did not start:\n{(root / 'jupyter.log').read_text()}")
+                time.sleep(0.5)
+        yield {"base": base, "token": token, "root": root}
+    finally:
+        proc.send_signal(signal.SIGTERM)          # the server shuts its kernels down
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(lab):
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+# JavaScript run in the page. `window.jupyterapp` exists because of expose_app_in_browser.
+JS_KERNEL_IDLE = """() => {
+  const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  if (!w || !w.sessionContext || !w.sessionContext.session) return false;
+  const k = w.sessionContext.session.kernel;
+  const running = [...document.querySelectorAll('.jp-InputPrompt')]
+      .some(e => e.textContent.includes('[*]'));
+  return k && k.status === 'idle' && !running;
+}"""
+
+JS_STATE = """() => {
+  const outs = [...document.querySelectorAll('.jp-OutputArea-output')];
+  const text = document.body.innerText;
+  const imgs = [...document.querySelectorAll('.jp-OutputArea-output img')];
+  return {
+    stderr: outs.filter(o => o.getAttribute('data-mime-type') === 'application/vnd.jupyter.stderr')
+                .map(o => o.innerText.slice(0, 300)),
+    widgetOutputs: outs.filter(o => o.getAttribute('data-mime-type') ===
+                               'application/vnd.jupyter.widget-view+json').length,
+    renderedWidgets: outs.filter(o => o.getAttribute('data-mime-type') ===
+                               'application/vnd.jupyter.widget-view+json' &&
+                               o.querySelector('.jupyter-widgets')).length,
+    loading: (text.match(/Loading widget\\.\\.\\./g) || []).length,
+    jsErrors: (text.match(/Javascript Error|Error displaying widget|Error rendering/g) || []).length,
+    images: imgs.length,
+    emptyImages: imgs.filter(i => !(i.complete && i.naturalWidth > 0)).length,
+  };
+}"""
+
+# Every interactive control inside widget outputs, with a stable index.
+JS_CONTROLS = """() => {
+  const roots = [...document.querySelectorAll(
+      '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.widget-view+json"]')];
+  const found = [];
+  roots.forEach((root, r) => {
+    const sel = '.widget-slider, .widget-hslider, .widget-dropdown, .widget-toggle-button, ' +
+                '.widget-checkbox, .widget-radio, .widget-toggle-buttons, .widget-select';
+    root.querySelectorAll(sel).forEach((el, i) => {
+      el.setAttribute('data-course-control', `${r}-${i}`);
+      const cls = el.className + ' ' + [...el.querySelectorAll('*')].map(c => c.className).join(' ');
+      found.push({id: `${r}-${i}`, root: r, kind: el.className,
+                  skip: /course-no-redraw/.test(cls) || !!el.closest('.course-no-redraw'),
+                  trains: /course-trains/.test(cls) || !!el.closest('.course-trains'),
+                  label: (el.innerText || '').trim().split('\\n')[0].slice(0, 40)});
+    });
+  });
+  return found;
+}"""
+
+JS_ROOT_OUTPUT = """(r) => {
+  const roots = [...document.querySelectorAll(
+      '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.widget-view+json"]')];
+  const outs = roots[r] ? [...roots[r].querySelectorAll('.widget-output')] : [];
+  return outs.map(o => o.innerHTML).join('||');
+}"""
+
+
+def _operate(page, control: dict) -> None:
+    """Change one control the way a learner would: drag (keyboard), pick, click."""
+    el = page.locator(f'[data-course-control="{control["id"]}"]')
+    kind = control["kind"]
+    if "slider" in kind:
+        handle = el.locator(".noUi-handle").first
+        handle.focus()
+        handle.press("ArrowRight")
+        handle.press("ArrowRight")
+    elif "dropdown" in kind or "widget-select" in kind:
+        select = el.locator("select").first
+        options = select.locator("option").all()
+        current = select.input_value()
+        values = [o.get_attribute("value") for o in options]
+        other = next((v for v in values if v != current), None)
+        if other is not None:
+            select.select_option(other)
+    elif "toggle-buttons" in kind or "radio" in kind:
+        buttons = el.locator("button, input[type=radio]").all()
+        buttons[-1].click() if buttons else None
+    else:                                   # a toggle button or a checkbox
+        target = el.locator("input[type=checkbox]").first if "checkbox" in kind else el
+        target.click()
+
+
+def _screenshot(page, name: str) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def _stored_counts(nb_path: Path) -> tuple[int, int]:
+    import json
+    nb = json.loads(nb_path.read_text(encoding="utf-8"))
+    outs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
+    widgets = sum("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outs)
+    images = sum("image/png" in o.get("data", {}) for o in outs)
+    return widgets, images
+
+
+@pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_in_jupyterlab(lab, browser, nb_path):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    problems = []
+    try:
+        page.goto(f"{lab['base']}/lab/tree/{nb_path.name}?token={lab['token']}")
+        page.wait_for_selector(".jp-Notebook", timeout=60_000)
+        page.wait_for_function(JS_KERNEL_IDLE, timeout=60_000, polling=250)
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        time.sleep(1.0)
+        page.wait_for_function(JS_KERNEL_IDLE, timeout=RUN_ALL_TIMEOUT_S * 1000, polling=500)
+        time.sleep(1.0)                      # let the last widget views and images render
+        state = page.evaluate(JS_STATE)
+        stored_widgets, stored_images = _stored_counts(nb_path)
+
+        if state["stderr"]:
+            problems.append(f"{len(state['stderr'])} output(s) on stderr or errors, first: "
+                            f"{state['stderr'][0]!r}")
+        if state["widgetOutputs"] != stored_widgets:
+            problems.append(f"{state['widgetOutputs']} widget outputs, the stored notebook has "
+                            f"{stored_widgets}")
+        if state["renderedWidgets"] != state["widgetOutputs"]:
+            problems.append(f"only {state['renderedWidgets']} of {state['widgetOutputs']} widget "
+                            f"outputs rendered as widgets")
+        if state["loading"] or state["jsErrors"]:
+            problems.append(f"{state['loading']} 'Loading widget...' and {state['jsErrors']} "
+                            f"widget/JavaScript error(s) shown")
+        if state["images"] < stored_images or state["emptyImages"]:
+            problems.append(f"{state['images']} plot image(s) rendered ({state['emptyImages']} "
+                            f"empty); the stored notebook has {stored_images}")
+
+        controls = page.evaluate(JS_CONTROLS)
+        moved = 0
+        for control in controls:
+            if control["skip"]:
+                continue
+            page.locator(f'[data-course-control="{control["id"]}"]').scroll_into_view_if_needed()
+            before = page.evaluate(JS_ROOT_OUTPUT, control["root"])
+            budget = TRAIN_BUDGET_S if control["trains"] else REDRAW_BUDGET_S
+            start = time.perf_counter()
+            _operate(page, control)
+            changed = False
+            while time.perf_counter() - start < budget + 0.5:
+                if page.evaluate(JS_ROOT_OUTPUT, control["root"]) != before:
+                    changed = True
+                    break
+                time.sleep(0.05)
+            took = time.perf_counter() - start
+            moved += 1
+            if not changed:
+                problems.append(f"control {control['label']!r} ({control['kind']}) in widget "
+                                f"{control['root']} did not change its output")
+            elif took > budget:
+                problems.append(f"control {control['label']!r} took {took:.2f} s to redraw "
+                                f"(budget {budget} s)")
+        state_after = page.evaluate(JS_STATE)
+        if state_after["stderr"] and not state["stderr"]:
+            problems.append(f"an error appeared after moving the widgets: "
+                            f"{state_after['stderr'][0]!r}")
+        shot = _screenshot(page, nb_path.stem)
+        print(f"{nb_path.name}: {state['widgetOutputs']} widgets, {len(controls)} controls "
+              f"({moved} moved), {state['images']} plots; screenshot {shot}")
+        assert not problems, (f"{nb_path.name} in JupyterLab: " + "; ".join(problems)
+                              + f". Screenshot: {shot}")
+    finally:
+        page.close()
