@@ -56,6 +56,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _write_settings(settings: Path) -> None:
+    """JupyterLab user settings for the test: render every cell (no windowing, so every
+    output is in the page), and no pop-up asking about news."""
+    import json
+    for path, value in {
+        "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+        "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false"},
+    }.items():
+        (settings / path).parent.mkdir(parents=True, exist_ok=True)
+        (settings / path).write_text(json.dumps(value))
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """A JupyterLab server of our own, stopped (by its PID) when the module's tests end."""
@@ -67,13 +79,16 @@ def lab(tmp_path_factory):
     for nb in NOTEBOOKS:
         shutil.copy(nb, root / nb.name)
     port, token = _free_port(), secrets.token_hex(16)
+    settings = root / ".settings"
+    _write_settings(settings)
     env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(root / ".runtime"),
-               JUPYTER_CONFIG_DIR=str(root / ".config"), PYTHONUNBUFFERED="1")
+               JUPYTER_CONFIG_DIR=str(root / ".config"), JUPYTERLAB_SETTINGS_DIR=str(settings),
+               JUPYTERLAB_WORKSPACES_DIR=str(root / ".workspaces"), PYTHONUNBUFFERED="1")
     log = open(root / "jupyter.log", "w")
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
            f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
            "--LabApp.expose_app_in_browser=True", "--ServerApp.port_retries=0",
-           "--LabApp.news_url=", "--ContentsManager.allow_hidden=False"]
+           "--LabApp.news_url=", "--ContentsManager.allow_hidden=False", "--allow-root"]
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -119,18 +134,32 @@ JS_KERNEL_IDLE = """() => {
   return k && k.status === 'idle' && !running;
 }"""
 
+# A widget view renders as an output area element (without a MIME type attribute) holding a
+# `.jupyter-widgets` element; an Output widget inside it holds output areas of its own, so
+# only the outermost are widget roots.
+JS_WIDGET_ROOTS = """[...document.querySelectorAll('.jp-OutputArea-output')].filter(o =>
+    !o.parentElement.closest('.jp-OutputArea-output') && !o.getAttribute('data-mime-type'))"""
+
 JS_STATE = """() => {
   const outs = [...document.querySelectorAll('.jp-OutputArea-output')];
+  const roots = """ + JS_WIDGET_ROOTS + """;
+  const model = window.jupyterapp.shell.currentWidget.content.model;
+  let modelWidgets = 0;
+  for (let i = 0; i < model.cells.length; i++) {
+    const cell = model.cells.get(i);
+    if (cell.type !== 'code') continue;
+    for (let j = 0; j < cell.outputs.length; j++) {
+      const data = cell.outputs.get(j).data || {};
+      if (data['application/vnd.jupyter.widget-view+json']) modelWidgets++;
+    }
+  }
   const text = document.body.innerText;
   const imgs = [...document.querySelectorAll('.jp-OutputArea-output img')];
   return {
     stderr: outs.filter(o => o.getAttribute('data-mime-type') === 'application/vnd.jupyter.stderr')
                 .map(o => o.innerText.slice(0, 300)),
-    widgetOutputs: outs.filter(o => o.getAttribute('data-mime-type') ===
-                               'application/vnd.jupyter.widget-view+json').length,
-    renderedWidgets: outs.filter(o => o.getAttribute('data-mime-type') ===
-                               'application/vnd.jupyter.widget-view+json' &&
-                               o.querySelector('.jupyter-widgets')).length,
+    widgetOutputs: modelWidgets,
+    renderedWidgets: roots.filter(o => o.querySelector('.jupyter-widgets')).length,
     loading: (text.match(/Loading widget\\.\\.\\./g) || []).length,
     jsErrors: (text.match(/Javascript Error|Error displaying widget|Error rendering/g) || []).length,
     images: imgs.length,
@@ -140,8 +169,7 @@ JS_STATE = """() => {
 
 # Every interactive control inside widget outputs, with a stable index.
 JS_CONTROLS = """() => {
-  const roots = [...document.querySelectorAll(
-      '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.widget-view+json"]')];
+  const roots = """ + JS_WIDGET_ROOTS + """;
   const found = [];
   roots.forEach((root, r) => {
     const sel = '.widget-slider, .widget-hslider, .widget-dropdown, .widget-toggle-button, ' +
@@ -159,8 +187,7 @@ JS_CONTROLS = """() => {
 }"""
 
 JS_ROOT_OUTPUT = """(r) => {
-  const roots = [...document.querySelectorAll(
-      '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.widget-view+json"]')];
+  const roots = """ + JS_WIDGET_ROOTS + """;
   const outs = roots[r] ? [...roots[r].querySelectorAll('.widget-output')] : [];
   return outs.map(o => o.innerHTML).join('||');
 }"""
@@ -192,9 +219,21 @@ def _operate(page, control: dict) -> None:
 
 
 def _screenshot(page, name: str) -> Path:
+    """The whole notebook in one image: JupyterLab scrolls inside its panel, not the page, so
+    the viewport is made as tall as the notebook first."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.png"
+    height = page.evaluate("""() => {
+        const panel = document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer') ||
+                      document.querySelector('.jp-Notebook');
+        return panel ? panel.scrollHeight : 1000; }""")
+    page.evaluate("""() => { const p = document.querySelector('.jp-WindowedPanel-outer');
+                              if (p) p.scrollTop = 0; }""")
+    old = page.viewport_size
+    page.set_viewport_size({"width": old["width"], "height": min(32000, int(height) + 300)})
+    time.sleep(0.5)
     page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(old)
     return path
 
 
