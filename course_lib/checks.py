@@ -415,3 +415,47 @@ def check_causal_attention_weights(causal_attention_weights) -> str:
         raise Mistake("the weights are masked and sum to 1 but differ from softmax(mask(q @ k^T "
                       "/ sqrt(head_size)))")
     return "causal (the diagonal included), scaled by 1/sqrt(head_size), rows summing to 1."
+
+
+# ----------------------------------------------------------------------------- lesson 09
+
+@exercise
+def check_tokens_per_step(tokens_per_step) -> str:
+    """tokens_per_step(batch_size, block_size, nproc): tokens one optimisation step sees."""
+    for B, T, n in [(16, 64, 2), (12, 128, 1), (8, 256, 4), (1, 1, 3)]:
+        got = call(tokens_per_step, B, T, n)
+        want = B * T * n
+        if got == want:
+            continue
+        if got == B * T:
+            raise Mistake(f"for batch_size={B}, block_size={T}, nproc={n} you gave {got}: that is "
+                          f"one process's share; every process sees its own batch, so multiply "
+                          f"by nproc")
+        if got == B * n:
+            raise Mistake(f"you gave {got} = the number of sequences; each sequence holds "
+                          f"block_size={T} tokens (one example per position)")
+        raise Mistake(f"for batch_size={B}, block_size={T}, nproc={n} expected {want}, got {got}")
+    return "tokens per step = batch_size x block_size x nproc."
+
+
+@exercise
+def check_steps_per_epoch(steps_per_epoch) -> str:
+    """steps_per_epoch(n_tokens, batch_size, block_size, nproc): steps to see n_tokens once."""
+    for N, B, T, n in [(1_000_000, 16, 64, 2), (1000, 10, 10, 1), (1001, 10, 10, 1),
+                       (5000, 4, 32, 3)]:
+        got = call(steps_per_epoch, N, B, T, n)
+        want = -(-N // (B * T * n))
+        if got == want and isinstance(got, int):
+            continue
+        if isinstance(got, float):
+            raise Mistake(f"you returned a float ({got}); a number of steps is a whole number: "
+                          f"round up with math.ceil or -(-a // b)")
+        if got == N // (B * T * n):
+            raise Mistake(f"for {N} tokens and {B * T * n} tokens per step you gave {got}: "
+                          f"rounding down leaves the last {N % (B * T * n)} tokens unseen, round up")
+        if got == -(-N // (B * T)):
+            raise Mistake(f"you gave {got}: with {n} processes each step sees {n} batches, divide "
+                          f"by nproc too")
+        raise Mistake(f"for n_tokens={N}, batch_size={B}, block_size={T}, nproc={n} expected "
+                      f"{want}, got {got}")
+    return "steps per epoch = ceil(n_tokens / (batch_size x block_size x nproc))."

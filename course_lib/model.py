@@ -21,6 +21,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from . import kernels
 from .sampling import check_sampling_args, sample_next_token
 
 
@@ -388,13 +389,16 @@ class Block(nn.Module):
 class GPTLanguageModel(LanguageModel):
     """A decoder-only transformer: token + position embeddings -> blocks -> ln_f -> lm_head."""
 
-    def __init__(self, cfg: GPTConfig, attention: str = "batched"):
+    def __init__(self, cfg: GPTConfig, attention: str = "batched", fast: bool = True):
         super().__init__()
         if not isinstance(cfg, GPTConfig):
             raise TypeError(f"GPTLanguageModel expects a GPTConfig, got {type(cfg).__name__}; "
                             f"build one with GPTConfig(vocab_size=..., n_embd=..., ...)")
         self.cfg = cfg
         self.context_size = cfg.block_size
+        # fast=True runs the blocks through course_lib.kernels (same weights, same math, faster
+        # on a CPU); fast=False runs each module's own forward, as the lessons wrote them
+        self.fast = fast and attention == "batched"
         self.token_embedding_table = nn.Embedding(cfg.vocab_size, cfg.n_embd)
         self.position_embedding_table = nn.Embedding(cfg.block_size, cfg.n_embd)
         self.blocks = nn.Sequential(*[
@@ -420,9 +424,13 @@ class GPTLanguageModel(LanguageModel):
         tok_emb = self.token_embedding_table(idx)        # (B, T, C)
         pos_emb = self.position_embedding_table(torch.arange(T, device=idx.device))  # (T, C)
         x = tok_emb + pos_emb                            # (B, T, C), pos_emb broadcast over B
-        x = self.blocks(x)                               # (B, T, C)
+        if self.fast:
+            for block in self.blocks:
+                x = kernels.block_forward(block, x)      # the same as block(x), faster
+        else:
+            x = self.blocks(x)                           # (B, T, C)
         x = self.ln_f(x)                                 # (B, T, C)
-        return self.lm_head(x)                           # (B, T, V)
+        return kernels.linear(x, self.lm_head.weight, self.lm_head.bias, fast=self.fast)  # (B, T, V)
 
     def attention_maps(self, idx: torch.Tensor) -> torch.Tensor:
         """(B, T) token IDs -> (n_layer, B, nh, T, T): every head's weights in every layer."""

@@ -265,3 +265,20 @@ def plot_score_variance(head_sizes, var_unscaled, var_scaled):
            xlabel="head_size (log scale)", ylabel="variance of the score (log scale)")
     ax.legend()
     return fig
+
+
+# ----------------------------------------------------------------------------- lesson 09
+
+def plot_scaling(runs: list[dict], title: str = "Training throughput: 1 process vs 2 (torchrun)"):
+    """Measured tokens/s of each run as bars, and what perfect scaling would give."""
+    fig, ax = _new((7, 4))
+    labels = [f"{r['processes']} process{'es' if r['processes'] > 1 else ''}\n"
+              f"x {r['threads_per_process']} thread{'s' if r['threads_per_process'] > 1 else ''}"
+              for r in runs]
+    values = [r["tokens_per_second"] for r in runs]
+    bars = ax.bar(labels, values, color=["tab:blue", "tab:orange", "tab:green"][:len(runs)])
+    for bar, v in zip(bars, values):
+        ax.text(bar.get_x() + bar.get_width() / 2, v, f"{v:,.0f}", ha="center", va="bottom")
+    ax.set(title=title, ylabel="tokens per second (all processes)")
+    ax.grid(axis="x", visible=False)
+    return fig

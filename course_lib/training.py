@@ -155,9 +155,16 @@ def lr_at(step: int, progress: float, lr: float, min_lr: float | None = None,
 
 def make_optimizer(model: torch.nn.Module, lr: float, weight_decay: float
                    ) -> torch.optim.Optimizer:
-    """AdamW over every parameter that requires a gradient."""
+    """AdamW over every parameter that requires a gradient.
+
+    `fused=True` updates all parameters in one kernel per tensor group instead of a loop of
+    small operations per parameter (PyTorch's default on a CPU); same update rule.
+    """
     params = [p for p in model.parameters() if p.requires_grad]
-    return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    try:
+        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, fused=True)
+    except (RuntimeError, ValueError):   # a device or dtype the fused kernel does not support
+        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
 
 
 @contextmanager

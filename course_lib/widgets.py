@@ -199,3 +199,33 @@ def attention_scaling_explorer(T: int = 8, max_head_size: int = 1024, batch: int
 
     redraw_on_change([head_size, scaled], out, draw)
     return widgets.VBox([widgets.HBox([head_size, scaled]), out])
+
+
+# ----------------------------------------------------------------------------- lesson 09
+
+def scaling_calculator(block_size: int, corpus_tokens: int, measured: dict[int, float]):
+    """Sliders for processes and batch size; shows the global batch, tokens per step, steps
+    per pass over the data, and (for process counts measured here) the time it takes."""
+    nproc = widgets.IntSlider(value=2, min=1, max=8, description="processes",
+                              continuous_update=False)
+    batch = widgets.IntSlider(value=16, min=1, max=64, description="batch/proc",
+                              continuous_update=False)
+    out = widgets.Output()
+
+    def draw():
+        global_batch = batch.value * nproc.value
+        tokens = global_batch * block_size
+        steps = -(-corpus_tokens // tokens)          # ceiling division
+        print(f"global batch     = {batch.value} x {nproc.value} = {global_batch} sequences per step")
+        print(f"tokens per step  = {global_batch} x block_size {block_size} = {tokens:,}")
+        print(f"steps per pass over the {corpus_tokens:,} training tokens = {steps:,}")
+        if nproc.value in measured:
+            seconds = corpus_tokens / measured[nproc.value]
+            print(f"time per pass at the {measured[nproc.value]:,.0f} tokens/s measured here "
+                  f"with {nproc.value} process(es): {seconds / 60:.1f} min")
+        else:
+            print(f"time per pass: not measured here ({nproc.value} processes need at least "
+                  f"{nproc.value} cores or GPUs)")
+
+    redraw_on_change([nproc, batch], out, draw)
+    return widgets.VBox([widgets.HBox([nproc, batch]), out])

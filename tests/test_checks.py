@@ -273,3 +273,24 @@ def test_causal_attention_weights_solution_passes():
 ])
 def test_causal_attention_weights_rejects_typical_mistakes(fn, fragment):
     assert_fails(check_causal_attention_weights(fn), fragment)
+
+
+# ----------------------------------------------------------------------------- lesson 09
+
+def test_tokens_per_step():
+    from course_lib.checks import check_tokens_per_step
+    assert check_tokens_per_step(lambda B, T, n: B * T * n).passed
+    assert check_tokens_per_step(stub).status == "not_attempted"
+    assert_fails(check_tokens_per_step(lambda B, T, n: B * T), "multiply by nproc")
+    assert_fails(check_tokens_per_step(lambda B, T, n: B * n), "each sequence holds")
+    assert_fails(check_tokens_per_step(lambda B, T, n: B + T + n), "expected 2048, got 82")
+
+
+def test_steps_per_epoch():
+    import math
+    from course_lib.checks import check_steps_per_epoch
+    assert check_steps_per_epoch(lambda N, B, T, n: math.ceil(N / (B * T * n))).passed
+    assert_fails(check_steps_per_epoch(lambda N, B, T, n: N // (B * T * n)), "round up")
+    assert_fails(check_steps_per_epoch(lambda N, B, T, n: N / (B * T * n)), "returned a float")
+    assert_fails(check_steps_per_epoch(lambda N, B, T, n: math.ceil(N / (B * T))),
+                 "divide by nproc too")

@@ -1,0 +1,231 @@
+# %% [markdown]
+# # Lesson 09: Scaling up
+#
+# You trained a GPT on your laptop's CPU. To train a bigger one you need more compute: a
+# GPU, or several processes working together. This lesson shows the road. The code is the
+# same `course_lib` code you used so far; only the command that starts it changes.
+#
+# **You will learn**
+# - how `course_lib` picks a device (`cuda`, then `mps`, then `cpu`) and how to choose one;
+# - how `torchrun` starts several processes and what DistributedDataParallel (DDP) does;
+# - what changes when you add processes (global batch, tokens per step, learning rate) and
+#   what does not (the model, the loss, the checkpoint);
+# - how much faster 2 processes train than 1 on this machine, measured.
+#
+# **You need:** [Lesson 08: The full GPT](08_full_gpt.ipynb), and the command line from
+# the README (`python -m course_lib.train`).
+
+# %% [markdown]
+# ## Setup
+
+# %%
+import json
+import os
+import subprocess
+import tempfile
+
+import torch
+
+from course_lib import DATA_DIR, load_corpus
+from course_lib.checks import check_steps_per_epoch, check_tokens_per_step
+from course_lib.device import available_devices, pick_device
+from course_lib.plots import plot_scaling
+from course_lib.widgets import scaling_calculator
+
+torch.manual_seed(1337)
+corpus = load_corpus()
+
+# %% [markdown]
+# ## One command, any device
+#
+# `pick_device("auto")` returns the best device this machine has: an NVIDIA GPU (`cuda`),
+# else an Apple GPU (`mps`), else the CPU. The train command takes the same choice as a
+# flag: `--device auto` (the default), `--device cpu`, `--device cuda`. The output of the
+# next cell depends on your machine.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+print("devices on this machine:", available_devices())
+print("auto picks:", pick_device("auto"))
+
+# %% [markdown]
+# Asking for a device that is not there gives a clear error, not a crash deep inside
+# PyTorch:
+
+# %%
+try:
+    pick_device("tpu")
+except ValueError as err:
+    print("ValueError:", err)
+
+# %% [markdown]
+# What changes on a GPU? The model and the training loop do not. `course_lib.train` moves
+# each batch to the model's device, and on a CUDA GPU it runs the forward pass in
+# **bfloat16 autocast**: matrix products use 16-bit numbers on the GPU's tensor cores,
+# while the weights and the optimizer stay in float32. On a CPU everything stays float32.
+# The commands (run them in a terminal, from the repository root):
+#
+# ```bash
+# # one GPU
+# python -m course_lib.train --device cuda --out checkpoints/gpu \
+#     --n-layer 6 --n-head 6 --n-embd 384 --block-size 256 --batch-size 64
+# # 2 processes on this CPU, each with its own batches (gloo backend)
+# torchrun --standalone --nproc_per_node=2 -m course_lib.train --out checkpoints/ddp
+# # 8 GPUs in one machine, one process per GPU (nccl backend)
+# torchrun --standalone --nproc_per_node=8 -m course_lib.train --device cuda --out checkpoints/big
+# ```
+
+# %% [markdown]
+# ## What torchrun and DDP do
+#
+# `torchrun --nproc_per_node=N` starts N copies of the same program. It gives each one a
+# **rank** (0 to N−1) and tells them how to find each other. `course_lib.train` sees this and
+# then:
+#
+# 1. joins the process group: `gloo` on CPUs, `nccl` on NVIDIA GPUs;
+# 2. builds the model with the same seed in every process, so all start from the same weights;
+# 3. wraps it in `DistributedDataParallel`: after `loss.backward()`, DDP averages the gradients
+#    of all processes, so every process takes the **same** optimizer step;
+# 4. draws batches from a generator seeded with `seed + rank`, so each process sees different
+#    text;
+# 5. lets only rank 0 print, evaluate and save the checkpoint.
+#
+# Because every process applies the same averaged gradient, their weights stay identical.
+# The command checks this at the end. Here is a real run: 2 processes, a tiny model, 30 steps.
+
+# %%
+out_dir = tempfile.mkdtemp(prefix="course_ddp_demo_")
+cmd = ["torchrun", "--standalone", "--nproc_per_node=2", "-m", "course_lib.train",
+       "--out", out_dir, "--n-layer", "2", "--n-head", "2", "--n-embd", "32",
+       "--block-size", "32", "--batch-size", "8", "--max-iters", "30", "--eval-iters", "5",
+       "--no-progress", "--device", "cpu"]
+env = {**os.environ, "OMP_NUM_THREADS": "1"}   # each process gets one core
+result = subprocess.run(cmd, capture_output=True, text=True, env=env)
+assert result.returncode == 0, result.stderr
+for line in result.stdout.splitlines():
+    if "processes" in line or "loss" in line:
+        print(line.replace("python -m course_lib.train: ", ""))
+
+# %% [markdown]
+# The log shows one line per message, not two: rank 1 trains silently. The loss history of a
+# DDP run has the same shape as a single-process run (one mean loss per step, averaged over
+# the processes), and its checkpoint loads in a single process like any other.
+
+# %% [markdown]
+# ## What changes when you add processes
+#
+# Each process reads `batch_size` sequences of `block_size` tokens per step. With N
+# processes one step sees N times as much text:
+#
+# $$\text{global batch} = \text{batch\_size} \times N, \qquad
+#   \text{tokens per step} = \text{batch\_size} \times \text{block\_size} \times N.$$
+#
+# So with the same flags, N processes take **fewer steps** to see the whole corpus, and each
+# step averages more examples: its gradient is less noisy. Often you can then raise the
+# learning rate a little; the course does not do this for you.
+#
+# ### Exercise 1: tokens per step
+#
+# Write `tokens_per_step(batch_size, block_size, nproc)`.
+
+# %%
+def tokens_per_step(batch_size, block_size, nproc):
+    # TODO: how many tokens does one optimisation step see, over all processes?
+    raise NotImplementedError
+
+
+check_tokens_per_step(tokens_per_step)
+
+# %% [solution]
+def tokens_per_step(batch_size, block_size, nproc):
+    return batch_size * block_size * nproc
+
+
+check_tokens_per_step(tokens_per_step)
+
+# %% [markdown]
+# ### Exercise 2: steps for one pass over the data
+#
+# Write `steps_per_epoch(n_tokens, batch_size, block_size, nproc)`: how many steps does it
+# take to see `n_tokens` tokens once? A step that only partly fills is still a step.
+
+# %%
+def steps_per_epoch(n_tokens, batch_size, block_size, nproc):
+    # TODO: use tokens per step, and round up
+    raise NotImplementedError
+
+
+check_steps_per_epoch(steps_per_epoch)
+
+# %% [solution]
+def steps_per_epoch(n_tokens, batch_size, block_size, nproc):
+    per_step = batch_size * block_size * nproc
+    return -(-n_tokens // per_step)          # ceiling division, in whole numbers
+
+
+check_steps_per_epoch(steps_per_epoch)
+
+# %% [markdown]
+# ## Measured: 1 process vs 2 processes on this CPU
+#
+# `scripts/measure_scaling.py` trains the same model (4 layers, `n_embd` 128) for the same
+# number of steps with the same batch per process, once as 1 process using all cores and
+# once as 2 processes under torchrun, each with half of the cores. Rerun it with
+# `python scripts/measure_scaling.py` (about 2 minutes).
+
+# %%
+scaling = json.loads((DATA_DIR / "scaling_cpu.json").read_text())
+print("measured on:", scaling["machine"])
+for r in scaling["runs"]:
+    print(f"{r['processes']} process(es) x {r['threads_per_process']} thread(s): "
+          f"{r['tokens_per_second']:>7,} tokens/s   val loss after {r['steps']} steps: "
+          f"{r['val_loss']:.3f}")
+one, two = scaling["runs"]
+ratio = two["tokens_per_second"] / one["tokens_per_second"]
+print(f"2 processes / 1 process = {ratio:.2f}x tokens per second")
+
+# %%
+fig = plot_scaling(scaling["runs"])
+
+# %% [markdown]
+# Read the numbers with care. Both runs had the same cores, so 2 processes cannot give
+# 2x here: they split the same cores, and they also spend time averaging gradients. What
+# DDP buys is the ability to use **more** hardware: on a machine with 2 GPUs, or on 2
+# machines, each process brings its own compute. The val losses differ because the
+# 2-process run saw twice as many tokens in the same number of steps.
+
+# %%
+if scaling["gpu"] is None:
+    print("No GPU was available when these figures were measured: this lesson shows CPU "
+          "figures only. Run the commands above on a GPU machine to add yours.")
+else:
+    print(scaling["gpu"])
+
+# %% [markdown]
+# ## Try it: processes, batch and time
+#
+# Move the sliders. The global batch and the tokens per step grow with both sliders; the
+# steps per pass over the training text shrink. The time is shown only where it was
+# measured on this machine.
+
+# %%
+measured = {r["processes"]: r["tokens_per_second"] for r in scaling["runs"]}
+scaling_calculator(block_size=scaling["block_size"], corpus_tokens=len(corpus.train_data),
+                   measured=measured)
+
+# %% [markdown]
+# ## Summary
+#
+# - The same `course_lib` code runs on a CPU, a GPU (`--device cuda`, bfloat16 autocast) and
+#   on several processes (`torchrun --nproc_per_node=N -m course_lib.train`).
+# - DDP averages the gradients of all processes, so their weights stay identical; each
+#   process reads different batches, and only rank 0 logs, evaluates and saves.
+# - With N processes, the global batch and the tokens per step are N times larger, and one
+#   pass over the data takes N times fewer steps.
+# - On one machine, processes share its cores: the gain comes when each process brings its
+#   own GPU or machine.
+#
+# **The end.** You built a GPT from token IDs to a trained model, and you know how to scale
+# it up. Go back to [Lesson 00](00_text_to_tokens.ipynb) and try the exercises you skipped,
+# or train your own model on another text with `python -m course_lib.train --corpus
+# your_text.txt`.
