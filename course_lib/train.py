@@ -8,6 +8,7 @@ Every flag has a default (the CPU recipe); `--help` lists them.
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from pathlib import Path
@@ -20,39 +21,51 @@ from .cli import OneLineParser, fail, fraction, non_negative_int, positive_float
 from .data import load_corpus
 from .device import pick_device
 from .model import GPTConfig, GPTLanguageModel
+from .recipes import CPU_RECIPE
 from .training import save_history, train
 
 
+class _DefaultsFormatter(argparse.HelpFormatter):
+    """--help shows each flag's default, except where there is none."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, False, argparse.SUPPRESS) or "default" in (action.help or ""):
+            return action.help
+        return f"{action.help or ''} (default: {action.default})".strip()
+
+
 def build_parser() -> OneLineParser:
+    R = CPU_RECIPE   # the defaults are the course's CPU recipe (course_lib/recipes.py)
     p = OneLineParser(prog="python -m course_lib.train",
                       description="Train a GPTLanguageModel on a UTF-8 text file and save a "
-                                  "checkpoint.")
+                                  "checkpoint. The defaults are the course's CPU recipe.",
+                      formatter_class=_DefaultsFormatter)
     p.add_argument("--corpus", type=Path, default=None,
                    help="UTF-8 text file to train on (default: data/shakespeare.txt)")
     p.add_argument("--out", type=Path, required=True, help="checkpoint directory to write")
     p.add_argument("--history", type=Path, default=None,
                    help="also write the loss history (JSON) to this file")
     m = p.add_argument_group("model (GPTConfig)")
-    m.add_argument("--n-layer", type=positive_int, default=4)
-    m.add_argument("--n-head", type=positive_int, default=4)
-    m.add_argument("--n-embd", type=positive_int, default=128)
-    m.add_argument("--block-size", type=positive_int, default=64)
-    m.add_argument("--dropout", type=fraction, default=0.0)
+    m.add_argument("--n-layer", type=positive_int, default=R["n_layer"], help="Blocks stacked")
+    m.add_argument("--n-head", type=positive_int, default=R["n_head"], help="attention heads per block")
+    m.add_argument("--n-embd", type=positive_int, default=R["n_embd"], help="channels per token")
+    m.add_argument("--block-size", type=positive_int, default=R["block_size"], help="longest context, in tokens")
+    m.add_argument("--dropout", type=fraction, default=R["dropout"], help="dropout probability")
     t = p.add_argument_group("training")
-    t.add_argument("--batch-size", type=positive_int, default=32,
+    t.add_argument("--batch-size", type=positive_int, default=R["batch_size"],
                    help="sequences per step and per process")
-    t.add_argument("--max-iters", type=positive_int, default=5000)
+    t.add_argument("--max-iters", type=positive_int, default=5000, help="optimisation steps")
     t.add_argument("--max-seconds", type=positive_float, default=None,
                    help="stop after this many seconds even if max-iters is not reached")
-    t.add_argument("--lr", type=positive_float, default=2e-3, help="peak learning rate")
-    t.add_argument("--min-lr", type=float, default=2e-4,
+    t.add_argument("--lr", type=positive_float, default=R["lr"], help="peak learning rate")
+    t.add_argument("--min-lr", type=float, default=R["min_lr"],
                    help="learning rate at the end of the cosine decay")
-    t.add_argument("--warmup-iters", type=non_negative_int, default=100)
-    t.add_argument("--weight-decay", type=float, default=0.01)
-    t.add_argument("--grad-clip", type=positive_float, default=1.0)
-    t.add_argument("--eval-interval", type=positive_int, default=None)
-    t.add_argument("--eval-iters", type=positive_int, default=20)
-    t.add_argument("--seed", type=int, default=1337)
+    t.add_argument("--warmup-iters", type=non_negative_int, default=R["warmup_iters"], help="steps of linear learning-rate warmup")
+    t.add_argument("--weight-decay", type=float, default=R["weight_decay"], help="AdamW weight decay")
+    t.add_argument("--grad-clip", type=positive_float, default=R["grad_clip"], help="clip the gradient norm to this")
+    t.add_argument("--eval-interval", type=positive_int, default=None, help="steps between loss estimates (default: max-iters / 10)")
+    t.add_argument("--eval-iters", type=positive_int, default=20, help="batches per loss estimate")
+    t.add_argument("--seed", type=int, default=1337, help="random seed")
     t.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, mps")
     t.add_argument("--threads", type=positive_int, default=None,
                    help="CPU threads for PyTorch (default: PyTorch's choice)")

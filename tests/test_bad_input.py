@@ -289,7 +289,7 @@ CASES = [
     Case("cli-dropout", "train --dropout 1.5", command(TRAIN, "--out", "{tmp}/o", "--dropout", "1.5"),
          CommandFailed, "argument --dropout: expected a number in [0, 1), got 1.5"),
     Case("cli-lr-word", "train --lr fast", command(TRAIN, "--out", "{tmp}/o", "--lr", "fast"),
-         CommandFailed, "argument --lr: expected a number > 0, got 'fast'"),
+         CommandFailed, "argument --lr: expected a finite number > 0, got 'fast'"),
     Case("cli-missing-out", "train without --out", command(TRAIN), CommandFailed,
          "the following arguments are required: --out"),
     Case("cli-corpus-missing", "train --corpus no/such/file.txt",
