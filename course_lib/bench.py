@@ -235,6 +235,23 @@ def bench_config(name: str, cfg: GPTConfig, batch_size: int, steps: int, warmup:
     return {"config": name, "cfg": cfg, "batch_size": batch_size, "rows": rows}
 
 
+def bench_generation(cfg: GPTConfig, new_tokens: int = 500, repeats: int = 3) -> dict:
+    """Seconds to generate `new_tokens` from a one-token prompt, without and with the cache."""
+    torch.manual_seed(0)
+    model = GPTLanguageModel(cfg).eval()
+    idx = torch.zeros(1, 1, dtype=torch.long)
+    times = {False: [], True: []}
+    outs = {}
+    for _ in range(repeats):
+        for use_cache in (False, True):
+            t = time.perf_counter()
+            outs[use_cache] = model.generate(idx, new_tokens, use_cache=use_cache,
+                                             generator=torch.Generator().manual_seed(0))
+            times[use_cache].append(time.perf_counter() - t)
+    return {"plain": statistics.median(times[False]), "cached": statistics.median(times[True]),
+            "same_tokens": bool(torch.equal(outs[False], outs[True])), "new_tokens": new_tokens}
+
+
 def print_table(result: dict, peak: float) -> None:
     cfg, B = result["cfg"], result["batch_size"]
     ref = next(r for r in result["rows"] if r["name"].startswith("reference"))
@@ -271,6 +288,11 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.config or list(CONFIGS):
         cfg, B = CONFIGS[name]
         print_table(bench_config(name, cfg, B, args.steps, args.warmup), peak)
+        g = bench_generation(cfg)
+        print(f"generate {g['new_tokens']} tokens (batch 1): {g['plain']:.2f} s without the "
+              f"key/value cache, {g['cached']:.2f} s with it ({g['plain'] / g['cached']:.2f}x; "
+              f"same tokens: {g['same_tokens']}). The cache helps only while the text fits in "
+              f"block_size={cfg.block_size}.")
     return 0
 
 

@@ -82,12 +82,15 @@ def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = No
     return F.relu(out) if relu else out
 
 
-def block_forward(block, x: torch.Tensor) -> torch.Tensor:
+def block_forward(block, x: torch.Tensor, cache: dict | None = None) -> torch.Tensor:
     """What `Block.forward` computes for a Block with batched attention, on the fast kernels.
 
     The same parameters and the same operations as ln1 -> CausalSelfAttention -> residual ->
     ln2 -> FeedForward -> residual, written as one function so that the ReLU is fused into
     the first feed-forward product and every product runs on oneDNN. (B, T, C) -> (B, T, C).
+
+    `cache` (generation only) is a dict holding this block's keys and values of the tokens
+    seen so far; x then holds only the new tokens, which attend to all cached ones.
     """
     sa, ffwd = block.sa, block.ffwd.net
     B, T, C = x.shape
@@ -96,7 +99,16 @@ def block_forward(block, x: torch.Tensor) -> torch.Tensor:
     h = F.layer_norm(x, (C,), block.ln1.weight, block.ln1.bias, block.ln1.eps)
     qkv = linear(h, sa.qkv.weight)                                  # (B, T, 3C)
     q, k, v = qkv.view(B, T, 3, nh, C // nh).permute(2, 0, 3, 1, 4)  # 3 x (B, nh, T, hs)
-    y = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True)
+    causal = True
+    if cache is not None:
+        if "k" in cache:                      # earlier tokens: keep their keys and values
+            if T != 1:
+                raise ValueError("with a cache, feed one new token at a time")
+            k = torch.cat([cache["k"], k], dim=2)   # (B, nh, T_past + 1, hs)
+            v = torch.cat([cache["v"], v], dim=2)
+            causal = False                    # one new query may look at every cached key
+        cache["k"], cache["v"] = k, v
+    y = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=causal)
     y = y.transpose(1, 2).reshape(B, T, C)
     y = linear(y, sa.proj.weight, sa.proj.bias)
     x = x + F.dropout(y, p, block.training)

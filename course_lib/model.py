@@ -432,6 +432,51 @@ class GPTLanguageModel(LanguageModel):
         x = self.ln_f(x)                                 # (B, T, C)
         return kernels.linear(x, self.lm_head.weight, self.lm_head.bias, fast=self.fast)  # (B, T, V)
 
+    @torch.no_grad()
+    def generate(self, idx: torch.Tensor, max_new_tokens: int, temperature: float = 1.0,
+                 top_k: int | None = None, generator: torch.Generator | None = None,
+                 use_cache: bool = True) -> torch.Tensor:
+        """Like LanguageModel.generate, with a key/value cache while the text fits in block_size.
+
+        Without a cache, every new token re-runs the model on the whole context. With it,
+        each block keeps the keys and values of the tokens already seen, and a step runs the
+        model on the newest token alone. Once the text is longer than block_size, the window
+        slides: every token changes position, so its position embedding and everything after
+        it change, and each step runs on the whole cropped context again, as without a cache.
+        The tokens are the same as without a cache for the same generator.
+        """
+        if not (use_cache and self.fast):
+            return super().generate(idx, max_new_tokens, temperature, top_k, generator)
+        self._check_generate_args(idx, max_new_tokens, temperature, top_k)
+        was_training = self.training
+        self.eval()
+        try:
+            caches = None
+            for _ in range(max_new_tokens):
+                T = idx.size(1)
+                if T > self.cfg.block_size:           # the window slides: no reuse possible
+                    logits = self.logits(idx[:, -self.cfg.block_size:])[:, -1, :]
+                elif caches is None:                  # first step: fill the caches
+                    caches = [{} for _ in self.blocks]
+                    logits = self._logits_cached(idx, caches, start=0)
+                else:                                 # one new token, at position T - 1
+                    logits = self._logits_cached(idx[:, -1:], caches, start=T - 1)
+                idx_next = sample_next_token(logits, temperature, top_k, generator)  # (B, 1)
+                idx = torch.cat((idx, idx_next), dim=1)
+        finally:
+            self.train(was_training)
+        return idx
+
+    def _logits_cached(self, idx: torch.Tensor, caches: list[dict], start: int) -> torch.Tensor:
+        """(B, T_new) tokens at positions start.. -> (B, V) logits of the last one."""
+        T = idx.size(1)
+        pos = torch.arange(start, start + T, device=idx.device)
+        x = self.token_embedding_table(idx) + self.position_embedding_table(pos)
+        for block, cache in zip(self.blocks, caches):
+            x = kernels.block_forward(block, x, cache)
+        x = self.ln_f(x[:, -1, :])
+        return kernels.linear(x, self.lm_head.weight, self.lm_head.bias)
+
     def attention_maps(self, idx: torch.Tensor) -> torch.Tensor:
         """(B, T) token IDs -> (n_layer, B, nh, T, T): every head's weights in every layer."""
         self._check_idx(idx, "idx")

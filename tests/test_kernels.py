@@ -81,3 +81,27 @@ def test_benchmark_reference_has_the_same_math_and_size(cfg):
     (lc, loss_c), (lr_, loss_r) = course(idx, tgt), ref(idx, tgt)
     torch.testing.assert_close(lc, lr_, atol=1e-5, rtol=1e-4)
     torch.testing.assert_close(loss_c, loss_r, atol=1e-6, rtol=1e-5)
+
+
+@pytest.mark.parametrize("prompt_len,new", [(1, 40), (5, 10), (20, 30), (40, 5)])
+def test_kv_cache_gives_the_same_tokens(prompt_len, new):
+    """Before, at and past block_size (the window slides), and with a prompt already too long."""
+    torch.manual_seed(0)
+    cfg = GPTConfig(vocab_size=30, block_size=24, n_embd=32, n_head=4, n_layer=2)
+    model = GPTLanguageModel(cfg)
+    idx = torch.randint(30, (2, prompt_len))
+    cached = model.generate(idx, new, generator=torch.Generator().manual_seed(5))
+    plain = model.generate(idx, new, generator=torch.Generator().manual_seed(5), use_cache=False)
+    assert torch.equal(cached, plain)
+
+
+def test_kv_cache_logits_equal_full_forward():
+    torch.manual_seed(0)
+    cfg = GPTConfig(vocab_size=30, block_size=16, n_embd=32, n_head=4, n_layer=2)
+    model = GPTLanguageModel(cfg).eval()
+    idx = torch.randint(30, (1, 12))
+    caches = [{} for _ in model.blocks]
+    model._logits_cached(idx[:, :5], caches, start=0)
+    for t in range(5, 12):
+        step = model._logits_cached(idx[:, t:t + 1], caches, start=t)
+        torch.testing.assert_close(step, model(idx[:, :t + 1])[0][:, -1], atol=1e-5, rtol=1e-4)
