@@ -242,9 +242,11 @@ def plot_attention_weights(wei, labels=None, title: str = "Attention weights",
         top = float(w.max()) if vmax is None else vmax
         for i in range(T):
             for j in range(T):
+                if masked[i, j]:
+                    continue                            # the grey future needs no number
                 v = float(w[i, j])
                 ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=8 if T <= 10 else 6,
-                        color="#888888" if masked[i, j] else "white" if v < 0.6 * top else "black")
+                        color="white" if v < 0.6 * top else "black")
     return fig
 
 

@@ -284,15 +284,18 @@ g = torch.Generator().manual_seed(0)
 for n in (100, 1_000, 10_000, 100_000):
     counts = torch.bincount(torch.multinomial(p, n, replacement=True, generator=g), minlength=V)
     gap = (counts / n - p).abs().max()
+    noise = (p * (1 - p) / n).sqrt().max()          # the largest standard deviation of a frequency
     print(f"{n:>7} samples: max |frequency - probability| = {gap:.4f}   "
-          f"gap x sqrt(n) = {gap * n ** 0.5:.3f}")
+          f"(chance alone: about {noise:.4f})")
+    assert gap < 4 * noise
 
 # %%
 fig = plot_sample_frequencies(p, counts, chars, top=15)
 
 # %% [markdown]
-# The gap shrinks as the number of samples grows, roughly like $1/\sqrt{n}$ (the last
-# column stays of the same size): the samples follow the probabilities.
+# The gap shrinks as the number of samples grows, and it stays of the size that chance
+# alone explains: a frequency counted over $n$ draws has a standard deviation of
+# $\sqrt{p(1-p)/n}$, which shrinks like $1/\sqrt{n}$. The samples follow the probabilities.
 #
 # `course_lib.sample_next_token(logits, temperature, top_k, generator)` is this same draw,
 # done on logits: softmax with temperature, then `torch.multinomial`. With the same seed it

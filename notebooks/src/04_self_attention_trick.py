@@ -194,7 +194,7 @@ print(f"T = {T_text} characters, n_embd = {C_model}, head_size = {hs}")
 # `nn.Linear` layers.
 
 # %%
-h = 0                                                  # which head of layer 0
+h = 1                                                  # which head of layer 0
 W_q, W_k, _ = model.blocks[0].sa.qkv.weight.split(C_model, dim=0)   # each (C, C): all heads
 query = nn.Linear(C_model, hs, bias=False)
 key = nn.Linear(C_model, hs, bias=False)
@@ -216,28 +216,31 @@ fig = plot_attention_weights(att[0], labels=list(text), figsize=(9, 8),
                              title=f"Layer 0, head {h} of the trained GPT")
 
 # %% [markdown]
-# HEAD PROSE
+# The grey triangle is the causal mask: no position takes anything from a later one. Below
+# it, the rows are no longer equal, as they were for the plain average. This head has
+# learned to look at the **previous character**: in most rows the brightest square sits
+# just left of the diagonal. The numbers below compare it with the plain average.
 
 # %%
 w_head = att[0]                                          # (T, T)
-uniform = masked_average_weights(T_text)                 # the plain average, for comparison
+uniform = mask / mask.sum(dim=1, keepdim=True)           # the plain average, for comparison
 for name, w in (("head", w_head), ("plain average", uniform)):
     on_self = w.diagonal()[1:].mean()                    # row 0 can only look at itself: skip it
     on_prev = w.diagonal(-1).mean()
     print(f"{name:>13}: weight on itself {on_self:.3f}, on the position before {on_prev:.3f}, "
           f"further back {1 - on_self - on_prev:.3f}")
 for t in (5, 12, 20, T_text - 1):
-    s = int(w_head[t].argmax())
-    print(f"position {t:>2} {text[t]!r} takes most from position {s:>2} {text[s]!r} "
-          f"(weight {w_head[t, s]:.3f})")
+    best = int(w_head[t].argmax())
+    print(f"position {t:>2} {text[t]!r} takes most from position {best:>2} {text[best]!r} "
+          f"(weight {w_head[t, best]:.3f})")
 
 # %% [markdown]
 # ## Why divide by $\sqrt{\text{head\_size}}$
 #
-# The score $q \cdot k = \sum_{i=1}^{hs} q_i k_i$ is a sum of `head_size` terms. If the
-# entries of $q$ and $k$ are independent with mean 0 and variance 1 (roughly the case at
-# initialisation), each product $q_i k_i$ has variance 1, and the variance of a sum of
-# independent terms is the sum of their variances:
+# The score $q \cdot k = \sum_{i=1}^{hs} q_i k_i$ is a sum of `head_size` terms. Suppose
+# the entries of $q$ and $k$ are independent with mean 0 and variance 1. Then each product
+# $q_i k_i$ has variance 1, and the variance of a sum of independent terms is the sum of
+# their variances:
 #
 # $$\mathrm{Var}(q \cdot k) = \text{head\_size}, \qquad
 # \mathrm{Var}\!\left(\frac{q \cdot k}{\sqrt{\text{head\_size}}}\right) = 1.$$
@@ -285,7 +288,8 @@ torch.testing.assert_close(autograd_jac, torch.diag(w0) - w0[:, None] * w0[None,
 # Nearly one-hot weights mean each position copies one other position instead of mixing
 # several. And the gradient shrinks as the weights saturate near 0 or 1, so the optimiser
 # gets almost no signal to learn the scores from. Dividing by $\sqrt{\text{head\_size}}$
-# keeps the scores near variance 1 at the start, whatever the head size.
+# removes the growth: the spread of the scores no longer depends on the head size, so a
+# wide head starts out as soft as a narrow one.
 #
 # **Try it.** Set `head_size` to 256 or 1024 and untick the scale: the rows become nearly
 # one-hot (the average largest weight goes towards 1). Tick it again: the weights spread
