@@ -330,8 +330,8 @@ print(f"top-{k}: {int((p_top > 0).sum())} characters keep a probability > 0:",
 
 # %%
 prompt = "\nHam.\n"
-print("greedy (top_k=1):\n" + generate_text(model, tokenizer, prompt, 150, top_k=1))
-print("\nsampled (T = 1.0):\n" + generate_text(model, tokenizer, prompt, 150, seed=1))
+print("greedy (top_k=1):\n" + generate_text(model, tokenizer, prompt, 120, top_k=1))
+print("\nsampled (T = 1.0):\n" + generate_text(model, tokenizer, prompt, 120, seed=1))
 
 # %% [markdown]
 # ## Softmax and cross-entropy
