@@ -417,6 +417,396 @@ def check_causal_attention_weights(causal_attention_weights) -> str:
     return "causal (the diagonal included), scaled by 1/sqrt(head_size), rows summing to 1."
 
 
+# ----------------------------------------------------------------------------- lesson 05
+
+def _head_reference(x, Wk, Wq, Wv, scale=None, mask=True, dim=-1, swap=False):
+    """One head computed from its weights, optionally with a typical mistake built in."""
+    k, q, v = x @ Wk.T, x @ Wq.T, x @ Wv.T                       # (B, T, hs) each
+    if swap:
+        q, k = k, q
+    scale = Wk.shape[0] ** -0.5 if scale is None else scale
+    wei = q @ k.transpose(-2, -1) * scale                        # (B, T, T)
+    if mask:
+        T = x.shape[1]
+        wei = wei.masked_fill(~torch.tril(torch.ones(T, T, dtype=torch.bool)), float("-inf"))
+    return torch.softmax(wei, dim=dim) @ v                       # (B, T, hs)
+
+
+@exercise
+def check_head_forward(head_forward) -> str:
+    """head_forward(x, Wk, Wq, Wv) -> (B, T, hs): one causal head from nn.Linear-style weights."""
+    g = torch.Generator().manual_seed(5)
+    B, T, C, hs = 2, 6, 12, 4
+    x = torch.randn(B, T, C, generator=g)
+    Wk, Wq, Wv = (torch.randn(hs, C, generator=g) for _ in range(3))
+    hint = ("the weights are stored as in nn.Linear, shape (head_size, n_embd): "
+            "k = x @ Wk.T, and the same for q and v")
+    out = call(head_forward, x, Wk, Wq, Wv, hint=hint)
+    if isinstance(out, torch.Tensor) and tuple(out.shape) == (B, T, T):
+        raise Mistake(f"your result has shape {(B, T, T)}: those are the attention weights; "
+                      f"return them multiplied by the values, wei @ v, of shape {(B, T, hs)}")
+    if isinstance(out, torch.Tensor) and tuple(out.shape) == (B, T, C):
+        raise Mistake(f"your result has shape {(B, T, C)}: did you multiply the weights by x "
+                      f"instead of by the values v = x @ Wv.T? Expected {(B, T, hs)}")
+    expect_tensor(out, (B, T, hs))
+    if torch.isnan(out).any():
+        raise Mistake("your output contains NaN: a softmax over a group of entries that are "
+                      "all -inf. Mask first, then softmax over each row (dim=-1): the diagonal "
+                      "is never masked, so every row keeps a finite entry")
+    if close(out, _head_reference(x, Wk, Wq, Wv)):
+        return "your head matches the reference: masked, scaled by 1/sqrt(head_size), softmax over each row."
+    no_mask = ("the outputs at earlier positions depend on later positions: a position sees the "
+               "future. Forgot the causal mask? Fill the weights above the diagonal with -inf "
+               "before the softmax")
+    mistakes = [
+        (dict(mask=False), no_mask),
+        (dict(scale=1.0), "the weights are not scaled: multiply q @ k^T by head_size ** -0.5"),
+        (dict(scale=C ** -0.5), "you scaled by 1/sqrt(n_embd); the scale is 1/sqrt(head_size), "
+                                "the length of q and k (Wk.shape[0])"),
+        (dict(scale=hs ** 0.5), "you multiplied by sqrt(head_size); divide by it instead"),
+        (dict(scale=1 / hs), "you divided by head_size; divide by sqrt(head_size) instead"),
+        (dict(dim=-2), "softmax over the wrong dimension: each row (one query, dim=-1) must "
+                       "sum to 1, not each column"),
+        (dict(swap=True), "queries and keys are swapped: wei = q @ k.transpose(-2, -1), with "
+                          "q = x @ Wq.T and k = x @ Wk.T"),
+    ]
+    for kwargs, message in mistakes:
+        if close(out, _head_reference(x, Wk, Wq, Wv, **kwargs)):
+            raise Mistake(message)
+    # causality: changing the last position must not change any earlier output
+    x2 = x.clone()
+    x2[:, -1] += 3.0
+    out2 = call(head_forward, x2, Wk, Wq, Wv, hint=hint)
+    if not close(out[:, :-1], out2[:, :-1]):
+        raise Mistake(no_mask)
+    raise Mistake("the values differ from the reference; check each step: k, q, v, "
+                  "q @ k^T * head_size**-0.5, mask, softmax(dim=-1), @ v")
+
+
+@exercise
+def check_multi_head(multi_head) -> str:
+    """multi_head(x, heads, proj) -> (B, T, C): run every head, concatenate, project."""
+    from .model import MultiHeadAttention
+    B, T, C, n_head = 2, 5, 12, 3
+    with torch.random.fork_rng():                    # leave the notebook's random stream alone
+        torch.manual_seed(7)
+        mha = MultiHeadAttention(C, n_head, block_size=8).eval()
+    x = torch.randn(B, T, C, generator=torch.Generator().manual_seed(8))
+    heads, proj = list(mha.heads), mha.proj
+    hint = ("concatenate the heads' outputs along the channels (the last dimension, "
+            "dim=-1) to get (B, T, n_embd), then apply proj")
+    with torch.no_grad():
+        out = call(multi_head, x, heads, proj, hint=hint)
+        expect_tensor(out, (B, T, C))
+        if close(out, mha(x)):
+            return "heads concatenated in order along the channels, then projected: equal to MultiHeadAttention."
+        cat = torch.cat([h(x) for h in heads], dim=-1)
+        if close(out, cat):
+            raise Mistake("you concatenated the heads but forgot the projection: apply proj "
+                          "to the concatenation")
+        if close(out, proj(torch.cat([h(x) for h in reversed(heads)], dim=-1))):
+            raise Mistake("the heads are concatenated in reverse order: keep the order of the "
+                          "list, head 0 first")
+    raise Mistake("the values differ from MultiHeadAttention: run each head on the same x, "
+                  "torch.cat(..., dim=-1), then proj")
+
+
+def _whole_number(got) -> int:
+    """A count returned as an int, a whole float or a one-element tensor, as an int."""
+    if isinstance(got, torch.Tensor) and got.numel() == 1:
+        got = got.item()
+    if isinstance(got, bool) or not (isinstance(got, int)
+                                     or (isinstance(got, float) and got.is_integer())):
+        raise Mistake(f"return a whole number of parameters, got {got!r}")
+    return int(got)
+
+
+@exercise
+def check_mha_parameter_count(count_parameters) -> str:
+    """count_parameters(n_embd, n_head) -> the number of parameters of a MultiHeadAttention."""
+    from .model import MultiHeadAttention
+    for C, n_head in ((32, 4), (12, 3), (64, 8)):
+        got = _whole_number(call(count_parameters, C, n_head))
+        with torch.random.fork_rng():
+            want = sum(p.numel() for p in MultiHeadAttention(C, n_head, block_size=4).parameters())
+        if got == want:
+            continue
+        hs = C // n_head
+        known = {
+            3 * C * C + C * C: "you forgot the bias of proj (n_embd numbers)",
+            3 * C * C: "you forgot proj, the (n_embd x n_embd) Linear after the concatenation, "
+                       "and its bias",
+            3 * C * C + 3 * C + C * C + C: "key, query and value have no bias (bias=False); "
+                                           "only proj has one",
+            n_head * 3 * C * C + C * C + C: "each head's key, query and value map n_embd to "
+                                            "head_size, not to n_embd",
+            3 * hs * hs * n_head + C * C + C: "each head reads all n_embd input channels, not "
+                                              "head_size of them: key.weight is (head_size, "
+                                              "n_embd)",
+        }
+        raise Mistake(known.get(got, f"for n_embd={C}, n_head={n_head} you counted {got:,}; "
+                                     f"add the weights of key, query, value in every head "
+                                     f"and the weight and bias of proj"))
+    return "3·n_embd² for the heads' key, query and value, plus n_embd² + n_embd for proj."
+
+
+# ----------------------------------------------------------------------------- lesson 06
+
+def _block_variants(x, ln1, sa, ln2, ffwd):
+    """The right Block forward and typical wrong ones, each with the message that names it."""
+    right = x + sa(ln1(x))
+    right = right + ffwd(ln2(right))
+    a = sa(ln1(x))
+    no_res_sa = a + ffwd(ln2(a))
+    b = x + sa(ln1(x))
+    no_res_ffwd = ffwd(ln2(b))
+    none = ffwd(ln2(sa(ln1(x))))
+    post = ln1(x + sa(x))
+    post = ln2(post + ffwd(post))
+    c = x + ffwd(ln2(x))
+    swapped = c + sa(ln1(c))
+    d = ln1(x)
+    d = d + sa(d)
+    e = ln2(d)
+    norm_stream = e + ffwd(e)
+    f = x + sa(ln1(x))
+    same_ln = f + ffwd(ln1(f))
+    parallel = x + sa(ln1(x)) + ffwd(ln2(x))
+    return right, [
+        (no_res_sa, "the attention part has no residual connection: x = x + self.sa(self.ln1(x))"),
+        (no_res_ffwd, "the feed-forward part has no residual connection: "
+                      "x = x + self.ffwd(self.ln2(x))"),
+        (none, "no residual connections: add each part's output to its input (x = x + ...)"),
+        (post, "post-norm: you applied LayerNorm after the addition, ln(x + f(x)). The course "
+               "Block is pre-norm: x + f(ln(x))"),
+        (swapped, "wrong order: attention (communication) comes first, then the feed-forward "
+                  "(computation)"),
+        (norm_stream, "you normalised the residual stream itself (x = ln(x)); normalise only "
+                      "the input of each part: x = x + f(ln(x))"),
+        (same_ln, "the feed-forward part uses ln1; each part has its own LayerNorm: ln2 for "
+                  "the feed-forward"),
+        (parallel, "both parts read the same x: the feed-forward must read the output of the "
+                   "attention step, x after the first addition"),
+    ]
+
+
+@exercise
+def check_block_forward(block_forward) -> str:
+    """block_forward(x, ln1, sa, ln2, ffwd) -> (B, T, C): a pre-norm Block with residuals."""
+    from .model import Block
+    B, T, C = 2, 6, 16
+    with torch.random.fork_rng():
+        torch.manual_seed(11)
+        block = Block(C, n_head=4, block_size=8).eval()
+        with torch.no_grad():   # distinct, non-trivial LayerNorms, so ln1 and ln2 differ
+            for ln in (block.ln1, block.ln2):
+                ln.weight.uniform_(0.5, 1.5)
+                ln.bias.normal_(0.0, 0.5)
+        x = torch.randn(B, T, C) * 2 + 1
+    parts = (block.ln1, block.sa, block.ln2, block.ffwd)
+    with torch.no_grad():
+        out = call(block_forward, x, *parts,
+                   hint="x has shape (B, T, C); every part maps (B, T, C) to (B, T, C)")
+        expect_tensor(out, (B, T, C))
+        right, wrong = _block_variants(x, *parts)
+        if close(out, right):
+            return "pre-norm, attention then feed-forward, each added to the residual stream."
+        for value, message in wrong:
+            if close(out, value):
+                raise Mistake(message)
+    raise Mistake("the values differ from a Block: x = x + sa(ln1(x)), then "
+                  "x = x + ffwd(ln2(x))")
+
+
+@exercise
+def check_feed_forward(make_feed_forward) -> str:
+    """make_feed_forward(n_embd, dropout) -> a module: Linear(C, 4C), ReLU, Linear(4C, C), Dropout."""
+    from .model import FeedForward
+    C = 8
+    with torch.random.fork_rng():
+        torch.manual_seed(3)
+        net = call(make_feed_forward, C, 0.0)
+        x = torch.randn(4, 5, C)
+    if not isinstance(net, torch.nn.Module):
+        raise Mistake(f"return a torch.nn.Module (for example an nn.Sequential), got "
+                      f"{type(net).__name__}")
+    linears = [m for m in net.modules() if isinstance(m, torch.nn.Linear)]
+    if len(linears) != 2:
+        raise Mistake(f"a feed-forward network has two Linear layers, yours has {len(linears)}")
+    first, second = linears
+    if first.in_features != C or second.out_features != C:
+        raise Mistake(f"it must map n_embd={C} channels back to n_embd: the first Linear takes "
+                      f"{first.in_features}, the second gives {second.out_features}")
+    if first.out_features != 4 * C:
+        raise Mistake(f"the hidden layer has {first.out_features} units; it should be 4 * n_embd "
+                      f"= {4 * C} wide (as in the Transformer paper and course_lib.FeedForward)")
+    if first.bias is None or second.bias is None:
+        raise Mistake("both Linear layers have a bias here (nn.Linear's default)")
+    net.eval()
+    with torch.no_grad():
+        out = call(net, x)
+        expect_tensor(out, (4, 5, C), "the output")
+        ref = FeedForward(C)
+        ref.net[0].load_state_dict(first.state_dict())
+        ref.net[2].load_state_dict(second.state_dict())
+        linear_only = second(first(x))
+        if close(out, linear_only):
+            raise Mistake("no non-linearity between the two Linear layers: without a ReLU, "
+                          "two Linear layers in a row are just one Linear layer")
+        if close(out, torch.relu(second(first(x)))):
+            raise Mistake("the ReLU comes after the last Linear (the output can never be "
+                          "negative); put it between the two Linear layers")
+        if not close(out, ref.eval()(x)):
+            raise Mistake("the output differs from Linear(C, 4C) -> ReLU -> Linear(4C, C)")
+    with torch.random.fork_rng():
+        torch.manual_seed(4)
+        dropped = call(make_feed_forward, C, 0.5)
+        dropped.train()
+        with torch.no_grad():
+            y = call(dropped, x)
+            dropped.eval()
+            y_eval = call(dropped, x)
+    if not (y == 0).any():
+        raise Mistake("with dropout=0.5 in training mode no output was zeroed: end the network "
+                      "with nn.Dropout(dropout)")
+    if (y_eval == 0).float().mean() > 0.2:
+        raise Mistake("in evaluation mode outputs are still zeroed: use nn.Dropout, which "
+                      "turns itself off in eval mode")
+    return "Linear(C, 4C) -> ReLU -> Linear(4C, C) -> Dropout, the same as course_lib.FeedForward."
+
+
+@exercise
+def check_dropout(dropout) -> str:
+    """dropout(x, p, training) -> tensor: inverted dropout by hand."""
+    g = torch.Generator().manual_seed(9)
+    x = torch.rand(200_000, generator=g) + 0.5          # no zeros in the input
+    for p in (0.25, 0.6):
+        with torch.random.fork_rng():
+            torch.manual_seed(10)
+            y = call(dropout, x, p, True)
+            y_eval = call(dropout, x, p, False)
+        y = expect_tensor(y, tuple(x.shape))
+        y_eval = expect_tensor(y_eval, tuple(x.shape), "the eval-mode result")
+        if not torch.equal(y_eval, x):
+            raise Mistake("in evaluation mode (training=False) dropout must return x unchanged: "
+                          "no zeros and no scaling")
+        zeroed = (y == 0).float().mean().item()
+        if zeroed == 0:
+            raise Mistake("in training mode nothing was zeroed: set each value to 0 with "
+                          "probability p")
+        if abs(zeroed - (1 - p)) < 0.01:
+            raise Mistake(f"you zeroed a fraction {zeroed:.2f} = 1 - p of the values; p is the "
+                          f"probability of zeroing (keep a value when rand >= p)")
+        if abs(zeroed - p) > 0.01:
+            raise Mistake(f"with p={p} about {p:.0%} of the values should be zero, yours: "
+                          f"{zeroed:.1%}")
+        kept = y != 0
+        ratio = y[kept] / x[kept]
+        if torch.allclose(ratio, torch.ones_like(ratio)):
+            raise Mistake("the kept values are not scaled: divide them by (1 - p), so the "
+                          "expected value stays the same")
+        if torch.allclose(ratio, torch.full_like(ratio, 1 - p)):
+            raise Mistake("you multiplied the kept values by (1 - p); divide by (1 - p) instead")
+        if not torch.allclose(ratio, torch.full_like(ratio, 1 / (1 - p))):
+            raise Mistake(f"every kept value should be x / (1 - p) = x * {1 / (1 - p):.3f}")
+    return "zeros a fraction p, scales the rest by 1/(1-p), and does nothing in eval mode."
+
+
+# ----------------------------------------------------------------------------- lesson 07
+
+def _layer_norm_variants(x, w, b, eps):
+    """The right LayerNorm and typical wrong ones, each with the message that names it."""
+    def norm(dims, correction=0, eps_inside=True, use_w=True, use_b=True, with_eps=True):
+        mean = x.mean(dims, keepdim=True)
+        var = x.var(dims, keepdim=True, correction=correction)
+        e = eps if with_eps else 0.0
+        y = (x - mean) / ((var + e).sqrt() if eps_inside else var.sqrt() + e)
+        return y * (w if use_w else 1) + (b if use_b else 0)
+
+    return norm(-1), [
+        (norm(0), "normalised over the wrong dimension (the batch, dim 0): LayerNorm "
+                  "normalises each token's channels, the last dimension (dim=-1)"),
+        (norm(1), "normalised over the wrong dimension (time, dim 1): LayerNorm normalises "
+                  "each token's channels, the last dimension (dim=-1)"),
+        (norm((0, 1)), "you normalised each channel over the batch and time: that is "
+                       "BatchNorm. LayerNorm uses the last dimension (dim=-1)"),
+        (norm((0, 1, 2)), "you normalised over the whole tensor; LayerNorm normalises each "
+                          "token on its own, over the last dimension (dim=-1)"),
+        (norm(-1, correction=1), "you used the unbiased variance (dividing by C - 1); "
+                                 "LayerNorm divides by C: x.var(dim=-1, unbiased=False), or "
+                                 "correction=0"),
+        (norm(-1, eps_inside=False), "epsilon belongs inside the square root: "
+                                     "(x - mean) / sqrt(var + eps)"),
+        (norm(-1, use_w=False), "you ignored the learned scale `weight`: multiply by it"),
+        (norm(-1, use_b=False), "you ignored the learned shift `bias`: add it"),
+        (norm(-1, use_w=False, use_b=False), "you ignored the learned scale `weight` and "
+                                             "shift `bias`: return y * weight + bias"),
+        (norm(-1, with_eps=False), "you left out epsilon: divide by sqrt(var + eps)"),
+    ]
+
+
+@exercise
+def check_layer_norm(layer_norm) -> str:
+    """layer_norm(x, weight, bias, eps) -> same shape: LayerNorm over the last dimension."""
+    g = torch.Generator().manual_seed(21)
+    B, T, C = 3, 4, 6
+    x = torch.randn(B, T, C, generator=g) * torch.linspace(0.5, 4, C) + 2
+    x[0, 1] = 0.5 + 1e-3 * torch.arange(C)          # a token with a tiny spread: eps matters
+    weight = torch.rand(C, generator=g) + 0.5
+    bias = torch.randn(C, generator=g)
+    eps = 1e-5
+    hint = "keep the reduced dimension: x.mean(dim=-1, keepdim=True)"
+    out = call(layer_norm, x, weight, bias, eps, hint=hint)
+    expect_tensor(out, (B, T, C))
+    right, wrong = _layer_norm_variants(x, weight, bias, eps)
+    if torch.isnan(out).any():
+        raise Mistake("your output has NaN: did you divide by sqrt(var) without eps, or take "
+                      "the square root of a negative number?")
+    # atol 1e-4: F.layer_norm itself is off by about 3e-5 on the token with a tiny spread
+    if not close(out, right, atol=1e-4):
+        for value, message in wrong:
+            if close(out, value, atol=1e-4):
+                raise Mistake(message)
+        raise Mistake("the values differ from nn.LayerNorm: y = (x - mean) / sqrt(var + eps) "
+                      "* weight + bias, with mean and var over dim=-1")
+    const = torch.full((2, C), 7.0)
+    y = call(layer_norm, const, weight, bias, eps, hint=hint)
+    if torch.isnan(y).any():
+        raise Mistake("a constant vector gave NaN: its variance is 0, so you divided 0 by 0. "
+                      "Add eps inside the square root: sqrt(var + eps)")
+    if not close(y, bias.expand(2, C)):
+        raise Mistake("a constant vector should give exactly `bias`: (x - mean) is 0")
+    return "equal to nn.LayerNorm: per token, population variance, eps inside the root, then scale and shift."
+
+
+@exercise
+def check_layernorm_parameter_count(count_layernorm_parameters) -> str:
+    """count_layernorm_parameters(cfg) -> the number of LayerNorm parameters in a GPTLanguageModel."""
+    from .model import GPTConfig, GPTLanguageModel, parameter_breakdown
+    cfgs = [GPTConfig(vocab_size=67, block_size=128, n_embd=192, n_head=6, n_layer=6),
+            GPTConfig(vocab_size=10, block_size=8, n_embd=16, n_head=2, n_layer=2),
+            GPTConfig(vocab_size=10, block_size=8, n_embd=24, n_head=3, n_layer=5)]
+    for cfg in cfgs:
+        got = _whole_number(call(count_layernorm_parameters, cfg))
+        with torch.random.fork_rng():
+            want = parameter_breakdown(GPTLanguageModel(cfg))["layer norms"]
+        if got == want:
+            continue
+        C, L = cfg.n_embd, cfg.n_layer
+        known = {
+            2 * L * 2 * C: "you forgot ln_f, the LayerNorm after the last block",
+            L * 2 * C + 2 * C: "each block has two LayerNorms, ln1 and ln2",
+            (2 * L + 1) * C: "each LayerNorm has two vectors of n_embd numbers: weight (scale) "
+                             "and bias (shift)",
+            L * 2 * C: "each block has two LayerNorms (ln1, ln2), and there is ln_f after the "
+                       "blocks",
+        }
+        raise Mistake(known.get(got, f"for n_layer={L}, n_embd={C} you counted {got:,}; count "
+                                     f"the LayerNorms (two per block, plus ln_f) and the "
+                                     f"numbers in each"))
+    return "(2 · n_layer + 1) LayerNorms, each with 2 · n_embd parameters."
+
+
 # ----------------------------------------------------------------------------- lesson 09
 
 @exercise

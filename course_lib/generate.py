@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         model, tokenizer = load_checkpoint(args.checkpoint, device=device)
         text = generate_text(model, tokenizer, args.prompt, args.max_new_tokens,
                              args.temperature, args.top_k, args.seed)
-    except (ValueError, TypeError, FileNotFoundError, RuntimeError) as err:
+    except (ValueError, TypeError, OSError, RuntimeError) as err:
         if os.environ.get("COURSE_DEBUG"):
             raise
         return fail(parser.prog, err)

@@ -96,7 +96,7 @@ def block_forward(block, x: torch.Tensor, cache: dict | None = None) -> torch.Te
     B, T, C = x.shape
     nh = sa.n_head
     p = sa.attn_dropout if block.training else 0.0
-    h = F.layer_norm(x, (C,), block.ln1.weight, block.ln1.bias, block.ln1.eps)
+    h = block.ln1(x)
     qkv = linear(h, sa.qkv.weight)                                  # (B, T, 3C)
     q, k, v = qkv.view(B, T, 3, nh, C // nh).permute(2, 0, 3, 1, 4)  # 3 x (B, nh, T, hs)
     causal = True
@@ -112,7 +112,7 @@ def block_forward(block, x: torch.Tensor, cache: dict | None = None) -> torch.Te
     y = y.transpose(1, 2).reshape(B, T, C)
     y = linear(y, sa.proj.weight, sa.proj.bias)
     x = x + F.dropout(y, p, block.training)
-    h = F.layer_norm(x, (C,), block.ln2.weight, block.ln2.bias, block.ln2.eps)
+    h = block.ln2(x)
     h = linear(h, ffwd[0].weight, ffwd[0].bias, relu=True)         # (B, T, 4C), ReLU fused
     h = linear(h, ffwd[2].weight, ffwd[2].bias)                     # (B, T, C)
     return x + F.dropout(h, ffwd[3].p, block.training)

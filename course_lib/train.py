@@ -76,7 +76,16 @@ def build_parser() -> OneLineParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    prog = parser.prog
+    try:
+        return _run(args, parser.prog)
+    finally:
+        # every process must leave the group, also after an error: a process that exits
+        # with the group alive can abort at shutdown ("terminate called ...")
+        if dist.is_available() and dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def _run(args, prog: str) -> int:
     distributed = "RANK" in os.environ and "WORLD_SIZE" in os.environ
     try:
         if args.min_lr is not None and not 0 <= args.min_lr <= args.lr:
@@ -109,8 +118,8 @@ def main(argv: list[str] | None = None) -> int:
                         weight_decay=args.weight_decay, grad_clip=args.grad_clip,
                         eval_interval=args.eval_interval, eval_iters=args.eval_iters,
                         seed=args.seed, progress=not args.no_progress)
-    except (ValueError, TypeError, FileNotFoundError, RuntimeError) as err:
-        if os.environ.get("COURSE_DEBUG"):
+    except (ValueError, TypeError, OSError, RuntimeError, FloatingPointError) as err:
+        if os.environ.get("COURSE_DEBUG"):   # the full traceback, for debugging the course
             raise
         return fail(prog, err)
     except KeyboardInterrupt:
@@ -135,7 +144,6 @@ def main(argv: list[str] | None = None) -> int:
         if rank == 0:
             print(f"{prog}: parameters identical on all {world} processes: {same}")
         dist.barrier()
-        dist.destroy_process_group()
     return 130 if history.interrupted else 0
 
 

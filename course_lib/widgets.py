@@ -201,6 +201,191 @@ def attention_scaling_explorer(T: int = 8, max_head_size: int = 1024, batch: int
     return widgets.VBox([widgets.HBox([head_size, scaled]), out])
 
 
+# ----------------------------------------------------------------------------- lesson 05
+
+def _reusable_figure(fig):
+    """Lay `fig` out once and keep that layout, so redrawing it later is quick.
+
+    The figure is closed in pyplot (the cell must not show it; the widget's Output does)
+    but stays usable: a redraw changes its data and calls `_display_png`.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    plt.close(fig)
+    canvas = FigureCanvasAgg(fig)     # a canvas of its own: pyplot no longer manages it
+    canvas.draw()                     # runs the layout engine once
+    fig.set_layout_engine("none")     # ... and freezes the result
+    # the area bbox_inches="tight" would keep, computed once instead of on every save
+    fig._course_bbox = fig.get_tightbbox(canvas.get_renderer()).padded(0.1)
+    return fig
+
+
+def _display_png(fig) -> None:
+    """Display a `_reusable_figure` as a PNG, cropped to its stored bounding box."""
+    import io
+
+    from IPython.display import Image, display
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches=getattr(fig, "_course_bbox", None))
+    display(Image(data=buf.getvalue(), format="png"))
+
+
+def attention_map_explorer(model, tokenizer, sentences: list[str]):
+    """Pick a sentence, a layer and a head: see that head's attention map on the sentence.
+
+    The maps of every sentence, and a figure for each sentence, are made once when the
+    widget is built (`model.attention_maps`), so moving a control only redraws.
+    """
+    import torch
+
+    from .experiments import attention_pattern_stats
+    from .plots import plot_attention_map
+
+    if not hasattr(model, "attention_maps"):
+        raise TypeError(f"model must be a GPTLanguageModel (it has attention_maps), got "
+                        f"{type(model).__name__}; load one with load_checkpoint(...)")
+    if isinstance(sentences, str) or not sentences:
+        raise ValueError("sentences must be a non-empty list of strings, e.g. "
+                         "['To be, or not to be']")
+    device = next(model.parameters()).device
+    maps = {}
+    for s in sentences:
+        if not isinstance(s, str) or not s:
+            raise ValueError(f"every sentence must be a non-empty string, got {s!r}")
+        if len(s) > model.cfg.block_size:
+            raise ValueError(f"the sentence {s[:20]!r}... has {len(s)} characters but the model "
+                             f"reads at most block_size={model.cfg.block_size}; shorten it")
+        idx = torch.tensor([tokenizer.encode(s)], dtype=torch.long, device=device)
+        maps[s] = model.attention_maps(idx)[:, 0].cpu()  # (n_layer, n_head, T, T)
+    n_layer, n_head = maps[sentences[0]].shape[:2]
+    sentence = widgets.Dropdown(options=[(repr(s), s) for s in sentences], value=sentences[0],
+                                description="sentence", layout=widgets.Layout(width="480px"))
+    layer = widgets.IntSlider(value=0, min=0, max=n_layer - 1, description="layer",
+                              continuous_update=False)
+    head = widgets.IntSlider(value=0, min=0, max=n_head - 1, description="head",
+                             continuous_update=False)
+    out = widgets.Output()
+    # one figure per sentence (its tick labels), laid out now; a redraw only changes the image
+    figures = {s: _reusable_figure(plot_attention_map(maps[s][0, 0], list(s))) for s in maps}
+
+    def draw():
+        s, l, h = sentence.value, layer.value, head.value
+        w = maps[s][l, h]                                 # (T, T)
+        stats = attention_pattern_stats(w)
+        print(f"layer {l}, head {h}, mean over the rows 1 to {w.shape[0] - 1}: weight on the "
+              f"character itself {stats['itself']:.2f}, on the one before "
+              f"{stats['previous']:.2f}, on the first character {stats['first']:.2f}")
+        fig = figures[s]
+        image = fig.axes[0].images[0]
+        image.set_data(w.numpy())
+        image.set_clim(float(w.min()), float(w.max()))   # the colour bar follows
+        fig.axes[0].set_title(f"Layer {l}, head {h}")
+        _display_png(fig)
+
+    redraw_on_change([sentence, layer, head], out, draw)
+    return widgets.VBox([sentence, widgets.HBox([layer, head]), out])
+
+
+# ----------------------------------------------------------------------------- lesson 06
+
+def residual_gradient_explorer(depths=(4, 8, 12, 16, 20, 24), n_embd: int = 32):
+    """Depth, residual on/off, LayerNorm on/off: the gradient norm of each block of a fresh GPT.
+
+    Every combination is computed when the widget is built (about a second); moving a
+    control only redraws. See course_lib.experiments.gradient_norms_per_block.
+    """
+    from .experiments import gradient_norms_per_block
+    from .plots import GRAD_FLOOR, plot_gradient_norms
+
+    depths = list(depths)
+    if not depths or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in depths):
+        raise ValueError(f"depths must be a non-empty list of positive integers, got {depths}")
+    norms = {(d, r, ln): gradient_norms_per_block(d, r, ln, n_embd=n_embd)
+             for d in depths for r in (True, False) for ln in (True, False)}
+    positive = [v for vs in norms.values() for v in vs if v > 0]
+    ylim = (GRAD_FLOOR / 10, max(positive) * 10)     # one scale for every view
+    depth = widgets.SelectionSlider(options=depths, value=depths[len(depths) // 2],
+                                    description="blocks", continuous_update=False)
+    residual = widgets.Checkbox(value=True, description="residual: x + f(x)", indent=False)
+    layernorm = widgets.Checkbox(value=True, description="LayerNorm in the blocks", indent=False)
+    out = widgets.Output()
+    # a figure with one line and its zero markers, laid out once; draw() replaces their data
+    fig = _reusable_figure(plot_gradient_norms(
+        {"gradient norm": [0.0] + [1.0] * (max(depths) - 1)}, ylim=ylim))
+    ax = fig.axes[0]
+    line, zero_marks = ax.lines[:2]
+    ax.set_xlim(0.5, max(depths) + 0.5)
+
+    def draw():
+        d, r, ln = depth.value, residual.value, layernorm.value
+        values = norms[(d, r, ln)]
+        blocks = list(range(1, d + 1))
+        line.set_data(blocks, [v if v > 0 else float("nan") for v in values])
+        zeros = [b for b, v in zip(blocks, values) if v == 0]
+        zero_marks.set_data(zeros, [GRAD_FLOOR] * len(zeros))
+        zero_marks.set_color(line.get_color())
+        ax.set_title(f"{d} blocks, {'with' if r else 'without'} residual connections, "
+                     f"{'with' if ln else 'without'} LayerNorm", fontsize=11)
+        first, last = values[0], values[-1]
+        ratio = f"{first / last:.2g}" if last > 0 else "undefined"
+        print(f"block 1 (next to the input): {first:.2e}   block {d} (next to the output): "
+              f"{last:.2e}   ratio first/last: {ratio}")
+        if zeros:
+            print(f"blocks with a gradient of exactly 0: {len(zeros)} of {d}")
+        _display_png(fig)
+
+    redraw_on_change([depth, residual, layernorm], out, draw)
+    return widgets.VBox([widgets.HBox([depth, residual, layernorm]), out])
+
+
+# ----------------------------------------------------------------------------- lesson 07
+
+def layernorm_explorer(base=(1.0, 2.0, 3.0)):
+    """Scale and shift a vector and change epsilon: see what nn.LayerNorm makes of it."""
+    import math
+
+    import torch
+
+    from .plots import plot_layernorm_io
+
+    base = torch.as_tensor(base, dtype=torch.float32).flatten()
+    if len(base) < 2 or torch.isnan(base).any() or float(base.std()) == 0:
+        raise ValueError(f"base must hold at least 2 numbers that are not all equal, got "
+                         f"{base.tolist()}")
+    scale = widgets.FloatLogSlider(value=1.0, base=10, min=-5, max=3, step=0.25,
+                                   description="scale", continuous_update=False,
+                                   readout_format=".0e")
+    shift = widgets.FloatSlider(value=0.0, min=-100, max=100, step=1, description="shift",
+                                continuous_update=False)
+    eps = widgets.FloatLogSlider(value=1e-5, base=10, min=-10, max=0, step=0.5,
+                                 description="eps", continuous_update=False, readout_format=".0e")
+    out = widgets.Output()
+    fig = _reusable_figure(plot_layernorm_io(base, base, title="x = scale * base + shift"))
+    left, right = fig.axes[:2]
+
+    def draw():
+        x = scale.value * base + shift.value
+        y = torch.nn.functional.layer_norm(x, (len(x),), eps=eps.value)
+        for bar, v in zip(left.patches, x.tolist()):
+            bar.set_height(v)
+        for bar, v in zip(right.patches, y.tolist()):
+            bar.set_height(v)
+        lo, hi = min(0.0, float(x.min())), max(0.0, float(x.max()))
+        pad = 0.1 * (hi - lo) or 1.0
+        left.set_ylim(lo - pad, hi + pad)
+        fig.suptitle(f"x = {scale.value:.0e} * {base.tolist()} + {shift.value:g},  "
+                     f"eps = {eps.value:.0e}", fontsize=11)
+        var = float(x.var(correction=0))
+        print("x:           ", "  ".join(f"{v:.6g}" for v in x.tolist()))
+        print("LayerNorm(x):", "  ".join(f"{v:.4f}" for v in y.tolist()))
+        print(f"variance of x {var:.3e}  vs eps {eps.value:.0e}:  sqrt(var / (var + eps)) = "
+              f"{math.sqrt(var / (var + eps.value)):.4f}")
+        _display_png(fig)
+
+    redraw_on_change([scale, shift, eps], out, draw)
+    return widgets.VBox([widgets.HBox([scale, shift, eps]), out])
+
+
 # ----------------------------------------------------------------------------- lesson 09
 
 def scaling_calculator(block_size: int, corpus_tokens: int, measured: dict[int, float]):

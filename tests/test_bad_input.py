@@ -301,6 +301,12 @@ CASES = [
     Case("cli-min-lr", "train --min-lr 5 (above --lr)",
          command(TRAIN, "--out", "{tmp}/o", "--min-lr", "5"), CommandFailed,
          "--min-lr must be between 0 and --lr"),
+    Case("cli-diverges", "train with a learning rate so high that the loss becomes NaN",
+         command(TRAIN, "--out", "{tmp}/o", "--corpus", "{tmp}/tiny.txt", "--lr", "1e30",
+                 "--n-layer", "1", "--n-embd", "16", "--n-head", "2", "--block-size", "16",
+                 "--warmup-iters", "0", "--no-progress"), CommandFailed,
+         "the loss became nan at step 2 (learning rate 1e+30); training stopped. The learning "
+         "rate is probably too high"),
     Case("cli-device", "train --device tpu", command(TRAIN, "--out", "{tmp}/o", "--device", "tpu"),
          CommandFailed, "unknown device 'tpu'"),
     Case("cli-gen-missing", "generate --checkpoint no/such/dir",

@@ -251,8 +251,11 @@ def test_notebook_in_jupyterlab(lab, browser, nb_path):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     problems = []
     try:
-        page.goto(f"{lab['base']}/lab/tree/{nb_path.name}?token={lab['token']}")
-        page.wait_for_selector(".jp-Notebook", timeout=60_000)
+        # a fresh workspace per notebook: JupyterLab would otherwise reopen earlier tabs
+        page.goto(f"{lab['base']}/lab/workspaces/{nb_path.stem}/tree/{nb_path.name}"
+                  f"?reset&token={lab['token']}")
+        page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook",
+                               timeout=60_000)
         page.wait_for_function(JS_KERNEL_IDLE, timeout=60_000, polling=250)
         page.evaluate("() => window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
         page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
@@ -313,3 +316,16 @@ def test_notebook_in_jupyterlab(lab, browser, nb_path):
                               + f". Screenshot: {shot}")
     finally:
         page.close()
+        _shut_down_kernels(lab)
+
+
+def _shut_down_kernels(lab) -> None:
+    """End the kernels this notebook started (through the server, which started them)."""
+    import json
+    base, token = lab["base"], lab["token"]
+    with urllib.request.urlopen(f"{base}/api/kernels?token={token}", timeout=10) as r:
+        kernels = json.load(r)
+    for k in kernels:
+        req = urllib.request.Request(f"{base}/api/kernels/{k['id']}?token={token}",
+                                     method="DELETE")
+        urllib.request.urlopen(req, timeout=30).close()

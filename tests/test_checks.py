@@ -275,6 +275,324 @@ def test_causal_attention_weights_rejects_typical_mistakes(fn, fragment):
     assert_fails(check_causal_attention_weights(fn), fragment)
 
 
+# ----------------------------------------------------------------------------- lesson 05
+
+from course_lib.checks import (  # noqa: E402
+    check_head_forward,
+    check_mha_parameter_count,
+    check_multi_head,
+)
+
+
+def _head(x, Wk, Wq, Wv, scale=None, mask=True, dim=-1, swap=False, values=True):
+    k, q, v = x @ Wk.T, x @ Wq.T, x @ Wv.T
+    if swap:
+        q, k = k, q
+    wei = q @ k.transpose(-2, -1) * (Wk.shape[0] ** -0.5 if scale is None else scale(x, Wk))
+    if mask:
+        T = x.shape[1]
+        wei = wei.masked_fill(~torch.tril(torch.ones(T, T, dtype=torch.bool)), float("-inf"))
+    wei = F.softmax(wei, dim=dim)
+    return wei @ v if values else wei
+
+
+def test_head_forward_solution_passes():
+    assert check_head_forward(_head).passed
+
+
+def test_head_forward_stub_not_attempted():
+    assert check_head_forward(stub).status == "not_attempted"
+
+
+@pytest.mark.parametrize("fn,fragment", [
+    (lambda x, k, q, v: _head(x, k, q, v, mask=False), "Forgot the causal mask?"),
+    (lambda x, k, q, v: _head(x, k, q, v, scale=lambda x, W: 1.0), "the weights are not scaled"),
+    (lambda x, k, q, v: _head(x, k, q, v, scale=lambda x, W: x.shape[-1] ** -0.5),
+     "you scaled by 1/sqrt(n_embd)"),
+    (lambda x, k, q, v: _head(x, k, q, v, scale=lambda x, W: W.shape[0] ** 0.5),
+     "you multiplied by sqrt(head_size)"),
+    (lambda x, k, q, v: _head(x, k, q, v, dim=-2), "softmax over the wrong dimension: each row"),
+    (lambda x, k, q, v: _head(x, k, q, v, dim=0), "your output contains NaN"),
+    (lambda x, k, q, v: _head(x, k, q, v, swap=True), "queries and keys are swapped"),
+    (lambda x, k, q, v: _head(x, k, q, v, values=False), "those are the attention weights"),
+    (lambda x, k, q, v: _head(x, k, q, v, values=False) @ x, "instead of by the values"),
+    (lambda x, k, q, v: _head(x, k.T, q.T, v.T), "raised RuntimeError"),
+    (lambda x, k, q, v: _head(x, k, q, v) * 2, "the values differ from the reference"),
+])
+def test_head_forward_rejects_typical_mistakes(fn, fragment):
+    assert_fails(check_head_forward(fn), fragment)
+
+
+def test_head_forward_wrong_weight_layout_hint():
+    r = check_head_forward(lambda x, k, q, v: _head(x, k.T, q.T, v.T))
+    assert "k = x @ Wk.T" in r.message
+
+
+def _multi(x, heads, proj):
+    return proj(torch.cat([h(x) for h in heads], dim=-1))
+
+
+def test_multi_head_solution_passes():
+    assert check_multi_head(_multi).passed
+
+
+def test_multi_head_stub_not_attempted():
+    assert check_multi_head(stub).status == "not_attempted"
+
+
+@pytest.mark.parametrize("fn,fragment", [
+    (lambda x, hs, p: torch.cat([h(x) for h in hs], dim=-1), "forgot the projection"),
+    (lambda x, hs, p: p(torch.cat([h(x) for h in reversed(hs)], dim=-1)), "reverse order"),
+    (lambda x, hs, p: p(torch.cat([h(x) for h in hs], dim=1)),
+     "concatenate the heads' outputs along the channels"),
+    (lambda x, hs, p: p(sum(h(x) for h in hs)), "raised RuntimeError"),
+    (lambda x, hs, p: p(torch.stack([h(x) for h in hs], dim=-1)), "raised RuntimeError"),
+    (lambda x, hs, p: p(torch.cat([hs[0](x)] * len(hs), dim=-1)), "the values differ"),
+    (lambda x, hs, p: torch.cat([h(x) for h in hs], dim=-1)[:, :, :4], "has shape (2, 5, 4)"),
+])
+def test_multi_head_rejects_typical_mistakes(fn, fragment):
+    assert_fails(check_multi_head(fn), fragment)
+
+
+def _count(C, nh):
+    return 3 * C * C + C * C + C
+
+
+def test_mha_parameter_count_solution_passes():
+    assert check_mha_parameter_count(_count).passed
+    assert check_mha_parameter_count(lambda C, nh: torch.tensor(_count(C, nh))).passed
+
+
+def test_mha_parameter_count_stub_not_attempted():
+    assert check_mha_parameter_count(stub).status == "not_attempted"
+
+
+@pytest.mark.parametrize("fn,fragment", [
+    (lambda C, nh: 4 * C * C, "forgot the bias of proj"),
+    (lambda C, nh: 3 * C * C, "you forgot proj"),
+    (lambda C, nh: 4 * C * C + 4 * C, "key, query and value have no bias"),
+    (lambda C, nh: nh * 3 * C * C + C * C + C, "map n_embd to head_size, not to n_embd"),
+    (lambda C, nh: 3 * (C // nh) ** 2 * nh + C * C + C, "each head reads all n_embd input"),
+    (lambda C, nh: 42, "you counted 42"),
+    (lambda C, nh: 1.5, "return a whole number"),
+])
+def test_mha_parameter_count_rejects_typical_mistakes(fn, fragment):
+    assert_fails(check_mha_parameter_count(fn), fragment)
+
+
+# ----------------------------------------------------------------------------- lesson 06
+
+import torch.nn as nn  # noqa: E402
+
+from course_lib.checks import check_block_forward, check_dropout, check_feed_forward  # noqa: E402
+
+
+def _block(x, ln1, sa, ln2, ffwd):
+    x = x + sa(ln1(x))
+    return x + ffwd(ln2(x))
+
+
+def test_block_forward_solution_passes():
+    assert check_block_forward(_block).passed
+
+
+def test_block_forward_stub_not_attempted():
+    assert check_block_forward(stub).status == "not_attempted"
+
+
+def _post_norm(x, ln1, sa, ln2, ffwd):
+    x = ln1(x + sa(x))
+    return ln2(x + ffwd(x))
+
+
+def _swapped(x, ln1, sa, ln2, ffwd):
+    x = x + ffwd(ln2(x))
+    return x + sa(ln1(x))
+
+
+def _norm_stream(x, ln1, sa, ln2, ffwd):
+    x = ln1(x)
+    x = x + sa(x)
+    x = ln2(x)
+    return x + ffwd(x)
+
+
+@pytest.mark.parametrize("fn,fragment", [
+    (lambda x, l1, sa, l2, ff: ff(l2(sa(l1(x)))), "no residual connections"),
+    (lambda x, l1, sa, l2, ff: (lambda a: a + ff(l2(a)))(sa(l1(x))),
+     "the attention part has no residual connection"),
+    (lambda x, l1, sa, l2, ff: (lambda a: ff(l2(a)))(x + sa(l1(x))),
+     "the feed-forward part has no residual connection"),
+    (_post_norm, "post-norm"),
+    (_swapped, "wrong order: attention (communication) comes first"),
+    (_norm_stream, "you normalised the residual stream itself"),
+    (lambda x, l1, sa, l2, ff: (lambda a: a + ff(l1(a)))(x + sa(l1(x))), "uses ln1"),
+    (lambda x, l1, sa, l2, ff: x + sa(l1(x)) + ff(l2(x)), "both parts read the same x"),
+    (lambda x, l1, sa, l2, ff: _block(x, l1, sa, l2, ff) * 2, "the values differ from a Block"),
+    (lambda x, l1, sa, l2, ff: sa(l1(x))[:, -1], "has shape (2, 16), expected (2, 6, 16)"),
+])
+def test_block_forward_rejects_typical_mistakes(fn, fragment):
+    assert_fails(check_block_forward(fn), fragment)
+
+
+def _ffwd(C, dropout, hidden=4, relu=True, relu_last=False, bias=True, with_dropout=True):
+    layers = [nn.Linear(C, hidden * C, bias=bias)]
+    if relu and not relu_last:
+        layers.append(nn.ReLU())
+    layers.append(nn.Linear(hidden * C, C, bias=bias))
+    if relu_last:
+        layers.append(nn.ReLU())
+    if with_dropout:
+        layers.append(nn.Dropout(dropout))
+    return nn.Sequential(*layers)
+
+
+def test_feed_forward_solution_passes():
+    assert check_feed_forward(_ffwd).passed
+
+
+def test_feed_forward_stub_not_attempted():
+    assert check_feed_forward(stub).status == "not_attempted"
+
+
+@pytest.mark.parametrize("fn,fragment", [
+    (lambda C, p: _ffwd(C, p, hidden=2), "the hidden layer has 16 units; it should be 4 * n_embd = 32"),
+    (lambda C, p: _ffwd(C, p, relu=False), "no non-linearity between the two Linear layers"),
+    (lambda C, p: _ffwd(C, p, relu_last=True), "the ReLU comes after the last Linear"),
+    (lambda C, p: _ffwd(C, p, with_dropout=False), "no output was zeroed"),
+    (lambda C, p: _ffwd(C, p, bias=False), "both Linear layers have a bias"),
+    (lambda C, p: nn.Sequential(nn.Linear(C, 4 * C), nn.ReLU()), "two Linear layers, yours has 1"),
+    (lambda C, p: nn.Sequential(nn.Linear(C, 4 * C), nn.ReLU(), nn.Linear(4 * C, 2 * C)),
+     "the second gives 16"),
+    (lambda C, p: nn.Sequential(nn.Linear(C, 4 * C), nn.Tanh(), nn.Linear(4 * C, C)),
+     "the output differs from Linear(C, 4C) -> ReLU"),
+    (lambda C, p: [nn.Linear(C, 4 * C)], "return a torch.nn.Module"),
+])
+def test_feed_forward_rejects_typical_mistakes(fn, fragment):
+    assert_fails(check_feed_forward(fn), fragment)
+
+
+def _dropout(x, p, training, scale=lambda p: 1 / (1 - p), keep=lambda p: 1 - p, in_eval=False):
+    if not training and not in_eval:
+        return x
+    mask = (torch.rand_like(x) < keep(p)).float()
+    return x * mask * scale(p)
+
+
+def test_dropout_solution_passes():
+    assert check_dropout(_dropout).passed
+    assert check_dropout(lambda x, p, t: nn.functional.dropout(x, p, t)).passed
+
+
+def test_dropout_stub_not_attempted():
+    assert check_dropout(stub).status == "not_attempted"
+
+
+@pytest.mark.parametrize("fn,fragment", [
+    (lambda x, p, t: _dropout(x, p, t, scale=lambda p: 1.0), "the kept values are not scaled"),
+    (lambda x, p, t: _dropout(x, p, t, scale=lambda p: 1 - p), "you multiplied the kept values by (1 - p)"),
+    (lambda x, p, t: _dropout(x, p, t, keep=lambda p: p), "you zeroed a fraction"),
+    (lambda x, p, t: _dropout(x, p, t, in_eval=True), "in evaluation mode (training=False)"),
+    (lambda x, p, t: x, "in training mode nothing was zeroed"),
+    (lambda x, p, t: _dropout(x, p, t, keep=lambda p: 0.5), "about 25% of the values should be zero"),
+    (lambda x, p, t: _dropout(x, p, t, scale=lambda p: 2.0), "every kept value should be x / (1 - p)"),
+    (lambda x, p, t: _dropout(x, p, t)[:10], "has shape (10,)"),
+])
+def test_dropout_rejects_typical_mistakes(fn, fragment):
+    assert_fails(check_dropout(fn), fragment)
+
+
+# ----------------------------------------------------------------------------- lesson 07
+
+from course_lib import GPTConfig  # noqa: E402
+from course_lib.checks import check_layer_norm, check_layernorm_parameter_count  # noqa: E402
+
+
+def _ln(x, w, b, eps, dim=-1, correction=0, eps_inside=True, use_w=True, use_b=True, e=True):
+    mean = x.mean(dim, keepdim=True)
+    var = ((x - mean) ** 2).sum(dim, keepdim=True) / (x.shape[dim] - correction) \
+        if isinstance(dim, int) else x.var(dim, keepdim=True, correction=correction)
+    eps = eps if e else 0.0
+    y = (x - mean) / ((var + eps).sqrt() if eps_inside else var.sqrt() + eps)
+    return y * (w if use_w else 1) + (b if use_b else 0)
+
+
+@pytest.mark.parametrize("solution", [
+    _ln,
+    lambda x, w, b, eps: F.layer_norm(x, (x.shape[-1],), w, b, eps),
+    lambda x, w, b, eps: (x - x.mean(-1, keepdim=True))
+    / torch.sqrt(x.var(-1, keepdim=True, unbiased=False) + eps) * w + b,
+    lambda x, w, b, eps: (lambda v, m: (x - m) * torch.rsqrt(v + eps) * w + b)(
+        *torch.var_mean(x, -1, keepdim=True, correction=0)),
+])
+def test_layer_norm_solutions_pass(solution):
+    assert check_layer_norm(solution).passed
+
+
+def test_layer_norm_stub_not_attempted():
+    assert check_layer_norm(stub).status == "not_attempted"
+
+
+@pytest.mark.parametrize("fn,fragment", [
+    (lambda x, w, b, eps: _ln(x, w, b, eps, dim=0), "the wrong dimension (the batch, dim 0)"),
+    (lambda x, w, b, eps: _ln(x, w, b, eps, dim=1), "the wrong dimension (time, dim 1)"),
+    (lambda x, w, b, eps: _ln(x, w, b, eps, dim=(0, 1)), "that is BatchNorm"),
+    (lambda x, w, b, eps: _ln(x, w, b, eps, correction=1), "the unbiased variance"),
+    (lambda x, w, b, eps: _ln(x, w, b, eps, eps_inside=False), "epsilon belongs inside the square root"),
+    (lambda x, w, b, eps: _ln(x, w, b, eps, use_w=False), "you ignored the learned scale `weight`: "),
+    (lambda x, w, b, eps: _ln(x, w, b, eps, use_b=False), "you ignored the learned shift `bias`"),
+    (lambda x, w, b, eps: _ln(x, w, b, eps, use_w=False, use_b=False), "scale `weight` and shift"),
+    (lambda x, w, b, eps: _ln(x, w, b, eps, e=False), "you left out epsilon"),
+    (lambda x, w, b, eps: (x - x.mean(-1)) / x.std(-1), "raised RuntimeError"),
+    (lambda x, w, b, eps: _ln(x, w, b, eps)[..., 0], "has shape (3, 4)"),
+    (lambda x, w, b, eps: _ln(x, w, b, eps) + 1, "the values differ from nn.LayerNorm"),
+])
+def test_layer_norm_rejects_typical_mistakes(fn, fragment):
+    assert_fails(check_layer_norm(fn), fragment)
+
+
+def test_layer_norm_missing_eps_on_a_constant_vector_is_named():
+    def no_eps_only_when_constant(x, w, b, eps):
+        y = _ln(x, w, b, eps)
+        if (x == x[..., :1]).all():
+            return _ln(x, w, b, eps, e=False)
+        return y
+    assert_fails(check_layer_norm(no_eps_only_when_constant), "a constant vector gave NaN")
+
+
+def test_layer_norm_keepdim_hint():
+    r = check_layer_norm(lambda x, w, b, eps: (x - x.mean(-1)) / x.std(-1))
+    assert "keepdim=True" in r.message
+
+
+def _count_ln(cfg):
+    return (2 * cfg.n_layer + 1) * 2 * cfg.n_embd
+
+
+def test_layernorm_parameter_count_solution_passes():
+    assert check_layernorm_parameter_count(_count_ln).passed
+
+
+def test_layernorm_parameter_count_stub_not_attempted():
+    assert check_layernorm_parameter_count(stub).status == "not_attempted"
+
+
+@pytest.mark.parametrize("fn,fragment", [
+    (lambda c: 2 * c.n_layer * 2 * c.n_embd, "you forgot ln_f"),
+    (lambda c: c.n_layer * 2 * c.n_embd + 2 * c.n_embd, "each block has two LayerNorms, ln1 and ln2"),
+    (lambda c: (2 * c.n_layer + 1) * c.n_embd, "weight (scale) and bias (shift)"),
+    (lambda c: c.n_layer * 2 * c.n_embd, "and there is ln_f after the blocks"),
+    (lambda c: 7, "you counted 7"),
+    (lambda c: "many", "return a whole number of parameters, got 'many'"),
+])
+def test_layernorm_parameter_count_rejects_typical_mistakes(fn, fragment):
+    assert_fails(check_layernorm_parameter_count(fn), fragment)
+
+
+def test_layernorm_parameter_count_known_answer():
+    assert _count_ln(GPTConfig(n_embd=192, n_head=6, n_layer=6)) == 4_992
+
+
 # ----------------------------------------------------------------------------- lesson 09
 
 def test_tokens_per_step():

@@ -1,0 +1,386 @@
+# %% [markdown]
+# # Lesson 06: Blocks
+#
+# A GPT is a stack of identical **blocks**. Each block lets the tokens exchange information
+# (attention, lesson 05) and then lets each token process what it gathered (a small
+# feed-forward network). Two more ideas make a deep stack of blocks trainable: residual
+# connections and dropout.
+#
+# **You will learn**
+# - how `nn.Sequential` chains modules, with a small example;
+# - what `FeedForward` computes, and that it works on each position separately;
+# - how a `Block` combines attention and feed-forward, with pre-norm and residual
+#   connections;
+# - what residual connections do for the gradients of a deep stack, measured;
+# - how `nn.Sequential(*[Block(...) for _ in range(n_layer)])` stacks blocks;
+# - what dropout does in training mode and in evaluation mode.
+#
+# **You need:** [Lesson 05: Heads](05_heads.ipynb) (`MultiHeadAttention`,
+# `CausalSelfAttention`).
+
+# %% [markdown]
+# ## Setup
+
+# %%
+import torch
+import torch.nn as nn
+from torch.testing import assert_close
+
+from course_lib import Block, CausalSelfAttention, FeedForward, GPTConfig, GPTLanguageModel
+from course_lib.checks import check_block_forward, check_dropout, check_feed_forward
+from course_lib.experiments import gradient_norms_per_block
+from course_lib.plots import plot_dropout, plot_gradient_norms
+from course_lib.widgets import residual_gradient_explorer
+
+torch.manual_seed(1337)
+torch.set_printoptions(precision=3, sci_mode=False)
+
+# %% [markdown]
+# ## `nn.Sequential`: modules in a chain
+#
+# `nn.Sequential` holds a list of modules and calls them in order: the output of one is the
+# input of the next. Here is a small network with two Linear layers and a ReLU between them.
+
+# %%
+net = nn.Sequential(
+    nn.Linear(10, 20),   # 10 numbers in, 20 out
+    nn.ReLU(),           # negative values become 0
+    nn.Linear(20, 5),    # 20 in, 5 out
+)
+print(net)
+
+# %% [markdown]
+# Feed it a batch of 3 vectors of 10 numbers and follow the shape through each layer.
+
+# %%
+h = torch.randn(3, 10)
+print("input:", tuple(h.shape))
+for layer in net:
+    h = layer(h)
+    print(f"after {type(layer).__name__:>6}: {tuple(h.shape)}")
+
+# %% [markdown]
+# The loop did exactly what `net(x)` does. A `Sequential` also registers its modules, so
+# `net.parameters()` finds the weights of all of them.
+
+# %%
+x10 = torch.randn(3, 10)
+by_hand = net[2](net[1](net[0](x10)))
+assert_close(net(x10), by_hand)
+print("net(x) == net[2](net[1](net[0](x)))")
+print("parameters:", sum(p.numel() for p in net.parameters()), "=", 10 * 20 + 20, "+", 20 * 5 + 5)
+
+# %% [markdown]
+# ## The feed-forward network
+#
+# After the attention step, each position holds information gathered from the past. The
+# **feed-forward** network then processes each position's vector: a Linear layer to
+# `4 * n_embd` channels, a ReLU, and a Linear layer back to `n_embd`, followed by dropout.
+# The factor 4 comes from the original Transformer paper.
+
+# %%
+B, T, C = 4, 8, 32
+x = torch.randn(B, T, C)
+my_ffwd = nn.Sequential(nn.Linear(C, 4 * C), nn.ReLU(), nn.Linear(4 * C, C), nn.Dropout(0.0))
+ffwd = FeedForward(C)
+ffwd.net.load_state_dict(my_ffwd.state_dict())
+assert_close(my_ffwd(x), ffwd(x))
+print("my nn.Sequential == course_lib.FeedForward:", tuple(ffwd(x).shape))
+print("hidden layer:", tuple(ffwd.net[0](x).shape))
+print(f"parameters: {sum(p.numel() for p in ffwd.parameters()):,} = 8·C² + 5·C = {8 * C * C + 5 * C:,}")
+
+# %% [markdown]
+# The Linear layers act on the last dimension only, so each position is processed on its
+# own: changing the input at position 3 changes the output at position 3 and nowhere else.
+
+# %%
+x_changed = x.clone()
+x_changed[:, 3] += 1.0
+changed = (ffwd(x_changed) - ffwd(x)).abs().amax(dim=(0, 2)) > 0   # per position
+print("positions whose output changed:", changed.nonzero().flatten().tolist())
+
+# %% [markdown]
+# ### Exercise 1: build the feed-forward network
+#
+# Write `make_feed_forward(n_embd, dropout)`, which returns an `nn.Sequential` like the one
+# in `course_lib.FeedForward`.
+
+# %%
+def make_feed_forward(n_embd, dropout):
+    # TODO: Linear to 4 * n_embd, ReLU, Linear back to n_embd, Dropout
+    raise NotImplementedError
+
+
+check_feed_forward(make_feed_forward)
+
+# %% [solution]
+def make_feed_forward(n_embd, dropout):
+    return nn.Sequential(
+        nn.Linear(n_embd, 4 * n_embd),
+        nn.ReLU(),
+        nn.Linear(4 * n_embd, n_embd),
+        nn.Dropout(dropout),
+    )
+
+
+check_feed_forward(make_feed_forward)
+
+# %% [markdown]
+# ## The block: communication, then computation
+#
+# A block does two things in turn:
+#
+# 1. **communication**: self-attention lets each position take information from earlier
+#    positions;
+# 2. **computation**: the feed-forward network processes each position on its own.
+#
+# Each part reads a normalised copy of `x` (`ln1`, `ln2`: LayerNorm, lesson 07) and adds
+# its result to `x`. Adding, instead of replacing, is the **residual connection**. Putting
+# the LayerNorm before each part is called **pre-norm**.
+
+# %%
+class MyBlock(nn.Module):
+    def __init__(self, n_embd, n_head, block_size, dropout=0.0):
+        super().__init__()
+        self.ln1 = nn.LayerNorm(n_embd)
+        self.sa = CausalSelfAttention(n_embd, n_head, block_size, dropout)   # lesson 05
+        self.ln2 = nn.LayerNorm(n_embd)
+        self.ffwd = FeedForward(n_embd, dropout)
+
+    def forward(self, x):
+        x = x + self.sa(self.ln1(x))     # communication
+        x = x + self.ffwd(self.ln2(x))   # computation
+        return x
+
+# %% [markdown]
+# `course_lib.Block` has the same parts under the same names. With the same weights, both
+# give the same output.
+
+# %%
+n_head, block_size = 4, 16
+my_block = MyBlock(C, n_head, block_size)
+block = Block(C, n_head, block_size)
+block.load_state_dict(my_block.state_dict())
+assert_close(my_block(x), block(x))
+print(block)
+
+# %% [markdown]
+# Check the two roles. Change the input at position 3 only: the attention output changes at
+# position 3 and at every later position (they may look back at it), while the
+# feed-forward output changes at position 3 only.
+
+# %%
+sa_changed = (block.sa(x_changed) - block.sa(x)).abs().amax(dim=(0, 2)) > 0
+ff_changed = (block.ffwd(x_changed) - block.ffwd(x)).abs().amax(dim=(0, 2)) > 0
+print("attention changes at positions:   ", sa_changed.nonzero().flatten().tolist())
+print("feed-forward changes at positions:", ff_changed.nonzero().flatten().tolist())
+
+# %% [markdown]
+# ### Exercise 2: a block's forward pass
+#
+# Write `block_forward(x, ln1, sa, ln2, ffwd)` using the four parts of a block.
+
+# %%
+def block_forward(x, ln1, sa, ln2, ffwd):
+    # TODO: communication then computation, each pre-norm, each added to x
+    raise NotImplementedError
+
+
+check_block_forward(block_forward)
+
+# %% [solution]
+def block_forward(x, ln1, sa, ln2, ffwd):
+    x = x + sa(ln1(x))
+    x = x + ffwd(ln2(x))
+    return x
+
+
+check_block_forward(block_forward)
+
+# %% [markdown]
+# ## Residual connections and gradients
+#
+# Without a residual connection, a block computes $x_{l+1} = f_l(x_l)$, and by the chain
+# rule the gradient reaching block 1 is a product of one Jacobian per block above it:
+#
+# $$\frac{\partial L}{\partial x_1} = \frac{\partial L}{\partial x_{n+1}}\,
+#   \frac{\partial f_n}{\partial x_n} \cdots \frac{\partial f_1}{\partial x_1}.$$
+#
+# If those factors are small, the product shrinks exponentially with depth; if large, it
+# grows. With a residual connection, $x_{l+1} = x_l + f_l(x_l)$, each factor becomes
+# $I + \frac{\partial f_l}{\partial x_l}$: the identity gives the gradient a direct path
+# from the loss to every block.
+#
+# Measure it. `gradient_norms_per_block` builds a fresh GPT with a given number of blocks
+# (course initialisation, `n_embd=32`), runs one batch, backpropagates the loss, and returns
+# the gradient norm of each block's weights, from block 1 (next to the input) to the last
+# block (next to the output). First take the LayerNorms out, so that only the residual
+# connection makes a difference.
+
+# %%
+depth = 12
+curves = {
+    "residual": gradient_norms_per_block(depth, residual=True, layernorm=False),
+    "no residual": gradient_norms_per_block(depth, residual=False, layernorm=False),
+}
+for label, norms in curves.items():
+    print(f"{label:>11}: " + " ".join(f"{v:.0e}" for v in norms))
+fig = plot_gradient_norms(curves, title=f"{depth} blocks without LayerNorm")
+
+# %% [markdown]
+# Without the residual connection, the gradient shrinks by orders of magnitude from one
+# block to the next, going from the output back to the input, until it is exactly 0 in
+# float32 (the triangles): those blocks cannot learn at all. With `x + ...`, the same
+# blocks get a gradient of the same size everywhere.
+#
+# The course's `Block` also has LayerNorms, which rescale each block's input. Do they make
+# residual connections unnecessary? Compare the two with LayerNorm, in a deeper stack.
+
+# %%
+depth = 24
+curves = {
+    "residual (the course's Block)": gradient_norms_per_block(depth, residual=True),
+    "no residual": gradient_norms_per_block(depth, residual=False),
+}
+for label, norms in curves.items():
+    print(f"{label:>29}: block 1 {norms[0]:.2e}, block {depth} {norms[-1]:.2e}, "
+          f"block {depth} / block 1 = {norms[-1] / norms[0]:.1f}")
+fig = plot_gradient_norms(curves, title=f"{depth} blocks with LayerNorm")
+
+# %% [markdown]
+# LayerNorm stops the gradient from vanishing to 0, but without residual connections it
+# still shrinks on the way back to the input, and by how much changes from one random
+# initialisation to another (try other seeds with `gradient_norms_per_block(24, False,
+# seed=1)`). With residual connections the gradient stays within a small factor across
+# all the blocks. The two ideas work together: residual connections keep a direct path,
+# and LayerNorm keeps each block's input at a steady scale.
+#
+# ### Try it
+#
+# Change the number of blocks and switch the residual connections and the LayerNorms on
+# and off. Watch how many blocks get a gradient of exactly 0 as the stack grows without
+# residual connections.
+
+# %%
+residual_gradient_explorer()
+
+# %% [markdown]
+# ## Stacking blocks with `nn.Sequential`
+#
+# The model stacks `n_layer` blocks. A list comprehension makes the blocks, and `*` unpacks
+# the list into separate arguments, because `nn.Sequential` takes modules one by one, not a
+# list. (The notes write `Block(n_embd, n_head=n_head)`; the course's `Block` also needs
+# `block_size`, the size of its causal mask.)
+
+# %%
+n_layer = 3
+blocks = nn.Sequential(*[Block(C, n_head, block_size) for _ in range(n_layer)])
+print(f"{len(blocks)} blocks, output {tuple(blocks(x).shape)}")
+
+# %% [markdown]
+# `GPTLanguageModel.blocks` is built the same way. Load its weights into our stack: the
+# outputs are equal.
+
+# %%
+cfg = GPTConfig(vocab_size=67, block_size=block_size, n_embd=C, n_head=n_head, n_layer=n_layer)
+model = GPTLanguageModel(cfg)
+print(type(model.blocks).__name__, len(model.blocks), type(model.blocks[0]).__name__)
+blocks.load_state_dict(model.blocks.state_dict())
+assert_close(blocks(x), model.blocks(x))
+print("our nn.Sequential of Blocks == model.blocks")
+
+# %% [markdown]
+# ## Dropout
+#
+# `nn.Dropout(p)` works differently in the two modes of a module:
+#
+# - in **training** mode (`.train()`), each value is set to 0 with probability `p`, and
+#   every value that is kept is divided by `1 - p`, so the expected value is unchanged;
+# - in **evaluation** mode (`.eval()`), it returns its input unchanged.
+#
+# The idea: if any activation may vanish at any step, the network cannot rely on one of
+# them alone, which tends to reduce overfitting. Look at one vector of ones:
+
+# %%
+p = 0.25
+drop = nn.Dropout(p)
+ones = torch.ones(12)
+drop.train()
+y_train = drop(ones)
+drop.eval()
+y_eval = drop(ones)
+print("train:", y_train)
+print("eval: ", y_eval)
+fig = plot_dropout(ones, y_train, y_eval, p)
+
+# %% [markdown]
+# On many values, check each claim with numbers.
+
+# %%
+big = torch.rand(100_000) + 0.5
+drop.train()
+out = drop(big)
+kept = out != 0
+print(f"fraction zeroed: {1 - kept.float().mean():.4f}   (p = {p})")
+assert_close(out[kept], big[kept] / (1 - p))
+print(f"kept values are x / (1 - p) = x * {1 / (1 - p):.4f}")
+print(f"mean before: {big.mean():.4f}   mean after: {out.mean():.4f}")
+drop.eval()
+assert torch.equal(drop(big), big)
+print("eval mode: output is the input, exactly")
+
+# %% [markdown]
+# In a block, dropout sits in three places: on the attention weights of each head, after
+# the attention's projection `proj`, and at the end of the feed-forward network. (The
+# batched `CausalSelfAttention` passes the first one to `scaled_dot_product_attention` as
+# `dropout_p`, so it is not a module there; the cell uses the separate heads to list all.)
+# With dropout on, two forward passes in training mode differ; in evaluation mode they are
+# equal. This is why you call `model.eval()` before measuring a loss or generating text.
+
+# %%
+block_d = Block(C, n_head, block_size, dropout=0.2, attention="heads")
+print([name for name, m in block_d.named_modules() if isinstance(m, nn.Dropout)])
+block_d.train()
+print("train mode, two passes equal:", torch.equal(block_d(x), block_d(x)))
+block_d.eval()
+print("eval mode, two passes equal: ", torch.equal(block_d(x), block_d(x)))
+
+# %% [markdown]
+# ### Exercise 3: dropout by hand
+#
+# Write `dropout(x, p, training)`. In training mode, set each value to 0 with probability
+# `p` (use `torch.rand_like(x)`) and divide the kept values by `1 - p`. Otherwise return
+# `x` unchanged.
+
+# %%
+def dropout(x, p, training):
+    # TODO: a random mask that keeps each value with probability 1 - p, and the scaling
+    raise NotImplementedError
+
+
+check_dropout(dropout)
+
+# %% [solution]
+def dropout(x, p, training):
+    if not training:
+        return x
+    keep = (torch.rand_like(x) >= p).float()
+    return x * keep / (1 - p)
+
+
+check_dropout(dropout)
+
+# %% [markdown]
+# ## Summary
+#
+# - `nn.Sequential(a, b, c)` computes `c(b(a(x)))`; `nn.Sequential(*list)` unpacks a list.
+# - `FeedForward` (`C → 4C → ReLU → C`, then dropout) works on each position separately;
+#   attention is the only place where positions exchange information.
+# - A `Block` is `x = x + sa(ln1(x))` then `x = x + ffwd(ln2(x))`: pre-norm, with residual
+#   connections.
+# - Residual connections give the gradient a direct path: without them (and without
+#   LayerNorm) the gradient of a deep stack vanishes to exactly 0.
+# - Dropout zeros a fraction `p` and scales the rest by `1/(1-p)` in training mode, and does
+#   nothing in evaluation mode.
+#
+# **Next:** [Lesson 07: LayerNorm](07_layernorm.ipynb) looks at `ln1`, `ln2` and `ln_f`.
