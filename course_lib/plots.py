@@ -267,6 +267,7 @@ def plot_score_variance(head_sizes, var_unscaled, var_scaled):
     ax.set(title="Variance of attention scores (q and k with unit variance)",
            xlabel="head_size (log scale)", ylabel="variance of the score (log scale)")
     ax.legend()
+    return fig
 
 
 # ----------------------------------------------------------------------------- lesson 05
