@@ -43,7 +43,12 @@ def top_k_filter(logits: torch.Tensor, top_k: int | None) -> torch.Tensor:
 
 def next_token_probs(logits: torch.Tensor, temperature: float = 1.0,
                      top_k: int | None = None) -> torch.Tensor:
-    """(B, C) logits of the last position -> (B, C) probabilities after temperature and top-k."""
+    """(B, C) logits of the last position -> (B, C) probabilities after temperature and top-k.
+
+    Raises ValueError (with the fix) for a temperature <= 0 and a top_k out of range, so a
+    temperature of 0 never turns into a silent division by zero.
+    """
+    check_sampling_args(temperature, top_k, logits.size(-1))
     return F.softmax(top_k_filter(logits / temperature, top_k), dim=-1)
 
 

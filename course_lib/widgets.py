@@ -98,7 +98,7 @@ def context_target_explorer(text: str, tokenizer, block_size: int = 8):
 
 # ----------------------------------------------------------------------------- lesson 01
 
-def n_embd_explorer(sweep: dict, vocab_size: int, seed: int = 0):
+def embedding_size_explorer(sweep: dict, vocab_size: int, seed: int = 0):
     """Pick n_embd and see the embedding table it makes, what it costs, and the trained loss.
 
     `sweep` is data/sweep_n_embd.json (scripts/sweep_n_embd.py): the same GPT trained at
@@ -182,6 +182,111 @@ def next_char_explorer(chars: list[str], counts, model_probs, val_data,
 
     redraw_on_change([char, smooth], out, draw)
     return widgets.VBox([widgets.HBox([smooth, char]), out])
+
+
+# ----------------------------------------------------------------------------- lesson 03
+
+def _label(text: str) -> str:
+    """A one-line label for a piece of text: new lines and spaces made visible."""
+    return "".join(show_char(c) for c in text)
+
+
+def temperature_explorer(model, tokenizer, contexts: list[str], top: int = 20,
+                         n_samples: int = 40, seed: int = 0):
+    """Pick a context and a temperature; see the next-character distribution and samples.
+
+    The model runs once per context when the widget is built; moving the slider only
+    rescales those logits, so a redraw is fast. The samples use the same seed every time,
+    so what changes between two redraws is the temperature, not luck.
+    """
+    import torch
+
+    from .plots import plot_next_token_distribution
+    from .sampling import next_token_probs
+
+    if not contexts or not all(isinstance(c, str) and c for c in contexts):
+        raise ValueError("contexts must be a non-empty list of non-empty strings, for example "
+                         "['ROMEO:\\nO', 'To be, or not to b']")
+    logits = {}
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        for text in contexts:
+            idx = torch.tensor([tokenizer.encode(text)], dtype=torch.long)
+            idx = idx[:, -model.context_size:] if model.context_size else idx
+            logits[text] = model(idx)[0][0, -1]                 # (V,): the last position
+    model.train(was_training)
+    chars = tokenizer.chars
+    context = widgets.Dropdown(options=[(_label(t[-40:]), t)
+                                        for t in contexts], description="context",
+                               layout=widgets.Layout(width="420px"))
+    temperature = widgets.FloatSlider(value=1.0, min=0.1, max=3.0, step=0.05,
+                                      description="temperature", readout_format=".2f",
+                                      continuous_update=False)
+    out = widgets.Output()
+
+    def draw():
+        T = temperature.value
+        probs = next_token_probs(logits[context.value][None], temperature=T)[0]   # (V,)
+        g = torch.Generator().manual_seed(seed)
+        samples = torch.multinomial(probs, n_samples, replacement=True, generator=g)
+        entropy = -(probs * probs.clamp_min(1e-30).log()).sum()
+        best = int(probs.argmax())
+        print(f"temperature {T:.2f}: most likely {show_char(chars[best])!r} with p = "
+              f"{probs[best]:.3f}; entropy {entropy:.3f} nats")
+        print(f"{n_samples} samples of the next character: "
+              + "".join(show_char(chars[i]) for i in samples.tolist()))
+        return plot_next_token_distribution(
+            probs, chars, top, title=f"After '...{_label(context.value[-20:])}' at T = {T:.2f}",
+            ylim=1.0)
+
+    redraw_on_change([context, temperature], out, draw)
+    return widgets.VBox([widgets.HBox([context, temperature]), out])
+
+
+# ----------------------------------------------------------------------------- lesson 04
+
+def attention_scaling_explorer(T: int = 8, max_head_size: int = 1024, batch: int = 64,
+                               seed: int = 0):
+    """Pick head_size and turn the 1/sqrt(head_size) scale on or off; see the causal weights.
+
+    Queries and keys are random with unit variance, drawn once when the widget is built;
+    a redraw only slices and multiplies them. The printed variance uses `batch` examples.
+    """
+    import torch
+
+    from .plots import plot_attention_weights
+
+    if isinstance(max_head_size, bool) or not isinstance(max_head_size, int) or max_head_size < 1:
+        raise ValueError(f"max_head_size must be a positive integer, got {max_head_size!r}")
+    if isinstance(T, bool) or not isinstance(T, int) or not 2 <= T <= 32:
+        raise ValueError(f"T must be an integer from 2 to 32 (the heatmap shows T x T), got {T!r}")
+    g = torch.Generator().manual_seed(seed)
+    q = torch.randn(batch, T, max_head_size, generator=g)       # (B, T, hs_max), unit variance
+    k = torch.randn(batch, T, max_head_size, generator=g)
+    mask = torch.tril(torch.ones(T, T, dtype=torch.bool))
+    sizes = [2 ** i for i in range(max_head_size.bit_length()) if 2 ** i <= max_head_size]
+    head_size = widgets.SelectionSlider(options=sizes, value=min(16, sizes[-1]),
+                                        description="head_size", continuous_update=False)
+    scaled = widgets.Checkbox(value=True, description="scale by 1/sqrt(head_size)")
+    out = widgets.Output()
+
+    def draw():
+        hs = head_size.value
+        scores = q[:, :, :hs] @ k[:, :, :hs].transpose(-2, -1)  # (B, T, hs) @ (B, hs, T) -> (B, T, T)
+        if scaled.value:
+            scores = scores * hs ** -0.5
+        wei = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=-1)   # (B, T, T)
+        top = wei[:, 1:].max(dim=-1).values.mean()   # row 0 has one position: its max is 1 anyway
+        print(f"head_size {hs}, {'scaled' if scaled.value else 'not scaled'}: variance of the "
+              f"scores {scores.var():.3f}")
+        print(f"average largest weight in rows 1 to {T - 1}: {top:.3f}  (1.000 = one-hot)")
+        state = "scaled" if scaled.value else "NOT scaled"
+        return plot_attention_weights(wei[0], title=f"head_size = {hs}, {state}", annotate=True,
+                                      figsize=(5.5, 4.4))
+
+    redraw_on_change([head_size, scaled], out, draw)
+    return widgets.VBox([widgets.HBox([head_size, scaled]), out])
 
 
 # ----------------------------------------------------------------------------- lesson 05

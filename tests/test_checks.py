@@ -228,6 +228,189 @@ def test_flatten_for_cross_entropy_rejects_typical_mistakes(fn, fragment):
     assert_fails(check_flatten_for_cross_entropy(fn), fragment)
 
 
+# ----------------------------------------------------------------------------- lesson 03
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from course_lib.checks import check_cross_entropy, check_stable_softmax, check_temperature_probs  # noqa: E402,E501
+
+
+def good_softmax(x):
+    e = (x - x.max(dim=-1, keepdim=True).values).exp()
+    return e / e.sum(dim=-1, keepdim=True)
+
+
+def test_stable_softmax_solution_passes():
+    assert check_stable_softmax(good_softmax).passed
+    assert check_stable_softmax(lambda x: torch.softmax(x, dim=-1)).passed
+    assert check_stable_softmax(stub).status == "not_attempted"
+
+
+def _inplace_softmax(x):
+    x -= x.max(dim=-1, keepdim=True).values
+    return x.exp() / x.exp().sum(dim=-1, keepdim=True)
+
+
+@pytest.mark.parametrize("softmax,fragment", [
+    (lambda x: x.exp() / x.exp().sum(dim=-1, keepdim=True), "exp(1000) overflows float32"),
+    (lambda x: (x - x.max()).exp() / (x - x.max()).exp().sum(dim=-1, keepdim=True),
+     "you subtracted one max for the whole tensor"),
+    (lambda x: torch.softmax(x, dim=0), "you normalised over the wrong dimension"),
+    (lambda x: torch.log_softmax(x, dim=-1), "you returned log-probabilities"),
+    (lambda x: (x - x.max(dim=-1, keepdim=True).values).exp(), "the values are not normalised"),
+    (lambda x: good_softmax(x)[..., :-1], "has shape"),
+    (lambda x: good_softmax(x).tolist(), "should be a torch.Tensor, got list"),
+    (lambda x: good_softmax(x ** 2), "the values differ from softmax"),
+    (_inplace_softmax, "changed its input in place"),
+])
+def test_stable_softmax_rejects_typical_mistakes(softmax, fragment):
+    assert_fails(check_stable_softmax(softmax), fragment)
+
+
+def good_temperature(logits, temperature):
+    if temperature <= 0:
+        raise ValueError(f"temperature must be > 0, got {temperature}")
+    return torch.softmax(logits / temperature, dim=-1)
+
+
+def test_temperature_probs_solution_passes():
+    assert check_temperature_probs(good_temperature).passed
+    from course_lib import next_token_probs
+    assert check_temperature_probs(next_token_probs).passed
+    assert check_temperature_probs(stub).status == "not_attempted"
+
+
+@pytest.mark.parametrize("fn,fragment", [
+    (lambda z, t: torch.softmax(z * t, dim=-1) if t > 0 else good_temperature(z, t),
+     "you multiplied the logits by the temperature"),
+    (lambda z, t: torch.softmax(z, dim=-1) / t if t > 0 else good_temperature(z, t),
+     "you divided the probabilities by T"),
+    (lambda z, t: torch.softmax(z, dim=-1) if t > 0 else good_temperature(z, t),
+     "the temperature has no effect"),
+    (lambda z, t: torch.softmax(z / t, dim=0) if t > 0 else good_temperature(z, t),
+     "softmax over the wrong dimension"),
+    (lambda z, t: torch.softmax(z / t, dim=-1), "temperature 0 silently gave nan"),
+    (lambda z, t: torch.softmax(z * (1 / t), dim=-1), "temperature 0 raised ZeroDivisionError"),
+    (lambda z, t: torch.softmax(z / max(t, 1e-3), dim=-1), "temperature 0 was accepted"),
+    (lambda z, t: torch.softmax(z / t, dim=-1) ** 2 if t > 0 else good_temperature(z, t),
+     "the rows do not sum to 1"),
+])
+def test_temperature_probs_rejects_typical_mistakes(fn, fragment):
+    assert_fails(check_temperature_probs(fn), fragment)
+
+
+def good_cross_entropy(logits, targets):
+    logp = torch.log_softmax(logits, dim=-1)
+    return -logp[torch.arange(len(targets)), targets].mean()
+
+
+def test_cross_entropy_solution_passes():
+    assert check_cross_entropy(good_cross_entropy).passed
+    assert check_cross_entropy(F.cross_entropy).passed
+    assert check_cross_entropy(stub).status == "not_attempted"
+
+
+def _rows(t):
+    return torch.arange(len(t))
+
+
+@pytest.mark.parametrize("fn,fragment", [
+    (lambda z, t: torch.log_softmax(z, -1)[_rows(t), t].mean(), "the loss is negative"),
+    (lambda z, t: -torch.log_softmax(z, -1)[_rows(t), t], "the mean over the 6 examples"),
+    (lambda z, t: -torch.log_softmax(z, -1)[_rows(t), t].sum(), "you summed over the examples"),
+    (lambda z, t: -torch.softmax(z, -1)[_rows(t), t].mean(), "you forgot the log"),
+    (lambda z, t: -torch.log_softmax(z, -1)[_rows(t), z.argmax(-1)].mean(),
+     "the probability of the most likely class"),
+    (lambda z, t: F.cross_entropy(torch.softmax(z, -1), t), "softmax was applied twice"),
+    (lambda z, t: -torch.log(torch.softmax(z, -1))[_rows(t), t].mean(),
+     "softmax rounds p = e^-200 to 0"),
+    (lambda z, t: -torch.log_softmax(z, 0)[_rows(t), t].mean(), "expected"),
+])
+def test_cross_entropy_rejects_typical_mistakes(fn, fragment):
+    assert_fails(check_cross_entropy(fn), fragment)
+
+
+# ----------------------------------------------------------------------------- lesson 04
+
+from course_lib.checks import check_causal_attention_weights, check_masked_average_weights  # noqa: E402,E501
+
+
+def good_average_weights(T):
+    w = torch.tril(torch.ones(T, T))
+    return w / w.sum(dim=1, keepdim=True)
+
+
+def test_masked_average_weights_solution_passes():
+    assert check_masked_average_weights(good_average_weights).passed
+    softmax_way = lambda T: torch.softmax(  # noqa: E731
+        torch.zeros(T, T).masked_fill(torch.tril(torch.ones(T, T)) == 0, float("-inf")), dim=-1)
+    assert check_masked_average_weights(softmax_way).passed
+    assert check_masked_average_weights(stub).status == "not_attempted"
+
+
+def _no_diagonal(T):
+    w = torch.tril(torch.ones(T, T), diagonal=-1)
+    return w / w.sum(dim=1, keepdim=True)
+
+
+def _no_diagonal_safe(T):
+    w = torch.tril(torch.ones(T, T), diagonal=-1)
+    return w / w.sum(dim=1, keepdim=True).clamp_min(1)
+
+
+@pytest.mark.parametrize("fn,fragment", [
+    (lambda T: torch.ones(T, T) / T, "weights above the diagonal are not 0"),
+    (lambda T: torch.triu(torch.ones(T, T)) / torch.triu(torch.ones(T, T)).sum(1, keepdim=True),
+     "takes from a later position"),
+    (_no_diagonal, "contains nan: row 0 has nothing to average"),
+    (_no_diagonal_safe, "the diagonal is 0"),
+    (lambda T: torch.tril(torch.ones(T, T)) / torch.tril(torch.ones(T, T)).sum(0, keepdim=True),
+     "you normalised over the wrong dimension"),
+    (lambda T: torch.tril(torch.ones(T, T)), "the rows should sum to 1"),
+    (lambda T: torch.tril(torch.ones(T, T)).long(), "has dtype torch.int64"),
+    (lambda T: good_average_weights(T + 1), "has shape"),
+    (lambda T: torch.eye(T), "row t should hold 1/(t+1)"),
+])
+def test_masked_average_weights_rejects_typical_mistakes(fn, fragment):
+    assert_fails(check_masked_average_weights(fn), fragment)
+
+
+def _attention(q, k, scale=None, mask=True, diagonal=0, fill=float("-inf"), dim=-1,
+               mask_after=False):
+    T, hs = q.shape[-2], q.shape[-1]
+    scale = hs ** -0.5 if scale is None else scale
+    scores = q @ k.transpose(-2, -1) * scale
+    keep = torch.tril(torch.ones(T, T), diagonal=diagonal) == 1
+    if mask_after:
+        return torch.softmax(scores, dim=dim).masked_fill(~keep, 0.0)
+    if mask:
+        scores = scores.masked_fill(~keep, fill)
+    return torch.softmax(scores, dim=dim)
+
+
+def test_causal_attention_weights_solution_passes():
+    assert check_causal_attention_weights(_attention).passed
+    assert check_causal_attention_weights(stub).status == "not_attempted"
+
+
+@pytest.mark.parametrize("fn,fragment", [
+    (lambda q, k: _attention(q, k, mask=False), "you forgot the causal mask"),
+    (lambda q, k: _attention(q, k, fill=0.0), "you filled the masked scores with 0"),
+    (lambda q, k: _attention(q, k, diagonal=-1), "Did your mask exclude the diagonal?"),
+    (lambda q, k: _attention(q, k, fill=-1e9, diagonal=-1), "the diagonal is 0"),
+    (lambda q, k: _attention(q, k, scale=1.0), "you forgot the scale"),
+    (lambda q, k: _attention(q, k, scale=1.0 / q.shape[-1]), "you divided by head_size"),
+    (lambda q, k: _attention(q, k, scale=q.shape[-1] ** 0.5), "you multiplied by sqrt(head_size)"),
+    (lambda q, k: _attention(q, k, dim=-2), "softmax over the wrong dimension"),
+    (lambda q, k: _attention(q, k, mask_after=True), "apply the mask before the softmax"),
+    (lambda q, k: _attention(k, q), "you computed k @ q^T"),
+    (lambda q, k: _attention(q, k)[0], "has shape"),
+])
+def test_causal_attention_weights_rejects_typical_mistakes(fn, fragment):
+    assert_fails(check_causal_attention_weights(fn), fragment)
+
+
 # ----------------------------------------------------------------------------- lesson 05
 
 from course_lib.checks import (  # noqa: E402

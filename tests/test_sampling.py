@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from course_lib import BigramLanguageModel, generate_text, next_token_probs, top_k_filter
@@ -76,3 +77,12 @@ def test_sampling_frequencies_match_probabilities():
     freq = torch.bincount(samples.flatten(), minlength=3).float() / samples.numel()
     torch.testing.assert_close(freq, torch.tensor([0.1, 0.2, 0.7]), atol=0.02, rtol=0)
 
+
+@pytest.mark.parametrize("fn", [next_token_probs, sample_next_token])
+def test_probs_and_sampling_reject_temperature_0(fn):
+    """Called directly (not only through generate), a temperature of 0 is an error, not NaN."""
+    with pytest.raises(ValueError, match=r"temperature must be a finite number > 0, got 0; the "
+                                         r"logits are divided by it"):
+        fn(torch.zeros(1, 5), temperature=0)
+    with pytest.raises(ValueError, match=r"top_k must be between 1 and the vocabulary size 5"):
+        fn(torch.zeros(1, 5), top_k=6)

@@ -8,7 +8,7 @@ import torch
 
 from course_lib import DATA_DIR
 from course_lib.bigram import bigram_counts
-from course_lib.widgets import n_embd_explorer, next_char_explorer
+from course_lib.widgets import embedding_size_explorer, next_char_explorer
 
 SWEEP = {"fixed_config": {"n_layer": 4, "n_head": 4, "block_size": 64},
          "training": {"max_iters": 100},
@@ -26,7 +26,7 @@ def has_png(out):
 
 
 def test_n_embd_explorer_shows_size_memory_and_loss():
-    box = n_embd_explorer(SWEEP, 67)
+    box = embedding_size_explorer(SWEEP, 67)
     slider, out = box.children
     assert "67 tokens × 32 dimensions = 2,144 parameters = 8,576 bytes (8.4 KB)" in texts(out)
     assert has_png(out)
@@ -41,13 +41,13 @@ def test_n_embd_explorer_on_the_shipped_sweep():
     path = DATA_DIR / "sweep_n_embd.json"
     if not path.exists():
         pytest.skip("data/sweep_n_embd.json is not there yet")
-    box = n_embd_explorer(json.loads(path.read_text()), 67)
+    box = embedding_size_explorer(json.loads(path.read_text()), 67)
     assert has_png(box.children[1])
 
 
 def test_n_embd_explorer_refuses_an_empty_sweep():
     with pytest.raises(ValueError, match="the sweep holds no results"):
-        n_embd_explorer({"results": []}, 67)
+        embedding_size_explorer({"results": []}, 67)
 
 
 @pytest.fixture(scope="module")

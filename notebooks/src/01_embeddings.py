@@ -35,7 +35,7 @@ from course_lib.embeddings import (WordVectors, cosine_similarity, euclidean_dis
                                    load_word_vectors, nearest_rows, pca_project)
 from course_lib.plots import (plot_char_embeddings_2d, plot_one_hot_vs_dense, plot_vectors_2d,
                               plot_word_map)
-from course_lib.widgets import n_embd_explorer
+from course_lib.widgets import embedding_size_explorer
 
 torch.manual_seed(1337)
 corpus = load_corpus()
@@ -207,7 +207,7 @@ for r in sweep["results"]:
 # right, the circle marks the chosen size on the loss curve.
 
 # %%
-n_embd_explorer(sweep, vocab_size)
+embedding_size_explorer(sweep, vocab_size)
 
 # %% [markdown]
 # ## Comparing vectors: cosine similarity and distance
