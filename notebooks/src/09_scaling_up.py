@@ -170,8 +170,9 @@ check_steps_per_epoch(steps_per_epoch)
 #
 # `scripts/measure_scaling.py` trains the same model (4 layers, `n_embd` 128) for the same
 # number of steps with the same batch per process, once as 1 process using all cores and
-# once as 2 processes under torchrun, each with half of the cores. Rerun it with
-# `python scripts/measure_scaling.py` (about 2 minutes).
+# once as 2 processes under torchrun, each with half of the cores. It runs the pair three
+# times, one after the other, and keeps the median of each, because a shared machine's speed
+# wanders. Rerun it with `python scripts/measure_scaling.py` (about 2 minutes).
 
 # %%
 scaling = json.loads((DATA_DIR / "scaling_cpu.json").read_text())
@@ -180,6 +181,8 @@ for r in scaling["runs"]:
     print(f"{r['processes']} process(es) x {r['threads_per_process']} thread(s): "
           f"{r['tokens_per_second']:>7,} tokens/s   val loss after {r['steps']} steps: "
           f"{r['val_loss']:.3f}")
+    print(f"    (the median of {scaling['repeats']} runs: "
+          f"{', '.join(f'{t:,}' for t in r['tokens_per_second_all'])} tokens/s)")
 one, two = scaling["runs"]
 ratio = two["tokens_per_second"] / one["tokens_per_second"]
 print(f"2 processes / 1 process = {ratio:.2f}x tokens per second")
