@@ -15,6 +15,8 @@ changes one thing of the course's setup:
     manual attention        no oneDNN kernels, and attention by masked_fill + softmax, not
                             SDPA (compare it with "no oneDNN kernels")
     1 thread                the course with torch.set_num_threads(1) during its step
+    bfloat16 autocast       no oneDNN kernels, forward under torch.autocast("cpu", bfloat16)
+                            (compare it with "no oneDNN kernels")
     reference               bench.ReferenceGPT (fused QKV Linear + SDPA) + default AdamW
     reference, compiled     torch.compile(reference); its compile time is reported apart
 """
@@ -64,6 +66,7 @@ def contenders(compile_reference: bool) -> list[dict]:
     for block in manual.blocks:          # the masked_fill + softmax path, not SDPA
         block.sa.forward = types.MethodType(manual_attention_forward, block.sa)
     one = course_copy()
+    bf16 = course_copy(fast=False)
     ref = ReferenceGPT(CFG)
     ref.load_state_dict(reference_state_from_course(course))
     out = [
@@ -75,6 +78,8 @@ def contenders(compile_reference: bool) -> list[dict]:
              opt=torch.optim.AdamW(loop.parameters(), lr=1e-3, weight_decay=0.01, foreach=False)),
         dict(name="manual attention (no SDPA)", model=manual, opt=make_optimizer(manual, 1e-3, 0.01)),
         dict(name="1 thread", model=one, opt=make_optimizer(one, 1e-3, 0.01), threads=1),
+        dict(name="bfloat16 autocast", model=bf16, opt=make_optimizer(bf16, 1e-3, 0.01),
+             autocast=True),
         dict(name="reference", model=ref, opt=torch.optim.AdamW(ref.parameters(), lr=1e-3)),
     ]
     if compile_reference:
@@ -102,7 +107,8 @@ def step(c: dict, x, y) -> float:
     if "threads" in c:
         torch.set_num_threads(c["threads"])
     t = time.perf_counter()
-    _, loss = c["model"](x, y)
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=c.get("autocast", False)):
+        _, loss = c["model"](x, y)
     c["opt"].zero_grad(set_to_none=True)
     loss.backward()
     c["opt"].step()

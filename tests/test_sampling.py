@@ -86,3 +86,14 @@ def test_probs_and_sampling_reject_temperature_0(fn):
         fn(torch.zeros(1, 5), temperature=0)
     with pytest.raises(ValueError, match=r"top_k must be between 1 and the vocabulary size 5"):
         fn(torch.zeros(1, 5), top_k=6)
+
+
+def test_a_shorter_text_is_the_start_of_a_longer_one(tiny_cfg, tiny_tokenizer):
+    """generation_explorer cuts short texts from long ones: the i-th character must not depend
+    on how many follow, also past block_size (16 here), where the window slides."""
+    from course_lib import GPTLanguageModel, generate_text
+    torch.manual_seed(0)
+    model = GPTLanguageModel(tiny_cfg)
+    long = generate_text(model, tiny_tokenizer, "All:", 40, temperature=1.0, seed=3)
+    for n in (1, 10, 12, 25):
+        assert generate_text(model, tiny_tokenizer, "All:", n, temperature=1.0, seed=3) == long[:4 + n]

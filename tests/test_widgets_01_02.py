@@ -25,7 +25,7 @@ def has_png(out):
     return any("image/png" in o.get("data", {}) for o in out.outputs)
 
 
-def test_n_embd_explorer_shows_size_memory_and_loss():
+def test_embedding_size_explorer_shows_size_memory_and_loss():
     box = embedding_size_explorer(SWEEP, 67)
     slider, out = box.children
     assert "67 tokens × 32 dimensions = 2,144 parameters = 8,576 bytes (8.4 KB)" in texts(out)
@@ -37,15 +37,14 @@ def test_n_embd_explorer_shows_size_memory_and_loss():
     assert "val loss 2.460" in texts(out)
 
 
-def test_n_embd_explorer_on_the_shipped_sweep():
+def test_embedding_size_explorer_on_the_shipped_sweep():
     path = DATA_DIR / "sweep_n_embd.json"
-    if not path.exists():
-        pytest.skip("data/sweep_n_embd.json is not there yet")
+    assert path.exists(), "data/sweep_n_embd.json is missing: run python scripts/sweep_n_embd.py"
     box = embedding_size_explorer(json.loads(path.read_text()), 67)
     assert has_png(box.children[1])
 
 
-def test_n_embd_explorer_refuses_an_empty_sweep():
+def test_embedding_size_explorer_refuses_an_empty_sweep():
     with pytest.raises(ValueError, match="the sweep holds no results"):
         embedding_size_explorer({"results": []}, 67)
 
