@@ -253,8 +253,9 @@ def _stored_counts(nb_path: Path) -> tuple[int, int]:
     return widgets, images
 
 
-@pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_in_jupyterlab(lab, browser, nb_path):
+def check_notebook(lab, browser, nb_path: Path) -> tuple[list[str], Path]:
+    """Open `nb_path` (already in the server's folder) as a learner would; return the
+    problems found and the screenshot taken."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     problems = []
     try:
@@ -324,11 +325,50 @@ def test_notebook_in_jupyterlab(lab, browser, nb_path):
         shot = _screenshot(page, nb_path.stem)
         print(f"{nb_path.name}: {state['widgetOutputs']} widgets, {len(controls)} controls "
               f"({moved} moved), {state['images']} plots; screenshot {shot}")
-        assert not problems, (f"{nb_path.name} in JupyterLab: " + "; ".join(problems)
-                              + f". Screenshot: {shot}")
+        return problems, shot
     finally:
         page.close()
         _shut_down_kernels(lab)
+
+
+@pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_in_jupyterlab(lab, browser, nb_path):
+    problems, shot = check_notebook(lab, browser, nb_path)
+    assert not problems, (f"{nb_path.name} in JupyterLab: " + "; ".join(problems)
+                          + f". Screenshot: {shot}")
+
+
+BROKEN_WIDGET = """\
+import ipywidgets as widgets
+from course_lib.widgets import redraw_on_change
+
+slider = widgets.IntSlider(value=1, min=1, max=5, description="broken", continuous_update=False)
+out = widgets.Output()
+
+def draw():
+    if slider.value != 1:
+        raise RuntimeError("this callback is broken on purpose")
+    print("value", slider.value)
+
+redraw_on_change([slider], out, draw)
+widgets.VBox([slider, out])
+"""
+
+
+def test_a_broken_widget_callback_fails_with_a_screenshot(lab, browser):
+    """The check above can fail: a slider whose callback raises is reported, with a screenshot."""
+    import nbformat
+    from nbclient import NotebookClient
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_code_cell(BROKEN_WIDGET))
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute()   # stored outputs
+    path = Path(lab["root"]) / "zz_broken_widget.ipynb"
+    nbformat.write(nb, path)
+    problems, shot = check_notebook(lab, browser, path)
+    assert any("error appeared after moving the widgets" in p and "broken on purpose" in p
+               for p in problems), problems
+    assert shot.exists() and shot.stat().st_size > 0
+    shot.unlink()                         # not a lesson: keep results/browser/ to the course
 
 
 def _shut_down_kernels(lab) -> None:
