@@ -169,7 +169,11 @@ def load_checkpoint(path: str | Path, cfg: GPTConfig | None = None,
     try:
         state = safetensors_load(weights)
     except SafetensorError as err:
-        raise CheckpointError(f"{path / 'model.safetensors'} cannot be read ({err})") from None
+        raise CheckpointError(
+            f"{path / 'model.safetensors'} cannot be read as safetensors ({err}). If it came "
+            f"from torch.save (a pickle), the course will not load it: unpickling can run any "
+            f"code. Load it yourself only if you trust it, then write a checkpoint with "
+            f"save_checkpoint(...)") from None
     load_state(model, state, source=str(path))
     return model.to(device).eval(), tokenizer
 

@@ -275,7 +275,8 @@ CASES = [
          "is not a complete checkpoint: vocab.json, model.safetensors missing"),
     Case("checkpoint-pickle", "weights that are a pickle (code that would run on load)",
          lambda e: load_checkpoint(e.pickled), CheckpointError,
-         "model.safetensors cannot be read"),
+         "model.safetensors cannot be read as safetensors (Error while deserializing: header "
+         "too large). If it came from torch.save (a pickle), the course will not load it"),
     Case("save-wrong-tokenizer", "saving with a tokenizer of another size",
          lambda e: save_checkpoint(e.tmp / "x", e.model, CharTokenizer("abc")), ValueError,
          "the tokenizer has 3 characters but the model was built for vocab_size=30; save the "
@@ -366,6 +367,7 @@ if __name__ == "__main__":   # print the catalogue: what the learner does, what 
             try:
                 c.call(e)
             except Exception as err:  # noqa: BLE001 - we print whatever it is
-                kind = "exit 2" if isinstance(err, CommandFailed) else type(err).__name__
+                kind = ("check verdict" if c.id.startswith("check-") else "exit 2"
+                        if isinstance(err, CommandFailed) else type(err).__name__)
                 got = str(err).replace(str(e.tmp), "<tmp>")
             print(f"| {c.what} | {kind} | {got} |")
