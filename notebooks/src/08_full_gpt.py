@@ -671,8 +671,16 @@ small_model, small_history = train_sweep_size(sweep, corpus, n_embd=32, max_iter
 # %%
 r32 = sweep_result(sweep, 32)
 step = small_history.eval_steps[-1]
-print(f"again:      val loss at step {step}: {small_history.eval_val[-1]:.4f}")
-print(f"the sweep:  val loss at step {step}: {r32['eval_val'][r32['eval_steps'].index(step)]:.4f}")
+again, before = small_history.eval_val[-1], r32["eval_val"][r32["eval_steps"].index(step)]
+print(f"again:      val loss at step {step}: {again:.4f}")
+print(f"the sweep:  val loss at step {step}: {before:.4f}")
+print(f"difference: {abs(again - before):.4f}")
+
+# %% [markdown]
+# The same to three decimals, but not always to the last digit: the sweep ran in another
+# process, and floating-point sums done in a different order (other thread splits, other
+# kernels) round differently in the last bits. Within one process the same cell gives the
+# same number every time.
 
 # %% [markdown]
 # ## Summary
