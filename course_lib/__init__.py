@@ -16,6 +16,10 @@ Where each lesson's code lives:
     lesson 09  scaling up            train.py      the train command, torchrun;  device.py
 
 train.py and generate.py are the commands `python -m course_lib.train` and `... .generate`.
+experiments.py holds the measurements lessons 05 to 07 make (attention statistics, gradient
+norms through depth, LayerNorm removed); kernels.py the faster CPU path GPTLanguageModel
+trains on (oneDNN products, same math); bench.py and recipes.py `python -m course_lib.bench`;
+env.py the environment check of lesson 00; cli.py the command-line parsing helpers.
 
 plots.py draws every figure, widgets.py builds every interactive control, checks.py holds
 the exercise checks. The import graph is one-way: notebooks import course_lib; model.py
