@@ -422,7 +422,17 @@ fig = plot_attention_map(maps[layer, 0, h], sentence, title=f"Layer {layer}, hea
 # character looks at itself or at the one before), heads that keep looking back at the
 # same few characters (a capital letter, a space), and heads whose weights are spread
 # evenly. The last sentence comes from the validation text, which the model never trained
-# on.
+# on; the cell below finds where each sentence occurs in the corpus.
+
+# %%
+from course_lib import load_corpus
+
+corpus = load_corpus()                        # the same 90% / 10% split the checkpoint used
+split = len(corpus.train_data)                # one character is one token
+for s in ["Ham.\nTo be, or not to be,", "All the world's a stage,"]:
+    at = corpus.text.find(s)
+    print(f"{s!r}: at character {at:,} of {len(corpus.text):,}; "
+          f"{'validation' if at >= split else 'training'} text (the split is at {split:,})")
 
 # %%
 attention_map_explorer(model, tokenizer, [
