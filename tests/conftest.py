@@ -42,3 +42,18 @@ def tiny_cfg(tiny_tokenizer):
 def tiny_model(tiny_cfg):
     torch.manual_seed(0)
     return GPTLanguageModel(tiny_cfg)
+
+
+@pytest.fixture
+def close_figures():
+    """Close every matplotlib figure a test left open (use it with pytest.mark.usefixtures)."""
+    yield
+    import matplotlib.pyplot as plt
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def ipython_shell():
+    """An IPython shell, so that display() inside a widget's draw is captured as in Jupyter."""
+    from IPython.core.interactiveshell import InteractiveShell
+    return InteractiveShell.instance()

@@ -7,7 +7,6 @@ message that names the problem.
 
 import time
 
-import matplotlib.pyplot as plt
 import pytest
 import torch
 
@@ -38,17 +37,7 @@ def redraw_changes(widget, control, value, max_seconds=3.0):
     return seconds
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def ipython_shell():
-    """An IPython shell, so that display() inside a widget's draw is captured as in Jupyter."""
-    from IPython.core.interactiveshell import InteractiveShell
-    return InteractiveShell.instance()
+pytestmark = pytest.mark.usefixtures("close_figures", "ipython_shell")   # both in conftest.py
 
 
 def has_png(widget) -> bool:
@@ -155,7 +144,7 @@ def test_attention_map_explorer_bad_input(tiny_model, tiny_tokenizer, sentences,
 
 # ----------------------------------------------------------------------------- lesson 06
 
-from course_lib import Block, GPTConfig, GPTLanguageModel  # noqa: E402
+from course_lib import Block, GPTLanguageModel  # noqa: E402
 from course_lib.experiments import (  # noqa: E402
     block_forward,
     gradient_norms_per_block,

@@ -5,7 +5,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
@@ -17,10 +16,7 @@ from course_lib.widgets import attention_scaling_explorer, temperature_explorer 
 CHARS = list("\n abcde")
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("close_figures")   # in conftest.py
 
 
 def tick_labels(ax):

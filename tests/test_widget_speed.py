@@ -16,7 +16,6 @@ import statistics
 import time
 
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
 import pytest
 import torch
 import torch.nn.functional as F
@@ -29,17 +28,7 @@ REDRAW_SECONDS = 0.3
 CHECKPOINT = DATA_DIR / "checkpoints" / "gpt"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def ipython_shell():
-    """An IPython shell, so that display() inside a widget's draw is captured as in Jupyter."""
-    from IPython.core.interactiveshell import InteractiveShell
-    return InteractiveShell.instance()
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("close_figures", "ipython_shell")   # both in conftest.py
 
 
 @pytest.fixture(scope="module")
