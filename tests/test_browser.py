@@ -10,7 +10,11 @@ checks that
 - every widget renders as a widget (no "Loading widget...", no JavaScript error);
 - every plot renders as an image with pixels;
 - moving each slider, changing each dropdown and flipping each toggle changes what its
-  widget shows, within 1 s (15 s for a control marked as one that trains).
+  widget shows, within 1 s (15 s for a control marked as one that trains). Each control
+  is moved once the kernel has been idle for half a second, as a learner moves one slider
+  after the other; a redraw past its budget is still waited for, so that the message tells
+  a slow widget from one that never redraws. A self-test proves that a callback that raises,
+  one that is slow and one that never changes its output each fail the check.
 
 On a failure the assertion names a full-page screenshot under results/browser/. A widget
 control that on purpose redraws nothing carries the CSS class `course-no-redraw`; one
@@ -44,6 +48,8 @@ RESULTS = REPO / "results" / "browser"
 REDRAW_BUDGET_S = 1.0
 TRAIN_BUDGET_S = 15.0
 RUN_ALL_TIMEOUT_S = 300
+QUIET_S = 0.5           # the kernel idle this long without a break: nothing is queued
+LATE_S = 10.0           # how long past its budget a redraw is still waited for
 
 _only = [x.strip() for x in os.environ.get("COURSE_BROWSER_NOTEBOOKS", "").split(",") if x.strip()]
 NOTEBOOKS = [p for p in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -157,7 +163,8 @@ JS_STATE = """() => {
   const imgs = [...document.querySelectorAll('.jp-OutputArea-output img')];
   return {
     stderr: outs.filter(o => o.getAttribute('data-mime-type') === 'application/vnd.jupyter.stderr')
-                .map(o => o.innerText.slice(0, 300)),
+                .map(o => { const t = o.innerText.trim();   // a traceback ends with its message
+                  return t.length > 450 ? t.slice(0, 150) + ' ... ' + t.slice(-300) : t; }),
     widgetOutputs: modelWidgets,
     renderedWidgets: roots.filter(o => o.querySelector('.jupyter-widgets')).length,
     loading: (text.match(/Loading widget\\.\\.\\./g) || []).length,
@@ -193,8 +200,9 @@ JS_ROOT_OUTPUT = """(r) => {
 }"""
 
 
-def _operate(page, control: dict) -> None:
-    """Change one control the way a learner would: drag (keyboard), pick, click."""
+def _operate(page, control: dict) -> str | None:
+    """Change one control the way a learner would: drag (keyboard), pick, click. Returns a
+    problem when the control could not be changed in the browser at all, else None."""
     el = page.locator(f'[data-course-control="{control["id"]}"]')
     kind = control["kind"]
     if "slider" in kind:
@@ -204,25 +212,49 @@ def _operate(page, control: dict) -> None:
             handle.focus()
             handle.press("ArrowRight")
             handle.press("ArrowRight")
-            deadline = time.perf_counter() + 0.3
+            deadline = time.perf_counter() + 0.5
             while time.perf_counter() < deadline:
                 if handle.get_attribute("aria-valuenow") != value:
-                    return
+                    return None
                 time.sleep(0.02)
-    elif "dropdown" in kind or "widget-select" in kind:
+        return f"slider stayed at {value} after three tries of two ArrowRight key presses"
+    if "dropdown" in kind or "widget-select" in kind:
         select = el.locator("select").first
         options = select.locator("option").all()
         current = select.input_value()
         values = [o.get_attribute("value") for o in options]
         other = next((v for v in values if v != current), None)
-        if other is not None:
-            select.select_option(other)
+        if other is None:
+            return f"it has no other option than {current!r}"
+        select.select_option(other)
     elif "toggle-buttons" in kind or "radio" in kind:
         buttons = el.locator("button, input[type=radio]").all()
-        buttons[-1].click() if buttons else None
+        if not buttons:
+            return "it has no buttons to click"
+        buttons[-1].click()
     else:                                   # a toggle button or a checkbox
         target = el.locator("input[type=checkbox]").first if "checkbox" in kind else el
         target.click()
+    return None
+
+
+def _wait_until_quiet(page, quiet_s: float = QUIET_S) -> None:
+    """Wait until the kernel has been idle for `quiet_s` without a break. A slider moved by
+    two key presses sends two updates: the kernel goes idle after the first redraw and busy
+    again for the second, so one look at an idle kernel is not enough before the next
+    control moves (the next control's redraw would then wait behind the last one's)."""
+    since = None
+    deadline = time.perf_counter() + RUN_ALL_TIMEOUT_S
+    while time.perf_counter() < deadline:
+        now = time.perf_counter()
+        if page.evaluate(JS_KERNEL_IDLE):
+            since = now if since is None else since
+            if now - since >= quiet_s:
+                return
+        else:
+            since = None
+        time.sleep(0.05)
+    raise AssertionError(f"the kernel was still busy after {RUN_ALL_TIMEOUT_S} s")
 
 
 def _screenshot(page, name: str) -> Path:
@@ -251,6 +283,13 @@ def _stored_counts(nb_path: Path) -> tuple[int, int]:
     widgets = sum("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outs)
     images = sum("image/png" in o.get("data", {}) for o in outs)
     return widgets, images
+
+
+def _slowest(redraws: list[tuple[float, str]]) -> str:
+    if not redraws:
+        return "no redraw timed"
+    took, label = max(redraws)
+    return f"slowest redraw {took:.2f} s, by {label!r}"
 
 
 def check_notebook(lab, browser, nb_path: Path) -> tuple[list[str], Path]:
@@ -294,40 +333,43 @@ def check_notebook(lab, browser, nb_path: Path) -> tuple[list[str], Path]:
         for control in controls:
             if control["skip"]:
                 continue
-            # as a learner does: the next control after the kernel finished the last redraw
-            # (a slider moved by two key presses redraws twice; the output changes at the
-            # first). Without this wait a control moved while the kernel is still busy
-            # sometimes never reaches it (seen about 1 run in 3 in lesson 08).
-            page.wait_for_function(JS_KERNEL_IDLE, timeout=RUN_ALL_TIMEOUT_S * 1000, polling=100)
+            # as a learner does: the next control once the kernel has finished the last one
+            _wait_until_quiet(page)
             page.locator(f'[data-course-control="{control["id"]}"]').scroll_into_view_if_needed()
             before = page.evaluate(JS_ROOT_OUTPUT, control["root"])
             budget = TRAIN_BUDGET_S if control["trains"] else REDRAW_BUDGET_S
-            _operate(page, control)
+            name = f"control {control['label']!r} ({control['kind']}) in widget {control['root']}"
+            stuck = _operate(page, control)
+            if stuck:
+                problems.append(f"{name} could not be changed in the browser: {stuck}")
+                continue
             # the redraw is timed from the moment the control took its new value (Playwright's
-            # own checks before a click or a key press are not the widget's time)
+            # own checks before a click or a key press are not the widget's time). Past the
+            # budget the test goes on waiting, so that the message tells a slow redraw from
+            # one that never comes.
             start = time.perf_counter()
-            changed = False
-            while time.perf_counter() - start < budget + 0.5:
+            took = None
+            while time.perf_counter() - start < budget + LATE_S:
                 if page.evaluate(JS_ROOT_OUTPUT, control["root"]) != before:
-                    changed = True
+                    took = time.perf_counter() - start
                     break
                 time.sleep(0.05)
-            took = time.perf_counter() - start
-            redraws.append(took)
             moved += 1
-            if not changed:
-                problems.append(f"control {control['label']!r} ({control['kind']}) in widget "
-                                f"{control['root']} did not change its output")
-            elif took > budget:
-                problems.append(f"control {control['label']!r} took {took:.2f} s to redraw "
-                                f"(budget {budget} s)")
+            if took is None:
+                busy = "busy" if not page.evaluate(JS_KERNEL_IDLE) else "idle"
+                problems.append(f"{name} did not change its output in {budget + LATE_S:.0f} s "
+                                f"(the kernel is {busy} now)")
+                continue
+            redraws.append((took, control["label"]))
+            if took > budget:
+                problems.append(f"{name} took {took:.2f} s to redraw (budget {budget} s)")
         state_after = page.evaluate(JS_STATE)
         if state_after["stderr"] and not state["stderr"]:
             problems.append(f"an error appeared after moving the widgets: "
                             f"{state_after['stderr'][0]!r}")
         shot = _screenshot(page, nb_path.stem)
         print(f"{nb_path.name}: {state['widgetOutputs']} widgets, {len(controls)} controls "
-              f"({moved} moved, slowest redraw {max(redraws, default=0):.2f} s), "
+              f"({moved} moved, {_slowest(redraws)}), "
               f"{state['images']} plots; screenshot {shot}")
         return problems, shot
     finally:
@@ -342,35 +384,51 @@ def test_notebook_in_jupyterlab(lab, browser, nb_path):
                           + f". Screenshot: {shot}")
 
 
-BROKEN_WIDGET = """\
+BROKEN_WIDGETS = """\
+import time
 import ipywidgets as widgets
 from course_lib.widgets import redraw_on_change
 
-slider = widgets.IntSlider(value=1, min=1, max=5, description="broken", continuous_update=False)
-out = widgets.Output()
+def explorer(name, draw_for):
+    slider = widgets.IntSlider(value=1, min=1, max=5, description=name,
+                               continuous_update=False)
+    out = widgets.Output()
+    redraw_on_change([slider], out, lambda: draw_for(slider.value))
+    return widgets.VBox([slider, out])
 
-def draw():
-    if slider.value != 1:
+def raises(value):
+    if value != 1:
         raise RuntimeError("this callback is broken on purpose")
-    print("value", slider.value)
+    print("value", value)
 
-redraw_on_change([slider], out, draw)
-widgets.VBox([slider, out])
+def slow(value):
+    if value != 1:
+        time.sleep(2.0)
+    print("value", value)
+
+def forgets(value):
+    print("value 1")          # shows the same whatever the slider says
+
+display(explorer("raises", raises), explorer("slow", slow), explorer("forgets", forgets))
 """
 
 
-def test_a_broken_widget_callback_fails_with_a_screenshot(lab, browser):
-    """The check above can fail: a slider whose callback raises is reported, with a screenshot."""
+def test_broken_widgets_fail_with_a_screenshot(lab, browser):
+    """The check above can fail: a slider whose callback raises, one that takes 2 s to redraw
+    and one whose output never changes are each reported, with a screenshot."""
     import nbformat
     from nbclient import NotebookClient
     nb = nbformat.v4.new_notebook()
-    nb.cells.append(nbformat.v4.new_code_cell(BROKEN_WIDGET))
+    nb.cells.append(nbformat.v4.new_code_cell(BROKEN_WIDGETS))
     NotebookClient(nb, timeout=120, kernel_name="python3").execute()   # stored outputs
-    path = Path(lab["root"]) / "zz_broken_widget.ipynb"
+    path = Path(lab["root"]) / "zz_broken_widgets.ipynb"
     nbformat.write(nb, path)
     problems, shot = check_notebook(lab, browser, path)
     assert any("error appeared after moving the widgets" in p and "broken on purpose" in p
                for p in problems), problems
+    assert any("'slow'" in p and "to redraw (budget 1.0 s)" in p for p in problems), problems
+    assert any("'forgets'" in p and "did not change its output" in p for p in problems), problems
+    assert not any(p.startswith("control 'raises'") for p in problems), problems  # it redraws
     assert shot.exists() and shot.stat().st_size > 0
     shot.unlink()                         # not a lesson: keep results/browser/ to the course
 
