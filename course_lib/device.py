@@ -42,16 +42,3 @@ def pick_device(requested: str | None = "auto") -> torch.device:
                              f"{torch.cuda.device_count()} GPU(s), cuda:0 to "
                              f"cuda:{torch.cuda.device_count() - 1}")
     return torch.device(requested)
-
-
-def autocast_dtype(device: torch.device) -> torch.dtype | None:
-    """The mixed-precision dtype worth using on `device`, or None for plain float32.
-
-    On CUDA, bfloat16 autocast runs the matrix products on tensor cores (no loss scaling
-    needed); on CPU and MPS the course stays in float32.
-    """
-    if device.type == "cuda" and torch.cuda.is_bf16_supported():
-        return torch.bfloat16
-    if device.type == "cuda":
-        return torch.float16
-    return None
