@@ -1,37 +1,37 @@
 """course_lib: the one shared implementation behind every lesson of GPT from Scratch.
 
+The package has three parts, and the import graph goes one way (commands and lessons
+import the core; the core imports neither):
+
+    core/       the model and what trains it: model, data, training, sampling, checkpoint
+    lessons/    what the notebooks use to explain and check: checks, plots, widgets, ...
+    commands/   `python -m course_lib.train`, `.generate` and `.bench`
+
 Where each lesson's code lives:
 
-    lesson 00  text to tokens        data.py       load_corpus, CharTokenizer, get_batch
-    lesson 01  embeddings            embeddings.py cosine_similarity, pca_project, load_word_vectors
-    lesson 02  the bigram model      bigram.py     bigram_counts (the counting model);
-                                     model.py      BigramLanguageModel;  training.py  train
-    lesson 03  softmax               sampling.py   next_token_probs, sample_next_token
-    lesson 04  self-attention trick  model.py      Head (the masked, scaled weights)
-    lesson 05  heads                 model.py      Head, MultiHeadAttention, CausalSelfAttention
-    lesson 06  blocks                model.py      FeedForward, Block
-    lesson 07  LayerNorm             model.py      Block (pre-norm), GPTLanguageModel.ln_f
-    lesson 08  the full GPT          model.py      GPTLanguageModel;  checkpoint.py, sampling.py;
-                                     sweep.py      the n_embd sweep: load_sweep, train_sweep_size
-    lesson 09  scaling up            train.py      the train command, torchrun;  device.py
+    lesson 00  text to tokens        core/data.py          load_corpus, CharTokenizer, get_batch
+    lesson 01  embeddings            lessons/embeddings.py cosine_similarity, pca_project, word vectors
+    lesson 02  the bigram model      lessons/bigram.py     bigram_counts (the counting model);
+                                     core/model.py         BigramLanguageModel; core/training.py train
+    lesson 03  softmax               core/sampling.py      next_token_probs, sample_next_token
+    lesson 04  self-attention trick  core/model.py         Head (the masked, scaled weights)
+    lesson 05  heads                 core/model.py         Head, MultiHeadAttention, CausalSelfAttention
+    lesson 06  blocks                core/model.py         FeedForward, Block
+    lesson 07  LayerNorm             core/model.py         Block (pre-norm), GPTLanguageModel.ln_f
+    lesson 08  the full GPT          core/model.py         GPTLanguageModel; core/checkpoint.py;
+                                     lessons/sweep.py      the n_embd sweep
+    lesson 09  scaling up            commands/train.py     the train command, torchrun; core/device.py
 
-train.py and generate.py are the commands `python -m course_lib.train` and `... .generate`.
-experiments.py holds the measurements lessons 05 to 07 make (attention statistics, gradient
-norms through depth, LayerNorm removed); kernels.py the faster CPU path GPTLanguageModel
-trains on (oneDNN products, same math); bench.py and recipes.py `python -m course_lib.bench`;
-env.py the environment check of lesson 00; cli.py the command-line parsing helpers.
-
-plots.py draws every figure, widgets.py builds every interactive control, checks.py holds
-the exercise checks. The import graph is one-way: notebooks import course_lib; model.py
-never imports plots or widgets.
+Every lesson imports from here (`from course_lib import GPTLanguageModel, ...`) and from
+course_lib.lessons (checks, plots, widgets).
 """
 
 __version__ = "0.1.0"
 
-from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from .data import CORPUS_PATH, DATA_DIR, CharTokenizer, Corpus, get_batch, load_corpus, load_text, train_val_split
-from .device import pick_device
-from .model import (
+from .core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .core.data import CORPUS_PATH, DATA_DIR, CharTokenizer, Corpus, get_batch, load_corpus, load_text, train_val_split
+from .core.device import pick_device
+from .core.model import (
     BigramLanguageModel,
     Block,
     CausalSelfAttention,
@@ -42,8 +42,8 @@ from .model import (
     MultiHeadAttention,
     parameter_breakdown,
 )
-from .sampling import generate_text, next_token_probs, sample_next_token, top_k_filter
-from .training import TrainHistory, TrainingDiverged, estimate_loss, train
+from .core.sampling import generate_text, next_token_probs, sample_next_token, top_k_filter
+from .core.training import TrainHistory, TrainingDiverged, estimate_loss, train
 
 __all__ = [
     "BigramLanguageModel", "Block", "CausalSelfAttention", "CharTokenizer", "CheckpointError",

@@ -4,7 +4,7 @@
 
 For each (learning rate, seed) in RUNS, it builds a GPTLanguageModel from that seed twice:
 once as it is, once with every LayerNorm (ln1 and ln2 of each block, and ln_f) replaced by
-nn.Identity() (course_lib.experiments.without_layernorm). Everything else is equal: the
+nn.Identity() (course_lib.lessons.experiments.without_layernorm). Everything else is equal: the
 other weights, the batches, the number of steps. There is no gradient clipping, so the run
 shows what LayerNorm alone does. A run whose loss becomes NaN or infinite stops there and
 is recorded as diverged. Lesson 07 loads the result, data/layernorm_curves.json.
@@ -27,7 +27,7 @@ from pathlib import Path
 import torch
 
 from course_lib import GPTConfig, GPTLanguageModel, TrainingDiverged, load_corpus, train
-from course_lib.experiments import without_layernorm
+from course_lib.lessons.experiments import without_layernorm
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "data" / "layernorm_curves.json"

@@ -31,9 +31,9 @@ import types
 
 import torch
 
-from course_lib.bench import ReferenceGPT, reference_state_from_course
-from course_lib.model import GPTConfig, GPTLanguageModel
-from course_lib.training import make_optimizer
+from course_lib.commands.bench import ReferenceGPT, reference_state_from_course
+from course_lib.core.model import GPTConfig, GPTLanguageModel
+from course_lib.core.training import make_optimizer
 
 CFG = GPTConfig(vocab_size=65, block_size=64, n_embd=128, n_head=4, n_layer=4, dropout=0.0)
 BATCH = 12

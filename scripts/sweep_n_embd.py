@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from course_lib import GPTConfig, GPTLanguageModel, load_corpus, train
-from course_lib.training import TrainHistory
+from course_lib.core.training import TrainHistory
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "data" / "sweep_n_embd.json"

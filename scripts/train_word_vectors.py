@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 
 from course_lib import load_text
-from course_lib.embeddings import (WORD_VECTORS_PATH, SkipGramModel, WordVectors,
+from course_lib.lessons.embeddings import (WORD_VECTORS_PATH, SkipGramModel, WordVectors,
                                    build_word_vocab, save_word_vectors, skipgram_pairs, words_of)
 
 SETTINGS = dict(max_words=4000, dim=64, window=5, negatives=5, subsample=1e-3, epochs=10,

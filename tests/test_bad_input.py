@@ -23,8 +23,8 @@ from conftest import TINY_TEXT
 from course_lib import (BigramLanguageModel, CharTokenizer, CheckpointError, GPTConfig,
                         GPTLanguageModel, generate_text, get_batch, load_checkpoint, load_corpus,
                         load_text, save_checkpoint, train, train_val_split)
-from course_lib import checks
-from course_lib.device import pick_device
+from course_lib.lessons import checks
+from course_lib.core.device import pick_device
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""course_lib.bigram: the counting model, checked against loops and against cross-entropy."""
+"""course_lib.lessons.bigram: the counting model, checked against loops and against cross-entropy."""
 
 import math
 
@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_lib.bigram import bigram_counts, bigram_probs, counting_model_loss, sample_from_probs
+from course_lib.lessons.bigram import bigram_counts, bigram_probs, counting_model_loss, sample_from_probs
 
 
 def loop_counts(data, V):

@@ -387,7 +387,7 @@ def test_notebook_in_jupyterlab(lab, browser, nb_path):
 BROKEN_WIDGETS = """\
 import time
 import ipywidgets as widgets
-from course_lib.widgets import redraw_on_change
+from course_lib.lessons.widgets import redraw_on_change
 
 def explorer(name, draw_for):
     slider = widgets.IntSlider(value=1, min=1, max=5, description=name,

@@ -7,7 +7,7 @@ import torch
 
 from course_lib import (BigramLanguageModel, CheckpointError, GPTConfig, GPTLanguageModel,
                         load_checkpoint, save_checkpoint)
-from course_lib import checkpoint as ckpt_module
+from course_lib.core import checkpoint as ckpt_module
 
 
 def test_save_then_load_gives_identical_logits(tmp_path, tiny_model, tiny_tokenizer, tiny_cfg):

@@ -4,7 +4,7 @@ answers fail with a message that names the mistake. Lessons add their checks bel
 import pytest
 
 from course_lib import load_corpus
-from course_lib.checks import CheckResult, check_context_target_pairs, check_encode_decode
+from course_lib.lessons.checks import CheckResult, check_context_target_pairs, check_encode_decode
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +97,7 @@ def test_context_target_pairs_rejects_typical_mistakes(make_pairs, fragment):
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from course_lib.checks import (check_bigram_counts, check_cosine_similarity,  # noqa: E402
+from course_lib.lessons.checks import (check_bigram_counts, check_cosine_similarity,  # noqa: E402
                                check_counting_loss, check_flatten_for_cross_entropy,
                                check_most_similar, check_one_hot_embed)
 
@@ -170,7 +170,7 @@ def _counts(data, V):
 
 def test_bigram_counts_solution_passes():
     assert check_bigram_counts(_counts).passed
-    from course_lib.bigram import bigram_counts
+    from course_lib.lessons.bigram import bigram_counts
     assert check_bigram_counts(bigram_counts).passed
     assert check_bigram_counts(stub).status == "not_attempted"
 
@@ -190,7 +190,7 @@ def test_bigram_counts_rejects_typical_mistakes(fn, fragment):
 
 def test_counting_loss_solution_passes():
     assert check_counting_loss(lambda p, d: -p[d[:-1], d[1:]].log().mean()).passed
-    from course_lib.bigram import counting_model_loss
+    from course_lib.lessons.bigram import counting_model_loss
     assert check_counting_loss(counting_model_loss).passed
     assert check_counting_loss(stub).status == "not_attempted"
 
@@ -233,7 +233,7 @@ def test_flatten_for_cross_entropy_rejects_typical_mistakes(fn, fragment):
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from course_lib.checks import check_cross_entropy, check_stable_softmax, check_temperature_probs  # noqa: E402,E501
+from course_lib.lessons.checks import check_cross_entropy, check_stable_softmax, check_temperature_probs  # noqa: E402,E501
 
 
 def good_softmax(x):
@@ -333,7 +333,7 @@ def test_cross_entropy_rejects_typical_mistakes(fn, fragment):
 
 # ----------------------------------------------------------------------------- lesson 04
 
-from course_lib.checks import check_causal_attention_weights, check_masked_average_weights  # noqa: E402,E501
+from course_lib.lessons.checks import check_causal_attention_weights, check_masked_average_weights  # noqa: E402,E501
 
 
 def good_average_weights(T):
@@ -413,7 +413,7 @@ def test_causal_attention_weights_rejects_typical_mistakes(fn, fragment):
 
 # ----------------------------------------------------------------------------- lesson 05
 
-from course_lib.checks import (  # noqa: E402
+from course_lib.lessons.checks import (  # noqa: E402
     check_head_forward,
     check_mha_parameter_count,
     check_multi_head,
@@ -520,7 +520,7 @@ def test_mha_parameter_count_rejects_typical_mistakes(fn, fragment):
 
 import torch.nn as nn  # noqa: E402
 
-from course_lib.checks import check_block_forward, check_dropout, check_feed_forward  # noqa: E402
+from course_lib.lessons.checks import check_block_forward, check_dropout, check_feed_forward  # noqa: E402
 
 
 def _block(x, ln1, sa, ln2, ffwd):
@@ -641,7 +641,7 @@ def test_dropout_rejects_typical_mistakes(fn, fragment):
 # ----------------------------------------------------------------------------- lesson 07
 
 from course_lib import GPTConfig  # noqa: E402
-from course_lib.checks import check_layer_norm, check_layernorm_parameter_count  # noqa: E402
+from course_lib.lessons.checks import check_layer_norm, check_layernorm_parameter_count  # noqa: E402
 
 
 def _ln(x, w, b, eps, dim=-1, correction=0, eps_inside=True, use_w=True, use_b=True, e=True):
@@ -731,7 +731,7 @@ def test_layernorm_parameter_count_known_answer():
 
 # ----------------------------------------------------------------------------- lesson 08
 
-from course_lib.checks import (  # noqa: E402
+from course_lib.lessons.checks import (  # noqa: E402
     check_gpt_forward,
     check_gpt_parameter_count,
     check_linear_forward,
@@ -865,7 +865,7 @@ def test_checks_leave_the_global_random_state_alone():
 
 def test_parameter_mistakes_are_told_apart_on_the_first_config():
     from course_lib import GPTConfig
-    from course_lib.checks import _parameter_mistakes
+    from course_lib.lessons.checks import _parameter_mistakes
     diffs = list(_parameter_mistakes(GPTConfig(vocab_size=67, block_size=32, n_embd=48,
                                                n_head=4, n_layer=3)).values())
     assert len(set(diffs)) == len(diffs) and 0 not in diffs
@@ -874,7 +874,7 @@ def test_parameter_mistakes_are_told_apart_on_the_first_config():
 # ----------------------------------------------------------------------------- lesson 09
 
 def test_tokens_per_step():
-    from course_lib.checks import check_tokens_per_step
+    from course_lib.lessons.checks import check_tokens_per_step
     assert check_tokens_per_step(lambda B, T, n: B * T * n).passed
     assert check_tokens_per_step(stub).status == "not_attempted"
     assert_fails(check_tokens_per_step(lambda B, T, n: B * T), "multiply by nproc")
@@ -884,7 +884,7 @@ def test_tokens_per_step():
 
 def test_steps_per_epoch():
     import math
-    from course_lib.checks import check_steps_per_epoch
+    from course_lib.lessons.checks import check_steps_per_epoch
     assert check_steps_per_epoch(lambda N, B, T, n: math.ceil(N / (B * T * n))).passed
     assert_fails(check_steps_per_epoch(lambda N, B, T, n: N // (B * T * n)), "round up")
     assert_fails(check_steps_per_epoch(lambda N, B, T, n: N / (B * T * n)), "returned a float")

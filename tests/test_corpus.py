@@ -3,7 +3,7 @@
 import hashlib
 
 import build_corpus
-from course_lib.data import CORPUS_PATH
+from course_lib.core.data import CORPUS_PATH
 
 
 def test_corpus_uses_exactly_the_documented_character_set():

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from course_lib import CharTokenizer, get_batch, load_corpus, train_val_split
-from course_lib.data import CORPUS_PATH
+from course_lib.core.data import CORPUS_PATH
 
 
 def test_corpus_loads_with_its_documented_size_and_vocabulary(corpus):

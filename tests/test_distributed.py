@@ -11,7 +11,7 @@ import pytest
 
 from conftest import REPO, TINY_TEXT
 from course_lib import load_checkpoint
-from course_lib.training import load_history
+from course_lib.core.training import load_history
 
 TORCHRUN = shutil.which("torchrun") or str(Path(sys.executable).with_name("torchrun"))
 

@@ -1,4 +1,4 @@
-"""course_lib.embeddings: similarity, projection, word vectors, and the skip-gram pieces."""
+"""course_lib.lessons.embeddings: similarity, projection, word vectors, and the skip-gram pieces."""
 
 import math
 
@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_lib.embeddings import (SkipGramModel, UnknownWordError, WordVectors, build_word_vocab,
+from course_lib.lessons.embeddings import (SkipGramModel, UnknownWordError, WordVectors, build_word_vocab,
                                    cosine_similarity, euclidean_distance, load_word_vectors,
                                    nearest_rows, pca_project, save_word_vectors, skipgram_pairs,
                                    words_of)
@@ -147,7 +147,7 @@ def test_missing_word_vectors_say_how_to_make_them(tmp_path):
 
 
 def test_the_shipped_word_vectors_load_and_are_small():
-    from course_lib.embeddings import WORD_VECTORS_PATH
+    from course_lib.lessons.embeddings import WORD_VECTORS_PATH
     wv = load_word_vectors()
     assert len(wv) == wv.info["max_words"] and wv.dim == wv.info["dim"]
     assert WORD_VECTORS_PATH.stat().st_size < 2_000_000

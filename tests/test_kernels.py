@@ -7,8 +7,8 @@ import torch
 import torch.nn.functional as F
 
 from course_lib import GPTConfig, GPTLanguageModel
-from course_lib.bench import ReferenceGPT, reference_state_from_course
-from course_lib.kernels import block_forward, linear, onednn_linear_available
+from course_lib.commands.bench import ReferenceGPT, reference_state_from_course
+from course_lib.core.kernels import block_forward, linear, onednn_linear_available
 
 
 @pytest.mark.parametrize("relu", [False, True])

@@ -9,10 +9,10 @@ import pytest
 import torch
 
 from course_lib import GPTConfig, GPTLanguageModel, parameter_breakdown
-from course_lib.plots import plot_n_embd_sweep, plot_parameter_breakdown, plot_sweep_curves
-from course_lib.sweep import (SWEEP_COMMAND, check_sweep, load_sweep, sweep_result, sweep_table,
+from course_lib.lessons.plots import plot_n_embd_sweep, plot_parameter_breakdown, plot_sweep_curves
+from course_lib.lessons.sweep import (SWEEP_COMMAND, check_sweep, load_sweep, sweep_result, sweep_table,
                               train_sweep_size)
-from course_lib.widgets import generation_explorer, n_embd_explorer
+from course_lib.lessons.widgets import generation_explorer, n_embd_explorer
 
 
 def fake_result(n_embd, val):

@@ -10,9 +10,9 @@ import time
 import pytest
 import torch
 
-from course_lib.experiments import attention_pattern_stats
-from course_lib.plots import plot_attention_grid, plot_attention_map, plot_qkv_layout
-from course_lib.widgets import attention_map_explorer
+from course_lib.lessons.experiments import attention_pattern_stats
+from course_lib.lessons.plots import plot_attention_grid, plot_attention_map, plot_qkv_layout
+from course_lib.lessons.widgets import attention_map_explorer
 
 
 def causal_uniform(T):
@@ -145,13 +145,13 @@ def test_attention_map_explorer_bad_input(tiny_model, tiny_tokenizer, sentences,
 # ----------------------------------------------------------------------------- lesson 06
 
 from course_lib import Block, GPTLanguageModel  # noqa: E402
-from course_lib.experiments import (  # noqa: E402
+from course_lib.lessons.experiments import (  # noqa: E402
     block_forward,
     gradient_norms_per_block,
     without_layernorm,
 )
-from course_lib.plots import GRAD_FLOOR, plot_dropout, plot_gradient_norms  # noqa: E402
-from course_lib.widgets import residual_gradient_explorer  # noqa: E402
+from course_lib.lessons.plots import GRAD_FLOOR, plot_dropout, plot_gradient_norms  # noqa: E402
+from course_lib.lessons.widgets import residual_gradient_explorer  # noqa: E402
 
 
 def test_plot_gradient_norms_log_scale_and_zero_markers():
@@ -281,8 +281,8 @@ import json  # noqa: E402
 
 import compare_layernorm  # noqa: E402  (scripts/ is on sys.path, see conftest.py)
 from course_lib import DATA_DIR  # noqa: E402
-from course_lib.plots import plot_layernorm_curves, plot_layernorm_io  # noqa: E402
-from course_lib.widgets import layernorm_explorer  # noqa: E402
+from course_lib.lessons.plots import plot_layernorm_curves, plot_layernorm_io  # noqa: E402
+from course_lib.lessons.widgets import layernorm_explorer  # noqa: E402
 
 
 def test_plot_layernorm_io_two_bar_charts():

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import build_notebooks
-from course_lib import checks
+from course_lib.lessons import checks
 from conftest import REPO
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))

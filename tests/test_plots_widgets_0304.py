@@ -8,10 +8,10 @@ matplotlib.use("Agg")
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from course_lib.plots import (plot_attention_weights, plot_logits_and_probs,  # noqa: E402
+from course_lib.lessons.plots import (plot_attention_weights, plot_logits_and_probs,  # noqa: E402
                               plot_next_token_distribution, plot_sample_frequencies,
                               plot_score_variance, plot_temperature_distributions)
-from course_lib.widgets import attention_scaling_explorer, temperature_explorer  # noqa: E402
+from course_lib.lessons.widgets import attention_scaling_explorer, temperature_explorer  # noqa: E402
 
 CHARS = list("\n abcde")
 

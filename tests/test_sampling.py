@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from course_lib import BigramLanguageModel, generate_text, next_token_probs, top_k_filter
-from course_lib.sampling import sample_next_token
+from course_lib.core.sampling import sample_next_token
 
 
 def test_generate_length_and_prompt_is_kept(tiny_model, tiny_cfg):

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from course_lib import BigramLanguageModel, GPTLanguageModel, estimate_loss, load_corpus, train
-from course_lib.training import TrainingDiverged, lr_at
+from course_lib.core.training import TrainingDiverged, lr_at
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ import torch
 import torch.nn.functional as F
 
 from course_lib import DATA_DIR, load_checkpoint
-from course_lib import widgets as course_widgets
-from course_lib.bigram import bigram_counts
+from course_lib.lessons import widgets as course_widgets
+from course_lib.lessons.bigram import bigram_counts
 
 REDRAW_SECONDS = 0.3
 CHECKPOINT = DATA_DIR / "checkpoints" / "gpt"

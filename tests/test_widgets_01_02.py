@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from course_lib import DATA_DIR
-from course_lib.bigram import bigram_counts
-from course_lib.widgets import embedding_size_explorer, next_char_explorer
+from course_lib.lessons.bigram import bigram_counts
+from course_lib.lessons.widgets import embedding_size_explorer, next_char_explorer
 
 SWEEP = {"fixed_config": {"n_layer": 4, "n_head": 4, "block_size": 64},
          "training": {"max_iters": 100},

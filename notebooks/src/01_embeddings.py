@@ -29,13 +29,13 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from course_lib import DATA_DIR, GPTLanguageModel, load_checkpoint, load_corpus
-from course_lib.bigram import bigram_counts
-from course_lib.checks import check_cosine_similarity, check_most_similar, check_one_hot_embed
-from course_lib.embeddings import (WordVectors, cosine_similarity, euclidean_distance,
+from course_lib.lessons.bigram import bigram_counts
+from course_lib.lessons.checks import check_cosine_similarity, check_most_similar, check_one_hot_embed
+from course_lib.lessons.embeddings import (WordVectors, cosine_similarity, euclidean_distance,
                                    load_word_vectors, nearest_rows, pca_project)
-from course_lib.plots import (plot_char_embeddings_2d, plot_one_hot_vs_dense, plot_vectors_2d,
+from course_lib.lessons.plots import (plot_char_embeddings_2d, plot_one_hot_vs_dense, plot_vectors_2d,
                               plot_word_map)
-from course_lib.widgets import embedding_size_explorer
+from course_lib.lessons.widgets import embedding_size_explorer
 
 torch.manual_seed(1337)
 corpus = load_corpus()

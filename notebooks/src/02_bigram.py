@@ -26,10 +26,10 @@ import torch
 import torch.nn.functional as F
 
 from course_lib import BigramLanguageModel, get_batch, load_corpus, train
-from course_lib.bigram import bigram_counts, bigram_probs, counting_model_loss, sample_from_probs
-from course_lib.checks import check_bigram_counts, check_counting_loss, check_flatten_for_cross_entropy
-from course_lib.plots import plot_bigram_loss_curves, plot_bigram_matrix
-from course_lib.widgets import next_char_explorer
+from course_lib.lessons.bigram import bigram_counts, bigram_probs, counting_model_loss, sample_from_probs
+from course_lib.lessons.checks import check_bigram_counts, check_counting_loss, check_flatten_for_cross_entropy
+from course_lib.lessons.plots import plot_bigram_loss_curves, plot_bigram_matrix
+from course_lib.lessons.widgets import next_char_explorer
 
 # this lesson's tensors are tiny: one CPU thread is faster than two that wait for each other
 torch.set_num_threads(1)

@@ -29,10 +29,10 @@ import torch.nn.functional as F
 
 from course_lib import (DATA_DIR, generate_text, get_batch, load_checkpoint, load_corpus,
                         next_token_probs, sample_next_token, top_k_filter)
-from course_lib.checks import check_cross_entropy, check_stable_softmax, check_temperature_probs
-from course_lib.plots import (plot_logits_and_probs, plot_sample_frequencies,
+from course_lib.lessons.checks import check_cross_entropy, check_stable_softmax, check_temperature_probs
+from course_lib.lessons.plots import (plot_logits_and_probs, plot_sample_frequencies,
                               plot_temperature_distributions)
-from course_lib.widgets import temperature_explorer
+from course_lib.lessons.widgets import temperature_explorer
 
 torch.manual_seed(1337)
 model, tokenizer = load_checkpoint(DATA_DIR / "checkpoints" / "gpt")

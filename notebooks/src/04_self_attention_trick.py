@@ -23,9 +23,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from course_lib import DATA_DIR, Head, load_checkpoint
-from course_lib.checks import check_causal_attention_weights, check_masked_average_weights
-from course_lib.plots import plot_attention_weights, plot_score_variance
-from course_lib.widgets import attention_scaling_explorer
+from course_lib.lessons.checks import check_causal_attention_weights, check_masked_average_weights
+from course_lib.lessons.plots import plot_attention_weights, plot_score_variance
+from course_lib.lessons.widgets import attention_scaling_explorer
 
 _ = torch.manual_seed(1337)                 # the same random numbers on every run
 

@@ -29,10 +29,10 @@ import torch.nn.functional as F
 from torch.testing import assert_close
 
 from course_lib import DATA_DIR, CausalSelfAttention, Head, MultiHeadAttention, load_checkpoint
-from course_lib.checks import check_head_forward, check_mha_parameter_count, check_multi_head
-from course_lib.experiments import attention_pattern_stats
-from course_lib.plots import plot_attention_grid, plot_attention_map, plot_qkv_layout
-from course_lib.widgets import attention_map_explorer
+from course_lib.lessons.checks import check_head_forward, check_mha_parameter_count, check_multi_head
+from course_lib.lessons.experiments import attention_pattern_stats
+from course_lib.lessons.plots import plot_attention_grid, plot_attention_map, plot_qkv_layout
+from course_lib.lessons.widgets import attention_map_explorer
 
 torch.manual_seed(1337)
 torch.set_printoptions(precision=2, sci_mode=False)

@@ -27,10 +27,10 @@ import torch.nn as nn
 from torch.testing import assert_close
 
 from course_lib import Block, CausalSelfAttention, FeedForward, GPTConfig, GPTLanguageModel
-from course_lib.checks import check_block_forward, check_dropout, check_feed_forward
-from course_lib.experiments import gradient_norms_per_block
-from course_lib.plots import plot_dropout, plot_gradient_norms
-from course_lib.widgets import residual_gradient_explorer
+from course_lib.lessons.checks import check_block_forward, check_dropout, check_feed_forward
+from course_lib.lessons.experiments import gradient_norms_per_block
+from course_lib.lessons.plots import plot_dropout, plot_gradient_norms
+from course_lib.lessons.widgets import residual_gradient_explorer
 
 torch.manual_seed(1337)
 torch.set_printoptions(precision=3, sci_mode=False)

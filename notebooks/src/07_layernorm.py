@@ -30,10 +30,10 @@ import torch.nn.functional as F
 from torch.testing import assert_close
 
 from course_lib import DATA_DIR, Block, GPTConfig, GPTLanguageModel, load_checkpoint
-from course_lib.checks import check_layer_norm, check_layernorm_parameter_count
-from course_lib.experiments import without_layernorm
-from course_lib.plots import plot_layernorm_curves, plot_layernorm_io
-from course_lib.widgets import layernorm_explorer
+from course_lib.lessons.checks import check_layer_norm, check_layernorm_parameter_count
+from course_lib.lessons.experiments import without_layernorm
+from course_lib.lessons.plots import plot_layernorm_curves, plot_layernorm_io
+from course_lib.lessons.widgets import layernorm_explorer
 
 torch.manual_seed(1337)
 torch.set_printoptions(precision=4, sci_mode=False)

@@ -36,12 +36,12 @@ import torch.nn as nn
 from course_lib import (CheckpointError, DATA_DIR, GPTConfig, GPTLanguageModel,
                         generate_text, load_checkpoint, load_corpus, parameter_breakdown,
                         save_checkpoint, train)
-from course_lib.checkpoint import read_checkpoint_info
-from course_lib.checks import check_gpt_forward, check_gpt_parameter_count, check_linear_forward
-from course_lib.plots import (plot_loss_curves, plot_n_embd_sweep, plot_parameter_breakdown)
-from course_lib.sweep import load_sweep, sweep_result, sweep_table, train_sweep_size
-from course_lib.training import load_history
-from course_lib.widgets import generation_explorer, n_embd_explorer
+from course_lib.core.checkpoint import read_checkpoint_info
+from course_lib.lessons.checks import check_gpt_forward, check_gpt_parameter_count, check_linear_forward
+from course_lib.lessons.plots import (plot_loss_curves, plot_n_embd_sweep, plot_parameter_breakdown)
+from course_lib.lessons.sweep import load_sweep, sweep_result, sweep_table, train_sweep_size
+from course_lib.core.training import load_history
+from course_lib.lessons.widgets import generation_explorer, n_embd_explorer
 
 torch.manual_seed(1337)
 corpus = load_corpus()

@@ -27,10 +27,10 @@ import tempfile
 import torch
 
 from course_lib import DATA_DIR, load_corpus
-from course_lib.checks import check_steps_per_epoch, check_tokens_per_step
-from course_lib.device import available_devices, pick_device
-from course_lib.plots import plot_scaling
-from course_lib.widgets import scaling_calculator
+from course_lib.lessons.checks import check_steps_per_epoch, check_tokens_per_step
+from course_lib.core.device import available_devices, pick_device
+from course_lib.lessons.plots import plot_scaling
+from course_lib.lessons.widgets import scaling_calculator
 
 torch.manual_seed(1337)
 corpus = load_corpus()

@@ -15,9 +15,9 @@ import time
 
 import torch
 
-from .data import get_batch, load_corpus
-from .model import GPTConfig, GPTLanguageModel
-from .training import estimate_loss, train
+from ..core.data import get_batch, load_corpus
+from ..core.model import GPTConfig, GPTLanguageModel
+from ..core.training import estimate_loss, train
 
 # The train command's defaults (course_lib/train.py reads them from here).
 CPU_RECIPE = dict(

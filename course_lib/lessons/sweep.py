@@ -16,9 +16,9 @@ from pathlib import Path
 
 import torch
 
-from .data import DATA_DIR, Corpus
-from .model import GPTConfig, GPTLanguageModel
-from .training import TrainHistory, train
+from ..core.data import DATA_DIR, Corpus
+from ..core.model import GPTConfig, GPTLanguageModel
+from ..core.training import TrainHistory, train
 
 SWEEP_PATH = DATA_DIR / "sweep_n_embd.json"
 SWEEP_COMMAND = "python scripts/sweep_n_embd.py"

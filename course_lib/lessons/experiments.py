@@ -16,7 +16,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .model import Block, GPTConfig, GPTLanguageModel
+from ..core.model import Block, GPTConfig, GPTLanguageModel
 
 
 def _check_bool(name: str, value) -> None:

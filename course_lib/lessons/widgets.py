@@ -202,7 +202,7 @@ def temperature_explorer(model, tokenizer, contexts: list[str], top: int = 20,
     import torch
 
     from .plots import plot_next_token_distribution
-    from .sampling import next_token_probs
+    from ..core.sampling import next_token_probs
 
     if not contexts or not all(isinstance(c, str) and c for c in contexts):
         raise ValueError("contexts must be a non-empty list of non-empty strings, for example "
@@ -492,8 +492,8 @@ def generation_explorer(model, tokenizer, prompts=DEFAULT_PROMPTS, max_new_token
     import time
 
     from .experiments import _one_thread
-    from .model import LanguageModel
-    from .sampling import generate_text
+    from ..core.model import LanguageModel
+    from ..core.sampling import generate_text
 
     if not isinstance(model, LanguageModel):
         raise TypeError(f"model must be a course_lib language model, got {type(model).__name__}; "

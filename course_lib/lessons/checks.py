@@ -686,7 +686,7 @@ def check_head_forward(head_forward) -> str:
 @exercise
 def check_multi_head(multi_head) -> str:
     """multi_head(x, heads, proj) -> (B, T, C): run every head, concatenate, project."""
-    from .model import MultiHeadAttention
+    from ..core.model import MultiHeadAttention
     B, T, C, n_head = 2, 5, 12, 3
     with torch.random.fork_rng():                    # leave the notebook's random stream alone
         torch.manual_seed(7)
@@ -724,7 +724,7 @@ def _whole_number(got) -> int:
 @exercise
 def check_mha_parameter_count(count_parameters) -> str:
     """count_parameters(n_embd, n_head) -> the number of parameters of a MultiHeadAttention."""
-    from .model import MultiHeadAttention
+    from ..core.model import MultiHeadAttention
     for C, n_head in ((32, 4), (12, 3), (64, 8)):
         got = _whole_number(call(count_parameters, C, n_head))
         with torch.random.fork_rng():
@@ -793,7 +793,7 @@ def _block_variants(x, ln1, sa, ln2, ffwd):
 @exercise
 def check_block_forward(block_forward) -> str:
     """block_forward(x, ln1, sa, ln2, ffwd) -> (B, T, C): a pre-norm Block with residuals."""
-    from .model import Block
+    from ..core.model import Block
     B, T, C = 2, 6, 16
     with torch.random.fork_rng():
         torch.manual_seed(11)
@@ -821,7 +821,7 @@ def check_block_forward(block_forward) -> str:
 @exercise
 def check_feed_forward(make_feed_forward) -> str:
     """make_feed_forward(n_embd, dropout) -> a module: Linear(C, 4C), ReLU, Linear(4C, C), Dropout."""
-    from .model import FeedForward
+    from ..core.model import FeedForward
     C = 8
     with torch.random.fork_rng():
         torch.manual_seed(3)
@@ -982,7 +982,7 @@ def check_layer_norm(layer_norm) -> str:
 @exercise
 def check_layernorm_parameter_count(count_layernorm_parameters) -> str:
     """count_layernorm_parameters(cfg) -> the number of LayerNorm parameters in a GPTLanguageModel."""
-    from .model import GPTConfig, GPTLanguageModel, parameter_breakdown
+    from ..core.model import GPTConfig, GPTLanguageModel, parameter_breakdown
     cfgs = [GPTConfig(vocab_size=67, block_size=128, n_embd=192, n_head=6, n_layer=6),
             GPTConfig(vocab_size=10, block_size=8, n_embd=16, n_head=2, n_layer=2),
             GPTConfig(vocab_size=10, block_size=8, n_embd=24, n_head=3, n_layer=5)]
@@ -1082,7 +1082,7 @@ def _parameter_mistakes(cfg) -> dict[str, int]:
 @exercise
 def check_gpt_parameter_count(count_parameters) -> str:
     """count_parameters(cfg) -> the number of parameters of GPTLanguageModel(cfg), by formula."""
-    from .model import GPTConfig, GPTLanguageModel
+    from ..core.model import GPTConfig, GPTLanguageModel
     configs = [GPTConfig(vocab_size=67, block_size=32, n_embd=48, n_head=4, n_layer=3),
                GPTConfig(vocab_size=67, block_size=128, n_embd=192, n_head=6, n_layer=6),
                GPTConfig(vocab_size=50, block_size=16, n_embd=24, n_head=3, n_layer=1)]
@@ -1121,7 +1121,7 @@ def _forward_variants(model, idx) -> dict[str, torch.Tensor]:
 @exercise
 def check_gpt_forward(gpt_forward) -> str:
     """gpt_forward(model, idx) -> the (B, T, vocab_size) logits, built from the model's modules."""
-    from .model import GPTConfig, GPTLanguageModel
+    from ..core.model import GPTConfig, GPTLanguageModel
     with torch.random.fork_rng():          # leave the notebook's random state alone
         torch.manual_seed(8)
         model = GPTLanguageModel(GPTConfig(vocab_size=67, block_size=16, n_embd=32, n_head=4,

@@ -23,7 +23,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .data import DATA_DIR
+from ..core.data import DATA_DIR
 
 WORD_VECTORS_PATH = DATA_DIR / "word_vectors.safetensors"
 

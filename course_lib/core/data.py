@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-REPO_DIR = Path(__file__).resolve().parent.parent
+REPO_DIR = Path(__file__).resolve().parents[2]   # course_lib/core/data.py -> the repository
 DATA_DIR = REPO_DIR / "data"
 CORPUS_PATH = DATA_DIR / "shakespeare.txt"
 

@@ -1,0 +1,170 @@
+"""The `train` command: train a GPTLanguageModel on a text file and save a checkpoint.
+
+    python -m course_lib.train --corpus data/shakespeare.txt --out checkpoints/mine
+    torchrun --standalone --nproc_per_node=2 -m course_lib.train --out checkpoints/ddp
+
+Every flag has a default (the CPU recipe); `--help` lists them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+
+from ..core.checkpoint import save_checkpoint
+from .cli import OneLineParser, fail, fraction, non_negative_int, positive_float, positive_int
+from ..core.data import load_corpus
+from ..core.device import pick_device
+from ..core.model import GPTConfig, GPTLanguageModel
+from .recipes import CPU_RECIPE
+from ..core.training import save_history, train
+
+
+class _DefaultsFormatter(argparse.HelpFormatter):
+    """--help shows each flag's default, except where there is none."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, False, argparse.SUPPRESS) or "default" in (action.help or ""):
+            return action.help
+        return f"{action.help or ''} (default: {action.default})".strip()
+
+
+def build_parser() -> OneLineParser:
+    R = CPU_RECIPE   # the defaults are the course's CPU recipe (course_lib/recipes.py)
+    p = OneLineParser(prog="python -m course_lib.train",
+                      description="Train a GPTLanguageModel on a UTF-8 text file and save a "
+                                  "checkpoint. The defaults are the course's CPU recipe.",
+                      formatter_class=_DefaultsFormatter)
+    p.add_argument("--corpus", type=Path, default=None,
+                   help="UTF-8 text file to train on (default: data/shakespeare.txt)")
+    p.add_argument("--out", type=Path, required=True, help="checkpoint directory to write")
+    p.add_argument("--history", type=Path, default=None,
+                   help="also write the loss history (JSON) to this file")
+    m = p.add_argument_group("model (GPTConfig)")
+    m.add_argument("--n-layer", type=positive_int, default=R["n_layer"], help="Blocks stacked")
+    m.add_argument("--n-head", type=positive_int, default=R["n_head"], help="attention heads per block")
+    m.add_argument("--n-embd", type=positive_int, default=R["n_embd"], help="channels per token")
+    m.add_argument("--block-size", type=positive_int, default=R["block_size"], help="longest context, in tokens")
+    m.add_argument("--dropout", type=fraction, default=R["dropout"], help="dropout probability")
+    t = p.add_argument_group("training")
+    t.add_argument("--batch-size", type=positive_int, default=R["batch_size"],
+                   help="sequences per step and per process")
+    t.add_argument("--max-iters", type=positive_int, default=5000, help="optimisation steps")
+    t.add_argument("--max-seconds", type=positive_float, default=None,
+                   help="stop after this many seconds even if max-iters is not reached")
+    t.add_argument("--lr", type=positive_float, default=R["lr"], help="peak learning rate")
+    t.add_argument("--min-lr", type=float, default=R["min_lr"],
+                   help="learning rate at the end of the cosine decay")
+    t.add_argument("--warmup-iters", type=non_negative_int, default=R["warmup_iters"], help="steps of linear learning-rate warmup")
+    t.add_argument("--weight-decay", type=float, default=R["weight_decay"], help="AdamW weight decay")
+    t.add_argument("--grad-clip", type=positive_float, default=R["grad_clip"], help="clip the gradient norm to this")
+    t.add_argument("--eval-interval", type=positive_int, default=None, help="steps between loss estimates (default: max-iters / 10)")
+    t.add_argument("--eval-iters", type=positive_int, default=20, help="batches per loss estimate")
+    t.add_argument("--seed", type=int, default=1337, help="random seed")
+    t.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, mps")
+    t.add_argument("--threads", type=positive_int, default=None,
+                   help="CPU threads for PyTorch (default: PyTorch's choice)")
+    t.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _run(args, parser.prog)
+    finally:
+        # every process must leave the group, also after an error: a process that exits
+        # with the group alive can abort at shutdown ("terminate called ...")
+        if dist.is_available() and dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def _run(args, prog: str) -> int:
+    distributed = "RANK" in os.environ and "WORLD_SIZE" in os.environ
+    try:
+        if args.min_lr is not None and not 0 <= args.min_lr <= args.lr:
+            raise ValueError(f"--min-lr must be between 0 and --lr ({args.lr}), got {args.min_lr}")
+        if args.weight_decay < 0:
+            raise ValueError(f"--weight-decay must be >= 0, got {args.weight_decay}")
+        if args.threads:
+            torch.set_num_threads(args.threads)
+        device = pick_device(args.device)
+        rank, world = 0, 1
+        if distributed:
+            device, rank, world = _init_distributed(device)
+        corpus = load_corpus(args.corpus)
+        cfg = GPTConfig(vocab_size=corpus.tokenizer.vocab_size, block_size=args.block_size,
+                        n_embd=args.n_embd, n_head=args.n_head, n_layer=args.n_layer,
+                        dropout=args.dropout)
+        torch.manual_seed(args.seed)                  # the same initial weights on every rank
+        model = GPTLanguageModel(cfg).to(device)
+        if rank == 0:
+            print(f"{prog}: {model.num_parameters():,} parameters, {cfg}, device {device}"
+                  f"{f', {world} processes' if distributed else ''}, corpus "
+                  f"{len(corpus.text):,} characters", flush=True)
+        net = model
+        if distributed:
+            from torch.nn.parallel import DistributedDataParallel as DDP
+            net = DDP(model, device_ids=[device.index] if device.type == "cuda" else None)
+        history = train(net, corpus.train_data, corpus.val_data, max_iters=args.max_iters,
+                        max_seconds=args.max_seconds, batch_size=args.batch_size,
+                        lr=args.lr, min_lr=args.min_lr, warmup_iters=args.warmup_iters,
+                        weight_decay=args.weight_decay, grad_clip=args.grad_clip,
+                        eval_interval=args.eval_interval, eval_iters=args.eval_iters,
+                        seed=args.seed, progress=not args.no_progress)
+    except (ValueError, TypeError, OSError, RuntimeError, FloatingPointError) as err:
+        if os.environ.get("COURSE_DEBUG"):   # the full traceback, for debugging the course
+            raise
+        return fail(prog, err)
+    except KeyboardInterrupt:
+        return fail(prog, KeyboardInterrupt("interrupted before training started; nothing saved"))
+    if rank == 0:
+        final = history.final()
+        extra = {"steps": history.steps[-1] if history.steps else 0,
+                 "train_loss": final.get("train"), "val_loss": final.get("val"),
+                 "seconds": round(history.seconds, 1),
+                 "tokens_per_second": round(history.tokens_per_second),
+                 "processes": world, "device": str(device), "stopped": history.stopped,
+                 "corpus": str(args.corpus or "data/shakespeare.txt")}
+        save_checkpoint(args.out, model, corpus.tokenizer, extra=extra)
+        if args.history:
+            save_history(history, args.history)
+        print(f"{prog}: stopped by {history.stopped} after {extra['steps']} steps in "
+              f"{history.seconds:.1f} s ({extra['tokens_per_second']:,} tokens/s)")
+        print(f"{prog}: train loss {final['train']:.4f}, val loss {final['val']:.4f}")
+        print(f"{prog}: checkpoint saved to {args.out}")
+    if distributed:
+        same = _ranks_hold_identical_parameters(model)
+        if rank == 0:
+            print(f"{prog}: parameters identical on all {world} processes: {same}")
+        dist.barrier()
+    return 130 if history.interrupted else 0
+
+
+def _ranks_hold_identical_parameters(model: torch.nn.Module) -> bool:
+    """DDP keeps every process's copy of the weights in step; check it with a hash per rank."""
+    import hashlib
+    h = hashlib.sha256()
+    for p in model.parameters():
+        h.update(p.detach().cpu().contiguous().numpy().tobytes())
+    hashes = [None] * dist.get_world_size()
+    dist.all_gather_object(hashes, h.hexdigest())
+    return len(set(hashes)) == 1
+
+
+def _init_distributed(device: torch.device):
+    """Join the process group torchrun set up: gloo on CPU, nccl on GPU, one GPU per process."""
+    backend = "nccl" if device.type == "cuda" else "gloo"
+    dist.init_process_group(backend=backend)
+    rank, world = dist.get_rank(), dist.get_world_size()
+    if device.type == "cuda":
+        local = int(os.environ.get("LOCAL_RANK", 0))
+        torch.cuda.set_device(local)
+        device = torch.device("cuda", local)
+    return device, rank, world

@@ -1,0 +1,13 @@
+"""The model core: what builds, trains, saves and samples a GPT.
+
+    model.py       BigramLanguageModel, Head, MultiHeadAttention, CausalSelfAttention,
+                   FeedForward, Block, GPTLanguageModel, GPTConfig (in the order of the lessons)
+    kernels.py     faster products for the model's linear layers (same math)
+    data.py        the corpus, CharTokenizer, the train/val split, get_batch
+    training.py    estimate_loss and the training loop, train()
+    sampling.py    temperature, top-k, sampling the next token, generate_text
+    checkpoint.py  safe save and load of a model with its tokenizer
+    device.py      cpu, cuda or mps
+
+Nothing here imports the lesson support (course_lib.lessons) or the commands.
+"""
