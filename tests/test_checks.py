@@ -890,3 +890,22 @@ def test_steps_per_epoch():
     assert_fails(check_steps_per_epoch(lambda N, B, T, n: N / (B * T * n)), "returned a float")
     assert_fails(check_steps_per_epoch(lambda N, B, T, n: math.ceil(N / (B * T))),
                  "divide by nproc too")
+
+
+def test_every_verdict_is_logged_for_the_grader(tmp_path, monkeypatch):
+    """With COURSE_CHECK_LOG set, a check appends its verdict as one JSON line."""
+    import json
+
+    from course_lib.lessons.checks import CHECK_LOG_ENV, check_stable_softmax
+    log = tmp_path / "verdicts.jsonl"
+    monkeypatch.setenv(CHECK_LOG_ENV, str(log))
+
+    def stub(x):
+        raise NotImplementedError
+
+    check_stable_softmax(stub)
+    check_stable_softmax(lambda x: x)
+    check_stable_softmax(3)
+    rows = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert [r["status"] for r in rows] == ["not_attempted", "failed", "failed"]
+    assert {r["name"] for r in rows} == {"check_stable_softmax"}

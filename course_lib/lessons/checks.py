@@ -15,16 +15,22 @@ answers with its message and accepts the solution.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+import json
+import os
+from dataclasses import asdict, dataclass
 
 import torch
 
-ICONS = {"passed": "✅", "failed": "❌", "not_attempted": "⏳"}
+ICONS = {"passed": "✅", "failed": "❌", "not_attempted": "⏳", "timed_out": "⌛"}
+
+# When this environment variable names a file, every check appends its verdict to it as one
+# JSON line {"name", "status", "message"}: `python -m course_lib.grade` reads them.
+CHECK_LOG_ENV = "COURSE_CHECK_LOG"
 
 
 @dataclass
 class CheckResult:
-    """The verdict of a check: `status` is "passed", "failed" or "not_attempted"."""
+    """The verdict of a check: `status` is "passed", "failed", "not_attempted" or "timed_out"."""
     name: str
     status: str
     message: str
@@ -69,21 +75,35 @@ def exercise(checker):
     @functools.wraps(checker)
     def check(fn, *args, **kwargs) -> CheckResult:
         if not callable(fn):
-            return CheckResult(name, "failed",
-                               f"pass your function itself, not its result: {name}(my_function), "
-                               f"not {name}(my_function(...)); got a {type(fn).__name__}")
-        try:
-            message = checker(fn, *args, **kwargs)
-        except NotAttempted:
-            fname = getattr(fn, "__name__", "your function")
-            return CheckResult(name, "not_attempted",
-                               f"not attempted yet: fill in the TODO in `{fname}` (remove the "
-                               f"`raise NotImplementedError`), then run this cell again.")
-        except Mistake as err:
-            return CheckResult(name, "failed", str(err))
-        return CheckResult(name, "passed", message)
+            return _logged(CheckResult(
+                name, "failed", f"pass your function itself, not its result: {name}(my_function), "
+                                f"not {name}(my_function(...)); got a {type(fn).__name__}"))
+        return _logged(_verdict(checker, fn, *args, **kwargs))
 
     return check
+
+
+def _verdict(checker, fn, *args, **kwargs) -> CheckResult:
+    name = checker.__name__
+    try:
+        message = checker(fn, *args, **kwargs)
+    except NotAttempted:
+        fname = getattr(fn, "__name__", "your function")
+        return CheckResult(name, "not_attempted",
+                           f"not attempted yet: fill in the TODO in `{fname}` (remove the "
+                           f"`raise NotImplementedError`), then run this cell again.")
+    except Mistake as err:
+        return CheckResult(name, "failed", str(err))
+    return CheckResult(name, "passed", message)
+
+
+def _logged(result: CheckResult) -> CheckResult:
+    """Append the verdict to the file named by $COURSE_CHECK_LOG, if it is set."""
+    path = os.environ.get(CHECK_LOG_ENV)
+    if path:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(asdict(result), ensure_ascii=False) + "\n")
+    return result
 
 
 def expect_tensor(out, shape: tuple, what: str = "your result") -> torch.Tensor:
