@@ -1,10 +1,31 @@
 """Every exercise check: the solution passes, the stub is "not attempted", and typical wrong
-answers fail with a message that names the mistake. Lessons add their checks below."""
+answers fail with a message that names the mistake. Lessons add their checks below.
+
+The first section tests the sandbox that every check runs learner code in (time and memory
+limits, generators read with a cap, copies of the inputs, sys.exit, capped printing), with
+checks from several lessons."""
+
+import inspect
+import math
+import signal
+import sys
+import threading
+import time
 
 import pytest
+import torch
+import torch.nn.functional as F
 
-from course_lib import load_corpus
-from course_lib.lessons.checks import CheckResult, check_context_target_pairs, check_encode_decode
+from course_lib import BigramLanguageModel, estimate_loss, get_batch, load_corpus, train
+from course_lib.lessons import checks
+from course_lib.lessons.checks import (CheckResult, check_bigram_counts, check_bigram_forward,
+                                       check_bigram_generate, check_causal_attention_weights,
+                                       check_context_target_pairs, check_cosine_similarity,
+                                       check_counting_loss, check_cross_entropy,
+                                       check_encode_decode, check_estimate_loss,
+                                       check_masked_average_weights, check_most_similar,
+                                       check_one_hot_embed, check_stable_softmax,
+                                       check_temperature_probs, check_training_loop)
 
 
 @pytest.fixture(scope="module")
@@ -21,6 +42,18 @@ def assert_fails(result: CheckResult, fragment: str):
     assert fragment in result.message, result.message
 
 
+@pytest.fixture
+def short_limits(monkeypatch):
+    """Small limits, so a looping or greedy function is stopped in a fraction of a second."""
+    monkeypatch.setattr(checks, "TIME_LIMIT_S", 0.3)
+    monkeypatch.setattr(checks, "MAX_ITEMS", 1000)
+    monkeypatch.setattr(checks, "MEMORY_LIMIT", 150 << 20)
+
+
+def good_pairs(ch):
+    return [(ch[:t + 1], ch[t + 1]) for t in range(len(ch) - 1)]
+
+
 # ----------------------------------------------------------------------------- framework
 
 def test_untouched_stub_is_not_attempted(tok):
@@ -29,8 +62,12 @@ def test_untouched_stub_is_not_attempted(tok):
     assert "not attempted yet: fill in the TODO in `stub`" in repr(r)
 
 
-def test_function_returning_none_is_not_attempted():
-    assert check_context_target_pairs(lambda chunk: None).status == "not_attempted"
+def test_function_returning_none_is_not_attempted_and_says_return():
+    def make_pairs(chunk):
+        [(chunk[:t + 1], chunk[t + 1]) for t in range(len(chunk) - 1)]   # forgot `return`
+    r = check_context_target_pairs(make_pairs)
+    assert r.status == "not_attempted"
+    assert "`make_pairs` returned None" in r.message and "`return ...`" in r.message
 
 
 def test_exception_in_learner_code_is_reported_not_raised(tok):
@@ -45,66 +82,351 @@ def test_passing_the_result_instead_of_the_function(tok):
     assert_fails(r, "pass your function itself, not its result")
 
 
+def test_calling_a_check_with_the_wrong_arguments_is_a_verdict():
+    r = check_encode_decode(stub)                     # decode and tokenizer missing
+    assert_fails(r, "check_encode_decode was called with the wrong arguments")
+    assert "call it as check_encode_decode(encode, decode, tokenizer)" in r.message
+
+
+def looping(*args):
+    while True:
+        pass
+
+
+def sleeping(*args):
+    time.sleep(60)
+
+
+def swallowing(*args):
+    """A loop whose bare except swallows every exception raised inside it."""
+    while True:
+        try:
+            sum(range(100))
+        except:  # noqa: E722 - the point of this test
+            pass
+
+
+@pytest.mark.parametrize("fn", [looping, sleeping, swallowing], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("check", [check_context_target_pairs, check_masked_average_weights,
+                                   checks.check_layer_norm], ids=lambda c: c.__name__)
+def test_a_function_that_never_returns_is_stopped(short_limits, check, fn):
+    r = check(fn)
+    assert r.status == "timed_out", r
+    assert repr(r).startswith("⌛")
+    assert "your function ran for more than 0.3 s and was stopped" in r.message
+
+
+def test_the_time_limit_works_outside_the_main_thread(short_limits):
+    results = []
+    thread = threading.Thread(target=lambda: results.append(check_context_target_pairs(looping)))
+    thread.start()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert results[0].status == "timed_out", results[0]
+
+
+def test_an_enclosing_alarm_still_fires_after_a_check(short_limits):
+    """pytest-timeout and the like use SIGALRM too: a check gives their timer back."""
+    fired = []
+    previous = signal.signal(signal.SIGALRM, lambda *a: fired.append(time.monotonic()))
+    try:
+        start = time.monotonic()
+        signal.setitimer(signal.ITIMER_REAL, 1.0)
+        assert check_context_target_pairs(looping).status == "timed_out"
+        left = signal.getitimer(signal.ITIMER_REAL)[0]
+        assert 0 < left < 1.0
+        while not fired and time.monotonic() - start < 5:
+            time.sleep(0.01)
+        assert fired and fired[0] - start >= 0.9
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_no_stop_arrives_after_the_check_returned(short_limits):
+    assert check_context_target_pairs(looping).status == "timed_out"
+    time.sleep(0.3)                                  # a late stop would be raised here
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def endless_generator(*args):
+    while True:
+        yield 0
+
+
+@pytest.mark.parametrize("check", [check_context_target_pairs, check_most_similar,
+                                   check_encode_decode], ids=lambda c: c.__name__)
+def test_an_endless_generator_is_read_with_a_cap(short_limits, tok, check):
+    args = (stub, tok) if check is check_encode_decode else ()
+    r = check(endless_generator, *args)
+    assert_fails(r, "returned a generator (or iterator) that gave more than 1,000 items")
+
+
+def test_a_generator_with_the_right_items_is_accepted():
+    def make_pairs(chunk):
+        for t in range(len(chunk) - 1):
+            yield chunk[: t + 1], chunk[t + 1]
+    assert check_context_target_pairs(make_pairs).passed
+
+
+def test_a_function_that_eats_memory_is_stopped(monkeypatch):
+    monkeypatch.setattr(checks, "MEMORY_LIMIT", 150 << 20)
+    monkeypatch.setattr(checks, "TIME_LIMIT_S", 60.0)     # the memory limit must come first
+
+    def greedy(T):
+        pieces = []
+        while True:
+            pieces.append(b"x" * 2**20)              # 1 MB more every time, touched
+    r = check_masked_average_weights(greedy)
+    assert_fails(r, "your function used more than 150 MB of memory and was stopped")
+
+
+def test_a_result_far_too_large_is_refused(monkeypatch):
+    monkeypatch.setattr(checks, "MAX_RESULT_BYTES", 1 << 20)
+    r = check_masked_average_weights(lambda T: torch.zeros(1000, 1000))
+    assert_fails(r, "your function returned a tensor of shape (1000, 1000) and dtype "
+                    "torch.float32, about 4 MB: far larger than this exercise's answer")
+
+
+def test_an_input_changed_in_place_is_named():
+    def overwrite(chunk):
+        pairs = [(chunk[:t + 1], chunk[t + 1]) for t in range(len(chunk) - 1)]
+        chunk[0] = -1                                # the issue's example: it overwrites chunk
+        return pairs
+    assert_fails(check_context_target_pairs(overwrite), "changed its input `chunk` in place")
+
+    def zero_x(x, Wk, Wq, Wv):                       # right answer, then zeroes its input
+        out = F.softmax((x @ Wq.T) @ (x @ Wk.T).transpose(-2, -1) * Wk.shape[0] ** -0.5
+                        + torch.triu(torch.full((x.shape[1],) * 2, float("-inf")), 1), -1) \
+            @ (x @ Wv.T)
+        x.zero_()
+        return out
+    assert_fails(checks.check_head_forward(zero_x), "changed its input `x` in place")
+
+
+def test_an_in_place_dropout_is_named_as_such():
+    def dropout(x, p, training):
+        if not training:
+            return x
+        x[torch.rand_like(x) < p] = 0                # in place, and not scaled
+        return x
+    assert_fails(checks.check_dropout(dropout), "changed its input `x` in place")
+
+
+@pytest.mark.parametrize("exit_call", [lambda: sys.exit(), lambda: sys.exit(3), lambda: exit()])
+def test_sys_exit_in_learner_code_is_a_verdict(exit_call):
+    r = check_cosine_similarity(lambda a, b: exit_call())
+    assert_fails(r, "your function called sys.exit() (or exit()), which would end the program")
+
+
+def test_keyboard_interrupt_goes_through():
+    def interrupted(a, b):
+        raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        check_cosine_similarity(interrupted)
+
+
+def test_printing_is_capped(capsys):
+    def chatty(data, vocab_size):
+        print("x" * 10_000_000)                      # 10 MB in one print
+        for i in range(1000):
+            print("counting", i)
+        raise ValueError("oops")
+    r = check_bigram_counts(chatty)
+    out = capsys.readouterr()
+    assert_fails(r, "your function raised ValueError: oops")
+    shown = out.out + out.err
+    assert len(shown) < checks.OUTPUT_LIMIT + 300
+    assert "were cut]" in shown and "10,0" in shown
+
+
+def test_a_learner_seed_does_not_move_the_notebooks_random_numbers():
+    def reseeding(a, b):
+        torch.manual_seed(123)
+        torch.rand(100)
+        return (a @ b) / (a.norm() * b.norm())
+    torch.manual_seed(0)
+    want = torch.rand(3)
+    torch.manual_seed(0)
+    assert check_cosine_similarity(reseeding).passed
+    assert torch.equal(torch.rand(3), want)
+
+
+@pytest.mark.parametrize("check,fn,fragment", [
+    # plausible wrong answers that used to raise inside the check (issue 13, section 8)
+    (check_context_target_pairs, lambda c: [(c[t], c[t + 1]) for t in range(len(c) - 1)],
+     "example 0 is (10, 11): a pair of single tokens"),
+    (check_cross_entropy, lambda z, t: "2.3", "return the loss as a tensor or a number, got a str"),
+    (check_most_similar, lambda q, vs, k: 3, "your function returned one index (3)"),
+    (checks.check_tokens_per_step, lambda B, T, n: torch.tensor([B * T, n]),
+     "the check could not use what your function returned (a tensor of shape (2,)"),
+])
+def test_plausible_wrong_answers_get_a_verdict(check, fn, fragment):
+    assert_fails(check(fn), fragment)
+
+
+def test_an_int_from_encode_gets_a_verdict(tok):
+    r = check_encode_decode(lambda s: tok.stoi[s[0]], stub, tok)
+    assert_fails(r, "encode returned one number (")
+
+
+def test_a_numpy_array_from_steps_per_epoch_gets_a_verdict():
+    np = pytest.importorskip("numpy")
+    r = checks.check_steps_per_epoch(lambda N, B, T, n: np.array([N // (B * T * n), 1]))
+    assert r.status == "failed", r
+    assert "numpy ndarray of shape (2,)" in r.message
+
+
+HOSTILE = {
+    "returns None": lambda *a: None,
+    "returns a str": lambda *a: "hello",
+    "returns an int": lambda *a: 7,
+    "returns a float": lambda *a: 0.5,
+    "returns a list": lambda *a: [1, 2, 3],
+    "returns a dict": lambda *a: {"a": 1},
+    "returns an object": lambda *a: object(),
+    "returns a 2-element tensor": lambda *a: torch.tensor([1.0, 2.0]),
+    "returns a 0-d tensor": lambda *a: torch.tensor(1.5),
+    "returns nan": lambda *a: float("nan"),
+    "returns an endless generator": endless_generator,
+    "raises SystemExit": lambda *a: sys.exit(1),
+    "raises ValueError": lambda *a: int("x"),
+    "raises a BaseException": lambda *a: (_ for _ in ()).throw(GeneratorExit()),
+}
+ALL_CHECKS = sorted(n for n in dir(checks) if n.startswith("check_"))
+
+
+@pytest.mark.parametrize("name", ALL_CHECKS)
+def test_every_check_answers_every_input_with_a_verdict(short_limits, tok, name):
+    """Whatever the learner's function does, the check returns ✅, ❌, ⏳ or ⌛ and never raises."""
+    check = getattr(checks, name)
+    params = list(inspect.signature(check).parameters.values())[1:]
+    for what, fn in HOSTILE.items():
+        extra = []
+        for p in params:
+            if p.default is not inspect.Parameter.empty:
+                break
+            extra.append(tok if p.name == "tokenizer" else fn)
+        r = check(fn, *extra)
+        assert isinstance(r, CheckResult), (what, r)
+        assert r.status in ("failed", "not_attempted", "timed_out"), (what, r)
+        assert r.message, what
+
+
+def test_a_check_in_a_real_kernel_stops_a_loop_and_the_kernel_lives_on(tmp_path):
+    """In Jupyter the checks run in the kernel's main thread: the time limit must stop the
+    learner's loop there (a signal), and the next cell must still run."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in (
+        "from course_lib.lessons import checks\nchecks.TIME_LIMIT_S = 0.5\n"
+        "def make_pairs(chunk):\n    while True:\n        pass\n"
+        "r = checks.check_context_target_pairs(make_pairs)\nprint(r)",
+        "import time; time.sleep(1); print('still alive', r.status)",
+    )]
+    nbclient.NotebookClient(nb, timeout=60, kernel_name="python3").execute()
+    out = [o["text"] for c in nb.cells for o in c["outputs"] if o.get("name") == "stdout"]
+    assert out[0].startswith("⌛ check_context_target_pairs: your function ran for more than 0.5 s")
+    assert out[1].strip() == "still alive timed_out"
+
+
 # ----------------------------------------------------------------------------- lesson 00
+#
+# Typical mistakes of encode/decode: IDs counted from 1 (off by one); ord(c) instead of
+# stoi; encode returning the string, one int, characters or floats; a wrong length;
+# decode returning a list, joining with a separator, looking up in stoi (a KeyError).
+
+def _stoi_itos(tok):
+    return {c: i for i, c in enumerate(tok.chars)}, dict(enumerate(tok.chars))
+
 
 def test_encode_decode_solution_passes(tok):
-    stoi = {c: i for i, c in enumerate(tok.chars)}
-    itos = dict(enumerate(tok.chars))
+    stoi, itos = _stoi_itos(tok)
     r = check_encode_decode(lambda s: [stoi[c] for c in s],
                             lambda ids: "".join(itos[i] for i in ids), tok)
     assert r.passed and repr(r).startswith("✅")
+    assert check_encode_decode(lambda s: torch.tensor([stoi[c] for c in s]),
+                               lambda ids: "".join(itos[i] for i in ids), tok).passed
 
 
 @pytest.mark.parametrize("encode,decode,fragment", [
-    (lambda s: [ord(c) for c in s], None, "expected"),
+    ("ord", None, "you used ord(c), the character's number in Unicode"),
     ("off_by_one", None, "every ID is one too large: enumerate() counts from 0"),
     (lambda s: s, None, "encode returned a string"),
+    (lambda s: 7, None, "encode returned one number (7)"),
+    (lambda s: list(s), None, "encode returned characters (['h', 'e', 'l']...), not IDs"),
+    ("floats", None, "encode returned a float (48.0) among the IDs"),
     (lambda s: [0] * (len(s) - 1), None, "gave 4 IDs; one per character is 5"),
+    ("reversed", None, "gave the IDs in reverse order"),
     (None, lambda ids: ["x" for _ in ids], "decode returned a list; join the characters"),
+    (None, "spaces", "you joined the characters with a separator"),
+    (None, "stoi", "raised KeyError"),
     (None, lambda ids: "".join("a" for _ in ids), "expected 'hello'"),
+    (None, lambda ids: len(ids), "decode returned an int (5); it should return a string"),
 ])
 def test_encode_decode_rejects_typical_mistakes(tok, encode, decode, fragment):
-    stoi = {c: i for i, c in enumerate(tok.chars)}
-    itos = dict(enumerate(tok.chars))
-    good_encode = lambda s: [stoi[c] for c in s]  # noqa: E731
-    good_decode = lambda ids: "".join(itos[i] for i in ids)  # noqa: E731
-    if encode == "off_by_one":
-        encode = lambda s: [stoi[c] + 1 for c in s]  # noqa: E731
-    r = check_encode_decode(encode or good_encode, decode or good_decode, tok)
+    stoi, itos = _stoi_itos(tok)
+    encoders = {"ord": lambda s: [ord(c) for c in s], "off_by_one": lambda s: [stoi[c] + 1 for c in s],
+                "floats": lambda s: [float(stoi[c]) for c in s],
+                "reversed": lambda s: [stoi[c] for c in reversed(s)]}
+    decoders = {"spaces": lambda ids: " ".join(itos[i] for i in ids),
+                "stoi": lambda ids: "".join(stoi[i] for i in ids)}
+    encode = encoders.get(encode, encode) if isinstance(encode, str) else encode
+    decode = decoders.get(decode, decode) if isinstance(decode, str) else decode
+    r = check_encode_decode(encode or (lambda s: [stoi[c] for c in s]),
+                            decode or (lambda ids: "".join(itos[i] for i in ids)), tok)
     assert_fails(r, fragment)
 
 
+def test_decode_looked_up_in_stoi_gets_the_itos_hint(tok):
+    stoi, _ = _stoi_itos(tok)
+    r = check_encode_decode(lambda s: [stoi[c] for c in s],
+                            lambda ids: "".join(stoi[i] for i in ids), tok)
+    assert_fails(r, "Hint: look each ID up in itos (integer to string)")
+
+
+# Typical mistakes of make_pairs: one example too few (range(len - 2)) or too many (an
+# IndexError); a context one token short; the target inside the context; pairs of single
+# tokens (c[t], c[t+1]); a context of one token; not pairs at all; a dict; changing chunk.
+
 def test_context_target_pairs_solution_passes():
-    r = check_context_target_pairs(lambda ch: [(ch[:t + 1], ch[t + 1]) for t in range(len(ch) - 1)])
-    assert r.passed
+    assert check_context_target_pairs(good_pairs).passed
+    assert check_context_target_pairs(stub).status == "not_attempted"
 
 
 @pytest.mark.parametrize("make_pairs,fragment", [
     (lambda ch: [(ch[:t + 1], ch[t + 1]) for t in range(len(ch) - 2)], "you returned 7 (off by one?)"),
-    (lambda ch: [(ch[:t + 1], ch[t + 1]) for t in range(len(ch))], "raised IndexError"),
+    (lambda ch: [(ch[:t + 1], ch[t + 1]) for t in range(len(ch))],
+     "raised IndexError: list index out of range. Hint: the last example has t = len(chunk) - 2"),
     (lambda ch: [(ch[:t], ch[t]) for t in range(len(ch) - 1)], "has an empty or short context"),
     (lambda ch: [(ch[:t + 1], ch[t]) for t in range(len(ch) - 1)],
      "the target is the last token of the context"),
+    (lambda ch: [(ch[t], ch[t + 1]) for t in range(len(ch) - 1)],
+     "example 0 is (10, 11): a pair of single tokens. The context is every token up to position t"),
     (lambda ch: [ch[t] for t in range(len(ch) - 1)], "each example should be a pair"),
     (lambda ch: [(ch[t:t + 1], ch[t + 1]) for t in range(len(ch) - 1)], "context [11] should be"),
+    (lambda ch: [(ch[:t + 1], ch[t + 1:t + 2]) for t in range(len(ch) - 1)],
+     "the target should be one token ID (an int), got a list of 1 item"),
+    (lambda ch: {tuple(ch[:t + 1]): ch[t + 1] for t in range(len(ch) - 1)}, "you returned a dict"),
+    (lambda ch: [(ch[:t + 2], ch[t + 1]) for t in range(len(ch) - 1)],
+     "example 0: context [10, 11] should be chunk[:1] = [10]"),
 ])
 def test_context_target_pairs_rejects_typical_mistakes(make_pairs, fragment):
     assert_fails(check_context_target_pairs(make_pairs), fragment)
 
 
 # ----------------------------------------------------------------------------- lesson 01
-
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-
-from course_lib.lessons.checks import (check_bigram_counts, check_cosine_similarity,  # noqa: E402
-                               check_counting_loss, check_flatten_for_cross_entropy,
-                               check_most_similar, check_one_hot_embed)
-
+#
+# Typical mistakes of one_hot_embed: no num_classes (too narrow); no .float() (a dtype
+# error); the transpose; returning the one-hot matrix; summing over tokens; wrong rows;
+# and the shortcut the exercise is not about: weight[ids], F.embedding, index_select.
 
 def test_one_hot_embed_solution_passes_and_stub_is_not_attempted():
     r = check_one_hot_embed(lambda ids, w: F.one_hot(ids, w.shape[0]).float() @ w)
     assert r.passed, r
+    assert check_one_hot_embed(lambda ids, w: torch.einsum(
+        "tv,vd->td", F.one_hot(ids, w.shape[0]).float(), w)).passed
     assert check_one_hot_embed(stub).status == "not_attempted"
 
 
@@ -116,10 +438,20 @@ def test_one_hot_embed_solution_passes_and_stub_is_not_attempted():
     (lambda ids, w: (F.one_hot(ids, w.shape[0]).float() @ w).sum(0), "should have shape (4, 3)"),
     (lambda ids, w: F.one_hot((ids + 1) % w.shape[0], w.shape[0]).float() @ w,
      "values are not the rows of weight"),
+    (lambda ids, w: w[ids], "you looked the rows up directly (weight[ids]"),
+    (lambda ids, w: F.embedding(ids, w), "you looked the rows up directly"),
+    (lambda ids, w: torch.index_select(w, 0, ids), "you looked the rows up directly"),
+    (lambda ids, w: torch.stack([w[i] for i in ids]), "you looked the rows up directly"),
+    (lambda ids, w: (F.one_hot(ids, w.shape[0]).float() @ w).tolist(),
+     "your function returned a list of 4 items; return a tensor"),
 ])
 def test_one_hot_embed_rejects_typical_mistakes(fn, fragment):
     assert_fails(check_one_hot_embed(fn), fragment)
 
+
+# Typical mistakes of cosine similarity: the dot product alone; squared lengths; one
+# length; a @ b / |a| * |b| (precedence); 1 - cos; no sum; the distance; F.cosine_similarity
+# without dim=0.
 
 def test_cosine_similarity_solution_passes():
     assert check_cosine_similarity(lambda a, b: (a @ b) / (a.norm() * b.norm())).passed
@@ -131,9 +463,12 @@ def test_cosine_similarity_solution_passes():
     (lambda a, b: a @ b, "you returned the dot product"),
     (lambda a, b: (a @ b) / ((a ** 2).sum() * (b ** 2).sum()), "divided by the squared lengths"),
     (lambda a, b: (a @ b) / a.norm(), "you divided by one length only"),
+    (lambda a, b: a @ b / a.norm() * b.norm(), "put the product in parentheses"),
     (lambda a, b: 1 - (a @ b) / (a.norm() * b.norm()), "the cosine distance"),
     (lambda a, b: a * b / (a.norm() * b.norm()), "sum the products"),
     (lambda a, b: (a - b).norm(), "expected 0.7333"),
+    (lambda a, b: F.cosine_similarity(a, b), "Hint: for two 1-D vectors, F.cosine_similarity needs dim=0"),
+    (lambda a, b: str(float((a @ b) / (a.norm() * b.norm()))), "returned a str"),
 ])
 def test_cosine_similarity_rejects_typical_mistakes(fn, fragment):
     assert_fails(check_cosine_similarity(fn), fragment)
@@ -143,8 +478,13 @@ def _cos_rows(q, vs):
     return (vs @ q) / (vs.norm(dim=1) * q.norm())
 
 
+# Typical mistakes of most_similar: ranking by the dot product; ascending order; the
+# similarities instead of the indices; k + 1 results; only the best index; ranking by
+# distance; a wrong order.
+
 def test_most_similar_solution_passes():
     assert check_most_similar(lambda q, vs, k: torch.topk(_cos_rows(q, vs), k).indices).passed
+    assert check_most_similar(lambda q, vs, k: _cos_rows(q, vs).argsort(descending=True)[:k].tolist()).passed
     assert check_most_similar(stub).status == "not_attempted"
 
 
@@ -153,19 +493,32 @@ def test_most_similar_solution_passes():
     (lambda q, vs, k: torch.argsort(_cos_rows(q, vs))[:k], "least similar rows first"),
     (lambda q, vs, k: torch.topk(_cos_rows(q, vs), k).values, "not their similarities"),
     (lambda q, vs, k: torch.topk(_cos_rows(q, vs), k + 1).indices, "asked for k=3 indices, got 4"),
-    (lambda q, vs, k: torch.topk(_cos_rows(q, vs), k).indices.roll(1), "most_similar gave [0, 1, 4], expected [1, 4, 0]"),
+    (lambda q, vs, k: int(_cos_rows(q, vs).argmax()), "returned one index (1); return the k = 3 best"),
+    (lambda q, vs, k: torch.topk(-(vs - q).norm(dim=1), k).indices, "ranked by the Euclidean distance"),
+    (lambda q, vs, k: torch.topk(_cos_rows(q, vs), k).indices.roll(1),
+     "most_similar gave [0, 1, 4], expected [1, 4, 0]"),
 ])
 def test_most_similar_rejects_typical_mistakes(fn, fragment):
     assert_fails(check_most_similar(fn), fragment)
 
 
 # ----------------------------------------------------------------------------- lesson 02
+#
+# Typical mistakes of bigram_counts: transposed; the last pair dropped; probabilities;
+# the wrong size; float counts (cell 9 compares with integer counts); every pair counted
+# once (counts[i, j] = 1, or the vectorised += that drops repeats); a wrong count.
 
-def _counts(data, V):
-    out = torch.zeros(V, V, dtype=torch.long)
+def _counts(data, V, dtype=torch.long):
+    out = torch.zeros(V, V, dtype=dtype)
     for i, j in zip(data[:-1].tolist(), data[1:].tolist()):
         out[i, j] += 1
     return out
+
+
+def _vectorised_plus_equals(d, V):
+    c = torch.zeros(V, V, dtype=torch.long)
+    c[d[:-1], d[1:]] += 1                       # repeated pairs are added once only
+    return c
 
 
 def test_bigram_counts_solution_passes():
@@ -177,16 +530,24 @@ def test_bigram_counts_solution_passes():
 
 @pytest.mark.parametrize("fn,fragment", [
     (lambda d, V: _counts(d, V).T, "your matrix is transposed"),
-    (lambda d, V: _counts(d[:-1], V), "your counts add up to 4, but a text of 6 tokens holds 5"),
+    (lambda d, V: _counts(d[:-1], V), "your counts add up to 198, but a text of 200 tokens holds 199"),
     (lambda d, V: _counts(d, V).float() / _counts(d, V).sum(1, keepdim=True).clamp(min=1),
      "those are probabilities"),
-    (lambda d, V: _counts(d, int(d.max()) + 1), "the count matrix for vocab_size=4 has shape (3, 3)"),
+    (lambda d, V: _counts(d, int(d.max()) + 1), "the count matrix for vocab_size=6 has shape (5, 5)"),
     (lambda d, V: torch.diag(torch.bincount(d[:-1], minlength=V)),
      "the counts differ from the expected ones"),
+    (lambda d, V: _counts(d, V, dtype=torch.float32),
+     "the counts are right but have dtype torch.float32: counts are whole numbers"),
+    (lambda d, V: _counts(d, V, dtype=torch.int32), "the counts are right but have dtype torch.int32"),
+    (_vectorised_plus_equals, "every pair is counted at most once"),
+    (lambda d, V: (_counts(d, V) > 0).long(), "every pair is counted at most once"),
 ])
 def test_bigram_counts_rejects_typical_mistakes(fn, fragment):
     assert_fails(check_bigram_counts(fn), fragment)
 
+
+# Typical mistakes of the counting loss: the sign; the sum; probs[next, current]; log base
+# 10 or 2; the log of the mean; no log; no mean (a vector).
 
 def test_counting_loss_solution_passes():
     assert check_counting_loss(lambda p, d: -p[d[:-1], d[1:]].log().mean()).passed
@@ -201,49 +562,288 @@ def test_counting_loss_solution_passes():
     (lambda p, d: -p[d[1:], d[:-1]].log().mean(), "probs[next, current]"),
     (lambda p, d: -p[d[:-1], d[1:]].log10().mean(), "log base 10"),
     (lambda p, d: -p[d[:-1], d[1:]].log2().mean(), "log base 2"),
-    (lambda p, d: -p[d[:-1], d[1:]].mean().log(), "expected"),
+    (lambda p, d: -p[d[:-1], d[1:]].mean().log(), "you took the log of the mean probability"),
+    (lambda p, d: -p[d[:-1], d[1:]].mean(), "you forgot the log"),
     (lambda p, d: -p[d[:-1], d[1:]].log(), "the loss is one number"),
+    (lambda p, d: -p[d[:-2], d[1:-1]].log().mean(), "expected"),
 ])
 def test_counting_loss_rejects_typical_mistakes(fn, fragment):
     assert_fails(check_counting_loss(fn), fragment)
 
 
-def test_flatten_for_cross_entropy_solution_passes():
-    def flatten(logits, targets):
-        B, T, C = logits.shape
-        return logits.view(B * T, C), targets.view(B * T)
-    assert check_flatten_for_cross_entropy(flatten).passed
-    assert check_flatten_for_cross_entropy(stub).status == "not_attempted"
+# Typical mistakes of the bigram forward: 3-D logits into F.cross_entropy (an error, with
+# the reshape as hint); the flattened logits returned (as the lecture's code does); a loss
+# when there are no targets; no loss with targets; loss.item(); the sum; softmax first;
+# rows of logits and targets mismatched by a transpose; targets shifted again; idx as the
+# targets; calling the model's own forward (the shortcut).
+
+def good_forward(model, idx, targets=None, flat=False, mistake=None):
+    logits = model.token_embedding_table(idx)                # (B, T, C)
+    if targets is None:
+        return (logits, None) if mistake != "loss_without_targets" else (logits, logits.sum())
+    B, T, C = logits.shape
+    lg, tg = logits.view(B * T, C), targets.view(B * T)
+    loss = {None: lambda: F.cross_entropy(lg, tg),
+            "sum": lambda: F.cross_entropy(lg, tg, reduction="sum"),
+            "softmax": lambda: F.cross_entropy(lg.softmax(-1), tg),
+            "transpose": lambda: F.cross_entropy(logits.transpose(0, 1).reshape(B * T, C), tg),
+            "shift": lambda: F.cross_entropy(logits[:, :-1].reshape(-1, C), targets[:, 1:].reshape(-1)),
+            "idx": lambda: F.cross_entropy(lg, idx.view(B * T)),
+            "item": lambda: F.cross_entropy(lg, tg).item(),
+            "no_grad": lambda: F.cross_entropy(lg, tg).detach(),
+            "three_d": lambda: F.cross_entropy(logits, targets),
+            "none": lambda: None,
+            "vector": lambda: F.cross_entropy(lg, tg, reduction="none"),
+            }[mistake]()
+    return (lg if flat else logits), loss
 
 
-@pytest.mark.parametrize("fn,fragment", [
-    (lambda lg, t: (lg.reshape(-1, lg.shape[-1]), t), "the targets have shape (2, 3), expected (B*T,)"),
-    (lambda lg, t: (lg.reshape(lg.shape[-1], -1), t.reshape(-1)), "the logits have shape (5, 6)"),
-    (lambda lg, t: (lg.transpose(0, 1).reshape(-1, lg.shape[-1]), t.reshape(-1)),
-     "rows of logits and targets no longer belong to the same position"),
-    (lambda lg, t: (lg.reshape(-1, lg.shape[-1]), t.T.reshape(-1)), "without transposing"),
-    (lambda lg, t: lg.reshape(-1, lg.shape[-1]), "return two things"),
+def test_bigram_forward_solution_passes():
+    assert check_bigram_forward(good_forward).passed
+    assert check_bigram_forward(stub).status == "not_attempted"
+
+
+@pytest.mark.parametrize("kwargs,fragment", [
+    (dict(mistake="three_d"), "Hint: F.cross_entropy wants logits of shape (B*T, C)"),
+    (dict(flat=True), "you returned the flattened logits (15, 7)"),
+    (dict(mistake="loss_without_targets"), "without targets there is nothing to compare with"),
+    (dict(mistake="none"), "with targets, return the loss too"),
+    (dict(mistake="item"), "do not turn it into a number with .item()"),
+    (dict(mistake="no_grad"), "the loss has no gradient"),
+    (dict(mistake="vector"), "the loss should be one number"),
+    (dict(mistake="sum"), "your loss is the sum over the B*T positions"),
+    (dict(mistake="softmax"), "you applied softmax before F.cross_entropy"),
+    (dict(mistake="transpose"), "rows of logits and targets no longer belong to the same position"),
+    (dict(mistake="shift"), "you shifted the targets again"),
+    (dict(mistake="idx"), "you compared the logits with idx"),
 ])
-def test_flatten_for_cross_entropy_rejects_typical_mistakes(fn, fragment):
-    assert_fails(check_flatten_for_cross_entropy(fn), fragment)
+def test_bigram_forward_rejects_typical_mistakes(kwargs, fragment):
+    assert_fails(check_bigram_forward(lambda m, i, t=None: good_forward(m, i, t, **kwargs)), fragment)
+
+
+def test_bigram_forward_names_the_shortcut():
+    assert_fails(check_bigram_forward(lambda m, idx, targets=None: m(idx, targets)),
+                 "you called model(idx, targets), the library's own forward")
+    assert_fails(check_bigram_forward(lambda m, idx: good_forward(m, idx)),
+                 "raised TypeError")                   # no targets parameter
+
+
+# Typical mistakes of generate: only the new tokens returned; one token too many or too
+# few; argmax instead of sampling; the first position's logits; softmax over the batch;
+# the generator not passed (the same seed gives other text); sampling from the logits
+# (an error); calling model.generate (the shortcut).
+
+def good_generate(model, idx, max_new_tokens, generator=None, mistake=None):
+    new = []
+    for _ in range(max_new_tokens + (mistake == "one_more")):
+        logits, _ = model(idx)                                   # (B, T, C)
+        last = logits[:, 0 if mistake == "first" else -1, :]     # (B, C)
+        probs = F.softmax(last, dim=0 if mistake == "dim0" else -1)
+        if mistake == "argmax":
+            nxt = probs.argmax(-1, keepdim=True)
+        elif mistake == "logits":
+            nxt = torch.multinomial(last, 1, generator=generator)
+        else:
+            nxt = torch.multinomial(probs, 1, generator=None if mistake == "global" else generator)
+        idx = torch.cat((idx, nxt), dim=1)
+        new.append(nxt)
+    if mistake == "only_new":
+        return torch.cat(new, dim=1)
+    if mistake == "list":
+        return idx.tolist()
+    return idx
+
+
+def test_bigram_generate_solution_passes():
+    assert check_bigram_generate(good_generate).passed
+    assert check_bigram_generate(stub).status == "not_attempted"
+
+
+@pytest.mark.parametrize("mistake,fragment", [
+    ("only_new", "you returned only the 12 new tokens"),
+    ("one_more", "asked for max_new_tokens = 12 new tokens, you added 13 (off by one?)"),
+    ("argmax", "you took the most likely token (argmax)"),
+    ("first", "you sampled from the logits of the first position"),
+    ("dim0", "softmax over the wrong dimension"),
+    ("global", "pass generator=generator to torch.multinomial"),
+    ("logits", "raised RuntimeError"),
+    ("list", "return the token IDs as a tensor"),
+])
+def test_bigram_generate_rejects_typical_mistakes(mistake, fragment):
+    assert_fails(check_bigram_generate(lambda m, i, n, g=None: good_generate(m, i, n, g, mistake)),
+                 fragment)
+
+
+def test_bigram_generate_names_the_shortcut():
+    assert_fails(check_bigram_generate(lambda m, idx, n, g=None: m.generate(idx, n, generator=g)),
+                 "you called model.generate, the library's own loop")
+
+
+# Typical mistakes of estimate_loss: train mode; gradients on; eval mode left on after;
+# one batch instead of eval_iters; the sum; the splits swapped; one generator for both
+# splits; a list instead of the dict; wrong keys.
+
+def good_estimate(model, train_data, val_data, eval_iters=20, batch_size=32, block_size=8,
+                  seed=0, mistake=None):
+    out = {}
+    if mistake != "train_mode":
+        model.eval()
+    g = torch.Generator().manual_seed(seed)
+    with torch.set_grad_enabled(mistake == "grad"):
+        for split, data in (("train", train_data), ("val", val_data)):
+            if mistake != "one_generator":
+                g = torch.Generator().manual_seed(seed)
+            losses = torch.zeros(eval_iters)
+            for k in range(1 if mistake == "one_batch" else eval_iters):
+                _, loss = model(*get_batch(data, batch_size, block_size, generator=g))
+                losses[k] = loss.item()
+            out[split] = (losses.sum() if mistake == "sum" else losses.mean()).item()
+    if mistake != "no_restore":
+        model.train()
+    if mistake == "swap":
+        out = {"train": out["val"], "val": out["train"]}
+    if mistake == "list":
+        return [out["train"], out["val"]]
+    if mistake == "keys":
+        return {"training": out["train"], "validation": out["val"]}
+    return out
+
+
+def test_estimate_loss_solution_passes():
+    assert check_estimate_loss(good_estimate).passed
+    assert check_estimate_loss(stub).status == "not_attempted"
+
+
+@pytest.mark.parametrize("mistake,fragment", [
+    ("train_mode", "the model was in training mode during the estimate: call model.eval()"),
+    ("grad", "gradients were being recorded: decorate the function with @torch.no_grad()"),
+    ("no_restore", "the model is still in eval mode afterwards: call model.train()"),
+    ("one_batch", "the model ran on 2 batches; an estimate uses eval_iters = 4 batches"),
+    ("sum", "you summed the losses; take their mean"),
+    ("swap", "the splits are swapped"),
+    ("one_generator", "make a new generator for each split"),
+    ("list", "return a dict with one mean loss per split"),
+    ("keys", "the dict should have the keys 'train' and 'val', got ['training', 'validation']"),
+])
+def test_estimate_loss_rejects_typical_mistakes(mistake, fragment):
+    assert_fails(check_estimate_loss(
+        lambda *a: good_estimate(*a, mistake=mistake)), fragment)
+
+
+def test_estimate_loss_equals_the_library():
+    model = BigramLanguageModel(8)
+    data = torch.randint(8, (200,), generator=torch.Generator().manual_seed(0))
+    assert good_estimate(model, data, data[:100], 3, 4, 5, 1) == estimate_loss(
+        model, data, data[:100], 3, 4, 5, 1)
+
+
+# Typical mistakes of the training loop: no zero_grad (gradients pile up); zero_grad
+# between backward and step, no backward or no step (the weights never change); a new
+# optimizer every step; SGD; a hard-coded learning rate; the same batch every step; the
+# loss tensors kept instead of loss.item(); one step too many; estimates after the step or
+# without the final one; only the losses returned.
+
+def good_train(model, train_data, val_data, max_iters=3000, eval_interval=300, lr=1e-2,
+               batch_size=32, block_size=8, seed=1337, mistake=None):
+    g = torch.Generator().manual_seed(seed)
+    make = {"sgd": lambda: torch.optim.SGD(model.parameters(), lr=lr),
+            "fixed_lr": lambda: torch.optim.AdamW(model.parameters(), lr=1e-2)}.get(
+        mistake, lambda: torch.optim.AdamW(model.parameters(), lr=lr))
+    optimizer = make()
+    losses, estimates = [], {}
+    for step in range(max_iters + (mistake == "one_more")):
+        if step % eval_interval == 0 and mistake != "eval_after":
+            estimates[step] = estimate_loss(model, train_data, val_data, batch_size=batch_size,
+                                            block_size=block_size)
+        if mistake == "optimizer_in_loop":
+            optimizer = make()
+        if mistake == "same_batch":
+            g = torch.Generator().manual_seed(seed)
+        xb, yb = get_batch(train_data, batch_size, block_size, generator=g)
+        _, loss = model(xb, yb)
+        if mistake not in ("no_zero_grad", "zero_grad_late"):
+            optimizer.zero_grad(set_to_none=True)
+        if mistake != "no_backward":
+            loss.backward()
+        if mistake == "zero_grad_late":
+            optimizer.zero_grad(set_to_none=True)
+        if mistake != "no_step":
+            optimizer.step()
+        losses.append(loss if mistake == "tensors" else loss.item())
+        if mistake == "eval_after" and (step + 1) % eval_interval == 0:
+            estimates[step + 1] = estimate_loss(model, train_data, val_data,
+                                                batch_size=batch_size, block_size=block_size)
+    if mistake != "no_final":
+        estimates[max_iters] = estimate_loss(model, train_data, val_data, batch_size=batch_size,
+                                             block_size=block_size)
+    return losses if mistake == "losses_only" else (losses, estimates)
+
+
+def test_training_loop_solution_passes():
+    r = check_training_loop(good_train)
+    assert r.passed, r
+    assert check_training_loop(stub).status == "not_attempted"
+
+
+@pytest.mark.parametrize("mistake,fragment", [
+    ("no_zero_grad", "the gradients pile up from step to step"),
+    ("zero_grad_late", "the weights did not change"),
+    ("no_backward", "the weights did not change"),
+    ("no_step", "the weights did not change"),
+    ("optimizer_in_loop", "you made a new optimizer in every step"),
+    ("sgd", "you used SGD"),
+    ("fixed_lr", "you did not use the learning rate `lr` that the function was given"),
+    ("same_batch", "every step trains on the same batch"),
+    ("tensors", "append loss.item(), a plain number"),
+    ("one_more", "for max_iters = 12 there should be 12 losses, one per step, got 13"),
+    ("eval_after", "estimates should be taken before the steps 0, 5, 10"),
+    ("no_final", "the last estimate is missing"),
+    ("losses_only", "return two things, (losses, estimates)"),
+])
+def test_training_loop_rejects_typical_mistakes(mistake, fragment):
+    assert_fails(check_training_loop(lambda *a: good_train(*a, mistake=mistake)), fragment)
+
+
+def test_the_learners_loop_matches_course_lib_train():
+    """What lesson 02 shows: the loop with fused AdamW is course_lib.train, bit for bit; the
+    default AdamW differs only by float32 rounding."""
+    data = torch.randint(11, (400,), generator=torch.Generator().manual_seed(0))
+    torch.manual_seed(0)
+    start = BigramLanguageModel(11)
+    a, b = BigramLanguageModel(11), BigramLanguageModel(11)
+    a.load_state_dict(start.state_dict())
+    b.load_state_dict(start.state_dict())
+    losses, _ = good_train(a, data, data, 40, 20, 0.05, 4, 6, 3)
+    history = train(b, data, data, max_iters=40, batch_size=4, block_size=6, lr=0.05,
+                    eval_interval=20, eval_iters=2, seed=3, progress=False)
+    wa, wb = a.token_embedding_table.weight, b.token_embedding_table.weight
+    assert (wa - wb).abs().max() < 1e-5
+    assert max(abs(x - y) for x, y in zip(losses, history.train_loss)) < 1e-5
 
 
 # ----------------------------------------------------------------------------- lesson 03
-
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-
-from course_lib.lessons.checks import check_cross_entropy, check_stable_softmax, check_temperature_probs  # noqa: E402,E501
-
+#
+# Typical mistakes of the stable softmax: no max subtracted (overflow); one max for the
+# whole tensor; the row's mean or min subtracted (nan for rows with a wide range); the
+# wrong dimension; log-probabilities; not normalised; a changed input; torch.softmax
+# itself (the exercise is to write it).
 
 def good_softmax(x):
     e = (x - x.max(dim=-1, keepdim=True).values).exp()
     return e / e.sum(dim=-1, keepdim=True)
 
 
+def _shifted_softmax(how):
+    def softmax(x):
+        shift = {"mean": x.mean(dim=-1, keepdim=True),
+                 "min": x.min(dim=-1, keepdim=True).values}[how]
+        e = (x - shift).exp()
+        return e / e.sum(dim=-1, keepdim=True)
+    return softmax
+
+
 def test_stable_softmax_solution_passes():
     assert check_stable_softmax(good_softmax).passed
-    assert check_stable_softmax(lambda x: torch.softmax(x, dim=-1)).passed
     assert check_stable_softmax(stub).status == "not_attempted"
 
 
@@ -256,17 +856,25 @@ def _inplace_softmax(x):
     (lambda x: x.exp() / x.exp().sum(dim=-1, keepdim=True), "exp(1000) overflows float32"),
     (lambda x: (x - x.max()).exp() / (x - x.max()).exp().sum(dim=-1, keepdim=True),
      "you subtracted one max for the whole tensor"),
+    (_shifted_softmax("mean"), "the row [0, 100, 200] gives nan: you subtracted the row's mean"),
+    (_shifted_softmax("min"), "the row [0, 100, 200] gives nan: you subtracted the row's min"),
     (lambda x: torch.softmax(x, dim=0), "you normalised over the wrong dimension"),
     (lambda x: torch.log_softmax(x, dim=-1), "you returned log-probabilities"),
     (lambda x: (x - x.max(dim=-1, keepdim=True).values).exp(), "the values are not normalised"),
     (lambda x: good_softmax(x)[..., :-1], "has shape"),
     (lambda x: good_softmax(x).tolist(), "should be a torch.Tensor, got list"),
     (lambda x: good_softmax(x ** 2), "the values differ from softmax"),
-    (_inplace_softmax, "changed its input in place"),
+    (_inplace_softmax, "changed its input `x` in place"),
+    (lambda x: torch.softmax(x, dim=-1), "you called torch.softmax"),
+    (lambda x: F.softmax(x, -1), "you called torch.softmax (or F.softmax"),
+    (lambda x: torch.log_softmax(x, -1).exp(), "you called torch.softmax (or F.softmax, or log_softmax)"),
 ])
 def test_stable_softmax_rejects_typical_mistakes(softmax, fragment):
     assert_fails(check_stable_softmax(softmax), fragment)
 
+
+# Typical mistakes of the temperature: multiplying; dividing the probabilities; no effect;
+# the wrong dimension; T = 0 giving nan, a ZeroDivisionError, or a clamp; squared rows.
 
 def good_temperature(logits, temperature):
     if temperature <= 0:
@@ -300,6 +908,10 @@ def test_temperature_probs_rejects_typical_mistakes(fn, fragment):
     assert_fails(check_temperature_probs(fn), fragment)
 
 
+# Typical mistakes of cross-entropy: the sign; no mean; the sum; no log; the most likely
+# class instead of the target; softmax twice; log(softmax) (-inf for e^-200); the wrong
+# dimension; a str; F.cross_entropy itself (the exercise is to write it).
+
 def good_cross_entropy(logits, targets):
     logp = torch.log_softmax(logits, dim=-1)
     return -logp[torch.arange(len(targets)), targets].mean()
@@ -307,7 +919,7 @@ def good_cross_entropy(logits, targets):
 
 def test_cross_entropy_solution_passes():
     assert check_cross_entropy(good_cross_entropy).passed
-    assert check_cross_entropy(F.cross_entropy).passed
+    assert check_cross_entropy(lambda z, t: float(good_cross_entropy(z, t).detach())).passed
     assert check_cross_entropy(stub).status == "not_attempted"
 
 
@@ -325,16 +937,20 @@ def _rows(t):
     (lambda z, t: F.cross_entropy(torch.softmax(z, -1), t), "softmax was applied twice"),
     (lambda z, t: -torch.log(torch.softmax(z, -1))[_rows(t), t].mean(),
      "softmax rounds p = e^-200 to 0"),
-    (lambda z, t: -torch.log_softmax(z, 0)[_rows(t), t].mean(), "expected"),
+    (lambda z, t: -torch.log_softmax(z, 0)[_rows(t), t].mean(), "log_softmax over the wrong dimension"),
+    (lambda z, t: str(float(good_cross_entropy(z, t))), "return the loss as a tensor or a number, got a str"),
+    (F.cross_entropy, "you called F.cross_entropy (or F.nll_loss)"),
+    (lambda z, t: F.nll_loss(F.log_softmax(z, -1), t), "you called F.cross_entropy (or F.nll_loss)"),
 ])
 def test_cross_entropy_rejects_typical_mistakes(fn, fragment):
     assert_fails(check_cross_entropy(fn), fragment)
 
 
 # ----------------------------------------------------------------------------- lesson 04
-
-from course_lib.lessons.checks import check_causal_attention_weights, check_masked_average_weights  # noqa: E402,E501
-
+#
+# Typical mistakes of the averaging matrix: all ones / T (no mask); the upper triangle;
+# the diagonal dropped (nan, or zeros); columns normalised; not normalised; dividing by T
+# instead of t + 1; integers; the wrong size; the identity.
 
 def good_average_weights(T):
     w = torch.tril(torch.ones(T, T))
@@ -367,7 +983,9 @@ def _no_diagonal_safe(T):
     (_no_diagonal_safe, "the diagonal is 0"),
     (lambda T: torch.tril(torch.ones(T, T)) / torch.tril(torch.ones(T, T)).sum(0, keepdim=True),
      "you normalised over the wrong dimension"),
-    (lambda T: torch.tril(torch.ones(T, T)), "the rows should sum to 1"),
+    (lambda T: torch.tril(torch.ones(T, T)), "every row should sum to 1, but row 1 sums to 2.0000"),
+    (lambda T: torch.tril(torch.ones(T, T)) / T,
+     "you divided every row by T = 4, so only the last row sums to 1 (row 0 sums to 0.2500)"),
     (lambda T: torch.tril(torch.ones(T, T)).long(), "has dtype torch.int64"),
     (lambda T: good_average_weights(T + 1), "has shape"),
     (lambda T: torch.eye(T), "row t should hold 1/(t+1)"),
@@ -376,17 +994,23 @@ def test_masked_average_weights_rejects_typical_mistakes(fn, fragment):
     assert_fails(check_masked_average_weights(fn), fragment)
 
 
+# Typical mistakes of the causal weights: no mask; masked with 0; the diagonal masked
+# (nan, or zeros with -1e9); no scale, / head_size, * sqrt(head_size); softmax over the
+# wrong dimension; the mask after the softmax; the scale after the softmax; k @ q^T; the
+# wrong shape; a mask of fixed size.
+
 def _attention(q, k, scale=None, mask=True, diagonal=0, fill=float("-inf"), dim=-1,
-               mask_after=False):
+               mask_after=False, scale_after=False):
     T, hs = q.shape[-2], q.shape[-1]
     scale = hs ** -0.5 if scale is None else scale
-    scores = q @ k.transpose(-2, -1) * scale
+    scores = q @ k.transpose(-2, -1) * (1.0 if scale_after else scale)
     keep = torch.tril(torch.ones(T, T), diagonal=diagonal) == 1
     if mask_after:
         return torch.softmax(scores, dim=dim).masked_fill(~keep, 0.0)
     if mask:
         scores = scores.masked_fill(~keep, fill)
-    return torch.softmax(scores, dim=dim)
+    w = torch.softmax(scores, dim=dim)
+    return w * scale if scale_after else w
 
 
 def test_causal_attention_weights_solution_passes():
@@ -403,9 +1027,12 @@ def test_causal_attention_weights_solution_passes():
     (lambda q, k: _attention(q, k, scale=1.0 / q.shape[-1]), "you divided by head_size"),
     (lambda q, k: _attention(q, k, scale=q.shape[-1] ** 0.5), "you multiplied by sqrt(head_size)"),
     (lambda q, k: _attention(q, k, dim=-2), "softmax over the wrong dimension"),
-    (lambda q, k: _attention(q, k, mask_after=True), "apply the mask before the softmax"),
+    (lambda q, k: _attention(q, k, mask_after=True), "you masked after the softmax"),
+    (lambda q, k: _attention(q, k, scale_after=True), "you scaled the weights after the softmax"),
     (lambda q, k: _attention(k, q), "you computed k @ q^T"),
     (lambda q, k: _attention(q, k)[0], "has shape"),
+    (lambda q, k: torch.softmax((q @ k.transpose(-2, -1) * q.shape[-1] ** -0.5).masked_fill(
+        torch.tril(torch.ones(8, 8)) == 0, float("-inf")), -1), "Hint: the mask is torch.tril"),
 ])
 def test_causal_attention_weights_rejects_typical_mistakes(fn, fragment):
     assert_fails(check_causal_attention_weights(fn), fragment)

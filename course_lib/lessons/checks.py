@@ -1,31 +1,48 @@
 """Automatic checks for the exercises, one `check_*` function per exercise.
 
 An exercise gives a stub that raises NotImplementedError. Its check answers in one of
-three ways, and never raises:
+four ways, and never raises:
 
     ⏳ not attempted yet   the stub is untouched (or returns None)
     ❌ <what is wrong>     a typical mistake, named (wrong shape, off by one, ...)
+    ⌛ <ran too long>      the learner's function ran past its time limit and was stopped
     ✅ <what is right>     the answer matches the reference on several inputs
 
-If the learner's function raises, the check reports "your function raised X: ..." with a
-hint. The tests in tests/test_checks.py prove that each check rejects typical wrong
-answers with its message and accepts the solution.
+Every call of learner code goes through `call` (or `attempt`), which runs it in the
+sandbox of sandbox.py: a time limit, a memory limit, generators read with a cap, copies of
+the inputs (changing one is reported), sys.exit() caught, the random state restored. What
+learner code prints during one check is capped at OUTPUT_LIMIT characters. If the
+learner's function raises, the check reports "your function raised X: ..." with a hint. If
+the check itself cannot use what the function returned, the verdict says so (❌), naming
+what came back and what the exercise asks for. The tests in tests/test_checks.py prove
+that each check rejects typical wrong answers with its message and accepts the solution.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import os
 from dataclasses import asdict, dataclass
 
 import torch
 
+from . import sandbox
+from .sandbox import describe
+
 ICONS = {"passed": "✅", "failed": "❌", "not_attempted": "⏳", "timed_out": "⌛"}
 
 # When this environment variable names a file, every check appends its verdict to it as one
 # JSON line {"name", "status", "message"}: `python -m course_lib.grade` reads them.
 CHECK_LOG_ENV = "COURSE_CHECK_LOG"
+
+# The limits on one call of learner code (tests lower them to stay fast).
+TIME_LIMIT_S = 10.0              # seconds; a check that trains passes a larger `seconds`
+MEMORY_LIMIT = 1 << 30           # bytes the kernel may grow by during one call (1 GiB)
+MAX_ITEMS = 100_000              # items read from a generator that the learner returns
+MAX_RESULT_BYTES = 64 << 20      # a returned tensor or list larger than this is refused
+OUTPUT_LIMIT = 5_000             # characters learner code may print during one check
 
 
 @dataclass
@@ -54,18 +71,84 @@ class Mistake(Exception):
     """The learner's answer is wrong; the message says how."""
 
 
-def call(fn, *args, hint: str = ""):
-    """Call the learner's function, turning its exceptions into verdicts."""
-    try:
-        out = fn(*args)
-    except NotImplementedError:
-        raise NotAttempted from None
-    except Exception as err:  # the learner's code may raise anything: report it, don't crash
-        extra = f" Hint: {hint}" if hint else ""
-        raise Mistake(f"your function raised {type(err).__name__}: {err}.{extra}") from None
-    if out is None:
-        raise NotAttempted
+class TimedOut(Exception):
+    """The learner's function ran past its time limit."""
+
+
+class Shortcut(Exception):
+    """Raised by a check's stand-in object when the learner's code calls the very thing the
+    exercise asks them to write (a model's own forward, say); its message says so."""
+
+
+# what the last call returned, so a check that cannot use it can say what it was
+_last = {"value": None, "set": False}
+
+
+def _mb(n: int) -> str:
+    return f"{n / 2**20:,.0f} MB" if n >= 2**20 else f"{n / 2**10:,.0f} KB"
+
+
+def attempt(fn, *args, seconds: float | None = None, modifies: tuple[int, ...] = ()
+            ) -> sandbox.Outcome:
+    """Run the learner's `fn(*args)` in the sandbox and return what happened.
+
+    For checks that expect an exception (a temperature of 0 must raise ValueError). A
+    limit that was hit, a changed input or sys.exit() is already turned into a verdict
+    here; an ordinary exception is left in `outcome.error` for the check to judge.
+    """
+    seconds = TIME_LIMIT_S if seconds is None else seconds
+    out = sandbox.run(fn, args, seconds=seconds, memory_bytes=MEMORY_LIMIT, max_items=MAX_ITEMS,
+                      modifies=modifies)
+    if out.stopped == "time":
+        raise TimedOut(f"your function ran for more than {seconds:g} s and was stopped. Does "
+                       f"a loop never end (a `while` whose condition never becomes False, a "
+                       f"generator without an end)? Each call here should take well under a "
+                       f"second")
+    if out.stopped == "memory":
+        raise Mistake(f"your function used more than {_mb(MEMORY_LIMIT)} of memory and was "
+                      f"stopped. Does it build something much larger than the inputs, or keep "
+                      f"appending in a loop that never ends?")
+    if out.stopped == "items":
+        raise Mistake(f"your function returned a generator (or iterator) that gave more than "
+                      f"{MAX_ITEMS:,} items, so the check stopped reading it. Does it ever "
+                      f"stop? Return a list instead")
+    if isinstance(out.error, SystemExit):
+        raise Mistake("your function called sys.exit() (or exit()), which would end the "
+                      "program; a function gives its answer with `return`")
+    if out.modified:
+        names = " and ".join(out.modified)
+        raise Mistake(f"your function changed its input {names} in place (for example with "
+                      f"`x -= ...`, `x[...] = ...`, `x.sub_(...)` or `.append`): the caller's "
+                      f"data would be changed too. Compute a new value instead (`y = x - ...`)")
+    if out.error is None:
+        size = sandbox.size_in_bytes(out.value, MAX_ITEMS)
+        if size > MAX_RESULT_BYTES:
+            raise Mistake(f"your function returned {describe(out.value)}, about {_mb(size)}: "
+                          f"far larger than this exercise's answer. Check the shapes")
+        _last.update(value=out.value, set=True)
     return out
+
+
+def call(fn, *args, hint: str = "", seconds: float | None = None,
+         modifies: tuple[int, ...] = ()):
+    """Call the learner's function in the sandbox, turning whatever goes wrong into a verdict.
+
+    Returns what the function returned (a generator already read into a list). Raises
+    NotAttempted for the stub (or None), Mistake for an exception or a broken limit, and
+    TimedOut when it ran too long.
+    """
+    out = attempt(fn, *args, seconds=seconds, modifies=modifies)
+    if isinstance(out.error, NotImplementedError):
+        raise NotAttempted
+    if isinstance(out.error, Shortcut):
+        raise Mistake(str(out.error))
+    if out.error is not None:
+        err = out.error
+        extra = f" Hint: {hint}" if hint else ""
+        raise Mistake(f"your function raised {type(err).__name__}: {err}.{extra}")
+    if out.value is None:
+        raise NotAttempted("returned None")
+    return out.value
 
 
 def exercise(checker):
@@ -73,27 +156,60 @@ def exercise(checker):
     name = checker.__name__
 
     @functools.wraps(checker)
-    def check(fn, *args, **kwargs) -> CheckResult:
+    def check(fn=None, *args, **kwargs) -> CheckResult:
+        try:
+            inspect.signature(checker).bind(fn, *args, **kwargs)
+        except TypeError as err:
+            params = str(inspect.signature(checker)).split(" ->")[0]
+            return _logged(CheckResult(name, "failed", f"{name} was called with the wrong "
+                                                       f"arguments ({err}); call it as "
+                                                       f"{name}{params}"))
         if not callable(fn):
             return _logged(CheckResult(
                 name, "failed", f"pass your function itself, not its result: {name}(my_function), "
-                                f"not {name}(my_function(...)); got a {type(fn).__name__}"))
-        return _logged(_verdict(checker, fn, *args, **kwargs))
+                                f"not {name}(my_function(...)); got {describe(fn)}"))
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)     # a check's tensors are tiny: one thread never waits for another
+        try:
+            with sandbox.capped_output(OUTPUT_LIMIT) as printed:
+                result = _verdict(checker, fn, *args, **kwargs)
+        finally:
+            torch.set_num_threads(threads)
+        if printed["cut"]:
+            print(("" if printed["newline"] else "\n") + f"[your code printed {printed['cut'] + OUTPUT_LIMIT:,} characters; only the "
+                  f"first {OUTPUT_LIMIT:,} are shown, {printed['cut']:,} were cut]")
+        return _logged(result)
 
     return check
 
 
 def _verdict(checker, fn, *args, **kwargs) -> CheckResult:
     name = checker.__name__
+    _last.update(value=None, set=False)
     try:
         message = checker(fn, *args, **kwargs)
-    except NotAttempted:
+    except NotAttempted as why:
         fname = getattr(fn, "__name__", "your function")
+        if str(why) == "returned None":
+            return CheckResult(name, "not_attempted",
+                               f"not attempted yet: `{fname}` returned None. Fill in the TODO "
+                               f"and end the function with `return ...`, then run this cell "
+                               f"again.")
         return CheckResult(name, "not_attempted",
                            f"not attempted yet: fill in the TODO in `{fname}` (remove the "
                            f"`raise NotImplementedError`), then run this cell again.")
     except Mistake as err:
         return CheckResult(name, "failed", str(err))
+    except TimedOut as err:
+        return CheckResult(name, "timed_out", str(err))
+    except KeyboardInterrupt:
+        raise
+    except Exception as err:  # noqa: BLE001 - the check could not use the learner's result
+        wanted = (checker.__doc__ or "").strip().splitlines()[0] if checker.__doc__ else ""
+        got = describe(_last["value"]) if _last["set"] else "something"
+        return CheckResult(name, "failed",
+                           f"the check could not use what your function returned ({got}): "
+                           f"{type(err).__name__}: {err}. The exercise asks for: {wanted}")
     return CheckResult(name, "passed", message)
 
 
@@ -124,14 +240,42 @@ def close(a: torch.Tensor, b: torch.Tensor, atol: float = 1e-5, rtol: float = 1e
 _SAMPLES = ["hello", "To be, or not to be", "\nROMEO.\nO!", "a"]
 
 
+def _is_int(value) -> bool:
+    """A whole number of an integer type: int, numpy integer or an integer 0-d tensor."""
+    if isinstance(value, torch.Tensor):
+        return value.dim() == 0 and not value.is_floating_point() and value.dtype != torch.bool
+    return not isinstance(value, bool) and hasattr(value, "__index__")
+
+
+def _id_list(ids, what: str) -> list[int]:
+    """The learner's token IDs as a list of ints, or a Mistake that says what they were."""
+    if isinstance(ids, str):
+        raise Mistake(f"{what} returned a string; it should return a list of integers (IDs)")
+    if isinstance(ids, torch.Tensor):
+        ids = ids.tolist()
+    elif hasattr(ids, "tolist") and type(ids).__module__ == "numpy":
+        ids = ids.tolist()
+    if _is_int(ids) or isinstance(ids, float):
+        raise Mistake(f"{what} returned one number ({ids!r}); it should return a list with "
+                      f"one ID per character")
+    if not isinstance(ids, (list, tuple)):
+        raise Mistake(f"{what} returned {describe(ids)}; it should return a list of integers")
+    if ids and all(isinstance(i, str) for i in ids):
+        raise Mistake(f"{what} returned characters ({ids[:3]}...), not IDs: look each one "
+                      f"up in stoi")
+    if not all(_is_int(i) for i in ids):
+        bad = next(i for i in ids if not _is_int(i))
+        raise Mistake(f"{what} returned {describe(bad)} among the IDs; every ID is an int "
+                      f"(stoi[c] already is one)")
+    return [int(i) for i in ids]
+
+
 @exercise
 def check_encode_decode(encode, decode, tokenizer) -> str:
     """encode(text) -> list of IDs and decode(ids) -> text, equal to the tokenizer's."""
     for text in _SAMPLES:
-        ids = call(encode, text)
-        if isinstance(ids, str):
-            raise Mistake("encode returned a string; it should return a list of integers")
-        ids = list(ids.tolist() if isinstance(ids, torch.Tensor) else ids)
+        ids = _id_list(call(encode, text, hint="look each character up in stoi: "
+                                               "[stoi[c] for c in s]"), "encode")
         want = tokenizer.encode(text)
         if len(ids) != len(want):
             raise Mistake(f"encode({text!r}) gave {len(ids)} IDs; one per character is "
@@ -140,13 +284,25 @@ def check_encode_decode(encode, decode, tokenizer) -> str:
             if [i - 1 for i in ids] == want:
                 raise Mistake("every ID is one too large: enumerate() counts from 0, so the "
                               "first character of the vocabulary has ID 0")
+            if ids == [ord(c) for c in text]:
+                raise Mistake("you used ord(c), the character's number in Unicode; the ID is "
+                              "the character's position in the sorted vocabulary: stoi[c]")
+            if ids == want[::-1]:
+                raise Mistake(f"encode({text!r}) gave the IDs in reverse order; keep the "
+                              f"order of the characters")
             raise Mistake(f"encode({text!r}) gave {ids[:8]}, expected {want[:8]}; look each "
                           f"character up in stoi")
-        back = call(decode, want)
-        if isinstance(back, list):
+        back = call(decode, list(want), hint="look each ID up in itos (integer to string), "
+                                             "then join: ''.join(itos[i] for i in ids)")
+        if isinstance(back, (list, tuple)):
             raise Mistake("decode returned a list; join the characters into one string "
                           "with ''.join(...)")
+        if not isinstance(back, str):
+            raise Mistake(f"decode returned {describe(back)}; it should return a string")
         if back != text:
+            if len(text) > 1 and back in (" ".join(text), ",".join(text)):
+                raise Mistake(f"decode({want[:8]}...) gave {back!r}: you joined the "
+                              f"characters with a separator; join with '' (the empty string)")
             raise Mistake(f"decode({want[:8]}...) gave {back!r}, expected {text!r}")
     return "encode and decode agree with the tokenizer, and decode(encode(s)) == s."
 
@@ -155,8 +311,13 @@ def check_encode_decode(encode, decode, tokenizer) -> str:
 def check_context_target_pairs(make_pairs, block_size: int = 8) -> str:
     """make_pairs(chunk) -> [(context, target), ...]: block_size examples from one chunk."""
     chunk = list(range(10, 10 + block_size + 1))          # block_size + 1 distinct tokens
-    pairs = call(make_pairs, chunk)
-    pairs = list(pairs)
+    pairs = call(make_pairs, chunk, hint="the last example has t = len(chunk) - 2, so loop "
+                                         "over range(len(chunk) - 1)")
+    if isinstance(pairs, dict):
+        raise Mistake("you returned a dict; return a list of (context, target) pairs")
+    if isinstance(pairs, torch.Tensor) or not isinstance(pairs, (list, tuple)):
+        raise Mistake(f"you returned {describe(pairs)}; return a list of (context, target) "
+                      f"pairs")
     if len(pairs) != block_size:
         raise Mistake(f"a chunk of block_size + 1 = {block_size + 1} tokens holds {block_size} "
                       f"examples, you returned {len(pairs)} (off by one?)")
@@ -164,7 +325,22 @@ def check_context_target_pairs(make_pairs, block_size: int = 8) -> str:
         if not isinstance(pair, (tuple, list)) or len(pair) != 2:
             raise Mistake(f"each example should be a pair (context, target); item {t} is "
                           f"{pair!r}")
-        context, target = list(pair[0]), pair[1]
+        context, target = pair
+        if _is_int(context):
+            raise Mistake(f"example {t} is ({int(context)}, {target}): a pair of single "
+                          f"tokens. The context is every token up to position t, a list "
+                          f"chunk[:t + 1]; the target is the token after it, chunk[t + 1]")
+        if isinstance(context, torch.Tensor):
+            context = context.tolist()
+        if not isinstance(context, (list, tuple)):
+            raise Mistake(f"example {t}: the context should be a list of IDs, got "
+                          f"{describe(context)}")
+        context = list(context)
+        if isinstance(target, torch.Tensor) and target.numel() == 1:
+            target = target.reshape(()).item()
+        if not _is_int(target):
+            raise Mistake(f"example {t}: the target should be one token ID (an int), got "
+                          f"{describe(target)}: chunk[t + 1], not chunk[t + 1:]")
         target = int(target)
         if context == chunk[:t] and target == chunk[t]:
             raise Mistake(f"example {t} has an empty or short context: the context of example t "
@@ -189,10 +365,38 @@ def _as_number(out, hint: str) -> float:
         if out.numel() != 1:
             raise Mistake(f"your result has shape {tuple(out.shape)}; {hint}")
         out = out.item()
+    if isinstance(out, (str, bytes, bool)) or isinstance(out, complex):
+        raise Mistake(f"your function returned {describe(out)}; return a number")
     try:
         return float(out)
     except (TypeError, ValueError):
-        raise Mistake(f"your function returned {out!r}; return a number") from None
+        raise Mistake(f"your function returned {describe(out)}; return a number") from None
+
+
+# autograd operations that read rows of a tensor directly: a lookup, not a product
+_LOOKUP_OPS = {"IndexBackward0", "EmbeddingBackward0", "IndexSelectBackward0", "SelectBackward0",
+               "GatherBackward0", "UnbindBackward0", "EmbeddingBagBackward0", "TakeBackward0"}
+
+
+def _ops_on_inputs(out, direct: bool = True) -> set[str]:
+    """Names of the autograd operations that made `out`: with direct=True only those applied
+    directly to an input that requires grad (a lookup, a product, ...), else all of them."""
+    names, seen, stack = set(), set(), [getattr(out, "grad_fn", None)]
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        if not direct:
+            names.add(type(node).__name__)
+        for child, _ in node.next_functions:
+            if child is None:
+                continue
+            if type(child).__name__ == "AccumulateGrad":
+                names.add(type(node).__name__)
+            else:
+                stack.append(child)
+    return names
 
 
 def _one_hot_cases():
@@ -206,14 +410,16 @@ def _one_hot_cases():
 def check_one_hot_embed(one_hot_embed) -> str:
     """one_hot_embed(ids, weight) -> (T, D): the one-hot rows (T, V) times weight (V, D)."""
     weight, cases = _one_hot_cases()
+    weight.requires_grad_(True)          # autograd then records how the result was made
     V, D = weight.shape
     hint = ("F.one_hot gives integers, so convert with .float() before the product, and give "
             "num_classes=weight.shape[0] (otherwise it guesses V from the largest ID)")
     for ids in cases:
         T = len(ids)
-        out = call(one_hot_embed, ids, weight, hint=hint)
+        with torch.enable_grad():
+            out = call(one_hot_embed, ids, weight, hint=hint)
         if not isinstance(out, torch.Tensor):
-            raise Mistake(f"your function returned a {type(out).__name__}; return a tensor")
+            raise Mistake(f"your function returned {describe(out)}; return a tensor")
         if tuple(out.shape) == (D, T) and T != D:
             raise Mistake(f"your result has shape {tuple(out.shape)}, the transpose of (T, D) = "
                           f"{(T, D)}: one row per token. Compute one_hot (T, V) @ weight (V, D)")
@@ -222,9 +428,14 @@ def check_one_hot_embed(one_hot_embed) -> str:
         if tuple(out.shape) != (T, D):
             raise Mistake(f"for {T} IDs and a weight of shape {(V, D)} the result should have "
                           f"shape {(T, D)}, got {tuple(out.shape)}")
-        if not close(out, weight[ids]):
+        if not close(out.detach(), weight.detach()[ids]):
             raise Mistake("the shape is right but the values are not the rows of weight for "
                           "these IDs; one_hot(ids) @ weight picks row ids[t] for token t")
+        lookups = _ops_on_inputs(out) & _LOOKUP_OPS
+        if lookups:
+            raise Mistake("you looked the rows up directly (weight[ids], F.embedding or "
+                          "index_select): right values, but the exercise is to get them by a "
+                          "matrix product, F.one_hot(ids, num_classes=V).float() @ weight")
     return "one_hot(ids) @ weight gives exactly the rows weight[ids]: a lookup is a matrix product."
 
 
@@ -235,8 +446,9 @@ def check_cosine_similarity(cosine_similarity) -> str:
     g = torch.Generator().manual_seed(1)
     cases = [(a, b), (torch.randn(16, generator=g), 4 * torch.randn(16, generator=g)),
              (a, -2 * a)]
+    hint = "for two 1-D vectors, F.cosine_similarity needs dim=0"
     for x, y in cases:
-        out = _as_number(call(cosine_similarity, x, y),
+        out = _as_number(call(cosine_similarity, x, y, hint=hint),
                          "cosine similarity is one number: sum the products a * b before dividing")
         dot, na, nb = float(x @ y), float(x.norm()), float(y.norm())
         want = dot / (na * nb)
@@ -245,6 +457,8 @@ def check_cosine_similarity(cosine_similarity) -> str:
             "you divided by the squared lengths; divide by the lengths themselves (the square "
             "root of the sum of squares, x.norm())": dot / (na ** 2 * nb ** 2),
             "you divided by one length only; divide by both |a| and |b|": [dot / na, dot / nb],
+            "a @ b / a.norm() * b.norm() divides by |a| and then MULTIPLIES by |b|: put the "
+            "product in parentheses, a @ b / (a.norm() * b.norm())": [dot / na * nb, dot / nb * na],
             "you returned 1 - cos, the cosine distance; return the similarity itself": 1 - want,
         }
         if abs(out - want) < 1e-4:
@@ -269,15 +483,26 @@ def check_most_similar(most_similar) -> str:
     sims = (big @ q2) / (big.norm(dim=1) * q2.norm())
     cases = [(query, vectors, 3, want), (q2, big, 5, torch.argsort(sims, descending=True)[:5].tolist())]
     for q, vs, k, expected in cases:
-        out = call(most_similar, q, vs, k)
+        out = call(most_similar, q, vs, k, hint="cosine similarity of every row: (vectors @ "
+                                                "query) / (vectors.norm(dim=1) * query.norm())")
         if isinstance(out, torch.Tensor):
             if out.is_floating_point():
                 raise Mistake("your function returned floats; return the row indices (integers) "
                               "of the most similar vectors, not their similarities")
             out = out.tolist()
+        if _is_int(out):
+            raise Mistake(f"your function returned one index ({int(out)}); return the k = {k} "
+                          f"best indices, most similar first (torch.topk(sims, k).indices), "
+                          f"not only the best one")
+        if not isinstance(out, (list, tuple)):
+            raise Mistake(f"your function returned {describe(out)}; return the k row indices "
+                          f"as a list or a tensor of integers")
         out = list(out)
         if any(isinstance(i, float) for i in out):
             raise Mistake("your function returned floats; return the row indices (integers)")
+        if not all(_is_int(i) for i in out):
+            raise Mistake(f"return the k row indices as integers, got {out[:3]}...")
+        out = [int(i) for i in out]
         if len(out) != k:
             raise Mistake(f"asked for k={k} indices, got {len(out)}")
         if out == expected:
@@ -285,6 +510,9 @@ def check_most_similar(most_similar) -> str:
         if out == torch.topk(vs @ q, k).indices.tolist():
             raise Mistake("you ranked by the dot product, so long vectors win (row [10, 10] came "
                           "first). Divide by the lengths (cosine similarity) first")
+        if out == torch.topk(-(vs - q).norm(dim=1), k).indices.tolist():
+            raise Mistake("you ranked by the Euclidean distance |row - query|; the exercise "
+                          "asks for the highest cosine similarity, which ignores the lengths")
         all_sorted = torch.argsort((vs @ q) / (vs.norm(dim=1) * q.norm())).tolist()
         if out == all_sorted[:k]:
             raise Mistake("you returned the least similar rows first; sort in descending order "
@@ -297,30 +525,49 @@ def check_most_similar(most_similar) -> str:
 
 @exercise
 def check_bigram_counts(bigram_counts) -> str:
-    """bigram_counts(data, vocab_size) -> (V, V): counts[i, j] = how often j follows i."""
+    """bigram_counts(data, vocab_size) -> (V, V) integer tensor: counts[i, j] = how often j follows i."""
     g = torch.Generator().manual_seed(3)
-    cases = [(torch.tensor([0, 1, 1, 2, 0, 1]), 4), (torch.randint(0, 5, (200,), generator=g), 6)]
+    # the long random text first: there a dropped pair and pairs counted once differ clearly
+    cases = [(torch.randint(0, 5, (200,), generator=g), 6), (torch.tensor([0, 1, 1, 2, 0, 1]), 4)]
     for data, V in cases:
         want = torch.zeros(V, V, dtype=torch.long)
         for i, j in zip(data[:-1].tolist(), data[1:].tolist()):
             want[i, j] += 1
-        out = call(bigram_counts, data, V)
+        out = call(bigram_counts, data, V, hint="a (vocab_size, vocab_size) tensor: "
+                                                "torch.zeros(vocab_size, vocab_size, dtype=torch.long)")
         out = expect_tensor(out, (V, V), f"the count matrix for vocab_size={V}")
-        sums = out.float().sum(dim=1)
+        if out.dtype == torch.bool or out.is_complex():
+            raise Mistake(f"your counts have dtype {out.dtype}; counts are whole numbers "
+                          f"(torch.long)")
+        sums = out.double().sum(dim=1)
         if out.is_floating_point() and close(sums[sums > 0], torch.ones_like(sums[sums > 0])):
             raise Mistake("your rows sum to 1: those are probabilities. Return the raw counts "
                           "(normalising comes next)")
-        if torch.equal(out.long(), want):
-            continue
-        if torch.equal(out.long(), want.T):
+        exact = out.is_floating_point() is False or bool((out == out.round()).all())
+        if exact and torch.equal(out.long(), want.T) and not torch.equal(want, want.T):
             raise Mistake("your matrix is transposed: the row is the current token and the "
                           "column the next one, counts[data[t], data[t + 1]]")
-        total, pairs = int(out.sum()), len(data) - 1
+        if exact and torch.equal(out.long(), (want > 0).long()) and want.max() > 1:
+            raise Mistake("every pair is counted at most once: a pair that occurs several times "
+                          "must add 1 each time (counts[i, j] += 1 in a loop). Note that "
+                          "counts[data[:-1], data[1:]] += 1 does not add up repeated pairs")
+        if exact and torch.equal(out.long(), want):
+            if out.is_floating_point():
+                raise Mistake(f"the counts are right but have dtype {out.dtype}: counts are "
+                              f"whole numbers, so make the matrix with dtype=torch.long "
+                              f"(torch.zeros(V, V, dtype=torch.long)); later cells compare "
+                              f"them with integer counts")
+            if out.dtype != torch.long:
+                raise Mistake(f"the counts are right but have dtype {out.dtype}; use torch.long "
+                              f"(torch.zeros(V, V, dtype=torch.long)) as the library does")
+            continue
+        total, pairs = float(out.double().sum()), len(data) - 1
         if total != pairs:
-            raise Mistake(f"your counts add up to {total}, but a text of {len(data)} tokens "
+            raise Mistake(f"your counts add up to {total:g}, but a text of {len(data)} tokens "
                           f"holds {pairs} pairs (each token with the one after it; off by one?)")
-        raise Mistake(f"the counts differ from the expected ones at "
-                      f"{(out.long() != want).nonzero()[0].tolist()} (row = current, column = next)")
+        diff = (out.double() != want.double()).nonzero()[0].tolist()
+        raise Mistake(f"the counts differ from the expected ones at {diff} (row = current, "
+                      f"column = next)")
     return "counts[i, j] = how many times token j follows token i, over all N - 1 pairs."
 
 
@@ -332,7 +579,8 @@ def check_counting_loss(counting_loss) -> str:
     data = torch.randint(0, 5, (40,), generator=g)
     logp = probs[data[:-1], data[1:]].log()
     want = float(-logp.mean())
-    out = _as_number(call(counting_loss, probs, data),
+    out = _as_number(call(counting_loss, probs, data,
+                          hint="probs[data[:-1], data[1:]] picks one probability per pair"),
                      "the loss is one number, the mean over all pairs")
     if abs(out - want) < 1e-4:
         return "the mean negative log-likelihood of every (current, next) pair."
@@ -346,6 +594,11 @@ def check_counting_loss(counting_loss) -> str:
          "you used log base 10; cross-entropy uses the natural log (torch.log)"),
         (float(-logp.mean() / torch.log(torch.tensor(2.0))),
          "you used log base 2; cross-entropy uses the natural log (torch.log)"),
+        (float(-probs[data[:-1], data[1:]].mean().log()),
+         "you took the log of the mean probability; take the mean of the logs: "
+         "-p.log().mean()"),
+        (float(-probs[data[:-1], data[1:]].mean()),
+         "you forgot the log: the loss is the mean of -ln p, not of -p"),
     ]
     for value, message in wrong:
         if abs(out - value) < 1e-4:
@@ -353,32 +606,394 @@ def check_counting_loss(counting_loss) -> str:
     raise Mistake(f"your loss is {out:.4f}, expected {want:.4f}")
 
 
-@exercise
-def check_flatten_for_cross_entropy(flatten) -> str:
-    """flatten(logits (B, T, C), targets (B, T)) -> ((B*T, C), (B*T,)), rows still matching."""
+def _bigram(vocab_size: int, seed: int, refuse: str | None = None, record: bool = False):
+    """A BigramLanguageModel for a check, made without touching the global random state.
+
+    refuse="forward" or "generate": that method raises Shortcut (the exercise writes it).
+    record=True: every forward call appends (training mode, grad enabled) to `model.calls`.
+    """
+    from ..core.model import BigramLanguageModel
+
+    class CheckBigram(BigramLanguageModel):
+        def forward(self, idx, targets=None):
+            if refuse == "forward":
+                raise Shortcut("you called model(idx, targets), the library's own forward; "
+                               "the exercise is to write it: logits = "
+                               "model.token_embedding_table(idx), then the loss")
+            if record:
+                self.calls.append((self.training, torch.is_grad_enabled()))
+            return super().forward(idx, targets)
+
+        def generate(self, *args, **kwargs):
+            if refuse == "generate":
+                raise Shortcut("you called model.generate, the library's own loop; the "
+                               "exercise is to write that loop (model(idx) gives the logits)")
+            return super().generate(*args, **kwargs)
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = CheckBigram(vocab_size)
+    model.calls = []
+    return model
+
+
+_FORWARD_HINT = ("F.cross_entropy wants logits of shape (B*T, C) and targets of shape (B*T,): "
+                 "B, T, C = logits.shape, then logits.view(B*T, C) and targets.view(B*T)")
+
+
+def _loss_variants(logits, idx, targets) -> list[tuple[torch.Tensor, str]]:
     import torch.nn.functional as F
-    g = torch.Generator().manual_seed(5)
-    B, T, C = 2, 3, 5
-    logits = torch.randn(B, T, C, generator=g)
-    targets = torch.randint(0, C, (B, T), generator=g)
-    out = call(flatten, logits, targets)
+    B, T, C = logits.shape
+    flat = logits.reshape(B * T, C)
+    return [
+        (F.cross_entropy(flat, targets.reshape(-1), reduction="sum"),
+         "your loss is the sum over the B*T positions; F.cross_entropy's default, the mean, is "
+         "what the model reports"),
+        (F.cross_entropy(flat.softmax(-1), targets.reshape(-1)),
+         "you applied softmax before F.cross_entropy; it takes the raw logits (it does the "
+         "softmax itself)"),
+        (F.cross_entropy(logits.transpose(0, 1).reshape(B * T, C), targets.reshape(-1)),
+         "rows of logits and targets no longer belong to the same position: flatten both the "
+         "same way, logits.view(B*T, C) and targets.view(B*T), without transposing one of them"),
+        (F.cross_entropy(flat, targets.T.reshape(-1)),
+         "rows of logits and targets no longer belong to the same position: flatten both the "
+         "same way, logits.view(B*T, C) and targets.view(B*T), without transposing one of them"),
+        (F.cross_entropy(logits[:, :-1].reshape(-1, C), targets[:, 1:].reshape(-1)),
+         "you shifted the targets again; get_batch already gives targets shifted by one, so "
+         "position t of the logits goes with targets[:, t]"),
+        (F.cross_entropy(flat, idx.reshape(-1)),
+         "you compared the logits with idx; the loss compares them with targets"),
+    ]
+
+
+@exercise
+def check_bigram_forward(forward) -> str:
+    """forward(model, idx, targets=None) -> (logits of shape (B, T, C), loss or None)."""
+    V, B, T = 7, 3, 5                                  # T != C: 3-D logits into the loss fail
+    model = _bigram(V, seed=20, refuse="forward")
+    g = torch.Generator().manual_seed(21)
+    idx = torch.randint(V, (B, T), generator=g)
+    targets = torch.randint(V, (B, T), generator=g)
+    want_logits = model.token_embedding_table(idx).detach()
+    with torch.enable_grad():
+        for with_targets in (False, True):
+            args = (model, idx, targets) if with_targets else (model, idx)
+            out = call(forward, *args, hint=_FORWARD_HINT)
+            if isinstance(out, torch.Tensor) or not isinstance(out, (tuple, list)) or len(out) != 2:
+                raise Mistake(f"return two things, (logits, loss); got {describe(out)}. Without "
+                              f"targets the loss is None: return logits, None")
+            logits, loss = out
+            if not isinstance(logits, torch.Tensor):
+                raise Mistake(f"the logits should be a tensor, got {describe(logits)}")
+            if tuple(logits.shape) == (B * T, V):
+                raise Mistake(f"you returned the flattened logits {(B * T, V)}. Keep logits of "
+                              f"shape (B, T, C) = {(B, T, V)} (generate reads logits[:, -1, :]) "
+                              f"and flatten only for the loss (the lecture's code returns the "
+                              f"flattened view; ours does not)")
+            expect_tensor(logits, (B, T, V), "your logits")
+            if not close(logits.detach(), want_logits):
+                raise Mistake("your logits are not model.token_embedding_table(idx): row idx[b, t] "
+                              "of the table holds the scores for the token after idx[b, t]")
+            if not with_targets:
+                if loss is not None:
+                    raise Mistake(f"without targets there is nothing to compare with: return "
+                                  f"(logits, None), got a loss of {describe(loss)}")
+                continue
+            if loss is None:
+                raise Mistake("with targets, return the loss too: F.cross_entropy of the "
+                              "flattened logits and targets")
+            if not isinstance(loss, torch.Tensor):
+                raise Mistake(f"the loss should be the tensor F.cross_entropy returns, got "
+                              f"{describe(loss)}: training calls loss.backward() on it, so do "
+                              f"not turn it into a number with .item()")
+            if loss.numel() != 1:
+                raise Mistake(f"the loss should be one number (the mean over the B*T positions), "
+                              f"got shape {tuple(loss.shape)}")
+            if loss.grad_fn is None:
+                raise Mistake("the loss has no gradient: do not compute it under torch.no_grad() "
+                              "or .detach() it; training calls loss.backward() on it")
+            want = model.loss(want_logits, targets)
+            if close(loss.detach().reshape(()), want):
+                continue
+            for value, message in _loss_variants(want_logits, idx, targets):
+                if close(loss.detach().reshape(()), value):
+                    raise Mistake(message)
+            raise Mistake(f"your loss is {float(loss):.4f}, expected {float(want):.4f}: "
+                          f"F.cross_entropy(logits.view(B*T, C), targets.view(B*T))")
+    return "logits (B, T, C) from the table, and the cross-entropy over all B*T positions."
+
+
+def _generate_like(model, idx, n, seed, pick):
+    """The generate loop with one step replaced: `pick(logits (B, T, V), generator) -> (B, 1)`."""
+    from ..core.model import BigramLanguageModel
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for _ in range(n):
+            logits, _ = BigramLanguageModel.forward(model, idx)
+            idx = torch.cat((idx, pick(logits, g)), dim=1)
+    return idx
+
+
+@exercise
+def check_bigram_generate(generate) -> str:
+    """generate(model, idx, max_new_tokens, generator) -> (B, T + max_new_tokens) token IDs."""
+    import torch.nn.functional as F
+
+    from ..core.model import BigramLanguageModel
+    V, B, T, n, seed = 9, 2, 3, 12, 5
+    model = _bigram(V, seed=30, refuse="generate")
+    idx = torch.randint(V, (B, T), generator=torch.Generator().manual_seed(31))
+    want = BigramLanguageModel.generate(model, idx, n, generator=torch.Generator().manual_seed(seed))
+    hint = ("take the last position, logits[:, -1, :] of shape (B, C), softmax over dim=-1, "
+            "then torch.multinomial(probs, num_samples=1, generator=generator) of shape (B, 1), "
+            "and torch.cat((idx, idx_next), dim=1)")
+    outs = []
+    for global_seed in (100, 200):        # two runs that differ only in the global random state
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(global_seed)
+            outs.append(call(generate, model, idx, n,
+                                       torch.Generator().manual_seed(seed), hint=hint))
+    out = outs[0]
+    if isinstance(out, (list, tuple)) or not isinstance(out, torch.Tensor):
+        raise Mistake(f"return the token IDs as a tensor of shape (B, T + max_new_tokens), got "
+                      f"{describe(out)}")
+    if tuple(out.shape) == (B, n):
+        raise Mistake(f"you returned only the {n} new tokens; return idx with them appended, "
+                      f"shape (B, T + max_new_tokens) = {(B, T + n)}: "
+                      f"idx = torch.cat((idx, idx_next), dim=1) in the loop")
+    if out.dim() == 2 and out.shape[0] == B and out.shape[1] in (T + n - 1, T + n + 1):
+        raise Mistake(f"asked for max_new_tokens = {n} new tokens, you added {out.shape[1] - T} "
+                      f"(off by one?)")
+    expect_tensor(out, (B, T + n), f"generate(model, idx of shape {(B, T)}, {n})")
+    if out.is_floating_point():
+        raise Mistake(f"the tokens have dtype {out.dtype}; token IDs are integers "
+                      f"(torch.multinomial already returns torch.long)")
+    if not torch.equal(out[:, :T].long(), idx):
+        raise Mistake("the result must start with idx itself: append each new token after the "
+                      "tokens you were given")
+    if torch.equal(out.long(), want):
+        return "the same tokens as model.generate with the same generator: sample, append, repeat."
+    if not torch.equal(outs[0], outs[1]):
+        raise Mistake("two runs with the same generator gave different tokens: pass "
+                      "generator=generator to torch.multinomial, so the seed decides the sample")
+    variants = [
+        (lambda lg, g: lg[:, -1, :].argmax(-1, keepdim=True),
+         "you took the most likely token (argmax), so the text is always the same; sample "
+         "instead: torch.multinomial(probs, num_samples=1, generator=generator)"),
+        (lambda lg, g: torch.multinomial(F.softmax(lg[:, 0, :], dim=-1), 1, generator=g),
+         "you sampled from the logits of the first position, logits[:, 0, :]; the next token "
+         "follows the last one: logits[:, -1, :]"),
+        (lambda lg, g: torch.multinomial(F.softmax(lg[:, -1, :], dim=0), 1, generator=g),
+         "softmax over the wrong dimension: the probabilities of each row (one sequence) must "
+         "sum to 1, softmax(logits, dim=-1)"),
+    ]
+    for pick, message in variants:
+        if torch.equal(out.long(), _generate_like(model, idx, n, seed, pick)):
+            raise Mistake(message)
+    raise Mistake("your tokens differ from model.generate with the same generator. Each step: "
+                  + hint)
+
+
+_ESTIMATE_ARGS = dict(eval_iters=4, batch_size=6, block_size=5, seed=3)
+
+
+@exercise
+def check_estimate_loss(estimate_loss) -> str:
+    """estimate_loss(model, train_data, val_data, eval_iters, batch_size, block_size, seed) -> {"train": mean loss, "val": mean loss}."""
+    from ..core.training import estimate_loss as library_estimate
+    V = 8
+    g = torch.Generator().manual_seed(40)
+    train_data, val_data = torch.randint(V, (300,), generator=g), torch.randint(V, (100,), generator=g)
+    model = _bigram(V, seed=41, record=True)
+    model.train()
+    a = _ESTIMATE_ARGS
+    args = (model, train_data, val_data, a["eval_iters"], a["batch_size"], a["block_size"], a["seed"])
+    hint = ("for each split: g = torch.Generator().manual_seed(seed), then eval_iters batches "
+            "from get_batch(data, batch_size, block_size, generator=g)")
+    out = call(estimate_loss, *args, hint=hint, modifies=(0,))
+    calls, model.calls = model.calls, []
+    want = library_estimate(model, train_data, val_data, **a)
+    if not isinstance(out, dict):
+        raise Mistake(f"return a dict with one mean loss per split, {{'train': ..., 'val': ...}}; "
+                      f"got {describe(out)}")
+    if set(out) != {"train", "val"}:
+        raise Mistake(f"the dict should have the keys 'train' and 'val', got {sorted(map(str, out))}")
+    got = {k: _as_number(out[k], "each split's estimate is one number, the mean loss")
+           for k in ("train", "val")}
+    if not calls:
+        raise Mistake("your function never ran the model: call model(xb, yb) on each batch "
+                      "and keep the loss")
+    if any(training for training, _ in calls):
+        raise Mistake("the model was in training mode during the estimate: call model.eval() "
+                      "before the batches (it turns dropout off) and model.train() after")
+    if any(grad for _, grad in calls):
+        raise Mistake("gradients were being recorded: decorate the function with "
+                      "@torch.no_grad() (or use `with torch.no_grad():`); an estimate never "
+                      "calls backward, and the graph costs memory")
+    if not model.training:
+        raise Mistake("the model is still in eval mode afterwards: call model.train() at the "
+                      "end, so that training goes on with dropout on")
+    if len(calls) != 2 * a["eval_iters"]:
+        raise Mistake(f"the model ran on {len(calls)} batches; an estimate uses eval_iters = "
+                      f"{a['eval_iters']} batches of each split, {2 * a['eval_iters']} in all")
+    if all(abs(got[k] - want[k]) < 1e-5 for k in got):
+        return "the mean loss over eval_iters batches of each split, in eval mode, without gradients."
+    if abs(got["train"] - want["val"]) < 1e-5 and abs(got["val"] - want["train"]) < 1e-5:
+        raise Mistake("the splits are swapped: 'train' must be the estimate on train_data")
+    if all(abs(got[k] - a["eval_iters"] * want[k]) < 1e-4 for k in got):
+        raise Mistake("you summed the losses; take their mean (losses.mean())")
+    if abs(got["train"] - want["train"]) < 1e-5:
+        raise Mistake("'train' is right but 'val' is not: make a new generator for each split, "
+                      "torch.Generator().manual_seed(seed), so both splits start from the seed")
+    raise Mistake(f"your estimates {got} differ from {want}: {hint}, the mean of their losses")
+
+
+def _train_like(model, train_data, n, lr, batch_size, block_size, seed, variant=None):
+    """The training loop of course_lib.train, with one typical mistake built in (variant)."""
+    from ..core.data import get_batch
+    g = torch.Generator().manual_seed(seed)
+    make = {"sgd": lambda: torch.optim.SGD(model.parameters(), lr=lr),
+            "lr_1e-2": lambda: torch.optim.AdamW(model.parameters(), lr=1e-2),
+            "lr_1e-3": lambda: torch.optim.AdamW(model.parameters(), lr=1e-3)}.get(
+        variant, lambda: torch.optim.AdamW(model.parameters(), lr=lr))
+    optimizer = make()
+    losses = []
+    for _ in range(n):
+        if variant == "optimizer_in_loop":
+            optimizer = make()
+        if variant == "new_generator":
+            g = torch.Generator().manual_seed(seed)
+        _, loss = model(*get_batch(train_data, batch_size, block_size, generator=g))
+        if variant != "no_zero_grad":
+            optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses, model.token_embedding_table.weight.detach().clone()
+
+
+_TRAIN_MISTAKES = {
+    "no_zero_grad": "the gradients pile up from step to step: call optimizer.zero_grad() "
+                    "before loss.backward() in every step",
+    "optimizer_in_loop": "you made a new optimizer in every step; make it once, before the "
+                         "loop: AdamW keeps running averages of the gradients from step to step",
+    "sgd": "you used SGD; the exercise (and course_lib.train) uses torch.optim.AdamW",
+    "lr_1e-2": "you did not use the learning rate `lr` that the function was given (you used "
+               "1e-2); pass lr=lr to AdamW",
+    "lr_1e-3": "you did not use the learning rate `lr` (AdamW's default is 1e-3); pass lr=lr",
+    "new_generator": "every step trains on the same batch: make the generator g once, before "
+                     "the loop, and pass generator=g to get_batch",
+}
+
+
+_TRAIN_CASE = dict(V=11, n=12, every=5, lr=0.05, B=4, T=6, seed=3)
+
+
+@functools.lru_cache(maxsize=1)
+def _training_reference():
+    """The check's data, its starting model, and what course_lib.train makes of them.
+
+    Computed once per session: the same numbers every time, and a check that fails fast
+    does not pay for the reference.
+    """
+    import copy
+
+    from ..core.training import estimate_loss, train
+    c = _TRAIN_CASE
+    g = torch.Generator().manual_seed(50)
+    train_data = torch.randint(c["V"], (400,), generator=g)
+    val_data = torch.randint(c["V"], (200,), generator=g)
+    start = _bigram(c["V"], seed=51)
+    reference, estimates = copy.deepcopy(start), {}
+
+    def est(m):
+        return estimate_loss(m, train_data, val_data, batch_size=c["B"], block_size=c["T"])
+
+    estimates[0] = est(reference)
+
+    def snapshot(step, loss):
+        if step % c["every"] == 0 and step < c["n"]:
+            estimates[step] = est(reference)
+
+    with torch.random.fork_rng(devices=[]):
+        history = train(reference, train_data, val_data, max_iters=c["n"], batch_size=c["B"],
+                        block_size=c["T"], lr=c["lr"], eval_interval=c["every"], eval_iters=2,
+                        seed=c["seed"], progress=False, callback=snapshot)
+    estimates[c["n"]] = est(reference)
+    return (train_data, val_data, start, reference.token_embedding_table.weight.detach().clone(),
+            list(history.train_loss), estimates)
+
+
+@exercise
+def check_training_loop(train_loop) -> str:
+    """train_loop(model, train_data, val_data, max_iters, eval_interval, lr, batch_size, block_size, seed) -> (losses, estimates)."""
+    import copy
+    c = _TRAIN_CASE
+    n, every, lr, B, T, seed = c["n"], c["every"], c["lr"], c["B"], c["T"], c["seed"]
+    g = torch.Generator().manual_seed(50)
+    train_data = torch.randint(c["V"], (400,), generator=g)
+    val_data = torch.randint(c["V"], (200,), generator=g)
+    model = _bigram(c["V"], seed=51)
+    out = call(train_loop, model, train_data, val_data, n, every, lr, B, T, seed, modifies=(0,),
+               hint="each step: xb, yb = get_batch(train_data, batch_size, block_size, "
+                    "generator=g); logits, loss = model(xb, yb); optimizer.zero_grad(); "
+                    "loss.backward(); optimizer.step()")
+    _, _, start, want_w, want_losses, want_est = _training_reference()
     if not isinstance(out, (tuple, list)) or len(out) != 2:
-        raise Mistake("return two things: (logits of shape (B*T, C), targets of shape (B*T,))")
-    lg, tg = out
-    if not isinstance(lg, torch.Tensor) or not isinstance(tg, torch.Tensor):
-        raise Mistake("both results should be tensors")
-    if tuple(lg.shape) != (B * T, C):
-        raise Mistake(f"the logits have shape {tuple(lg.shape)}, expected (B*T, C) = "
-                      f"{(B * T, C)}: one row of C scores per position")
-    if tuple(tg.shape) != (B * T,):
-        raise Mistake(f"the targets have shape {tuple(tg.shape)}, expected (B*T,) = "
-                      f"{(B * T,)}: one class index per position (flatten them too)")
-    want = F.cross_entropy(logits.view(B * T, C), targets.view(B * T))
-    if not close(F.cross_entropy(lg, tg), want):
-        raise Mistake("the shapes are right but rows of logits and targets no longer belong to "
-                      "the same position: flatten both the same way (logits.view(B*T, C) and "
-                      "targets.view(B*T)), without transposing one of them")
-    return "(B, T, C) -> (B*T, C) and (B, T) -> (B*T,): every position is one example for cross-entropy."
+        raise Mistake(f"return two things, (losses, estimates); got {describe(out)}")
+    losses, estimates = out
+    if isinstance(losses, torch.Tensor):
+        losses = losses.tolist()
+    if not isinstance(losses, (list, tuple)):
+        raise Mistake(f"losses should be a list with one number per step, got {describe(losses)}")
+    if any(isinstance(v, torch.Tensor) and v.requires_grad for v in losses):
+        raise Mistake("losses holds tensors that keep their whole graph alive (memory grows "
+                      "every step): append loss.item(), a plain number")
+    got_w = model.token_embedding_table.weight.detach()
+    if torch.equal(got_w, start.token_embedding_table.weight):
+        raise Mistake("the weights did not change: every step needs loss.backward() (the "
+                      "gradients) and then optimizer.step() (the update), with "
+                      "optimizer.zero_grad() before the backward, not between it and the step")
+    if len(losses) != n:
+        raise Mistake(f"for max_iters = {n} there should be {n} losses, one per step, got "
+                      f"{len(losses)} (off by one?)")
+    losses = [_as_number(v, "each loss is one number: loss.item()") for v in losses]
+    same = (close(got_w, want_w, atol=1e-5)
+            and close(torch.tensor(losses), torch.tensor(want_losses), atol=1e-5))
+    if not same:
+        for variant, message in _TRAIN_MISTAKES.items():
+            wrong_losses, wrong_w = _train_like(copy.deepcopy(start), train_data, n, lr, B, T,
+                                                seed, variant)
+            if close(got_w, wrong_w, atol=1e-5):
+                raise Mistake(message)
+        raise Mistake("after the same steps your weights differ from course_lib.train with the "
+                      "same seed. Each step: a batch from get_batch(train_data, batch_size, "
+                      "block_size, generator=g), model(xb, yb), optimizer.zero_grad(), "
+                      "loss.backward(), optimizer.step(); AdamW made once with lr=lr")
+    if not isinstance(estimates, dict):
+        raise Mistake(f"estimates should be a dict {{step: estimate_loss(...)}}, got "
+                      f"{describe(estimates)}")
+    steps = sorted(estimates) if all(_is_int(k) for k in estimates) else None
+    if steps != sorted(want_est):
+        if steps and n not in steps and steps == sorted(want_est)[:-1]:
+            raise Mistake(f"the last estimate is missing: after the loop, add "
+                          f"estimates[max_iters] = estimate_loss(...) (here step {n})")
+        raise Mistake(f"estimates should be taken before the steps 0, {every}, {2 * every}, ... "
+                      f"(step % eval_interval == 0) and once after the loop: steps "
+                      f"{sorted(want_est)}, got {steps if steps is not None else list(estimates)}")
+    for s in steps:
+        e = estimates[s]
+        if not isinstance(e, dict) or set(e) != {"train", "val"}:
+            raise Mistake(f"estimates[{s}] should be what estimate_loss returns, a dict "
+                          f"{{'train': ..., 'val': ...}}; got {describe(e)}")
+        for k in ("train", "val"):
+            if abs(_as_number(e[k], "a number") - want_est[s][k]) > 1e-4:
+                raise Mistake(f"estimates[{s}][{k!r}] is {float(e[k]):.4f}, expected "
+                              f"{want_est[s][k]:.4f}: call estimate_loss(model, train_data, "
+                              f"val_data, batch_size=batch_size, block_size=block_size) before "
+                              f"the step, when step % eval_interval == 0")
+    return (f"{n} AdamW steps that match course_lib.train with the same seed, and loss "
+            f"estimates every {every} steps.")
 
 
 # ----------------------------------------------------------------------------- lesson 03
@@ -400,17 +1015,22 @@ def _some_other_dim_sums_to_one(p: torch.Tensor) -> bool:
                for d in range(p.dim() - 1))
 
 
+def _same_with_nan(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return a.shape == b.shape and torch.allclose(a.float(), b.float(), atol=1e-5, rtol=1e-4,
+                                                 equal_nan=True)
+
+
+def _softmax_after(x: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+    e = (x - shift).exp()
+    return e / e.sum(dim=-1, keepdim=True)
+
+
 @exercise
 def check_stable_softmax(softmax) -> str:
     """softmax(logits) -> probabilities along the last dimension, safe for huge logits."""
     g = torch.Generator().manual_seed(0)
-    cases = [torch.randn(3, 5, generator=g) * 2, torch.randn(2, 3, 7, generator=g)]
-    for x in cases:
-        x_before = x.clone()
+    for x in (torch.randn(3, 5, generator=g) * 2, torch.randn(2, 3, 7, generator=g)):
         p = _as_float_tensor(call(softmax, x))
-        if not torch.equal(x, x_before):
-            raise Mistake("your function changed its input in place (e.g. with x -= ... or "
-                          "x.sub_()); compute a new tensor, x - x.max(...), instead")
         expect_tensor(p, tuple(x.shape), "softmax(logits)")
         want = torch.softmax(x, dim=-1)
         if close(p, torch.log_softmax(x, dim=-1)):
@@ -431,20 +1051,47 @@ def check_stable_softmax(softmax) -> str:
             raise Mistake("the rows sum to 1 but the values differ from softmax; compute "
                           "exp(x - max) / sum(exp(x - max)) along the last dimension")
     big = torch.tensor([[1000.0, 1001.0, 1002.0]])
-    p = _as_float_tensor(call(softmax, big.clone()))
+    p = _as_float_tensor(call(softmax, big))
     if not torch.isfinite(p).all():
         raise Mistake("logits such as [1000, 1001, 1002] give nan or inf: exp(1000) overflows "
                       "float32. Subtract each row's max before exp: "
                       "x - x.max(dim=-1, keepdim=True).values")
     mixed = torch.tensor([[1000.0, 1001.0, 1002.0], [-1000.0, -1001.0, -1002.0]])
-    p = _as_float_tensor(call(softmax, mixed.clone()))
+    p = _as_float_tensor(call(softmax, mixed))
     if not torch.isfinite(p).all():
         raise Mistake("the row [-1000, -1001, -1002] gives nan when it sits under a row of "
                       "large logits: you subtracted one max for the whole tensor. Subtract "
                       "each row's own max (dim=-1, keepdim=True)")
     if not close(p, torch.softmax(mixed, dim=-1)):
         raise Mistake("large logits give a wrong answer; compare with torch.softmax(x, dim=-1)")
-    return "equal to torch.softmax on every shape tried, and finite for logits of ±1000."
+    # rows with a wide range: only the max keeps every exponent <= 0
+    wide = torch.tensor([[0.0, 100.0, 200.0], [-200.0, 0.0, 1.0]])
+    p = _as_float_tensor(call(softmax, wide))
+    if not torch.isfinite(p).all():
+        shifts = {"mean": wide.mean(dim=-1, keepdim=True),
+                  "min": wide.min(dim=-1, keepdim=True).values}
+        for name, shift in shifts.items():
+            if _same_with_nan(p, _softmax_after(wide, shift)):
+                raise Mistake(f"the row [0, 100, 200] gives nan: you subtracted the row's {name}, "
+                              f"which leaves e^{float((wide - shift)[0].max()):.0f} = inf. "
+                              f"Subtract the max: then the largest exponent is e^0 = 1 and "
+                              f"nothing overflows")
+        raise Mistake("rows with a wide range such as [0, 100, 200] give nan or inf: subtract "
+                      "each row's max, x.max(dim=-1, keepdim=True).values, before exp")
+    x = torch.randn(4, 6, generator=g) * 60               # random logits of a wide range
+    for logits in (wide, x):
+        p = _as_float_tensor(call(softmax, logits))
+        if not close(p, torch.softmax(logits, dim=-1)):
+            raise Mistake("logits with a wide range give a wrong answer; compare with "
+                          "torch.softmax(x, dim=-1)")
+    with torch.enable_grad():
+        probe = torch.randn(2, 5, generator=g).requires_grad_(True)
+        p = call(softmax, probe)
+    if _ops_on_inputs(p) & {"SoftmaxBackward0", "LogSoftmaxBackward0"}:
+        raise Mistake("you called torch.softmax (or F.softmax, or log_softmax): right values, "
+                      "but the exercise is to write it yourself, exp(x - max) / sum")
+    return ("equal to torch.softmax on every shape tried, and finite for logits of ±1000 and "
+            "rows with a wide range.")
 
 
 @exercise
@@ -452,9 +1099,8 @@ def check_temperature_probs(probs_with_temperature) -> str:
     """probs_with_temperature(logits, T) -> softmax(logits / T); ValueError for T <= 0."""
     g = torch.Generator().manual_seed(1)
     logits = torch.randn(2, 6, generator=g) * 2
-    results = {}
     for T in (0.5, 1.0, 2.0):
-        p = _as_float_tensor(call(probs_with_temperature, logits.clone(), T))
+        p = _as_float_tensor(call(probs_with_temperature, logits, T))
         expect_tensor(p, tuple(logits.shape), f"probs_with_temperature(logits, {T})")
         want = torch.softmax(logits / T, dim=-1)
         if T != 1.0 and close(p, torch.softmax(logits * T, dim=-1)):
@@ -468,27 +1114,42 @@ def check_temperature_probs(probs_with_temperature) -> str:
                 raise Mistake("softmax over the wrong dimension: each row (dim=-1) must sum to 1")
             raise Mistake(f"the rows do not sum to 1 at T = {T}; apply softmax after dividing "
                           f"the logits by T")
-        results[T] = p
         if not close(p, want):
             if T != 1.0 and close(p, torch.softmax(logits, dim=-1)):
                 raise Mistake("the temperature has no effect: divide the logits by it before "
                               "the softmax")
             raise Mistake(f"at T = {T} the probabilities differ from softmax(logits / T)")
     for bad in (0, -1.0):
-        try:
-            out = probs_with_temperature(logits.clone(), bad)
-        except ValueError:
+        out = attempt(probs_with_temperature, logits, bad)
+        if isinstance(out.error, NotImplementedError):
+            raise NotAttempted
+        if isinstance(out.error, ValueError):
             continue
-        except Exception as err:
-            raise Mistake(f"temperature {bad} raised {type(err).__name__}; raise a ValueError "
-                          f"with a message that says the temperature must be > 0") from None
-        if isinstance(out, torch.Tensor) and not torch.isfinite(out).all():
+        if out.error is not None:
+            raise Mistake(f"temperature {bad} raised {type(out.error).__name__}; raise a "
+                          f"ValueError with a message that says the temperature must be > 0")
+        if isinstance(out.value, torch.Tensor) and not torch.isfinite(out.value).all():
             raise Mistake(f"temperature {bad} silently gave nan; raise a ValueError instead: "
                           f"check `if temperature <= 0` before dividing")
         raise Mistake(f"temperature {bad} was accepted; raise a ValueError for a temperature "
                       f"<= 0 (dividing by 0 makes no distribution)")
     return ("softmax(logits / T) at T = 0.5, 1 and 2, and a ValueError for T = 0 and "
             "T = -1.")
+
+
+def _loss_tensor(loss, n: int) -> torch.Tensor:
+    """The learner's loss as a 0-d float tensor, or a Mistake saying what it was."""
+    if isinstance(loss, (str, bytes, bool, list, tuple, dict)) or loss is None:
+        raise Mistake(f"return the loss as a tensor or a number, got {describe(loss)}")
+    if not isinstance(loss, torch.Tensor):
+        try:
+            loss = torch.as_tensor(loss, dtype=torch.float32)
+        except (TypeError, ValueError, RuntimeError):
+            raise Mistake(f"return the loss as a tensor or a number, got {describe(loss)}") from None
+    if loss.numel() != 1:
+        raise Mistake(f"return one number, the mean over the {n} examples; your result has "
+                      f"shape {tuple(loss.shape)} (add .mean())")
+    return loss.detach().reshape(()).float()
 
 
 @exercise
@@ -499,13 +1160,10 @@ def check_cross_entropy(cross_entropy) -> str:
     g = torch.Generator().manual_seed(2)
     logits = torch.randn(6, 5, generator=g) * 2
     targets = torch.tensor([0, 3, 1, 1, 4, 2])
-    loss = call(cross_entropy, logits.clone(), targets.clone())
-    if not isinstance(loss, torch.Tensor):
-        loss = torch.as_tensor(loss, dtype=torch.float32)
-    if loss.numel() != 1:
-        raise Mistake(f"return one number, the mean over the {len(targets)} examples; your result "
-                      f"has shape {tuple(loss.shape)} (add .mean())")
-    loss = loss.reshape(()).float()
+    hint = "log_probs[torch.arange(N), targets] picks the target's entry in each row"
+    with torch.enable_grad():
+        raw = call(cross_entropy, logits.clone().requires_grad_(True), targets, hint=hint)
+    loss = _loss_tensor(raw, len(targets))
     want = F.cross_entropy(logits, targets)
     logp = torch.log_softmax(logits, dim=-1)
     p = logp.exp()
@@ -523,13 +1181,19 @@ def check_cross_entropy(cross_entropy) -> str:
     if close(loss, F.cross_entropy(torch.softmax(logits, -1), targets)):
         raise Mistake("softmax was applied twice: F.cross_entropy expects logits, not "
                       "probabilities")
+    if close(loss, -torch.log_softmax(logits, dim=0)[rows, targets].mean()):
+        raise Mistake("log_softmax over the wrong dimension: each row (one example) is a "
+                      "distribution over the C classes, log_softmax(logits, dim=-1)")
     if not close(loss, want):
         raise Mistake(f"your loss is {float(loss):.4f}, expected {float(want):.4f}; compute "
                       f"-log softmax(logits)[target] for each row, then the mean")
+    if isinstance(raw, torch.Tensor) and _ops_on_inputs(raw, direct=False) & {"NllLossBackward0"}:
+        raise Mistake("you called F.cross_entropy (or F.nll_loss), which does the whole "
+                      "computation: right value, but the exercise is to pick the entries "
+                      "yourself, -log_probs[torch.arange(N), targets].mean()")
     big = torch.tensor([[0.0, -200.0], [0.0, 0.0]])
     big_targets = torch.tensor([1, 0])
-    loss = call(cross_entropy, big.clone(), big_targets.clone())
-    loss = torch.as_tensor(loss).float().reshape(())
+    loss = _loss_tensor(call(cross_entropy, big, big_targets, hint=hint), 2)
     if not torch.isfinite(loss):
         raise Mistake("logits [0, -200] with target 1 give an infinite loss: softmax rounds "
                       "p = e^-200 to 0 in float32 and log(0) = -inf. Use torch.log_softmax (it "
@@ -556,8 +1220,8 @@ def check_masked_average_weights(masked_average_weights) -> str:
     for T in (1, 4, 8):
         w = _as_float_tensor(call(masked_average_weights, T), f"masked_average_weights({T})")
         expect_tensor(w, (T, T), f"masked_average_weights({T})")
-        want = torch.tril(torch.ones(T, T))
-        want = want / want.sum(dim=1, keepdim=True)
+        ones = torch.tril(torch.ones(T, T))
+        want = ones / ones.sum(dim=1, keepdim=True)
         if torch.isnan(w).any():
             raise Mistake(f"masked_average_weights({T}) contains nan: row 0 has nothing to "
                           f"average if you drop the diagonal. Keep it: position t averages "
@@ -569,12 +1233,18 @@ def check_masked_average_weights(masked_average_weights) -> str:
         if (w.diagonal().abs() < 1e-6).any():
             raise Mistake("the diagonal is 0: each position must also average itself, so "
                           "column t of row t is 1/(t+1) (torch.tril keeps the diagonal)")
-        if not close(w.sum(dim=1), torch.ones(T)):
+        sums = w.sum(dim=1)
+        if not close(sums, torch.ones(T)):
             if close(w.sum(dim=0), torch.ones(T)):
                 raise Mistake("the columns sum to 1, not the rows: you normalised over the wrong "
                               "dimension. Divide by w.sum(dim=1, keepdim=True)")
-            raise Mistake(f"the rows should sum to 1, but row {T - 1} sums to "
-                          f"{float(w[-1].sum()):.4f}: divide each row by its number of ones")
+            if close(w, ones / T):
+                raise Mistake(f"you divided every row by T = {T}, so only the last row sums to "
+                              f"1 (row 0 sums to {float(sums[0]):.4f}); row t has t + 1 ones, "
+                              f"so divide each row by its own sum, w.sum(dim=1, keepdim=True)")
+            bad = int((~torch.isclose(sums, torch.ones(T), atol=1e-5)).nonzero()[0])
+            raise Mistake(f"every row should sum to 1, but row {bad} sums to "
+                          f"{float(sums[bad]):.4f}: divide each row by its number of ones")
         if not close(w, want):
             raise Mistake(f"row t should hold 1/(t+1) in columns 0..t; for T = {T} you gave "
                           f"row {T - 1} = {[round(float(v), 3) for v in w[-1]]}")
@@ -589,7 +1259,8 @@ def check_causal_attention_weights(causal_attention_weights) -> str:
     #    (row t: 1/(t+1) in columns 0..t) whatever the scale; this isolates mask and dim
     B, T, hs = 2, 6, 16
     q0, k0 = torch.zeros(B, T, hs), torch.randn(B, T, hs, generator=g)
-    w = _as_float_tensor(call(causal_attention_weights, q0.clone(), k0.clone()))
+    w = _as_float_tensor(call(causal_attention_weights, q0, k0,
+                              hint="the mask is torch.tril(torch.ones(T, T)) with T = q.shape[-2]"))
     expect_tensor(w, (B, T, T), "causal_attention_weights(q, k)")
     if torch.isnan(w).any():
         raise Mistake("the weights contain nan: a row where every score is -inf. Did your "
@@ -598,9 +1269,10 @@ def check_causal_attention_weights(causal_attention_weights) -> str:
     if (w.diagonal(dim1=-2, dim2=-1).abs() < 1e-6).any():
         raise Mistake("the diagonal is 0: position t must also attend to itself; the mask "
                       "keeps columns 0..t, the diagonal included")
+    keep = torch.tril(torch.ones(T, T, dtype=torch.bool))
     if (w.triu(diagonal=1).abs() > 1e-6).any():
         q, k = torch.randn(B, T, hs, generator=g), torch.randn(B, T, hs, generator=g)
-        w_random = call(causal_attention_weights, q.clone(), k.clone())
+        w_random = call(causal_attention_weights, q, k)
         if isinstance(w_random, torch.Tensor) and w_random.shape == (B, T, T) and \
                 close(w_random, _causal_reference(q, k, fill=0.0)):
             raise Mistake("future positions get weight: you filled the masked scores with "
@@ -608,17 +1280,27 @@ def check_causal_attention_weights(causal_attention_weights) -> str:
         raise Mistake("you forgot the causal mask: position t gives weight to later "
                       "positions. Before the softmax, set the scores above the diagonal to "
                       "-inf with masked_fill(tril == 0, float('-inf'))")
-    if not close(w.sum(dim=-1), torch.ones(B, T), atol=1e-4):
+    sums = w.sum(dim=-1)
+    if not close(sums, torch.ones(B, T), atol=1e-4):
         if close(w.sum(dim=-2), torch.ones(B, T), atol=1e-4):
             raise Mistake("softmax over the wrong dimension: the columns sum to 1. Use "
                           "softmax(..., dim=-1) so each row (one query position) sums to 1")
-        raise Mistake("the rows do not sum to 1: apply the mask before the softmax (with "
-                      "-inf), not after it")
+        if close(sums, torch.full((B, T), hs ** -0.5), atol=1e-4):
+            raise Mistake("every row sums to 1/sqrt(head_size): you scaled the weights after "
+                          "the softmax. Scale the scores before it: softmax(mask(q @ k^T * "
+                          "head_size ** -0.5))")
+        if close(w, torch.full((B, T, T), 1.0 / T).masked_fill(~keep, 0.0), atol=1e-4):
+            raise Mistake("you masked after the softmax, so the weights that are left do not "
+                          "sum to 1 (row 0 sums to 1/T). Mask the scores with -inf before the "
+                          "softmax")
+        raise Mistake(f"the rows should sum to 1, but row 0 sums to {float(sums[0, 0]):.4f}: "
+                      f"mask the scores with -inf, then softmax(..., dim=-1), and do nothing "
+                      f"to the weights after the softmax")
     # 2. values: random queries and keys, two head sizes
     for B, T, hs in ((2, 6, 16), (1, 5, 64)):
         q = torch.randn(B, T, hs, generator=g)
         k = torch.randn(B, T, hs, generator=g)
-        w = _as_float_tensor(call(causal_attention_weights, q.clone(), k.clone()))
+        w = _as_float_tensor(call(causal_attention_weights, q, k))
         expect_tensor(w, (B, T, T), "causal_attention_weights(q, k)")
         if close(w, _causal_reference(q, k)):
             continue
