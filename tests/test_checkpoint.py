@@ -153,3 +153,15 @@ def test_loaded_config_is_validated(tmp_path, tiny_model, tiny_tokenizer):
 
 def test_config_roundtrip_default():
     assert GPTConfig.from_dict(GPTConfig().to_dict()) == GPTConfig()
+
+
+def test_a_model_with_tied_weights_saves_and_loads_tied(tmp_path, tiny_tokenizer):
+    """safetensors refuses tensors that share memory; the tie is rebuilt on load."""
+    torch.manual_seed(0)
+    cfg = GPTConfig(vocab_size=tiny_tokenizer.vocab_size, block_size=8, n_embd=16, n_head=2,
+                    n_layer=1, tie_weights=True)
+    model = GPTLanguageModel(cfg)
+    save_checkpoint(tmp_path / "ck", model, tiny_tokenizer)
+    loaded, _ = load_checkpoint(tmp_path / "ck")
+    assert loaded.lm_head.weight is loaded.token_embedding_table.weight
+    torch.testing.assert_close(loaded.lm_head.weight, model.lm_head.weight)

@@ -47,6 +47,18 @@ def _write_file(path: Path, data: bytes) -> None:
         os.fsync(f.fileno())
 
 
+def _plain_tensors(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """CPU tensors that share no memory (safetensors refuses shared ones, such as tied weights)."""
+    out, seen = {}, set()
+    for k, v in state.items():
+        t = v.detach().to("cpu").contiguous()
+        if t.data_ptr() in seen:
+            t = t.clone()          # lm_head.weight tied to the token embedding: saved twice
+        seen.add(t.data_ptr())
+        out[k] = t
+    return out
+
+
 def save_checkpoint(path: str | Path, model: LanguageModel, tokenizer: CharTokenizer,
                     extra: dict | None = None) -> Path:
     """Write `model` and `tokenizer` to the directory `path`, replacing what is there.
@@ -63,7 +75,7 @@ def save_checkpoint(path: str | Path, model: LanguageModel, tokenizer: CharToken
                          f"the model was trained with")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    state = _plain_tensors(model.state_dict())
     weights = safetensors_save(state)
     config = {
         "format": FORMAT,

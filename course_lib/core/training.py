@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 import time
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
@@ -22,6 +22,30 @@ import torch.distributed as dist
 
 from .data import get_batch
 from .model import LanguageModel
+from .precision import autocast, check_precision, choose_precision
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every training default of the course, in one place: the CPU recipe.
+
+    `train()` takes its defaults from here, the train command shows them as its flags'
+    defaults, and `python -m course_lib.bench --recipes` measures them against nanoGPT's
+    CPU recipe. The model's defaults are GPTConfig's.
+    """
+    max_iters: int = 5000             # optimisation steps
+    batch_size: int = 32              # sequences per step (and per process)
+    lr: float = 2e-3                  # peak learning rate
+    min_lr: float | None = 2e-4       # the cosine decay's end; None keeps lr constant
+    warmup_iters: int = 100           # steps of linear warmup from 0 to lr
+    weight_decay: float = 0.01        # AdamW's decoupled weight decay
+    grad_clip: float | None = 1.0     # clip the gradient norm to this; None: no clipping
+    eval_iters: int = 20              # batches per loss estimate
+    seed: int = 1337                  # batches, dropout and (in the commands) initial weights
+    precision: str = "fp32"           # "fp32", "bf16" or "auto" (the train command: "auto")
+
+
+DEFAULTS = TrainConfig()
 
 
 class TrainingDiverged(FloatingPointError):
@@ -45,6 +69,8 @@ class TrainHistory:
     train_seconds: float = 0.0    # wall time of the optimisation steps alone
     tokens: int = 0               # tokens processed by the optimisation steps (all processes)
     stopped: str = ""             # "max_iters", "max_seconds" or "interrupted"
+    precision: str = "fp32"       # what the forward pass computed in: "fp32" or "bf16"
+    precision_reason: str = ""    # why (for precision="auto": what was measured)
 
     @property
     def interrupted(self) -> bool:
@@ -198,15 +224,20 @@ def _progress_bar(total: int | None, enabled: bool):
 
 
 def train(model: LanguageModel, train_data: torch.Tensor, val_data: torch.Tensor, *,
-          max_iters: int | None = 1000, max_seconds: float | None = None,
-          batch_size: int = 32, block_size: int | None = None, lr: float = 1e-3,
-          min_lr: float | None = None, warmup_iters: int = 0, weight_decay: float = 0.01,
-          grad_clip: float | None = None, eval_interval: int | None = None,
-          eval_iters: int = 20, seed: int = 1337, progress: bool = True,
+          max_iters: int | None = DEFAULTS.max_iters, max_seconds: float | None = None,
+          batch_size: int = DEFAULTS.batch_size, block_size: int | None = None,
+          lr: float = DEFAULTS.lr, min_lr: float | None = DEFAULTS.min_lr,
+          warmup_iters: int = DEFAULTS.warmup_iters,
+          weight_decay: float = DEFAULTS.weight_decay,
+          grad_clip: float | None = DEFAULTS.grad_clip, eval_interval: int | None = None,
+          eval_iters: int = DEFAULTS.eval_iters, seed: int = DEFAULTS.seed,
+          progress: bool = True, precision: str = DEFAULTS.precision,
           callback=None) -> TrainHistory:
     """Train `model` with AdamW on random batches; return the TrainHistory.
 
-    Stops after `max_iters` steps or `max_seconds` seconds, whichever comes first. The
+    The defaults are the course's CPU recipe (TrainConfig). Stops after `max_iters` steps
+    or `max_seconds` seconds, whichever comes first (pass max_iters=None to stop by time
+    alone). The
     learning rate warms up linearly over `warmup_iters` steps and then, if `min_lr` is
     given, decays along a cosine to `min_lr` at the end of the run (measured in steps, or
     in seconds when only max_seconds is given). The train and val losses are estimated
@@ -215,6 +246,10 @@ def train(model: LanguageModel, train_data: torch.Tensor, val_data: torch.Tensor
     Ctrl-C (or "interrupt kernel" in Jupyter) stops after the current step and returns the
     history so far, with `stopped == "interrupted"`. A NaN or infinite loss raises
     TrainingDiverged at once, naming the step and the likely cause.
+
+    `precision` is "fp32" (the default: every number in float32), "bf16" (bfloat16
+    autocast for the forward pass) or "auto" (bf16 only where the hardware has it and a short
+    timing of this model shows it faster; see course_lib.core.precision).
 
     `callback(step, loss)` is called after every step (for live plots and tests).
     Under torchrun (torch.distributed initialised, model wrapped in DDP), each process
@@ -238,8 +273,10 @@ def train(model: LanguageModel, train_data: torch.Tensor, val_data: torch.Tensor
     torch.manual_seed(seed + rank)                    # dropout masks: reproducible per process
     g = torch.Generator().manual_seed(seed + rank)    # batches: a different stream per process
     optimizer = make_optimizer(model, lr, weight_decay)
-    amp = _autocast(device)
     history = TrainHistory()
+    history.precision, history.precision_reason = _resolve_precision(
+        precision, core, train_data, batch_size, block_size, device, distributed)
+    amp = autocast(device, history.precision)
     bar = _progress_bar(max_iters, progress and rank == 0)
     state = {"stop": False}
     start = time.perf_counter()
@@ -361,11 +398,20 @@ def _check_train_args(max_iters, max_seconds, batch_size, lr, min_lr, warmup_ite
     positive_int("eval_iters", eval_iters)
 
 
-def _autocast(device: torch.device):
-    """bfloat16 autocast on a CUDA GPU that supports it; plain float32 everywhere else."""
-    if device.type == "cuda" and torch.cuda.is_bf16_supported():
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return nullcontext()
+def _resolve_precision(precision, model, train_data, batch_size, block_size, device,
+                       distributed) -> tuple[str, str]:
+    """"auto" -> "fp32" or "bf16" by a short timing; every process takes rank 0's choice."""
+    check_precision(precision)
+    g = torch.Generator().manual_seed(0)       # its own stream: the training batches stay the same
+    chosen, why = choose_precision(
+        precision, model, lambda: get_batch(train_data, batch_size, block_size, generator=g,
+                                            device=device), device)
+    if distributed and precision == "auto":
+        flag = torch.tensor([float(chosen == "bf16")], device=device)
+        dist.broadcast(flag, src=0)
+        if (flag.item() > 0) != (chosen == "bf16"):
+            chosen, why = ("bf16" if flag.item() > 0 else "fp32"), "rank 0's choice"
+    return chosen, why
 
 
 def _reduce(loss: torch.Tensor, stop: bool, distributed: bool, world: int):
