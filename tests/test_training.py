@@ -48,7 +48,7 @@ def test_training_with_dropout_is_reproducible(tiny_cfg, tiny_corpus):
 
 def test_max_seconds_stops_early(tiny_model, tiny_corpus):
     h = quick(tiny_model, tiny_corpus, max_iters=None, max_seconds=0.5)
-    assert h.stopped == "max_seconds" and 0.5 <= h.seconds < 5
+    assert h.stopped == "max_seconds" and h.seconds >= 0.5   # no upper bound: a busy machine is slow
 
 
 def test_estimate_loss_restores_mode_and_is_deterministic(tiny_model, tiny_corpus):
@@ -86,7 +86,7 @@ def test_nan_loss_stops_at_once_with_the_step_and_the_cause(tiny_model, tiny_cor
     with pytest.raises(TrainingDiverged, match=r"the loss became nan at step \d+ \(learning rate "
                                                r"1e\+30\); training stopped\. The learning rate is "
                                                r"probably too high"):
-        quick(tiny_model, tiny_corpus, lr=1e30)
+        quick(tiny_model, tiny_corpus, lr=1e30, warmup_iters=0, min_lr=None, grad_clip=None)
 
 
 def test_diverged_keeps_the_history(tiny_model, tiny_corpus):

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import torch
 
+from . import validate
+
 REPO_DIR = Path(__file__).resolve().parents[2]   # course_lib/core/data.py -> the repository
 DATA_DIR = REPO_DIR / "data"
 CORPUS_PATH = DATA_DIR / "shakespeare.txt"
@@ -196,9 +198,8 @@ def get_batch(data: torch.Tensor, batch_size: int, block_size: int,
 
     Raises ValueError when a size is not a positive integer or the data is too short.
     """
-    for name, value in (("batch_size", batch_size), ("block_size", block_size)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    validate.positive_int("batch_size", batch_size)
+    validate.positive_int("block_size", block_size)
     if data.dim() != 1:
         raise ValueError(f"expected a 1-D tensor of token IDs, got shape {tuple(data.shape)}")
     n_windows = len(data) - block_size  # start positions that leave room for the target

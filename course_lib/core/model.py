@@ -16,25 +16,32 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import math
 from dataclasses import asdict, dataclass, fields
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from . import validate
 from .layers import Linear
-from .sampling import check_sampling_args, sample_next_token
+from .sampling import sample_next_token, validate_sampling_args
 
 
 # ----------------------------------------------------------------------------- config
 
-def _check_positive_int(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+def _divisors_near(n: int, near: int, most: int = 12) -> str:
+    """The divisors of n closest to `near` (all of them when there are few), as text.
 
-
-def _divisors(n: int) -> list[int]:
-    return [d for d in range(1, n + 1) if n % d == 0]
+    Trial division up to sqrt(n) keeps this quick for any n a config could hold."""
+    if n > 10**14:
+        return f"of {n}"
+    found = set()
+    for d in range(1, math.isqrt(n) + 1):
+        if n % d == 0:
+            found.update((d, n // d))
+    closest = sorted(sorted(found, key=lambda d: (abs(d - near), d))[:most])
+    return f"of {n} {closest}" if len(found) <= most else f"of {n} near {near} {closest}"
 
 
 ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU}
@@ -55,22 +62,19 @@ class GPTConfig:
 
     def __post_init__(self):
         for f in ("vocab_size", "block_size", "n_embd", "n_head", "n_layer"):
-            _check_positive_int(f, getattr(self, f))
+            validate.positive_int(f, getattr(self, f))
         if self.n_embd % self.n_head:
             raise ValueError(
                 f"n_embd={self.n_embd} is not divisible by n_head={self.n_head}: each head gets "
-                f"n_embd // n_head channels. Pick n_head from the divisors of {self.n_embd} "
-                f"{_divisors(self.n_embd)}, or change n_embd")
+                f"n_embd // n_head channels. Pick n_head from the divisors "
+                f"{_divisors_near(self.n_embd, self.n_head)}, or change n_embd")
         if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)) \
                 or not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be a number in [0, 1), got {self.dropout!r}; "
                              f"0.0 turns dropout off, 0.1 to 0.2 is usual")
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {list(ACTIVATIONS)}, got "
-                             f"{self.activation!r}")
-        for f in ("bias", "tie_weights"):
-            if not isinstance(getattr(self, f), bool):
-                raise ValueError(f"{f} must be True or False, got {getattr(self, f)!r}")
+        validate.one_of("activation", self.activation, ACTIVATIONS)
+        validate.boolean("bias", self.bias)
+        validate.boolean("tie_weights", self.tie_weights)
 
     @property
     def head_size(self) -> int:
@@ -97,7 +101,7 @@ class BigramConfig:
     vocab_size: int = 67
 
     def __post_init__(self):
-        _check_positive_int("vocab_size", self.vocab_size)
+        validate.positive_int("vocab_size", self.vocab_size)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -208,10 +212,8 @@ class LanguageModel(nn.Module):
             self._check_idx(idx[:, -self.context_size:], "idx")
         else:
             self._check_idx(idx, "idx")
-        if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) \
-                or max_new_tokens < 0:
-            raise ValueError(f"max_new_tokens must be an integer >= 0, got {max_new_tokens!r}")
-        check_sampling_args(temperature, top_k, self.cfg.vocab_size)
+        validate.int_at_least("max_new_tokens", max_new_tokens, 0)
+        validate_sampling_args(temperature, top_k, self.cfg.vocab_size)
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
@@ -399,8 +401,7 @@ class FeedForward(nn.Module):
     def __init__(self, n_embd: int, dropout: float = 0.0, activation: str = "relu",
                  bias: bool = True):
         super().__init__()
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {list(ACTIVATIONS)}, got {activation!r}")
+        validate.one_of("activation", activation, ACTIVATIONS)
         self.net = nn.Sequential(
             Linear(n_embd, 4 * n_embd, bias=bias),
             ACTIVATIONS[activation](),

@@ -24,14 +24,14 @@ from pathlib import Path
 
 import torch
 
+from . import validate
+
 PRECISIONS = ("auto", "fp32", "bf16")
 SPEEDUP_NEEDED = 1.10   # bf16 must be at least this much faster to be chosen
 
 
-def check_precision(precision: str) -> str:
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {list(PRECISIONS)}, got {precision!r}")
-    return precision
+def validate_precision(precision: str) -> str:
+    return validate.one_of("precision", precision, PRECISIONS)
 
 
 def native_bf16(device: torch.device) -> tuple[bool, str]:
@@ -74,7 +74,7 @@ def choose_precision(precision: str, model: torch.nn.Module, batch, device: torc
     `batch()` returns one (x, y) training batch. The timing trains a copy of the model, so
     the model itself is untouched; it takes `steps` steps of each, alternating.
     """
-    check_precision(precision)
+    validate_precision(precision)
     if precision != "auto":
         return precision, "asked for"
     native, why = native_bf16(device)

@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 import torch
 import torch.distributed as dist
 
+from . import validate
 from .data import get_batch
 from .model import LanguageModel
-from .precision import autocast, check_precision, choose_precision
+from .precision import autocast, choose_precision, validate_precision
 
 
 @dataclass(frozen=True)
@@ -128,8 +129,7 @@ def estimate_loss(model: LanguageModel, train_data: torch.Tensor, val_data: torc
     estimates differ only because the model changed. The model is put in eval mode (no
     dropout) and its previous mode is restored.
     """
-    if isinstance(eval_iters, bool) or not isinstance(eval_iters, int) or eval_iters < 1:
-        raise ValueError(f"eval_iters must be a positive integer, got {eval_iters!r}")
+    validate.positive_int("eval_iters", eval_iters)
     block_size = _block_size(model, block_size)
     device = _model_device(model)
     was_training = model.training
@@ -365,43 +365,32 @@ def _run_progress(step: int, start: float, max_iters: int | None, max_seconds: f
 
 def _check_train_args(max_iters, max_seconds, batch_size, lr, min_lr, warmup_iters,
                       weight_decay, grad_clip, eval_interval, eval_iters) -> None:
-    def positive_int(name, v, allow_none=False):
-        if v is None and allow_none:
-            return
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
-
-    def positive_number(name, v, allow_none=False, allow_zero=False):
-        if v is None and allow_none:
-            return
-        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) \
-            and (v > 0 or (allow_zero and v == 0))
-        if not ok:
-            raise ValueError(f"{name} must be a finite number {'>=' if allow_zero else '>'} 0, "
-                             f"got {v!r}")
-
     if max_iters is None and max_seconds is None:
         raise ValueError("give max_iters or max_seconds (or both), or training never stops")
-    positive_int("max_iters", max_iters, allow_none=True)
-    positive_number("max_seconds", max_seconds, allow_none=True)
-    positive_int("batch_size", batch_size)
-    positive_number("lr", lr)
-    positive_number("min_lr", min_lr, allow_none=True, allow_zero=True)
-    if min_lr is not None and min_lr > lr:
-        raise ValueError(f"min_lr={min_lr} is larger than lr={lr}; the schedule decays from lr "
-                         f"down to min_lr")
-    if isinstance(warmup_iters, bool) or not isinstance(warmup_iters, int) or warmup_iters < 0:
-        raise ValueError(f"warmup_iters must be an integer >= 0, got {warmup_iters!r}")
-    positive_number("weight_decay", weight_decay, allow_zero=True)
-    positive_number("grad_clip", grad_clip, allow_none=True)
-    positive_int("eval_interval", eval_interval, allow_none=True)
-    positive_int("eval_iters", eval_iters)
+    if max_iters is not None:
+        validate.positive_int("max_iters", max_iters)
+    if max_seconds is not None:
+        validate.finite_number("max_seconds", max_seconds, above=0)
+    validate.positive_int("batch_size", batch_size)
+    validate.finite_number("lr", lr, above=0)
+    if min_lr is not None:
+        validate.finite_number("min_lr", min_lr, at_least=0)
+        if min_lr > lr:
+            raise ValueError(f"min_lr={min_lr} is larger than lr={lr}; the schedule decays from "
+                             f"lr down to min_lr")
+    validate.int_at_least("warmup_iters", warmup_iters, 0)
+    validate.finite_number("weight_decay", weight_decay, at_least=0)
+    if grad_clip is not None:
+        validate.finite_number("grad_clip", grad_clip, above=0)
+    if eval_interval is not None:
+        validate.positive_int("eval_interval", eval_interval)
+    validate.positive_int("eval_iters", eval_iters)
 
 
 def _resolve_precision(precision, model, train_data, batch_size, block_size, device,
                        distributed) -> tuple[str, str]:
     """"auto" -> "fp32" or "bf16" by a short timing; every process takes rank 0's choice."""
-    check_precision(precision)
+    validate_precision(precision)
     g = torch.Generator().manual_seed(0)       # its own stream: the training batches stay the same
     chosen, why = choose_precision(
         precision, model, lambda: get_batch(train_data, batch_size, block_size, generator=g,
