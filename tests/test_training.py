@@ -130,3 +130,19 @@ def test_history_lr_follows_the_schedule(tiny_model, tiny_corpus):
     assert h.lr[0] == pytest.approx(2e-4) and h.lr[4] == pytest.approx(1e-3)
     assert h.lr[-1] == pytest.approx(1e-4 + 0.45e-3 * (1 + math.cos(math.pi * 14 / 15)))
     assert all(a >= b for a, b in zip(h.lr[4:], h.lr[5:]))
+
+
+@pytest.mark.parametrize("max_norm", [1e-3, 1.0, 1e6])
+def test_clip_grad_norm_equals_pytorchs(max_norm):
+    from course_lib.core.training import clip_grad_norm
+    torch.manual_seed(0)
+    a = [torch.randn(5, 3, requires_grad=True), torch.randn(7, requires_grad=True)]
+    b = [p.detach().clone().requires_grad_() for p in a]
+    for p, q in zip(a, b):
+        p.grad = torch.randn_like(p) * 3
+        q.grad = p.grad.clone()
+    want = torch.nn.utils.clip_grad_norm_(b, max_norm)
+    got = clip_grad_norm(a, max_norm)
+    torch.testing.assert_close(got, want)
+    for p, q in zip(a, b):
+        torch.testing.assert_close(p.grad, q.grad)

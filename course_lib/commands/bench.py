@@ -35,7 +35,7 @@ import torch.nn as nn
 from ..core.layers import backend_choices, forced_backend
 from ..core.model import GPTConfig, GPTLanguageModel
 from ..core.precision import autocast, choose_precision
-from ..core.training import make_optimizer
+from ..core.training import clip_grad_norm, make_optimizer
 from .contender import NanoGPTStyle, nanogpt_optimizer
 
 CONFIGS = {   # name -> (config, batch size)
@@ -68,6 +68,7 @@ class Contender:
     optimizer: torch.optim.Optimizer
     precision: str = "fp32"
     times: list = None
+    clip: object = torch.nn.utils.clip_grad_norm_   # the course's own: training.clip_grad_norm
 
     def step(self, x: torch.Tensor, y: torch.Tensor) -> float:
         start = time.perf_counter()
@@ -75,7 +76,7 @@ class Contender:
             _, loss = self.model(x, y)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), GRAD_CLIP)
+        self.clip(self.model.parameters(), GRAD_CLIP)
         self.optimizer.step()
         return time.perf_counter() - start
 
@@ -87,14 +88,16 @@ def make_contenders(cfg: GPTConfig, batch, seed: int = 0) -> tuple[list[Contende
     course = GPTLanguageModel(cfg)
     heads = GPTLanguageModel(cfg, attention="heads")
     out = [Contender("nanoGPT-style", nano, nanogpt_optimizer(nano)),
-           Contender("course, as learners (fp32)", course, make_optimizer(course, 1e-3, 0.01)),
-           Contender("lesson 05 heads (fp32)", heads, make_optimizer(heads, 1e-3, 0.01))]
+           Contender("course, as learners (fp32)", course, make_optimizer(course, 1e-3, 0.01),
+                     clip=clip_grad_norm),
+           Contender("lesson 05 heads (fp32)", heads, make_optimizer(heads, 1e-3, 0.01),
+                     clip=clip_grad_norm)]
     precision, why = choose_precision("auto", course, batch, torch.device("cpu"))
     if precision != "fp32":
         cli = GPTLanguageModel(cfg)
         cli.load_state_dict(course.state_dict())
         out.insert(2, Contender(f"course, as the CLI ({precision})", cli,
-                                make_optimizer(cli, 1e-3, 0.01), precision))
+                                make_optimizer(cli, 1e-3, 0.01), precision, clip=clip_grad_norm))
     return out, why
 
 

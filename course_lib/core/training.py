@@ -193,6 +193,22 @@ def make_optimizer(model: torch.nn.Module, lr: float, weight_decay: float
         return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
 
 
+def clip_grad_norm(parameters, max_norm: float) -> torch.Tensor:
+    """Scale all gradients down together so that their total norm is at most `max_norm`.
+
+    The same as torch.nn.utils.clip_grad_norm_ (which it is tested against), done with one
+    call for all the norms and one for all the products: on a CPU that function loops over
+    the parameters in Python, two small operations each. Returns the norm before clipping.
+    """
+    grads = [p.grad for p in parameters if p.grad is not None]
+    if not grads:
+        return torch.tensor(0.0)
+    total = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+    scale = torch.clamp(max_norm / (total + 1e-6), max=1.0)
+    torch._foreach_mul_(grads, scale.to(grads[0].device))
+    return total
+
+
 @contextmanager
 def _graceful_interrupt(state: dict):
     """Turn the first Ctrl-C into a request to stop after the current step.
@@ -310,7 +326,7 @@ def train(model: LanguageModel, train_data: torch.Tensor, val_data: torch.Tensor
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 if grad_clip is not None:
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+                    clip_grad_norm(model.parameters(), grad_clip)
                 optimizer.step()
                 step += 1
 
