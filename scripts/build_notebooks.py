@@ -26,6 +26,7 @@ in a fresh kernel (cwd notebooks/), storing outputs, which nbval then compares o
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -88,6 +89,9 @@ def build(src: Path) -> nbformat.NotebookNode:
 
 def execute(nb: nbformat.NotebookNode, timeout: int = 600) -> float:
     from nbclient import NotebookClient
+    # the stored outputs must be what nbval gets: the same Linear backend as under pytest
+    # (the repository's conftest.py explains why)
+    os.environ.setdefault("COURSE_LINEAR_BACKEND", "aten")
     start = time.perf_counter()
     NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=True,
                    resources={"metadata": {"path": str(NB_DIR)}}).execute()

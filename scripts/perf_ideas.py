@@ -1,167 +1,166 @@
-"""What each speed idea gives: docs/performance.md's measurements.
+"""What each speed idea gives on this machine: the measurements behind docs/performance.md.
 
-    python scripts/perf_ideas.py              # about 2 minutes on 2 CPU cores
-    python scripts/perf_ideas.py --profile    # and where the time of one course step goes
+    python scripts/perf_ideas.py                    # the small CPU config (about 2 minutes)
+    python scripts/perf_ideas.py --config "lesson 08" --config lecture
+    python scripts/perf_ideas.py --profile          # and where the time of one course step goes
 
-Every contender trains the small CPU config (n_layer 4, n_head 4, n_embd 128, block 64,
-batch 12, vocab 65) on the same random batches; the contenders alternate every step and the
-median step time is reported, as a ratio to the course's GPTLanguageModel. Each contender
-changes one thing of the course's setup:
+Every contender trains the same config on the same random batches; the contenders alternate
+every step and the median step time is reported as "course / it": how many times faster the
+course's setup (the first row) is than the contender. Each contender changes one thing:
 
-    course                  GPTLanguageModel (oneDNN products, fused ReLU, SDPA) + fused AdamW
-    no oneDNN kernels       the same modules run their own forward (F.linear, MKL)
-    foreach AdamW           PyTorch's default AdamW on a CPU (foreach), not fused
-    for-loop AdamW          AdamW(foreach=False): one small update per parameter
-    manual attention        no oneDNN kernels, and attention by masked_fill + softmax, not
-                            SDPA (compare it with "no oneDNN kernels")
-    1 thread                the course with torch.set_num_threads(1) during its step
-    bfloat16 autocast       no oneDNN kernels, forward under torch.autocast("cpu", bfloat16)
-                            (compare it with "no oneDNN kernels")
-    reference               bench.ReferenceGPT (fused QKV Linear + SDPA) + default AdamW
-    reference, compiled     torch.compile(reference); its compile time is reported apart
+    course                 GPTLanguageModel, Linear backends chosen per shape by timing,
+                           fused AdamW, float32, gradient clipping at 1.0
+    all F.linear           every Linear on PyTorch's own F.linear (COURSE_LINEAR_BACKEND=aten)
+    all oneDNN             every Linear on oneDNN (COURSE_LINEAR_BACKEND=onednn)
+    foreach AdamW          AdamW(foreach=True) instead of fused
+    for-loop AdamW         AdamW(foreach=False): PyTorch's default on a CPU
+    bf16 autocast          the forward under torch.autocast("cpu", bfloat16)
+    1 thread               torch.set_num_threads(1) during the step
+    GELU                   activation="gelu"
+    no biases, tied        bias=False, tie_weights=True
+    nanoGPT-style          commands/contender.py with nanoGPT's AdamW set-up
+    nanoGPT-style compiled torch.compile of it (only with --compile; its compile time apart)
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
-import types
+from contextlib import contextmanager, nullcontext
 
 import torch
 
-from course_lib.commands.bench import ReferenceGPT, reference_state_from_course
+from course_lib.commands.bench import CONFIGS, GRAD_CLIP, machine_line, print_backends
+from course_lib.commands.contender import NanoGPTStyle, nanogpt_optimizer
+from course_lib.core.layers import BACKEND_ENV
 from course_lib.core.model import GPTConfig, GPTLanguageModel
 from course_lib.core.training import make_optimizer
 
-CFG = GPTConfig(vocab_size=65, block_size=64, n_embd=128, n_head=4, n_layer=4, dropout=0.0)
-BATCH = 12
+
+@contextmanager
+def backend(name: str):
+    before = os.environ.get(BACKEND_ENV)
+    os.environ[BACKEND_ENV] = name
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[BACKEND_ENV]
+        else:
+            os.environ[BACKEND_ENV] = before
 
 
-def manual_attention_forward(self, x):
-    """CausalSelfAttention.forward with the attention written out (as in lesson 04)."""
-    B, T, C = x.shape
-    q, k, v = self._split_heads(x)
-    wei = q @ k.transpose(-2, -1) * k.size(-1) ** -0.5
-    wei = wei.masked_fill(torch.ones(T, T, dtype=torch.bool).triu(1), float("-inf"))
-    y = (torch.softmax(wei, dim=-1) @ v).transpose(1, 2).reshape(B, T, C)
-    return self.dropout(self.proj(y))
+@contextmanager
+def threads(n: int):
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
-def contenders(compile_reference: bool) -> list[dict]:
+def contenders(cfg: GPTConfig, compile_nano: bool) -> list[dict]:
     torch.manual_seed(0)
-    course = GPTLanguageModel(CFG)
-    state = course.state_dict()
 
-    def course_copy(**kw):
-        m = GPTLanguageModel(CFG, **kw)
-        m.load_state_dict(state)
+    def course(**kw):
+        m = GPTLanguageModel(GPTConfig(**{**cfg.to_dict(), **kw}))
         return m
 
-    plain = course_copy(fast=False)
-    foreach = course_copy()
-    loop = course_copy()
-    manual = course_copy(fast=False)
-    for block in manual.blocks:          # the masked_fill + softmax path, not SDPA
-        block.sa.forward = types.MethodType(manual_attention_forward, block.sa)
-    one = course_copy()
-    bf16 = course_copy(fast=False)
-    ref = ReferenceGPT(CFG)
-    ref.load_state_dict(reference_state_from_course(course))
-    out = [
-        dict(name="course", model=course, opt=make_optimizer(course, 1e-3, 0.01)),
-        dict(name="no oneDNN kernels", model=plain, opt=make_optimizer(plain, 1e-3, 0.01)),
-        dict(name="foreach AdamW", model=foreach,
-             opt=torch.optim.AdamW(foreach.parameters(), lr=1e-3, weight_decay=0.01)),
-        dict(name="for-loop AdamW", model=loop,
-             opt=torch.optim.AdamW(loop.parameters(), lr=1e-3, weight_decay=0.01, foreach=False)),
-        dict(name="manual attention (no SDPA)", model=manual, opt=make_optimizer(manual, 1e-3, 0.01)),
-        dict(name="1 thread", model=one, opt=make_optimizer(one, 1e-3, 0.01), threads=1),
-        dict(name="bfloat16 autocast", model=bf16, opt=make_optimizer(bf16, 1e-3, 0.01),
-             autocast=True),
-        dict(name="reference", model=ref, opt=torch.optim.AdamW(ref.parameters(), lr=1e-3)),
-    ]
-    if compile_reference:
-        cref = ReferenceGPT(CFG)
-        cref.load_state_dict(reference_state_from_course(course))
-        opt = torch.optim.AdamW(cref.parameters(), lr=1e-3)
-        try:
-            compiled = torch.compile(cref)
-            x = torch.zeros(BATCH, CFG.block_size, dtype=torch.long)
-            t = time.perf_counter()
-            _, loss = compiled(x, x)
-            loss.backward()
-            print(f"torch.compile(reference): first step (compiling) took "
-                  f"{time.perf_counter() - t:.1f} s", flush=True)
-            out.append(dict(name="reference, torch.compile", model=compiled, opt=opt))
-        except Exception as e:   # no C++ compiler, an unsupported platform, ...
-            print(f"torch.compile is not usable here: {type(e).__name__}: {str(e)[:200]}")
-    for c in out:
-        c["times"] = []
+    def row(name, model, opt=None, ctx=nullcontext):
+        return dict(name=name, model=model,
+                    opt=opt or make_optimizer(model, 1e-3, 0.01), ctx=ctx, times=[])
+
+    out = [row("course", course())]
+    m = course()
+    out.append(row("all F.linear", m, ctx=lambda: backend("aten")))
+    m = course()
+    out.append(row("all oneDNN", m, ctx=lambda: backend("onednn")))
+    m = course()
+    out.append(row("foreach AdamW", m, torch.optim.AdamW(m.parameters(), 1e-3, foreach=True)))
+    m = course()
+    out.append(row("for-loop AdamW", m, torch.optim.AdamW(m.parameters(), 1e-3, foreach=False)))
+    out.append(row("bf16 autocast", course(),
+                   ctx=lambda: torch.autocast("cpu", dtype=torch.bfloat16)))
+    out.append(row("1 thread", course(), ctx=lambda: threads(1)))
+    out.append(row("GELU", course(activation="gelu")))
+    out.append(row("no biases, tied", course(bias=False, tie_weights=True)))
+    nano = NanoGPTStyle(GPTConfig(**{**cfg.to_dict(), "bias": False}))
+    out.append(row("nanoGPT-style", nano, nanogpt_optimizer(nano)))
+    if compile_nano:
+        c = NanoGPTStyle(GPTConfig(**{**cfg.to_dict(), "bias": False}))
+        out.append(row("nanoGPT-style compiled", torch.compile(c), nanogpt_optimizer(c)))
     return out
 
 
 def step(c: dict, x, y) -> float:
-    threads = torch.get_num_threads()
-    if "threads" in c:
-        torch.set_num_threads(c["threads"])
-    t = time.perf_counter()
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=c.get("autocast", False)):
+    start = time.perf_counter()
+    with c["ctx"]():
         _, loss = c["model"](x, y)
-    c["opt"].zero_grad(set_to_none=True)
-    loss.backward()
-    c["opt"].step()
-    dt = time.perf_counter() - t
-    torch.set_num_threads(threads)
-    return dt
-
-
-def profile_course() -> None:
-    from torch.profiler import ProfilerActivity, profile
-    torch.manual_seed(0)
-    model = GPTLanguageModel(CFG)
-    opt = make_optimizer(model, 1e-3, 0.01)
-    x = torch.randint(CFG.vocab_size, (BATCH, CFG.block_size))
-    for _ in range(5):
-        _, loss = model(x, x)
-        opt.zero_grad()
+        c["opt"].zero_grad(set_to_none=True)
         loss.backward()
-        opt.step()
-    with profile(activities=[ProfilerActivity.CPU]) as prof:
-        for _ in range(20):
-            _, loss = model(x, x)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15))
+        torch.nn.utils.clip_grad_norm_(c["model"].parameters(), GRAD_CLIP)
+        c["opt"].step()
+    return time.perf_counter() - start
 
 
-def main(argv: list[str] | None = None) -> int:
+def measure(name: str, steps: int, warmup: int, compile_nano: bool) -> None:
+    cfg, B = CONFIGS[name]
+    rows = contenders(cfg, compile_nano)
+    g = torch.Generator().manual_seed(0)
+    for i in range(warmup + steps):
+        x = torch.randint(cfg.vocab_size, (B, cfg.block_size), generator=g)
+        y = torch.randint(cfg.vocab_size, (B, cfg.block_size), generator=g)
+        for c in (rows if i % 2 == 0 else rows[::-1]):
+            t = step(c, x, y)
+            if i >= warmup:
+                c["times"].append(t)
+            elif "compiled" in c["name"] and i == 0:
+                print(f"  (compiling nanoGPT-style took {t:.1f} s)", flush=True)
+    base = statistics.median(rows[0]["times"])
+    print(f"\n{name}: n_layer={cfg.n_layer} n_head={cfg.n_head} n_embd={cfg.n_embd} "
+          f"block_size={cfg.block_size} batch={B}, {steps} steps each, medians")
+    print(f"{'contender':<24} {'ms/step':>8} {'course / it':>12}")
+    for c in rows:
+        med = statistics.median(c["times"])
+        print(f"{c['name']:<24} {med * 1e3:8.1f} {med / base:11.2f}x")
+
+
+def profile(name: str) -> None:
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+    cfg, B = CONFIGS[name]
+    torch.manual_seed(0)
+    model = GPTLanguageModel(cfg)
+    opt = make_optimizer(model, 1e-3, 0.01)
+    x = torch.randint(cfg.vocab_size, (B, cfg.block_size))
+    c = dict(model=model, opt=opt, ctx=nullcontext)
+    for _ in range(3):
+        step(c, x, x)
+    with torch_profile(activities=[ProfilerActivity.CPU]) as p:
+        for _ in range(10):
+            step(c, x, x)
+    print(f"\nwhere 10 steps of the course model go ({name}):")
+    print(p.key_averages().table(sort_by="self_cpu_time_total", row_limit=15))
+
+
+def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--steps", type=int, default=40)
-    p.add_argument("--no-compile", action="store_true", help="leave torch.compile out")
+    p.add_argument("--config", choices=list(CONFIGS), action="append")
+    p.add_argument("--steps", type=int, default=30)
+    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--compile", action="store_true", help="add a torch.compile'd nanoGPT-style")
     p.add_argument("--profile", action="store_true")
     args = p.parse_args(argv)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, config {CFG}, "
-          f"batch {BATCH}", flush=True)
-    cs = contenders(not args.no_compile)
-    g = torch.Generator().manual_seed(0)
-    for i in range(5 + args.steps):
-        x = torch.randint(CFG.vocab_size, (BATCH, CFG.block_size), generator=g)
-        y = torch.randint(CFG.vocab_size, (BATCH, CFG.block_size), generator=g)
-        for c in (cs if i % 2 == 0 else cs[::-1]):
-            dt = step(c, x, y)
-            if i >= 5:
-                c["times"].append(dt)
-    base = statistics.median(cs[0]["times"])
-    print(f"\n{'contender':<30} {'ms/step':>8} {'course / it':>12}")
-    for c in cs:
-        med = statistics.median(c["times"])
-        print(f"{c['name']:<30} {med * 1e3:8.1f} {med / base:11.2f}x")
-    print("(course / it > 1: the course's setup is that much faster than this contender)")
-    if args.profile:
-        profile_course()
+    print(machine_line(), flush=True)
+    for name in args.config or ["small CPU"]:
+        measure(name, args.steps, args.warmup, args.compile)
+        if args.profile:
+            profile(name)
+    print_backends()
     return 0
 
 

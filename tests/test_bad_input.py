@@ -55,7 +55,8 @@ class Env:
         (self.pickled / "model.safetensors").write_bytes(b"\x80\x04\x95 not tensors")
         meta = json.loads((self.pickled / "config.json").read_text())
         import hashlib
-        meta["weights_sha256"] = hashlib.sha256(b"\x80\x04\x95 not tensors").hexdigest()
+        meta["files"]["model.safetensors"]["sha256"] = hashlib.sha256(
+            b"\x80\x04\x95 not tensors").hexdigest()
         (self.pickled / "config.json").write_text(json.dumps(meta))
         (tmp / "notes").mkdir()
         (tmp / "notes" / "config.json").write_text("{}")
@@ -261,25 +262,26 @@ CASES = [
     Case("checkpoint-truncated", "a checkpoint whose weights file was cut short",
          lambda e: load_checkpoint(e.truncated), CheckpointError,
          "model.safetensors does not match its checksum in config.json: the file is truncated or "
-         "damaged (1,000 bytes). Save the checkpoint again"),
+         "damaged (1,000 bytes, 113,312 expected). Save the checkpoint again"),
     Case("checkpoint-other-config", "loading a checkpoint for another configuration",
          lambda e: load_checkpoint(e.ck, cfg=replace(e.cfg, n_embd=64)), CheckpointError,
          "was made for another configuration: n_embd=32 (you asked for 64); build the model with "
          "the checkpoint's config, or pass cfg=None"),
     Case("checkpoint-is-a-file", "a .pt file instead of a checkpoint directory",
          lambda e: load_checkpoint(e.tmp / "model.pt"), CheckpointError,
-         "is a file, but a checkpoint is a directory holding config.json, vocab.json, "
+         "is a file, but a checkpoint is a directory holding config.json, tokenizer.json, "
          "model.safetensors; give the directory"),
     Case("checkpoint-not-one", "a folder that is not a checkpoint",
          lambda e: load_checkpoint(e.tmp / "notes"), CheckpointError,
-         "is not a complete checkpoint: vocab.json, model.safetensors missing"),
+         "notes/config.json is not a course_lib checkpoint config (no \"format\": "
+         "\"course_lib-checkpoint\")"),
     Case("checkpoint-pickle", "weights that are a pickle (code that would run on load)",
          lambda e: load_checkpoint(e.pickled), CheckpointError,
          "model.safetensors cannot be read as safetensors (Error while deserializing: header "
          "too large). If it came from torch.save (a pickle), the course will not load it"),
     Case("save-wrong-tokenizer", "saving with a tokenizer of another size",
          lambda e: save_checkpoint(e.tmp / "x", e.model, CharTokenizer("abc")), ValueError,
-         "the tokenizer has 3 characters but the model was built for vocab_size=30; save the "
+         "the tokenizer has 3 tokens but the model was built for vocab_size=30; save the "
          "tokenizer the model was trained with"),
     # ---- the commands
     Case("cli-n_embd-n_head", "train --n-embd 100 --n-head 3",

@@ -82,7 +82,7 @@ def test_loading_never_runs_code_from_the_file(tmp_path, tiny_model, tiny_tokeni
     (tmp_path / "ck" / "model.safetensors").write_bytes(payload)
     if fix_checksum:   # an attacker can also rewrite config.json: the file must still be refused
         meta = json.loads((tmp_path / "ck" / "config.json").read_text())
-        meta["weights_sha256"] = hashlib.sha256(payload).hexdigest()
+        meta["files"]["model.safetensors"]["sha256"] = hashlib.sha256(payload).hexdigest()
         (tmp_path / "ck" / "config.json").write_text(json.dumps(meta))
     with pytest.raises(CheckpointError, match=r"model\.safetensors (cannot be read|does not match)"):
         load_checkpoint(tmp_path / "ck")
@@ -153,3 +153,114 @@ def test_loaded_config_is_validated(tmp_path, tiny_model, tiny_tokenizer):
 
 def test_config_roundtrip_default():
     assert GPTConfig.from_dict(GPTConfig().to_dict()) == GPTConfig()
+
+
+def test_a_model_with_tied_weights_saves_and_loads_tied(tmp_path, tiny_tokenizer):
+    """safetensors refuses tensors that share memory; the tie is rebuilt on load."""
+    torch.manual_seed(0)
+    cfg = GPTConfig(vocab_size=tiny_tokenizer.vocab_size, block_size=8, n_embd=16, n_head=2,
+                    n_layer=1, tie_weights=True)
+    model = GPTLanguageModel(cfg)
+    save_checkpoint(tmp_path / "ck", model, tiny_tokenizer)
+    loaded, _ = load_checkpoint(tmp_path / "ck")
+    assert loaded.lm_head.weight is loaded.token_embedding_table.weight
+    torch.testing.assert_close(loaded.lm_head.weight, model.lm_head.weight)
+
+
+# ----------------------------------------------------------------------------- format v2
+
+def write_v1_checkpoint(path, model, tokenizer, extra=None):
+    """A checkpoint as course_lib wrote it before format version 2 (vocab.json)."""
+    from safetensors.torch import save
+    path.mkdir(parents=True)
+    weights = save({k: v.contiguous() for k, v in model.state_dict().items()})
+    (path / "model.safetensors").write_bytes(weights)
+    (path / "vocab.json").write_text(json.dumps({"chars": tokenizer.chars}))
+    (path / "config.json").write_text(json.dumps({
+        "format": "course_lib-checkpoint", "version": 1, "model": type(model).__name__,
+        "config": model.cfg.to_dict(), "weights_sha256": hashlib.sha256(weights).hexdigest(),
+        "extra": extra or {}}))
+    return path
+
+
+def test_a_checkpoint_holds_config_tokenizer_and_weights(tmp_path, tiny_model, tiny_tokenizer):
+    path = save_checkpoint(tmp_path / "ck", tiny_model, tiny_tokenizer)
+    assert sorted(p.name for p in path.iterdir()) == ["config.json", "model.safetensors",
+                                                      "tokenizer.json"]
+    meta = json.loads((path / "config.json").read_text())
+    assert meta["version"] == 2
+    stored = json.loads((path / "tokenizer.json").read_text())
+    assert stored == {"kind": "char", "chars": tiny_tokenizer.chars} == tiny_tokenizer.to_dict()
+    for name in ("tokenizer.json", "model.safetensors"):   # a checksum for every file
+        data = (path / name).read_bytes()
+        assert meta["files"][name] == {"sha256": hashlib.sha256(data).hexdigest(),
+                                       "bytes": len(data)}
+
+
+def test_a_reordered_vocabulary_is_refused(tmp_path, tiny_model, tiny_tokenizer):
+    path = save_checkpoint(tmp_path / "ck", tiny_model, tiny_tokenizer)
+    chars = list(reversed(tiny_tokenizer.chars))     # same characters, other IDs: garbage text
+    (path / "tokenizer.json").write_text(json.dumps({"kind": "char", "chars": chars}))
+    with pytest.raises(CheckpointError, match=r"tokenizer\.json does not match its checksum in "
+                                              r"config\.json: the file was changed after saving"):
+        load_checkpoint(path)
+
+
+def test_version_1_checkpoints_still_load(tmp_path, tiny_model, tiny_tokenizer):
+    path = write_v1_checkpoint(tmp_path / "old", tiny_model, tiny_tokenizer, extra={"steps": 7})
+    model, tok = load_checkpoint(path)
+    assert tok == tiny_tokenizer and model.cfg == tiny_model.cfg
+    assert torch.equal(model.lm_head.weight, tiny_model.lm_head.weight)
+    (path / "model.safetensors").write_bytes((path / "model.safetensors").read_bytes()[:500])
+    with pytest.raises(CheckpointError, match=r"does not match its checksum"):
+        load_checkpoint(path)                         # version 1 weights are still checked
+
+
+def test_converting_a_version_1_checkpoint_keeps_weights_and_notes(tmp_path, tiny_model,
+                                                                   tiny_tokenizer):
+    from convert_checkpoint import convert            # scripts/convert_checkpoint.py
+    path = write_v1_checkpoint(tmp_path / "old", tiny_model, tiny_tokenizer, extra={"steps": 7})
+    convert(path)
+    assert not (path / "vocab.json").exists() and (path / "tokenizer.json").is_file()
+    meta = json.loads((path / "config.json").read_text())
+    assert meta["version"] == 2 and meta["extra"] == {"steps": 7}
+    model, tok = load_checkpoint(path)
+    assert tok == tiny_tokenizer and torch.equal(model.lm_head.weight, tiny_model.lm_head.weight)
+
+
+def test_the_shipped_checkpoint_is_version_2():
+    from course_lib import DATA_DIR
+    meta = json.loads((DATA_DIR / "checkpoints" / "gpt" / "config.json").read_text())
+    assert meta["version"] == 2 and set(meta["files"]) == {"tokenizer.json", "model.safetensors"}
+
+
+class _UpperTokenizer:
+    """A second kind of tokenizer, as core/bpe.py adds one: registered by its "kind"."""
+
+    def __init__(self, chars):
+        self.chars = chars
+
+    vocab_size = property(lambda self: len(self.chars))
+    to_dict = lambda self: {"kind": "test-upper", "letters": "".join(self.chars)}  # noqa: E731
+    from_dict = classmethod(lambda cls, d: cls(list(d["letters"])))
+    __eq__ = lambda self, other: isinstance(other, _UpperTokenizer) and self.chars == other.chars  # noqa: E731
+
+
+def test_loading_picks_the_tokenizer_class_by_its_kind(tmp_path, tiny_model, tiny_tokenizer,
+                                                       monkeypatch):
+    from course_lib.core import data
+    tok = _UpperTokenizer(tiny_tokenizer.chars)
+    with pytest.raises(ValueError, match=r"unknown tokenizer kind 'test-upper'; this course_lib "
+                                         r"knows \[.*'char'.*\]"):
+        save_checkpoint(tmp_path / "ck", tiny_model, tok)     # refused before anything is written
+    assert not (tmp_path / "ck").exists()
+    monkeypatch.setitem(data.TOKENIZER_KINDS, "test-upper", _UpperTokenizer)
+    save_checkpoint(tmp_path / "ck", tiny_model, tok)
+    assert load_checkpoint(tmp_path / "ck")[1] == tok
+    # a class named as "module:Class" is imported when a checkpoint first needs it
+    monkeypatch.setitem(data.TOKENIZER_KINDS, "test-upper", f"{__name__}:_UpperTokenizer")
+    assert isinstance(load_checkpoint(tmp_path / "ck")[1], _UpperTokenizer)
+    monkeypatch.delitem(data.TOKENIZER_KINDS, "test-upper")
+    with pytest.raises(CheckpointError, match=r"tokenizer\.json does not hold a valid tokenizer "
+                                              r"\(unknown tokenizer kind 'test-upper'"):
+        load_checkpoint(tmp_path / "ck")

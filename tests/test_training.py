@@ -48,7 +48,7 @@ def test_training_with_dropout_is_reproducible(tiny_cfg, tiny_corpus):
 
 def test_max_seconds_stops_early(tiny_model, tiny_corpus):
     h = quick(tiny_model, tiny_corpus, max_iters=None, max_seconds=0.5)
-    assert h.stopped == "max_seconds" and 0.5 <= h.seconds < 5
+    assert h.stopped == "max_seconds" and h.seconds >= 0.5   # no upper bound: a busy machine is slow
 
 
 def test_estimate_loss_restores_mode_and_is_deterministic(tiny_model, tiny_corpus):
@@ -86,7 +86,7 @@ def test_nan_loss_stops_at_once_with_the_step_and_the_cause(tiny_model, tiny_cor
     with pytest.raises(TrainingDiverged, match=r"the loss became nan at step \d+ \(learning rate "
                                                r"1e\+30\); training stopped\. The learning rate is "
                                                r"probably too high"):
-        quick(tiny_model, tiny_corpus, lr=1e30)
+        quick(tiny_model, tiny_corpus, lr=1e30, warmup_iters=0, min_lr=None, grad_clip=None)
 
 
 def test_diverged_keeps_the_history(tiny_model, tiny_corpus):
@@ -130,3 +130,19 @@ def test_history_lr_follows_the_schedule(tiny_model, tiny_corpus):
     assert h.lr[0] == pytest.approx(2e-4) and h.lr[4] == pytest.approx(1e-3)
     assert h.lr[-1] == pytest.approx(1e-4 + 0.45e-3 * (1 + math.cos(math.pi * 14 / 15)))
     assert all(a >= b for a, b in zip(h.lr[4:], h.lr[5:]))
+
+
+@pytest.mark.parametrize("max_norm", [1e-3, 1.0, 1e6])
+def test_clip_grad_norm_equals_pytorchs(max_norm):
+    from course_lib.core.training import clip_grad_norm
+    torch.manual_seed(0)
+    a = [torch.randn(5, 3, requires_grad=True), torch.randn(7, requires_grad=True)]
+    b = [p.detach().clone().requires_grad_() for p in a]
+    for p, q in zip(a, b):
+        p.grad = torch.randn_like(p) * 3
+        q.grad = p.grad.clone()
+    want = torch.nn.utils.clip_grad_norm_(b, max_norm)
+    got = clip_grad_norm(a, max_norm)
+    torch.testing.assert_close(got, want)
+    for p, q in zip(a, b):
+        torch.testing.assert_close(p.grad, q.grad)

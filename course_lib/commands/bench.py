@@ -1,185 +1,64 @@
-"""How fast does the course's GPT train on this CPU, next to the standard implementation?
+"""How fast does the course's GPT train on this CPU, next to a GPT written the nanoGPT way?
 
-    python -m course_lib.bench                # throughput table, both configs
-    python -m course_lib.bench --recipes      # held-out loss of two recipes in the same wall time
+    python -m course_lib.bench                       # throughput, the small CPU and lesson 08 configs
+    python -m course_lib.bench --config lecture      # the lecture's larger config (slow on a CPU)
+    python -m course_lib.bench --recipes             # held-out loss of two recipes, same wall time
 
-Throughput: three contenders train on the same random batches, and the benchmark
-alternates between them every step (so a slow moment of a shared machine hits all three
-alike) and reports the median time of a whole training step: forward, backward, AdamW.
+Throughput: the contenders train on the same random batches, and the benchmark alternates
+between them every step (so a slow moment of a shared machine hits all of them alike) and
+reports the median time of a whole training step: forward, backward, gradient clipping,
+AdamW.
 
-    lesson      GPTLanguageModel(cfg, attention="heads"): separate Head modules, as lesson 05
-                builds them, and PyTorch's default AdamW
-    course      GPTLanguageModel(cfg) with the optimizer `course_lib.training` uses: what the
-                course trains
-    reference   written below: the standard pattern of production GPT code (one fused QKV
-                Linear, F.scaled_dot_product_attention(is_causal=True)), the same
-                architecture, biases and parameter count as `course`, default AdamW
+    nanoGPT-style        commands/contender.py: fused QKV, scaled_dot_product_attention, GELU,
+                         no biases, tied embedding and lm_head, nanoGPT's AdamW set-up
+    course, as learners  GPTLanguageModel(cfg) and the optimizer course_lib.train uses, in
+                         float32: what lesson 08 trains
+    course, as the CLI   the same, in the precision `--precision auto` picks for this config
+                         (shown only when that is not float32)
+    lesson 05 heads      GPTLanguageModel(cfg, attention="heads"): separate Head modules
 
-The FLOPs of a training step are estimated as 6 per parameter per token (forward 2,
-backward 4) plus the attention products (12 * n_layer * T * n_embd per token, halved for
-the causal mask); the peak is this CPU's fp32 FMA throughput (see `cpu_peak_gflops`).
+The course model's Linear layers choose their matrix library per shape by timing it
+(course_lib/core/layers.py); the table of choices is printed with the CPU model.
 """
 
 from __future__ import annotations
 
 import os
+import platform
 import statistics
-import sys
 import time
 from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
+from ..core.layers import backend_choices, forced_backend
 from ..core.model import GPTConfig, GPTLanguageModel
-from ..core.training import make_optimizer
+from ..core.precision import autocast, choose_precision
+from ..core.training import clip_grad_norm, make_optimizer
+from .contender import NanoGPTStyle, nanogpt_optimizer
 
-
-# ----------------------------------------------------------------------------- the reference
-
-class RefAttention(nn.Module):
-    def __init__(self, cfg: GPTConfig):
-        super().__init__()
-        self.n_head = cfg.n_head
-        self.c_attn = nn.Linear(cfg.n_embd, 3 * cfg.n_embd, bias=False)
-        self.c_proj = nn.Linear(cfg.n_embd, cfg.n_embd)
-        self.dropout = cfg.dropout
-        self.resid_dropout = nn.Dropout(cfg.dropout)
-
-    def forward(self, x):
-        B, T, C = x.size()
-        q, k, v = self.c_attn(x).split(C, dim=2)
-        q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
-        k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
-        v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
-        y = F.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0,
-                                           is_causal=True)
-        y = y.transpose(1, 2).contiguous().view(B, T, C)
-        return self.resid_dropout(self.c_proj(y))
-
-
-class RefMLP(nn.Module):
-    def __init__(self, cfg: GPTConfig):
-        super().__init__()
-        self.c_fc = nn.Linear(cfg.n_embd, 4 * cfg.n_embd)
-        self.c_proj = nn.Linear(4 * cfg.n_embd, cfg.n_embd)
-        self.dropout = nn.Dropout(cfg.dropout)
-
-    def forward(self, x):
-        return self.dropout(self.c_proj(F.relu(self.c_fc(x))))
-
-
-class RefBlock(nn.Module):
-    def __init__(self, cfg: GPTConfig):
-        super().__init__()
-        self.ln_1 = nn.LayerNorm(cfg.n_embd)
-        self.attn = RefAttention(cfg)
-        self.ln_2 = nn.LayerNorm(cfg.n_embd)
-        self.mlp = RefMLP(cfg)
-
-    def forward(self, x):
-        x = x + self.attn(self.ln_1(x))
-        return x + self.mlp(self.ln_2(x))
-
-
-class ReferenceGPT(nn.Module):
-    """nanoGPT's structure with the course's architecture (ReLU MLP, no tying, lm_head bias)."""
-
-    def __init__(self, cfg: GPTConfig):
-        super().__init__()
-        self.cfg = cfg
-        self.wte = nn.Embedding(cfg.vocab_size, cfg.n_embd)
-        self.wpe = nn.Embedding(cfg.block_size, cfg.n_embd)
-        self.h = nn.ModuleList([RefBlock(cfg) for _ in range(cfg.n_layer)])
-        self.ln_f = nn.LayerNorm(cfg.n_embd)
-        self.lm_head = nn.Linear(cfg.n_embd, cfg.vocab_size)
-
-    def forward(self, idx, targets=None):
-        B, T = idx.size()
-        x = self.wte(idx) + self.wpe(torch.arange(T, device=idx.device))
-        for block in self.h:
-            x = block(x)
-        logits = self.lm_head(self.ln_f(x))
-        loss = None
-        if targets is not None:
-            loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1))
-        return logits, loss
-
-
-REF_NAMES = {  # course name -> reference name, per block and outside
-    "token_embedding_table.weight": "wte.weight",
-    "position_embedding_table.weight": "wpe.weight",
-    "ln_f.weight": "ln_f.weight", "ln_f.bias": "ln_f.bias",
-    "lm_head.weight": "lm_head.weight", "lm_head.bias": "lm_head.bias",
-}
-REF_BLOCK_NAMES = {
-    "ln1.weight": "ln_1.weight", "ln1.bias": "ln_1.bias",
-    "sa.qkv.weight": "attn.c_attn.weight",
-    "sa.proj.weight": "attn.c_proj.weight", "sa.proj.bias": "attn.c_proj.bias",
-    "ln2.weight": "ln_2.weight", "ln2.bias": "ln_2.bias",
-    "ffwd.net.0.weight": "mlp.c_fc.weight", "ffwd.net.0.bias": "mlp.c_fc.bias",
-    "ffwd.net.2.weight": "mlp.c_proj.weight", "ffwd.net.2.bias": "mlp.c_proj.bias",
-}
-
-
-def reference_state_from_course(course: GPTLanguageModel) -> dict[str, torch.Tensor]:
-    """The course model's weights under the reference's names (same tensors, renamed)."""
-    out = {}
-    for name, p in course.state_dict().items():
-        if name in REF_NAMES:
-            out[REF_NAMES[name]] = p
-            continue
-        _, i, rest = name.split(".", 2)
-        out[f"h.{i}.{REF_BLOCK_NAMES[rest]}"] = p
-    return out
-
-
-# ----------------------------------------------------------------------------- measuring
-
-CONFIGS = {
+CONFIGS = {   # name -> (config, batch size)
     "small CPU": (GPTConfig(vocab_size=65, block_size=64, n_embd=128, n_head=4, n_layer=4), 12),
     "lesson 08": (GPTConfig(vocab_size=67, block_size=128, n_embd=192, n_head=6, n_layer=6), 32),
+    "lecture": (GPTConfig(vocab_size=65, block_size=256, n_embd=384, n_head=6, n_layer=6), 16),
 }
+DEFAULT_CONFIGS = ("small CPU", "lesson 08")
+GRAD_CLIP = 1.0   # the train command's default, and nanoGPT's
 
 
-def flops_per_token(cfg: GPTConfig, n_params: int) -> float:
-    """Training FLOPs per token: 6 per weight (2 forward, 4 backward) + the attention products."""
-    # the embedding lookups cost no multiply-adds; the position table is not multiplied either
-    dense = n_params - cfg.vocab_size * cfg.n_embd - cfg.block_size * cfg.n_embd
-    attention = 12 * cfg.n_layer * cfg.block_size * cfg.n_embd / 2   # causal: half the matrix
-    return 6 * dense + attention
+def cpu_model() -> str:
+    """The CPU's model name, as Linux reports it (or what platform knows elsewhere)."""
+    if os.path.exists("/proc/cpuinfo"):
+        for line in open("/proc/cpuinfo", errors="replace"):
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
 
 
-def cpu_peak_gflops() -> tuple[float, str]:
-    """This CPU's fp32 peak: cores x GHz x FMA lanes x 2 FMA pipes x 2 FLOPs per FMA.
-
-    The clock is the TSC rate Linux reports (BogoMIPS / 2), the lane count 16 with AVX-512
-    or 8 with AVX2; Zen 4/5 and recent Xeons issue two FMAs per cycle. It is an estimate.
-    """
-    cores = torch.get_num_threads()
-    info = open("/proc/cpuinfo").read() if os.path.exists("/proc/cpuinfo") else ""
-    ghz = 2.5
-    for line in info.splitlines():
-        if line.lower().startswith("bogomips"):
-            ghz = float(line.split(":")[1]) / 2000
-            break
-    lanes = 16 if "avx512f" in info else 8 if "avx2" in info else 4
-    peak = cores * ghz * lanes * 2 * 2
-    return peak, (f"{cores} threads x {ghz:.2f} GHz x {lanes} fp32 lanes x 2 FMA pipes x 2 "
-                  f"FLOPs = {peak:.0f} GFLOP/s")
-
-
-def measured_matmul_gflops(n: int = 1024, repeats: int = 10) -> float:
-    """What one large fp32 matrix product reaches here: a practical ceiling."""
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    a @ b
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        a @ b
-        times.append(time.perf_counter() - t)
-    return 2 * n ** 3 / statistics.median(times) / 1e9
+def machine_line() -> str:
+    return (f"CPU: {cpu_model()}; {os.cpu_count()} logical CPUs, {torch.get_num_threads()} "
+            f"PyTorch threads; torch {torch.__version__}")
 
 
 @dataclass
@@ -187,52 +66,64 @@ class Contender:
     name: str
     model: nn.Module
     optimizer: torch.optim.Optimizer
-    times: list
+    precision: str = "fp32"
+    times: list = None
+    clip: object = torch.nn.utils.clip_grad_norm_   # the course's own: training.clip_grad_norm
+
+    def step(self, x: torch.Tensor, y: torch.Tensor) -> float:
+        start = time.perf_counter()
+        with autocast(x.device, self.precision):
+            _, loss = self.model(x, y)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.clip(self.model.parameters(), GRAD_CLIP)
+        self.optimizer.step()
+        return time.perf_counter() - start
 
 
-def make_contenders(cfg: GPTConfig, seed: int = 0) -> list[Contender]:
+def make_contenders(cfg: GPTConfig, batch, seed: int = 0) -> tuple[list[Contender], str]:
+    """The contenders for `cfg`, and the reason for the CLI's precision."""
     torch.manual_seed(seed)
+    nano = NanoGPTStyle(GPTConfig(**{**cfg.to_dict(), "bias": False}))
     course = GPTLanguageModel(cfg)
-    lesson = GPTLanguageModel(cfg, attention="heads")
-    reference = ReferenceGPT(cfg)
-    reference.load_state_dict(reference_state_from_course(course))
-    out = [
-        Contender("lesson (separate Heads)", lesson, torch.optim.AdamW(lesson.parameters(), lr=1e-3), []),
-        Contender("course GPTLanguageModel", course, make_optimizer(course, 1e-3, 0.01), []),
-        Contender("reference (fused QKV + SDPA)", reference,
-                  torch.optim.AdamW(reference.parameters(), lr=1e-3), []),
-    ]
-    return out
-
-
-def train_step(c: Contender, x: torch.Tensor, y: torch.Tensor) -> float:
-    t = time.perf_counter()
-    _, loss = c.model(x, y)
-    c.optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    c.optimizer.step()
-    return time.perf_counter() - t
+    heads = GPTLanguageModel(cfg, attention="heads")
+    out = [Contender("nanoGPT-style", nano, nanogpt_optimizer(nano)),
+           Contender("course, as learners (fp32)", course, make_optimizer(course, 1e-3, 0.01),
+                     clip=clip_grad_norm),
+           Contender("lesson 05 heads (fp32)", heads, make_optimizer(heads, 1e-3, 0.01),
+                     clip=clip_grad_norm)]
+    precision, why = choose_precision("auto", course, batch, torch.device("cpu"))
+    if precision != "fp32":
+        cli = GPTLanguageModel(cfg)
+        cli.load_state_dict(course.state_dict())
+        out.insert(2, Contender(f"course, as the CLI ({precision})", cli,
+                                make_optimizer(cli, 1e-3, 0.01), precision, clip=clip_grad_norm))
+    return out, why
 
 
 def bench_config(name: str, cfg: GPTConfig, batch_size: int, steps: int, warmup: int) -> dict:
-    contenders = make_contenders(cfg)
     g = torch.Generator().manual_seed(0)
-    for step in range(warmup + steps):
+
+    def batch():
         x = torch.randint(cfg.vocab_size, (batch_size, cfg.block_size), generator=g)
-        y = torch.randint(cfg.vocab_size, (batch_size, cfg.block_size), generator=g)
+        return x, torch.randint(cfg.vocab_size, (batch_size, cfg.block_size), generator=g)
+
+    contenders, why = make_contenders(cfg, batch)
+    for c in contenders:
+        c.times = []
+    for step in range(warmup + steps):
+        x, y = batch()
         order = contenders if step % 2 == 0 else contenders[::-1]   # no one always goes first
         for c in order:
-            dt = train_step(c, x, y)
+            dt = c.step(x, y)
             if step >= warmup:
                 c.times.append(dt)
     tokens = batch_size * cfg.block_size
-    rows = []
-    for c in contenders:
-        med = statistics.median(c.times)
-        n = sum(p.numel() for p in c.model.parameters())
-        rows.append({"name": c.name, "ms": med * 1e3, "tokens_per_s": tokens / med,
-                     "params": n, "gflops": flops_per_token(cfg, n) * tokens / med / 1e9})
-    return {"config": name, "cfg": cfg, "batch_size": batch_size, "rows": rows}
+    rows = [{"name": c.name, "ms": statistics.median(c.times) * 1e3,
+             "tokens_per_s": tokens / statistics.median(c.times),
+             "params": sum(p.numel() for p in c.model.parameters())} for c in contenders]
+    return {"config": name, "cfg": cfg, "batch_size": batch_size, "rows": rows,
+            "precision_reason": why}
 
 
 def bench_generation(cfg: GPTConfig, new_tokens: int = 500, repeats: int = 3) -> dict:
@@ -252,19 +143,33 @@ def bench_generation(cfg: GPTConfig, new_tokens: int = 500, repeats: int = 3) ->
             "same_tokens": bool(torch.equal(outs[False], outs[True])), "new_tokens": new_tokens}
 
 
-def print_table(result: dict, peak: float) -> None:
+def print_table(result: dict) -> None:
     cfg, B = result["cfg"], result["batch_size"]
-    ref = next(r for r in result["rows"] if r["name"].startswith("reference"))
+    base = result["rows"][0]
     print(f"\n{result['config']}: n_layer={cfg.n_layer} n_head={cfg.n_head} n_embd={cfg.n_embd} "
-          f"block_size={cfg.block_size} batch={B} vocab={cfg.vocab_size} "
-          f"({ref['params']:,} parameters, {flops_per_token(cfg, ref['params']) / 1e6:.2f} "
-          f"MFLOP per token)")
-    print(f"{'contender':<30} {'ms/step':>8} {'tokens/s':>10} {'vs ref':>7} {'GFLOP/s':>8} "
-          f"{'of peak':>8}")
+          f"block_size={cfg.block_size} batch={B} vocab={cfg.vocab_size}")
+    print(f"{'contender':<30} {'params':>10} {'ms/step':>8} {'tokens/s':>10} {'vs nanoGPT-style':>17}")
     for r in result["rows"]:
-        print(f"{r['name']:<30} {r['ms']:8.1f} {r['tokens_per_s']:10,.0f} "
-              f"{r['tokens_per_s'] / ref['tokens_per_s']:6.2f}x {r['gflops']:8.1f} "
-              f"{r['gflops'] / peak:8.1%}")
+        print(f"{r['name']:<30} {r['params']:10,} {r['ms']:8.1f} {r['tokens_per_s']:10,.0f} "
+              f"{r['tokens_per_s'] / base['tokens_per_s']:16.2f}x")
+    print(f"--precision auto: {result['precision_reason']}")
+
+
+def print_backends() -> None:
+    forced = forced_backend()
+    if forced:
+        print(f"\nLinear backend: {forced} for every shape (COURSE_LINEAR_BACKEND={forced})")
+        return
+    rows = backend_choices()
+    if not rows:
+        print("\nLinear backend: F.linear everywhere (no other backend runs here)")
+        return
+    print("\nLinear backend chosen per shape (rows x in -> out; median ms of a forward"
+          "+backward, fastest kept unless F.linear is within 10%):")
+    for r in rows:
+        ms = ", ".join(f"{k} {v:.3f}" for k, v in r["ms"].items())
+        print(f"  {r['rows']:6d} x {r['in']:5d} -> {r['out']:5d}{' +bias' if r['bias'] else '':6} "
+              f"{'train' if r['backward'] else 'eval':5}  {r['backend']:7} ({ms})")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -273,24 +178,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steps", type=positive_int, default=30, help="measured steps per contender")
     p.add_argument("--warmup", type=positive_int, default=3)
     p.add_argument("--config", choices=list(CONFIGS), action="append",
-                   help="only this config (repeatable; default: all)")
+                   help=f"only this config (repeatable; default: {', '.join(DEFAULT_CONFIGS)})")
+    p.add_argument("--no-generation", action="store_true", help="skip the generation timing")
     p.add_argument("--recipes", action="store_true",
-                   help="compare the course recipe with the standard one in the same wall time")
-    p.add_argument("--seconds", type=float, default=None,
-                   help="wall time per recipe (default: what the standard recipe needs for 2000 steps)")
+                   help="compare the train command's defaults with nanoGPT's CPU recipe in the "
+                        "same wall time")
     args = p.parse_args(argv)
+    print(machine_line(), flush=True)
     if args.recipes:
         from .recipes import compare_recipes
-        return compare_recipes(args.seconds)
-    peak, how = cpu_peak_gflops()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; fp32 peak estimate: {how}")
-    print(f"one 1024x1024 fp32 matmul reaches {measured_matmul_gflops():.0f} GFLOP/s here")
-    for name in args.config or list(CONFIGS):
+        return compare_recipes()
+    for name in args.config or DEFAULT_CONFIGS:
         cfg, B = CONFIGS[name]
-        print_table(bench_config(name, cfg, B, args.steps, args.warmup), peak)
-        g = bench_generation(cfg)
-        print(f"generate {g['new_tokens']} tokens (batch 1): {g['plain']:.2f} s without the "
-              f"key/value cache, {g['cached']:.2f} s with it ({g['plain'] / g['cached']:.2f}x; "
-              f"same tokens: {g['same_tokens']}). The cache helps only while the text fits in "
-              f"block_size={cfg.block_size}.")
+        print_table(bench_config(name, cfg, B, args.steps, args.warmup))
+        if not args.no_generation:
+            g = bench_generation(cfg)
+            print(f"generate {g['new_tokens']} tokens (batch 1): {g['plain']:.2f} s without the "
+                  f"key/value cache, {g['cached']:.2f} s with it ({g['plain'] / g['cached']:.2f}x;"
+                  f" same tokens: {g['same_tokens']}). The cache helps only while the text fits "
+                  f"in block_size={cfg.block_size}.", flush=True)
+    print_backends()
+    print(f"\n{machine_line()}")
     return 0

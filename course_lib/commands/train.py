@@ -20,22 +20,24 @@ from ..core.checkpoint import save_checkpoint
 from .cli import OneLineParser, fail, fraction, non_negative_int, positive_float, positive_int
 from ..core.data import load_corpus
 from ..core.device import pick_device
-from ..core.model import GPTConfig, GPTLanguageModel
-from .recipes import CPU_RECIPE
-from ..core.training import save_history, train
+from ..core.model import ACTIVATIONS, GPTConfig, GPTLanguageModel
+from ..core.precision import PRECISIONS
+from ..core.training import DEFAULTS, save_history, train
 
 
 class _DefaultsFormatter(argparse.HelpFormatter):
     """--help shows each flag's default, except where there is none."""
 
     def _get_help_string(self, action):
-        if action.default in (None, False, argparse.SUPPRESS) or "default" in (action.help or ""):
+        flag = isinstance(action, argparse._StoreTrueAction)     # --no-progress: no value
+        if action.default is None or action.default is argparse.SUPPRESS or flag \
+                or "default" in (action.help or ""):
             return action.help
         return f"{action.help or ''} (default: {action.default})".strip()
 
 
 def build_parser() -> OneLineParser:
-    R = CPU_RECIPE   # the defaults are the course's CPU recipe (course_lib/recipes.py)
+    M, R = GPTConfig(), DEFAULTS   # the defaults: GPTConfig's and TrainConfig's, in one place
     p = OneLineParser(prog="python -m course_lib.train",
                       description="Train a GPTLanguageModel on a UTF-8 text file and save a "
                                   "checkpoint. The defaults are the course's CPU recipe.",
@@ -46,26 +48,35 @@ def build_parser() -> OneLineParser:
     p.add_argument("--history", type=Path, default=None,
                    help="also write the loss history (JSON) to this file")
     m = p.add_argument_group("model (GPTConfig)")
-    m.add_argument("--n-layer", type=positive_int, default=R["n_layer"], help="Blocks stacked")
-    m.add_argument("--n-head", type=positive_int, default=R["n_head"], help="attention heads per block")
-    m.add_argument("--n-embd", type=positive_int, default=R["n_embd"], help="channels per token")
-    m.add_argument("--block-size", type=positive_int, default=R["block_size"], help="longest context, in tokens")
-    m.add_argument("--dropout", type=fraction, default=R["dropout"], help="dropout probability")
+    m.add_argument("--n-layer", type=positive_int, default=M.n_layer, help="Blocks stacked")
+    m.add_argument("--n-head", type=positive_int, default=M.n_head, help="attention heads per block")
+    m.add_argument("--n-embd", type=positive_int, default=M.n_embd, help="channels per token")
+    m.add_argument("--block-size", type=positive_int, default=M.block_size, help="longest context, in tokens")
+    m.add_argument("--dropout", type=fraction, default=M.dropout, help="dropout probability")
+    m.add_argument("--activation", choices=list(ACTIVATIONS), default=M.activation,
+                   help="the feed-forward's nonlinearity")
+    m.add_argument("--bias", action=argparse.BooleanOptionalAction, default=M.bias,
+                   help="biases in the Linears and LayerNorms")
+    m.add_argument("--tie-weights", action=argparse.BooleanOptionalAction, default=M.tie_weights,
+                   help="lm_head shares the token embedding's weight")
     t = p.add_argument_group("training")
-    t.add_argument("--batch-size", type=positive_int, default=R["batch_size"],
+    t.add_argument("--batch-size", type=positive_int, default=R.batch_size,
                    help="sequences per step and per process")
-    t.add_argument("--max-iters", type=positive_int, default=5000, help="optimisation steps")
+    t.add_argument("--max-iters", type=positive_int, default=R.max_iters, help="optimisation steps")
     t.add_argument("--max-seconds", type=positive_float, default=None,
                    help="stop after this many seconds even if max-iters is not reached")
-    t.add_argument("--lr", type=positive_float, default=R["lr"], help="peak learning rate")
-    t.add_argument("--min-lr", type=float, default=R["min_lr"],
+    t.add_argument("--lr", type=positive_float, default=R.lr, help="peak learning rate")
+    t.add_argument("--min-lr", type=float, default=R.min_lr,
                    help="learning rate at the end of the cosine decay")
-    t.add_argument("--warmup-iters", type=non_negative_int, default=R["warmup_iters"], help="steps of linear learning-rate warmup")
-    t.add_argument("--weight-decay", type=float, default=R["weight_decay"], help="AdamW weight decay")
-    t.add_argument("--grad-clip", type=positive_float, default=R["grad_clip"], help="clip the gradient norm to this")
+    t.add_argument("--warmup-iters", type=non_negative_int, default=R.warmup_iters, help="steps of linear learning-rate warmup")
+    t.add_argument("--weight-decay", type=float, default=R.weight_decay, help="AdamW weight decay")
+    t.add_argument("--grad-clip", type=positive_float, default=R.grad_clip, help="clip the gradient norm to this")
     t.add_argument("--eval-interval", type=positive_int, default=None, help="steps between loss estimates (default: max-iters / 10)")
-    t.add_argument("--eval-iters", type=positive_int, default=20, help="batches per loss estimate")
-    t.add_argument("--seed", type=int, default=1337, help="random seed")
+    t.add_argument("--eval-iters", type=positive_int, default=R.eval_iters, help="batches per loss estimate")
+    t.add_argument("--seed", type=int, default=R.seed, help="random seed")
+    t.add_argument("--precision", choices=PRECISIONS, default="auto",
+                   help="fp32; bf16 (bfloat16 autocast); auto: bf16 only where the hardware has "
+                        "it and a short timing of this model shows it faster (default: auto)")
     t.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, mps")
     t.add_argument("--threads", type=positive_int, default=None,
                    help="CPU threads for PyTorch (default: PyTorch's choice)")
@@ -101,7 +112,8 @@ def _run(args, prog: str) -> int:
         corpus = load_corpus(args.corpus)
         cfg = GPTConfig(vocab_size=corpus.tokenizer.vocab_size, block_size=args.block_size,
                         n_embd=args.n_embd, n_head=args.n_head, n_layer=args.n_layer,
-                        dropout=args.dropout)
+                        dropout=args.dropout, activation=args.activation, bias=args.bias,
+                        tie_weights=args.tie_weights)
         torch.manual_seed(args.seed)                  # the same initial weights on every rank
         model = GPTLanguageModel(cfg).to(device)
         if rank == 0:
@@ -117,7 +129,11 @@ def _run(args, prog: str) -> int:
                         lr=args.lr, min_lr=args.min_lr, warmup_iters=args.warmup_iters,
                         weight_decay=args.weight_decay, grad_clip=args.grad_clip,
                         eval_interval=args.eval_interval, eval_iters=args.eval_iters,
-                        seed=args.seed, progress=not args.no_progress)
+                        seed=args.seed, progress=not args.no_progress,
+                        precision=args.precision)
+        if rank == 0:
+            print(f"{prog}: precision {history.precision} ({history.precision_reason})",
+                  flush=True)
     except (ValueError, TypeError, OSError, RuntimeError, FloatingPointError) as err:
         if os.environ.get("COURSE_DEBUG"):   # the full traceback, for debugging the course
             raise

@@ -2,7 +2,7 @@
 
     model.py       BigramLanguageModel, Head, MultiHeadAttention, CausalSelfAttention,
                    FeedForward, Block, GPTLanguageModel, GPTConfig (in the order of the lessons)
-    kernels.py     faster products for the model's linear layers (same math)
+    layers.py      Linear: nn.Linear on the matrix library measured fastest here (same math)
     data.py        the corpus, CharTokenizer, the train/val split, get_batch
     training.py    estimate_loss and the training loop, train()
     sampling.py    temperature, top-k, sampling the next token, generate_text

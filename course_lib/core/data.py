@@ -13,6 +13,8 @@ from pathlib import Path
 
 import torch
 
+from . import validate
+
 REPO_DIR = Path(__file__).resolve().parents[2]   # course_lib/core/data.py -> the repository
 DATA_DIR = REPO_DIR / "data"
 CORPUS_PATH = DATA_DIR / "shakespeare.txt"
@@ -58,6 +60,12 @@ class CharTokenizer:
         bad = [c for c in chars if not isinstance(c, str) or len(c) != 1]
         if bad:
             raise ValueError(f"each vocabulary entry must be one character, got {bad[0]!r}")
+        surrogates = [i for i, c in enumerate(chars) if "\ud800" <= c <= "\udfff"]
+        if surrogates:
+            i = surrogates[0]
+            raise ValueError(f"vocabulary entry {i} is U+{ord(chars[i]):04X}, half of a UTF-16 "
+                             f"surrogate pair and not a character: no text holds it and no "
+                             f"terminal can print it. The vocabulary file is damaged")
         if len(set(chars)) != len(chars):
             raise ValueError("the vocabulary lists a character twice; give distinct characters")
         self.chars = chars
@@ -111,11 +119,57 @@ class CharTokenizer:
             out.append(self.itos[i])
         return "".join(out)
 
+    def to_dict(self) -> dict:
+        """What a checkpoint stores (tokenizer.json): {"kind": "char", "chars": [...]}."""
+        return {"kind": "char", "chars": list(self.chars)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> CharTokenizer:
+        """The tokenizer that to_dict described. Raises ValueError if `d` is not one."""
+        if not isinstance(d, dict) or not isinstance(d.get("chars"), list):
+            raise ValueError('a character tokenizer is stored as {"kind": "char", "chars": '
+                             '[...]}; this one has no list of "chars"')
+        return cls(d["chars"])
+
     def __repr__(self) -> str:
         return f"CharTokenizer(vocab_size={self.vocab_size})"
 
     def __eq__(self, other) -> bool:
         return isinstance(other, CharTokenizer) and self.chars == other.chars
+
+
+# Every kind of tokenizer a checkpoint can hold, by the "kind" its to_dict() writes. A value
+# is the class, or "module:Class" for a class that is imported only when a checkpoint needs
+# it. Each class has to_dict() -> {"kind": ..., ...} and from_dict(d) -> tokenizer.
+TOKENIZER_KINDS: dict[str, type | str] = {"char": CharTokenizer}
+
+
+def register_tokenizer(kind: str, cls: type | str) -> None:
+    """Let checkpoints hold tokenizers of `kind` (the "kind" that cls.to_dict() writes)."""
+    if not isinstance(kind, str) or not kind:
+        raise ValueError(f"a tokenizer kind is a non-empty string, got {kind!r}")
+    TOKENIZER_KINDS[kind] = cls
+
+
+def tokenizer_class(kind) -> type:
+    """The class registered for `kind`. Raises ValueError naming the kinds there are."""
+    cls = TOKENIZER_KINDS.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise ValueError(f"unknown tokenizer kind {kind!r}; this course_lib knows "
+                         f"{sorted(TOKENIZER_KINDS)}")
+    if isinstance(cls, str):                     # "module:Class", imported on first use
+        import importlib
+        module, _, name = cls.partition(":")
+        cls = TOKENIZER_KINDS[kind] = getattr(importlib.import_module(module), name)
+    return cls
+
+
+def tokenizer_from_dict(d) -> CharTokenizer:
+    """Rebuild a tokenizer from its to_dict(), choosing the class by d["kind"]."""
+    if not isinstance(d, dict):
+        raise ValueError(f"a stored tokenizer is a JSON object with a \"kind\", got "
+                         f"{type(d).__name__}")
+    return tokenizer_class(d.get("kind")).from_dict(d)
 
 
 def train_val_split(data: torch.Tensor, train_fraction: float = 0.9
@@ -144,9 +198,8 @@ def get_batch(data: torch.Tensor, batch_size: int, block_size: int,
 
     Raises ValueError when a size is not a positive integer or the data is too short.
     """
-    for name, value in (("batch_size", batch_size), ("block_size", block_size)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    validate.positive_int("batch_size", batch_size)
+    validate.positive_int("block_size", block_size)
     if data.dim() != 1:
         raise ValueError(f"expected a 1-D tensor of token IDs, got shape {tuple(data.shape)}")
     n_windows = len(data) - block_size  # start positions that leave room for the target

@@ -15,25 +15,36 @@ Shapes use the names of the lectures: B batch, T time (sequence length), C chann
 from __future__ import annotations
 
 import difflib
+import inspect
+import math
 from dataclasses import asdict, dataclass, fields
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from . import kernels
-from .sampling import check_sampling_args, sample_next_token
+from . import validate
+from .layers import Linear
+from .sampling import sample_next_token, validate_sampling_args
 
 
 # ----------------------------------------------------------------------------- config
 
-def _check_positive_int(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+def _divisors_near(n: int, near: int, most: int = 12) -> str:
+    """The divisors of n closest to `near` (all of them when there are few), as text.
+
+    Trial division up to sqrt(n) keeps this quick for any n a config could hold."""
+    if n > 10**14:
+        return f"of {n}"
+    found = set()
+    for d in range(1, math.isqrt(n) + 1):
+        if n % d == 0:
+            found.update((d, n // d))
+    closest = sorted(sorted(found, key=lambda d: (abs(d - near), d))[:most])
+    return f"of {n} {closest}" if len(found) <= most else f"of {n} near {near} {closest}"
 
 
-def _divisors(n: int) -> list[int]:
-    return [d for d in range(1, n + 1) if n % d == 0]
+ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU}
 
 
 @dataclass
@@ -45,19 +56,25 @@ class GPTConfig:
     n_head: int = 4           # attention heads per block; each gets n_embd // n_head channels
     n_layer: int = 4          # how many Blocks are stacked
     dropout: float = 0.0      # probability of zeroing an activation while training
+    activation: str = "relu"  # the feed-forward's nonlinearity: "relu" or "gelu" (GPT-2's)
+    bias: bool = True         # biases in the Linears and LayerNorms (GPT-2 has them)
+    tie_weights: bool = False # lm_head shares token_embedding_table's weight (GPT-2 does)
 
     def __post_init__(self):
         for f in ("vocab_size", "block_size", "n_embd", "n_head", "n_layer"):
-            _check_positive_int(f, getattr(self, f))
+            validate.positive_int(f, getattr(self, f))
         if self.n_embd % self.n_head:
             raise ValueError(
                 f"n_embd={self.n_embd} is not divisible by n_head={self.n_head}: each head gets "
-                f"n_embd // n_head channels. Pick n_head from the divisors of {self.n_embd} "
-                f"{_divisors(self.n_embd)}, or change n_embd")
+                f"n_embd // n_head channels. Pick n_head from the divisors "
+                f"{_divisors_near(self.n_embd, self.n_head)}, or change n_embd")
         if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)) \
                 or not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be a number in [0, 1), got {self.dropout!r}; "
                              f"0.0 turns dropout off, 0.1 to 0.2 is usual")
+        validate.one_of("activation", self.activation, ACTIVATIONS)
+        validate.boolean("bias", self.bias)
+        validate.boolean("tie_weights", self.tie_weights)
 
     @property
     def head_size(self) -> int:
@@ -84,7 +101,7 @@ class BigramConfig:
     vocab_size: int = 67
 
     def __post_init__(self):
-        _check_positive_int("vocab_size", self.vocab_size)
+        validate.positive_int("vocab_size", self.vocab_size)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -195,10 +212,8 @@ class LanguageModel(nn.Module):
             self._check_idx(idx[:, -self.context_size:], "idx")
         else:
             self._check_idx(idx, "idx")
-        if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) \
-                or max_new_tokens < 0:
-            raise ValueError(f"max_new_tokens must be an integer >= 0, got {max_new_tokens!r}")
-        check_sampling_args(temperature, top_k, self.cfg.vocab_size)
+        validate.int_at_least("max_new_tokens", max_new_tokens, 0)
+        validate_sampling_args(temperature, top_k, self.cfg.vocab_size)
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
@@ -242,9 +257,9 @@ class Head(nn.Module):
 
     def __init__(self, n_embd: int, head_size: int, block_size: int, dropout: float = 0.0):
         super().__init__()
-        self.key = nn.Linear(n_embd, head_size, bias=False)
-        self.query = nn.Linear(n_embd, head_size, bias=False)
-        self.value = nn.Linear(n_embd, head_size, bias=False)
+        self.key = Linear(n_embd, head_size, bias=False)
+        self.query = Linear(n_embd, head_size, bias=False)
+        self.value = Linear(n_embd, head_size, bias=False)
         # a buffer, not a parameter: it is never trained, and not saved in checkpoints
         self.register_buffer("tril", _causal_mask(block_size), persistent=False)
         self.dropout = nn.Dropout(dropout)
@@ -268,13 +283,14 @@ class Head(nn.Module):
 class MultiHeadAttention(nn.Module):
     """`n_head` heads in parallel; their outputs are concatenated and projected back to C."""
 
-    def __init__(self, n_embd: int, n_head: int, block_size: int, dropout: float = 0.0):
+    def __init__(self, n_embd: int, n_head: int, block_size: int, dropout: float = 0.0,
+                 bias: bool = True):
         super().__init__()
         GPTConfig(n_embd=n_embd, n_head=n_head, block_size=block_size, dropout=dropout)  # checks
         head_size = n_embd // n_head
         self.heads = nn.ModuleList(
             [Head(n_embd, head_size, block_size, dropout) for _ in range(n_head)])
-        self.proj = nn.Linear(n_embd, n_embd)
+        self.proj = Linear(n_embd, n_embd, bias=bias)
         self.dropout = nn.Dropout(dropout)
 
     def attention_weights(self, x: torch.Tensor) -> torch.Tensor:
@@ -295,12 +311,13 @@ class CausalSelfAttention(nn.Module):
     weights it computes exactly what MultiHeadAttention computes (see `from_heads`).
     """
 
-    def __init__(self, n_embd: int, n_head: int, block_size: int, dropout: float = 0.0):
+    def __init__(self, n_embd: int, n_head: int, block_size: int, dropout: float = 0.0,
+                 bias: bool = True):
         super().__init__()
         GPTConfig(n_embd=n_embd, n_head=n_head, block_size=block_size, dropout=dropout)  # checks
         self.n_head = n_head
-        self.qkv = nn.Linear(n_embd, 3 * n_embd, bias=False)
-        self.proj = nn.Linear(n_embd, n_embd)
+        self.qkv = Linear(n_embd, 3 * n_embd, bias=False)
+        self.proj = Linear(n_embd, n_embd, bias=bias)
         self.attn_dropout = dropout
         self.dropout = nn.Dropout(dropout)
 
@@ -309,7 +326,7 @@ class CausalSelfAttention(nn.Module):
         """A CausalSelfAttention holding the same weights as `mha`."""
         head = mha.heads[0]
         n_embd, n_head = head.key.in_features, len(mha.heads)
-        out = cls(n_embd, n_head, head.tril.size(0), mha.dropout.p)
+        out = cls(n_embd, n_head, head.tril.size(0), mha.dropout.p, mha.proj.bias is not None)
         with torch.no_grad():
             for i, name in enumerate(("query", "key", "value")):
                 w = torch.cat([getattr(h, name).weight for h in mha.heads], dim=0)  # (C, C)
@@ -331,26 +348,64 @@ class CausalSelfAttention(nn.Module):
         wei = wei.masked_fill(~_causal_mask(T).to(x.device), float("-inf"))
         return F.softmax(wei, dim=-1)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, cache: KVCache | None = None) -> torch.Tensor:
+        """(B, T, C) -> (B, T, C). With a `cache` (generation), x holds only the new tokens:
+        their keys and values are added to the cache, and they attend to every cached one."""
         B, T, C = x.shape
         q, k, v = self._split_heads(x)                   # 3 x (B, nh, T, hs)
         p = self.attn_dropout if self.training else 0.0
-        y = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True)  # (B, nh, T, hs)
+        past = 0
+        if cache is not None:
+            past = len(cache)
+            k, v = cache.append(k, v)                    # 2 x (B, nh, past + T, hs)
+        if past == 0:
+            y = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True)
+        else:   # new token t (at position past + t) sees keys 0 .. past + t
+            allowed = torch.ones(T, past + T, dtype=torch.bool, device=x.device).tril(past)
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed, dropout_p=p)
         y = y.transpose(1, 2).reshape(B, T, C)           # heads side by side again: (B, T, C)
         return self.dropout(self.proj(y))
+
+
+class KVCache:
+    """The keys and values one attention module has computed so far (generation only).
+
+    A token's key and value never change once it is in the context (until the context
+    slides past block_size), so generating the next token needs the newest token's q, k, v
+    alone; the rest comes from here.
+    """
+
+    def __init__(self):
+        self.k: torch.Tensor | None = None               # (B, nh, T_seen, hs)
+        self.v: torch.Tensor | None = None
+
+    def __len__(self) -> int:
+        return 0 if self.k is None else self.k.size(2)
+
+    def append(self, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Add (B, nh, T_new, hs) keys and values; return all of them."""
+        if self.k is not None:
+            k, v = torch.cat([self.k, k], dim=2), torch.cat([self.v, v], dim=2)
+        self.k, self.v = k, v
+        return k, v
 
 
 # ----------------------------------------------------------------------------- lesson 06
 
 class FeedForward(nn.Module):
-    """A two-layer MLP applied to each position on its own: C -> 4C -> ReLU -> C."""
+    """A two-layer MLP applied to each position on its own: C -> 4C -> ReLU -> C.
 
-    def __init__(self, n_embd: int, dropout: float = 0.0):
+    `activation="gelu"` puts GELU (GPT-2's choice) in place of ReLU.
+    """
+
+    def __init__(self, n_embd: int, dropout: float = 0.0, activation: str = "relu",
+                 bias: bool = True):
         super().__init__()
+        validate.one_of("activation", activation, ACTIVATIONS)
         self.net = nn.Sequential(
-            nn.Linear(n_embd, 4 * n_embd),
-            nn.ReLU(),
-            nn.Linear(4 * n_embd, n_embd),
+            Linear(n_embd, 4 * n_embd, bias=bias),
+            ACTIVATIONS[activation](),
+            Linear(4 * n_embd, n_embd, bias=bias),
             nn.Dropout(dropout),
         )
 
@@ -368,45 +423,53 @@ class Block(nn.Module):
     """
 
     def __init__(self, n_embd: int, n_head: int, block_size: int, dropout: float = 0.0,
-                 attention: str = "batched"):
+                 attention: str = "batched", activation: str = "relu", bias: bool = True):
         super().__init__()
         kinds = {"heads": MultiHeadAttention, "batched": CausalSelfAttention}
         if attention not in kinds:
             raise ValueError(f"attention must be one of {list(kinds)}, got {attention!r}")
-        self.ln1 = nn.LayerNorm(n_embd)
-        self.sa = kinds[attention](n_embd, n_head, block_size, dropout)
-        self.ln2 = nn.LayerNorm(n_embd)
-        self.ffwd = FeedForward(n_embd, dropout)
+        self.ln1 = nn.LayerNorm(n_embd, bias=bias)
+        self.sa = kinds[attention](n_embd, n_head, block_size, dropout, bias)
+        self.ln2 = nn.LayerNorm(n_embd, bias=bias)
+        self.ffwd = FeedForward(n_embd, dropout, activation, bias)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.sa(self.ln1(x))                     # communication: (B, T, C)
-        x = x + self.ffwd(self.ln2(x))                   # computation:   (B, T, C)
+    def forward(self, x: torch.Tensor, cache: KVCache | None = None) -> torch.Tensor:
+        """(B, T, C) -> (B, T, C); `cache` (generation only) goes to the attention."""
+        h = self.ln1(x)
+        x = x + (self.sa(h) if cache is None else self.sa(h, cache=cache))  # communication
+        x = x + self.ffwd(self.ln2(x))                                      # computation
         return x
 
 
 # ----------------------------------------------------------------------------- lesson 08
 
 class GPTLanguageModel(LanguageModel):
-    """A decoder-only transformer: token + position embeddings -> blocks -> ln_f -> lm_head."""
+    """A decoder-only transformer: token + position embeddings -> blocks -> ln_f -> lm_head.
 
-    def __init__(self, cfg: GPTConfig, attention: str = "batched", fast: bool = True):
+    The model runs its blocks' own `forward`, whatever modules they hold: replace a block's
+    attention or feed-forward and the model computes with the replacement.
+    """
+
+    def __init__(self, cfg: GPTConfig, attention: str = "batched"):
         super().__init__()
         if not isinstance(cfg, GPTConfig):
             raise TypeError(f"GPTLanguageModel expects a GPTConfig, got {type(cfg).__name__}; "
                             f"build one with GPTConfig(vocab_size=..., n_embd=..., ...)")
         self.cfg = cfg
         self.context_size = cfg.block_size
-        # fast=True runs the blocks through course_lib.kernels (same weights, same math, faster
-        # on a CPU); fast=False runs each module's own forward, as the lessons wrote them
-        self.fast = fast and attention == "batched"
         self.token_embedding_table = nn.Embedding(cfg.vocab_size, cfg.n_embd)
         self.position_embedding_table = nn.Embedding(cfg.block_size, cfg.n_embd)
         self.blocks = nn.Sequential(*[
-            Block(cfg.n_embd, cfg.n_head, cfg.block_size, cfg.dropout, attention)
+            Block(cfg.n_embd, cfg.n_head, cfg.block_size, cfg.dropout, attention,
+                  cfg.activation, cfg.bias)
             for _ in range(cfg.n_layer)])
-        self.ln_f = nn.LayerNorm(cfg.n_embd)             # final layer norm
-        self.lm_head = nn.Linear(cfg.n_embd, cfg.vocab_size)
+        self.ln_f = nn.LayerNorm(cfg.n_embd, bias=cfg.bias)   # final layer norm
+        self.lm_head = Linear(cfg.n_embd, cfg.vocab_size, bias=cfg.bias)
         self.apply(self._init_weights)
+        if cfg.tie_weights:
+            # one (V, C) matrix both looks a token up and scores it: row i of the table is
+            # token i's vector, and its dot product with the last hidden state is token i's logit
+            self.lm_head.weight = self.token_embedding_table.weight
 
     @staticmethod
     def _init_weights(module: nn.Module) -> None:
@@ -419,18 +482,28 @@ class GPTLanguageModel(LanguageModel):
         elif isinstance(module, nn.Embedding):
             nn.init.normal_(module.weight, mean=0.0, std=0.02)
 
-    def logits(self, idx: torch.Tensor) -> torch.Tensor:
-        B, T = idx.shape
+    def embed(self, idx: torch.Tensor, start: int = 0) -> torch.Tensor:
+        """(B, T) token IDs at positions start, start+1, ... -> (B, T, C) input vectors."""
+        T = idx.size(1)
         tok_emb = self.token_embedding_table(idx)        # (B, T, C)
-        pos_emb = self.position_embedding_table(torch.arange(T, device=idx.device))  # (T, C)
-        x = tok_emb + pos_emb                            # (B, T, C), pos_emb broadcast over B
-        if self.fast:
-            for block in self.blocks:
-                x = kernels.block_forward(block, x)      # the same as block(x), faster
-        else:
-            x = self.blocks(x)                           # (B, T, C)
+        pos = torch.arange(start, start + T, device=idx.device)
+        pos_emb = self.position_embedding_table(pos)     # (T, C)
+        return tok_emb + pos_emb                         # (B, T, C), pos_emb broadcast over B
+
+    def logits(self, idx: torch.Tensor) -> torch.Tensor:
+        x = self.embed(idx)                              # (B, T, C)
+        x = self.blocks(x)                               # (B, T, C)
         x = self.ln_f(x)                                 # (B, T, C)
-        return kernels.linear(x, self.lm_head.weight, self.lm_head.bias, fast=self.fast)  # (B, T, V)
+        return self.lm_head(x)                           # (B, T, V)
+
+    def can_cache(self) -> bool:
+        """Whether every block (and its attention) takes a key/value cache in its forward."""
+        def takes_cache(module) -> bool:
+            try:
+                return "cache" in inspect.signature(module.forward).parameters
+            except (TypeError, ValueError):
+                return False
+        return all(takes_cache(b) and takes_cache(getattr(b, "sa", b)) for b in self.blocks)
 
     @torch.no_grad()
     def generate(self, idx: torch.Tensor, max_new_tokens: int, temperature: float = 1.0,
@@ -439,13 +512,15 @@ class GPTLanguageModel(LanguageModel):
         """Like LanguageModel.generate, with a key/value cache while the text fits in block_size.
 
         Without a cache, every new token re-runs the model on the whole context. With it,
-        each block keeps the keys and values of the tokens already seen, and a step runs the
-        model on the newest token alone. Once the text is longer than block_size, the window
-        slides: every token changes position, so its position embedding and everything after
-        it change, and each step runs on the whole cropped context again, as without a cache.
-        The tokens are the same as without a cache for the same generator.
+        each attention module keeps the keys and values of the tokens already seen
+        (`KVCache`), and a step runs the model on the newest token alone. Once the text is
+        longer than block_size, the window slides: every token changes position, so its
+        position embedding and everything after it change, and each step runs on the whole
+        cropped context again, as without a cache. The tokens are the same as without a
+        cache for the same generator. Blocks whose forward takes no cache (a module a
+        learner swapped in) generate without one.
         """
-        if not (use_cache and self.fast):
+        if not (use_cache and self.can_cache()):
             return super().generate(idx, max_new_tokens, temperature, top_k, generator)
         self._check_generate_args(idx, max_new_tokens, temperature, top_k)
         was_training = self.training
@@ -457,34 +532,29 @@ class GPTLanguageModel(LanguageModel):
                 if T > self.cfg.block_size:           # the window slides: no reuse possible
                     logits = self.logits(idx[:, -self.cfg.block_size:])[:, -1, :]
                 elif caches is None:                  # first step: fill the caches
-                    caches = [{} for _ in self.blocks]
-                    logits = self._logits_cached(idx, caches, start=0)
+                    caches = [KVCache() for _ in self.blocks]
+                    logits = self._last_logits(idx, caches, start=0)
                 else:                                 # one new token, at position T - 1
-                    logits = self._logits_cached(idx[:, -1:], caches, start=T - 1)
+                    logits = self._last_logits(idx[:, -1:], caches, start=T - 1)
                 idx_next = sample_next_token(logits, temperature, top_k, generator)  # (B, 1)
                 idx = torch.cat((idx, idx_next), dim=1)
         finally:
             self.train(was_training)
         return idx
 
-    def _logits_cached(self, idx: torch.Tensor, caches: list[dict], start: int) -> torch.Tensor:
+    def _last_logits(self, idx: torch.Tensor, caches: list[KVCache], start: int) -> torch.Tensor:
         """(B, T_new) tokens at positions start.. -> (B, V) logits of the last one."""
-        T = idx.size(1)
-        pos = torch.arange(start, start + T, device=idx.device)
-        x = self.token_embedding_table(idx) + self.position_embedding_table(pos)
+        x = self.embed(idx, start)                       # (B, T_new, C)
         for block, cache in zip(self.blocks, caches):
-            x = kernels.block_forward(block, x, cache)
-        x = self.ln_f(x[:, -1, :])
-        return kernels.linear(x, self.lm_head.weight, self.lm_head.bias)
+            x = block(x, cache=cache)
+        return self.lm_head(self.ln_f(x[:, -1, :]))      # (B, V)
 
     def attention_maps(self, idx: torch.Tensor) -> torch.Tensor:
         """(B, T) token IDs -> (n_layer, B, nh, T, T): every head's weights in every layer."""
         self._check_idx(idx, "idx")
         maps = []
         with torch.no_grad():
-            T = idx.size(1)
-            x = self.token_embedding_table(idx) + self.position_embedding_table(
-                torch.arange(T, device=idx.device))
+            x = self.embed(idx)
             for block in self.blocks:
                 maps.append(block.sa.attention_weights(block.ln1(x)))
                 x = block(x)

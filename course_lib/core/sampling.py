@@ -6,23 +6,22 @@ a continuation, and the command line (generate.py) wraps it.
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 
+from . import validate
 
-def check_sampling_args(temperature: float, top_k: int | None, vocab_size: int) -> None:
+
+def validate_sampling_args(temperature: float, top_k: int | None, vocab_size: int) -> None:
     """Raise ValueError with the fix when temperature or top_k cannot work."""
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float)):
         raise TypeError(f"temperature must be a number, got {temperature!r}")
-    if not math.isfinite(temperature) or temperature <= 0:
-        raise ValueError(
-            f"temperature must be a finite number > 0, got {temperature}; the logits are "
-            f"divided by it, so 0 would divide by zero. For nearly greedy text use a small "
-            f"value such as 0.1, or top_k=1 for exactly greedy text")
+    validate.finite_number(
+        "temperature", temperature, above=0,
+        hint="the logits are divided by it, so 0 would divide by zero. For nearly greedy text "
+             "use a small value such as 0.1, or top_k=1 for exactly greedy text")
     if top_k is not None:
-        if isinstance(top_k, bool) or not isinstance(top_k, int):
+        if not validate.is_whole(top_k):
             raise TypeError(f"top_k must be an integer or None, got {top_k!r}")
         if not 1 <= top_k <= vocab_size:
             raise ValueError(
@@ -48,7 +47,7 @@ def next_token_probs(logits: torch.Tensor, temperature: float = 1.0,
     Raises ValueError (with the fix) for a temperature <= 0 and a top_k out of range, so a
     temperature of 0 never turns into a silent division by zero.
     """
-    check_sampling_args(temperature, top_k, logits.size(-1))
+    validate_sampling_args(temperature, top_k, logits.size(-1))
     return F.softmax(top_k_filter(logits / temperature, top_k), dim=-1)
 
 

@@ -14,14 +14,39 @@ import signal
 import sys
 import threading
 import time
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
 import torch.distributed as dist
 
+from . import validate
 from .data import get_batch
 from .model import LanguageModel
+from .precision import autocast, choose_precision, validate_precision
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every training default of the course, in one place: the CPU recipe.
+
+    `train()` takes its defaults from here, the train command shows them as its flags'
+    defaults, and `python -m course_lib.bench --recipes` measures them against nanoGPT's
+    CPU recipe. The model's defaults are GPTConfig's.
+    """
+    max_iters: int = 5000             # optimisation steps
+    batch_size: int = 32              # sequences per step (and per process)
+    lr: float = 2e-3                  # peak learning rate
+    min_lr: float | None = 2e-4       # the cosine decay's end; None keeps lr constant
+    warmup_iters: int = 100           # steps of linear warmup from 0 to lr
+    weight_decay: float = 0.01        # AdamW's decoupled weight decay
+    grad_clip: float | None = 1.0     # clip the gradient norm to this; None: no clipping
+    eval_iters: int = 20              # batches per loss estimate
+    seed: int = 1337                  # batches, dropout and (in the commands) initial weights
+    precision: str = "fp32"           # "fp32", "bf16" or "auto" (the train command: "auto")
+
+
+DEFAULTS = TrainConfig()
 
 
 class TrainingDiverged(FloatingPointError):
@@ -45,6 +70,8 @@ class TrainHistory:
     train_seconds: float = 0.0    # wall time of the optimisation steps alone
     tokens: int = 0               # tokens processed by the optimisation steps (all processes)
     stopped: str = ""             # "max_iters", "max_seconds" or "interrupted"
+    precision: str = "fp32"       # what the forward pass computed in: "fp32" or "bf16"
+    precision_reason: str = ""    # why (for precision="auto": what was measured)
 
     @property
     def interrupted(self) -> bool:
@@ -102,8 +129,7 @@ def estimate_loss(model: LanguageModel, train_data: torch.Tensor, val_data: torc
     estimates differ only because the model changed. The model is put in eval mode (no
     dropout) and its previous mode is restored.
     """
-    if isinstance(eval_iters, bool) or not isinstance(eval_iters, int) or eval_iters < 1:
-        raise ValueError(f"eval_iters must be a positive integer, got {eval_iters!r}")
+    validate.positive_int("eval_iters", eval_iters)
     block_size = _block_size(model, block_size)
     device = _model_device(model)
     was_training = model.training
@@ -167,6 +193,22 @@ def make_optimizer(model: torch.nn.Module, lr: float, weight_decay: float
         return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
 
 
+def clip_grad_norm(parameters, max_norm: float) -> torch.Tensor:
+    """Scale all gradients down together so that their total norm is at most `max_norm`.
+
+    The same as torch.nn.utils.clip_grad_norm_ (which it is tested against), done with one
+    call for all the norms and one for all the products: on a CPU that function loops over
+    the parameters in Python, two small operations each. Returns the norm before clipping.
+    """
+    grads = [p.grad for p in parameters if p.grad is not None]
+    if not grads:
+        return torch.tensor(0.0)
+    total = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+    scale = torch.clamp(max_norm / (total + 1e-6), max=1.0)
+    torch._foreach_mul_(grads, scale.to(grads[0].device))
+    return total
+
+
 @contextmanager
 def _graceful_interrupt(state: dict):
     """Turn the first Ctrl-C into a request to stop after the current step.
@@ -198,15 +240,20 @@ def _progress_bar(total: int | None, enabled: bool):
 
 
 def train(model: LanguageModel, train_data: torch.Tensor, val_data: torch.Tensor, *,
-          max_iters: int | None = 1000, max_seconds: float | None = None,
-          batch_size: int = 32, block_size: int | None = None, lr: float = 1e-3,
-          min_lr: float | None = None, warmup_iters: int = 0, weight_decay: float = 0.01,
-          grad_clip: float | None = None, eval_interval: int | None = None,
-          eval_iters: int = 20, seed: int = 1337, progress: bool = True,
+          max_iters: int | None = DEFAULTS.max_iters, max_seconds: float | None = None,
+          batch_size: int = DEFAULTS.batch_size, block_size: int | None = None,
+          lr: float = DEFAULTS.lr, min_lr: float | None = DEFAULTS.min_lr,
+          warmup_iters: int = DEFAULTS.warmup_iters,
+          weight_decay: float = DEFAULTS.weight_decay,
+          grad_clip: float | None = DEFAULTS.grad_clip, eval_interval: int | None = None,
+          eval_iters: int = DEFAULTS.eval_iters, seed: int = DEFAULTS.seed,
+          progress: bool = True, precision: str = DEFAULTS.precision,
           callback=None) -> TrainHistory:
     """Train `model` with AdamW on random batches; return the TrainHistory.
 
-    Stops after `max_iters` steps or `max_seconds` seconds, whichever comes first. The
+    The defaults are the course's CPU recipe (TrainConfig). Stops after `max_iters` steps
+    or `max_seconds` seconds, whichever comes first (pass max_iters=None to stop by time
+    alone). The
     learning rate warms up linearly over `warmup_iters` steps and then, if `min_lr` is
     given, decays along a cosine to `min_lr` at the end of the run (measured in steps, or
     in seconds when only max_seconds is given). The train and val losses are estimated
@@ -215,6 +262,10 @@ def train(model: LanguageModel, train_data: torch.Tensor, val_data: torch.Tensor
     Ctrl-C (or "interrupt kernel" in Jupyter) stops after the current step and returns the
     history so far, with `stopped == "interrupted"`. A NaN or infinite loss raises
     TrainingDiverged at once, naming the step and the likely cause.
+
+    `precision` is "fp32" (the default: every number in float32), "bf16" (bfloat16
+    autocast for the forward pass) or "auto" (bf16 only where the hardware has it and a short
+    timing of this model shows it faster; see course_lib.core.precision).
 
     `callback(step, loss)` is called after every step (for live plots and tests).
     Under torchrun (torch.distributed initialised, model wrapped in DDP), each process
@@ -238,8 +289,10 @@ def train(model: LanguageModel, train_data: torch.Tensor, val_data: torch.Tensor
     torch.manual_seed(seed + rank)                    # dropout masks: reproducible per process
     g = torch.Generator().manual_seed(seed + rank)    # batches: a different stream per process
     optimizer = make_optimizer(model, lr, weight_decay)
-    amp = _autocast(device)
     history = TrainHistory()
+    history.precision, history.precision_reason = _resolve_precision(
+        precision, core, train_data, batch_size, block_size, device, distributed)
+    amp = autocast(device, history.precision)
     bar = _progress_bar(max_iters, progress and rank == 0)
     state = {"stop": False}
     start = time.perf_counter()
@@ -273,7 +326,7 @@ def train(model: LanguageModel, train_data: torch.Tensor, val_data: torch.Tensor
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 if grad_clip is not None:
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+                    clip_grad_norm(model.parameters(), grad_clip)
                 optimizer.step()
                 step += 1
 
@@ -328,44 +381,42 @@ def _run_progress(step: int, start: float, max_iters: int | None, max_seconds: f
 
 def _check_train_args(max_iters, max_seconds, batch_size, lr, min_lr, warmup_iters,
                       weight_decay, grad_clip, eval_interval, eval_iters) -> None:
-    def positive_int(name, v, allow_none=False):
-        if v is None and allow_none:
-            return
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
-
-    def positive_number(name, v, allow_none=False, allow_zero=False):
-        if v is None and allow_none:
-            return
-        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) \
-            and (v > 0 or (allow_zero and v == 0))
-        if not ok:
-            raise ValueError(f"{name} must be a finite number {'>=' if allow_zero else '>'} 0, "
-                             f"got {v!r}")
-
     if max_iters is None and max_seconds is None:
         raise ValueError("give max_iters or max_seconds (or both), or training never stops")
-    positive_int("max_iters", max_iters, allow_none=True)
-    positive_number("max_seconds", max_seconds, allow_none=True)
-    positive_int("batch_size", batch_size)
-    positive_number("lr", lr)
-    positive_number("min_lr", min_lr, allow_none=True, allow_zero=True)
-    if min_lr is not None and min_lr > lr:
-        raise ValueError(f"min_lr={min_lr} is larger than lr={lr}; the schedule decays from lr "
-                         f"down to min_lr")
-    if isinstance(warmup_iters, bool) or not isinstance(warmup_iters, int) or warmup_iters < 0:
-        raise ValueError(f"warmup_iters must be an integer >= 0, got {warmup_iters!r}")
-    positive_number("weight_decay", weight_decay, allow_zero=True)
-    positive_number("grad_clip", grad_clip, allow_none=True)
-    positive_int("eval_interval", eval_interval, allow_none=True)
-    positive_int("eval_iters", eval_iters)
+    if max_iters is not None:
+        validate.positive_int("max_iters", max_iters)
+    if max_seconds is not None:
+        validate.finite_number("max_seconds", max_seconds, above=0)
+    validate.positive_int("batch_size", batch_size)
+    validate.finite_number("lr", lr, above=0)
+    if min_lr is not None:
+        validate.finite_number("min_lr", min_lr, at_least=0)
+        if min_lr > lr:
+            raise ValueError(f"min_lr={min_lr} is larger than lr={lr}; the schedule decays from "
+                             f"lr down to min_lr")
+    validate.int_at_least("warmup_iters", warmup_iters, 0)
+    validate.finite_number("weight_decay", weight_decay, at_least=0)
+    if grad_clip is not None:
+        validate.finite_number("grad_clip", grad_clip, above=0)
+    if eval_interval is not None:
+        validate.positive_int("eval_interval", eval_interval)
+    validate.positive_int("eval_iters", eval_iters)
 
 
-def _autocast(device: torch.device):
-    """bfloat16 autocast on a CUDA GPU that supports it; plain float32 everywhere else."""
-    if device.type == "cuda" and torch.cuda.is_bf16_supported():
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return nullcontext()
+def _resolve_precision(precision, model, train_data, batch_size, block_size, device,
+                       distributed) -> tuple[str, str]:
+    """"auto" -> "fp32" or "bf16" by a short timing; every process takes rank 0's choice."""
+    validate_precision(precision)
+    g = torch.Generator().manual_seed(0)       # its own stream: the training batches stay the same
+    chosen, why = choose_precision(
+        precision, model, lambda: get_batch(train_data, batch_size, block_size, generator=g,
+                                            device=device), device)
+    if distributed and precision == "auto":
+        flag = torch.tensor([float(chosen == "bf16")], device=device)
+        dist.broadcast(flag, src=0)
+        if (flag.item() > 0) != (chosen == "bf16"):
+            chosen, why = ("bf16" if flag.item() > 0 else "fp32"), "rank 0's choice"
+    return chosen, why
 
 
 def _reduce(loss: torch.Tensor, stop: bool, distributed: bool, world: int):

@@ -130,9 +130,9 @@ def _gradient_norms(cfg: GPTConfig, residual: bool, layernorm: bool, batch_size:
 def without_layernorm(model: GPTLanguageModel) -> GPTLanguageModel:
     """Replace `ln1` and `ln2` in every block, and `ln_f`, by nn.Identity(); return the model.
 
-    The model is changed in place, and set to run each module's own forward
-    (`model.fast = False`). Every other weight stays as it was, so a model built from the
-    same seed and then stripped differs from the normal one only by its LayerNorms.
+    The model is changed in place; it runs its blocks' own forward, so the Identity modules
+    are what runs. Every other weight stays as it was, so a model built from the same seed
+    and then stripped differs from the normal one only by its LayerNorms.
     """
     if not isinstance(model, GPTLanguageModel):
         raise TypeError(f"without_layernorm expects a GPTLanguageModel, got "
@@ -141,7 +141,4 @@ def without_layernorm(model: GPTLanguageModel) -> GPTLanguageModel:
         block.ln1 = nn.Identity()
         block.ln2 = nn.Identity()
     model.ln_f = nn.Identity()
-    # the fast kernels (course_lib.kernels) call F.layer_norm with ln1's weight themselves;
-    # run each module's own forward instead, so that the Identity modules are used
-    model.fast = False
     return model

@@ -1,0 +1,81 @@
+"""One home for checking arguments: each function names the argument, the value and the fix.
+
+    positive_int("n_embd", 0)              ValueError: n_embd must be a positive integer, got 0
+    int_at_least("max_new_tokens", -1, 0)  ValueError: max_new_tokens must be an integer >= 0, got -1
+    finite_number("lr", 0, above=0)        ValueError: lr must be a finite number > 0, got 0
+    one_of("precision", "fp16", PRECISIONS)
+
+Each returns the value when it is good, so a check reads as an assignment. `hint` adds the
+fix to the message. `True` and `False` are not numbers here (Python counts them as 0 and 1,
+which hides mistakes such as passing a flag where a size belongs).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import torch
+
+
+def _say(message: str, hint: str) -> str:
+    return f"{message}; {hint}" if hint else message
+
+
+def is_whole(value) -> bool:
+    """An int that is not a bool."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def positive_int(name: str, value, hint: str = "") -> int:
+    if not is_whole(value) or value < 1:
+        raise ValueError(_say(f"{name} must be a positive integer, got {value!r}", hint))
+    return value
+
+
+def int_at_least(name: str, value, low: int, hint: str = "") -> int:
+    if not is_whole(value) or value < low:
+        raise ValueError(_say(f"{name} must be an integer >= {low}, got {value!r}", hint))
+    return value
+
+
+def finite_number(name: str, value, above: float | None = None, at_least: float | None = None,
+                  below: float | None = None, hint: str = "") -> float:
+    """A finite int or float, > above, >= at_least, < below (each bound optional)."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    ok = ok and (above is None or value > above) and (at_least is None or value >= at_least) \
+        and (below is None or value < below)
+    if not ok:
+        bounds = [f"> {above:g}" if above is not None else "",
+                  f">= {at_least:g}" if at_least is not None else "",
+                  f"< {below:g}" if below is not None else ""]
+        want = " and ".join(b for b in bounds if b)
+        raise ValueError(_say(f"{name} must be a finite number{' ' + want if want else ''}, "
+                              f"got {value!r}", hint))
+    return value
+
+
+def one_of(name: str, value, choices: Iterable, hint: str = ""):
+    choices = list(choices)
+    if value not in choices:
+        raise ValueError(_say(f"{name} must be one of {choices}, got {value!r}", hint))
+    return value
+
+
+def boolean(name: str, value, hint: str = "") -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(_say(f"{name} must be True or False, got {value!r}", hint))
+    return value
+
+
+def float_tensor(x, name: str) -> torch.Tensor:
+    """`x` as a float tensor (a list or a tensor of numbers); TypeError naming it otherwise."""
+    if not isinstance(x, torch.Tensor):
+        try:
+            x = torch.as_tensor(x)
+        except (TypeError, ValueError, RuntimeError):
+            raise TypeError(f"{name} must be a tensor or a list of numbers, got "
+                            f"{type(x).__name__}") from None
+    if x.is_complex() or x.dtype == torch.bool:
+        raise TypeError(f"{name} must hold real numbers, got {x.dtype}")
+    return x if x.is_floating_point() else x.float()
