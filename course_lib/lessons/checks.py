@@ -916,8 +916,10 @@ def _training_reference():
             estimates[step] = est(reference)
 
     with torch.random.fork_rng(devices=[]):
+        # the lecture's plain loop: a constant learning rate, no warmup, no clipping
         history = train(reference, train_data, val_data, max_iters=c["n"], batch_size=c["B"],
-                        block_size=c["T"], lr=c["lr"], eval_interval=c["every"], eval_iters=2,
+                        block_size=c["T"], lr=c["lr"], min_lr=None, warmup_iters=0,
+                        grad_clip=None, eval_interval=c["every"], eval_iters=2,
                         seed=c["seed"], progress=False, callback=snapshot)
     estimates[c["n"]] = est(reference)
     return (train_data, val_data, start, reference.token_embedding_table.weight.detach().clone(),
