@@ -90,6 +90,8 @@ def context_target_explorer(text: str, tokenizer, block_size: int = 8):
             rows.append(f"{t + 1:>2} token(s): {''.join(show_char(c) for c in context):>{T * 2}}"
                         f"  ->  {show_char(target)!r}")
         print(f"chunk of {T + 1} tokens starting at position {s}: {chunk}")
+        print(f"it holds {T} example{'s' * (T != 1)}; the contexts grow from 1 to {T} "
+              f"token{'s' * (T != 1)}:")
         print("\n".join(rows))
 
     redraw_on_change([start, size], out, draw)

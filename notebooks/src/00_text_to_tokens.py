@@ -54,7 +54,9 @@ print(text[:300])
 
 # %%
 titles = re.findall(r"(?:^|\n\n)([A-Z][A-Z ,;'.]+)\n\n(?:ACT I|PROLOGUE|THE PROLOGUE)", text)
-print(f"{len(titles)} plays:", "; ".join(titles))
+print(f"{len(titles)} plays:")
+for number, title in enumerate(titles, start=1):
+    print(f"{number:>3}. {title}")
 
 # %% [markdown]
 # ## The vocabulary
@@ -73,8 +75,10 @@ fig = plot_char_frequencies(text, chars)
 
 # %% [markdown]
 # The spread is huge: a space occurs hundreds of thousands of times, some characters only
-# a handful of times. The model will see the rare characters far less often, so it will
-# learn them less well.
+# a handful of times. A model sees a rare character far less often, so it has little to
+# learn from. [Lesson 02](02_bigram.ipynb#The-two-models-side-by-side) measures what that
+# does: after training, the model's predictions for the rarest characters are the ones
+# furthest from the counts.
 
 # %%
 counts = Counter(text)
@@ -98,32 +102,42 @@ print("IDs run from", min(itos), "to", max(itos), "- one per character:",
 # %% [markdown]
 # ### Exercise 1: encode and decode
 #
-# Write `encode(s)`, which returns the list of IDs of the characters of `s`, and
-# `decode(ids)`, which turns a list of IDs back into a string. Use `stoi` and `itos`.
+# Write `my_encode(s)`, which returns the list of IDs of the characters of `s`, and
+# `my_decode(ids)`, which turns a list of IDs back into a string. Use `stoi` and `itos`.
+# Then run the cell: the check tells you if the answer is right, and if not, what is wrong.
 
 # %%
-def encode(s):
+def my_encode(s):
     # TODO: return a list with the ID of each character of s
     raise NotImplementedError
 
 
-def decode(ids):
+def my_decode(ids):
     # TODO: return the string made of the characters with these IDs
     raise NotImplementedError
 
 
-check_encode_decode(encode, decode, corpus.tokenizer)
+check_encode_decode(my_encode, my_decode, corpus.tokenizer)
+
+# %% [markdown]
+# Every exercise is followed by a folded cell like the next one: the course's own
+# solution, and the same check, which passes. Open it only after you have tried. It
+# defines `solution_encode` and `solution_decode`, never `my_encode` or `my_decode`, so
+# running all the cells of the notebook never replaces your own answer. The cells after it
+# use the course's functions, not yours.
 
 # %% [solution]
-def encode(s):
+# The course's solution. Its names start with solution_, so your my_encode and
+# my_decode stay as you wrote them.
+def solution_encode(s):
     return [stoi[c] for c in s]
 
 
-def decode(ids):
+def solution_decode(ids):
     return "".join(itos[i] for i in ids)
 
 
-check_encode_decode(encode, decode, corpus.tokenizer)
+check_encode_decode(solution_encode, solution_decode, corpus.tokenizer)
 
 # %% [markdown]
 # `course_lib.CharTokenizer` does the same. Encoding and then decoding gives back the
@@ -135,7 +149,7 @@ ids = tokenizer.encode("To be, or not to be")
 print(ids)
 print(repr(tokenizer.decode(ids)))
 assert tokenizer.decode(tokenizer.encode(text)) == text
-assert tokenizer.encode("hello") == encode("hello")
+assert tokenizer.encode("hello") == solution_encode("hello")
 print(f"round trip exact on all {len(text):,} characters")
 
 # %% [markdown]
@@ -153,7 +167,7 @@ except ValueError as err:
 #
 # We encode the whole text once, as one long tensor of IDs. The first 90% is for training;
 # the last 10% is kept aside. If the loss on that **validation** part goes down too, the
-# model learned something general, not just this text by heart.
+# model learned something general, and did not only memorise this text.
 
 # %%
 data = torch.tensor(tokenizer.encode(text), dtype=torch.long)
@@ -181,7 +195,15 @@ for t in range(block_size):
           f"{tokenizer.decode(x[: t + 1])!r:>11} -> {tokenizer.decode(y[t:t + 1])!r}")
 
 # %% [markdown]
-# Move the sliders: `start` picks where the chunk begins, `block_size` how long it is.
+# **Try it.** `start` picks where the chunk begins in the text, `block_size` how long it is.
+#
+# - Set `block_size` to 1. The chunk has 2 tokens and holds one example: one character
+#   and the character after it. That is all the bigram model of lesson 02 ever sees.
+# - Set `block_size` to 16. Count the examples: there are always `block_size` of them, and
+#   the last context is `block_size` tokens long.
+# - Move `start` one step to the right. Every example moves one character along the text:
+#   the targets are the same characters as before, but each one now has a different
+#   context.
 
 # %%
 context_target_explorer(text, tokenizer, block_size=8)
@@ -189,23 +211,23 @@ context_target_explorer(text, tokenizer, block_size=8)
 # %% [markdown]
 # ### Exercise 2: the examples in one chunk
 #
-# Write `make_pairs(chunk)`: given a list of `block_size + 1` token IDs, return the list
-# of `(context, target)` pairs, where each context is a list of IDs.
+# Write `my_make_pairs(chunk)`: given a list of `block_size + 1` token IDs, return the list
+# of `(context, target)` pairs, where each context is a list of IDs and each target one ID.
 
 # %%
-def make_pairs(chunk):
+def my_make_pairs(chunk):
     # TODO: one (context, target) pair for each position t = 0 .. len(chunk) - 2
     raise NotImplementedError
 
 
-check_context_target_pairs(make_pairs)
+check_context_target_pairs(my_make_pairs)
 
 # %% [solution]
-def make_pairs(chunk):
+def solution_make_pairs(chunk):
     return [(chunk[: t + 1], chunk[t + 1]) for t in range(len(chunk) - 1)]
 
 
-check_context_target_pairs(make_pairs)
+check_context_target_pairs(solution_make_pairs)
 
 # %% [markdown]
 # ## Random batches
@@ -213,7 +235,7 @@ check_context_target_pairs(make_pairs)
 # Training uses many chunks at once, stacked as rows of a **batch**. `get_batch` picks
 # `B` random starting points and returns `x` and `y` of shape `(B, T)`, where `T` is
 # `block_size`. `y` is `x` shifted by one position. A seeded generator makes the batch
-# the same every time the notebook runs.
+# the same every time the notebook runs (the last line checks it with a second generator).
 
 # %%
 g = torch.Generator().manual_seed(1337)
@@ -225,6 +247,8 @@ print(yb)
 assert torch.equal(xb[:, 1:], yb[:, :-1])
 print("rows of x as text:", [tokenizer.decode(row) for row in xb])
 print(f"{xb.shape[0]} rows × {xb.shape[1]} positions = {xb.numel()} (context -> target) examples")
+again = get_batch(train_data, batch_size=4, block_size=8, generator=torch.Generator().manual_seed(1337))
+assert torch.equal(again[0], xb) and torch.equal(again[1], yb)     # the same seed, the same batch
 
 # %% [markdown]
 # Each position of each row is one example, so this batch holds 32 examples, all

@@ -9,7 +9,7 @@
 # - why one-hot vectors are a poor input, and what a dense vector is;
 # - that `nn.Embedding` is a lookup table with one row per token ID, and that a lookup is
 #   the same as a one-hot vector times a matrix;
-# - what `n_embd` is, and what more or fewer dimensions cost and buy;
+# - what `n_embd` is, what more dimensions cost, and what they give;
 # - how to compare vectors with cosine similarity and distance;
 # - that embeddings start random and get their meaning from training, shown with the
 #   course model's character vectors and with word vectors trained on the corpus.
@@ -54,6 +54,7 @@ ids = tokenizer.encode("abz")
 print("IDs of 'a', 'b', 'z':", ids)
 print(f"smallest and largest ID in the whole corpus: {int(corpus.data.min())} and "
       f"{int(corpus.data.max())}")
+assert tokenizer.chars == sorted(tokenizer.chars, key=ord)     # sorted by Unicode code point
 
 # %% [markdown]
 # The IDs of `a` and `b` differ by 1 and those of `a` and `z` by 25, but `z` is not "25
@@ -74,6 +75,10 @@ print("one_hot:", tuple(one_hot.shape), f"- {int(one_hot.sum())} ones among {one
 h, e, l = one_hot[0], one_hot[1], one_hot[2]
 print(f"distance h-e = {euclidean_distance(h, e):.4f}, h-l = {euclidean_distance(h, l):.4f}, "
       f"sqrt(2) = {math.sqrt(2):.4f}")
+every = torch.cdist(torch.eye(vocab_size), torch.eye(vocab_size))   # all one-hot vectors, all pairs
+apart = every[~torch.eye(vocab_size, dtype=torch.bool)]
+print(f"over all {apart.numel():,} pairs of different tokens: distances from {apart.min():.4f} "
+      f"to {apart.max():.4f}")
 
 # %% [markdown]
 # A **dense** vector does better: a short list of numbers (8 here), every one of them
@@ -117,7 +122,9 @@ print(tuple(xb.shape), "->", tuple(embedding(xb).shape))
 # ## A lookup is a one-hot vector times the matrix
 #
 # Multiply a one-hot row (1 × V) by `weight` (V × n_embd): every row of `weight` is
-# multiplied by 0 except the one at the token's ID. So the product is exactly that row:
+# multiplied by 0 except the one at the token's ID. So the product is exactly that row
+# (even in float32: multiplying by 1 and adding zeros rounds nothing; `torch.equal` below
+# compares bit for bit):
 #
 # $$\text{onehot}(i)\, W = W_{i,:}$$
 #
@@ -126,7 +133,7 @@ print(tuple(xb.shape), "->", tuple(embedding(xb).shape))
 
 # %%
 via_matrix = one_hot @ embedding.weight                          # (T, V) @ (V, n_embd)
-torch.testing.assert_close(via_matrix, embedding(word_ids))
+assert torch.equal(via_matrix, embedding(word_ids))
 print(f"equal: one_hot @ weight == embedding(ids) for {word!r}")
 print(f"per token: the product does {vocab_size * n_embd} multiplications, the lookup copies "
       f"{n_embd} numbers")
@@ -134,24 +141,26 @@ print(f"per token: the product does {vocab_size * n_embd} multiplications, the l
 # %% [markdown]
 # ### Exercise 1: a lookup as a matrix product
 #
-# Write `one_hot_embed(ids, weight)`: turn the 1-D tensor `ids` into one-hot rows with
+# Write `my_one_hot_embed(ids, weight)`: turn the 1-D tensor `ids` into one-hot rows with
 # `F.one_hot` and multiply them by `weight` (shape `(V, D)`), to get shape `(T, D)`.
+# The point is the product: looking the rows up directly (`weight[ids]`, `F.embedding`)
+# gives the same numbers, and the check says so and asks for the product.
 
 # %%
-def one_hot_embed(ids, weight):
+def my_one_hot_embed(ids, weight):
     # TODO: one-hot rows of length weight.shape[0], as floats, times weight
     raise NotImplementedError
 
 
-check_one_hot_embed(one_hot_embed)
+check_one_hot_embed(my_one_hot_embed)
 
 # %% [solution]
-def one_hot_embed(ids, weight):
+def solution_one_hot_embed(ids, weight):
     one_hot = F.one_hot(ids, num_classes=weight.shape[0]).float()   # (T, V)
     return one_hot @ weight                                          # (T, V) @ (V, D) -> (T, D)
 
 
-check_one_hot_embed(one_hot_embed)
+check_one_hot_embed(solution_one_hot_embed)
 
 # %% [markdown]
 # ## `n_embd`: how many numbers per token
@@ -176,35 +185,53 @@ assert 50_257 * 768 == 38_597_376
 # So GPT-2 small's token table alone has 38,597,376 weights: about **38.6 million**, not
 # 38.5 million.
 #
-# What does a larger `n_embd` buy? The file `data/sweep_n_embd.json` holds the answer for
+# What does a larger `n_embd` give? The file `data/sweep_n_embd.json` holds the answer for
 # our corpus: the same 4-layer GPT trained for the same number of steps at several
-# `n_embd`. Training five models takes minutes, so a script did it once and the notebook
+# `n_embd`. Training these models takes minutes, so a script did it once and the notebook
 # only reads its results; the command to redo it is printed below.
 
 # %%
 sweep = json.loads((DATA_DIR / "sweep_n_embd.json").read_text())
+results = sweep["results"]
 print("redo with:", sweep["command"], f"  ({sweep['training']['max_iters']:,} steps per size, "
-      f"{sum(r['seconds'] for r in sweep['results']) / 60:.0f} minutes on: {sweep['machine']})")
-prev = None
-for r in sweep["results"]:
-    line = (f"n_embd {r['n_embd']:>3}: {r['params']:>9,} parameters, val loss {r['val_loss']:.3f} "
-            f"(val - train {r['val_loss'] - r['train_loss']:+.3f})")
+      f"{sum(r['seconds'] for r in results) / 60:.0f} minutes on: {sweep['machine']})")
+for prev, r in zip([None] + results[:-1], results):
+    seeds = r.get("val_loss_seeds", [r["val_loss"]])
+    line = (f"n_embd {r['n_embd']:>3}: {r['params']:>9,} parameters, val loss {r['val_loss']:.3f}"
+            + (f" (seeds {min(seeds):.3f} to {max(seeds):.3f})" if len(seeds) > 1 else "")
+            + f", val - train {r['val_loss'] - r['train_loss']:+.3f}")
     if prev is not None:
         line += (f"  vs {prev['n_embd']:>3}: val {r['val_loss'] - prev['val_loss']:+.3f}, "
-                 f"parameters × {r['params'] / prev['params']:.1f}")
+                 f"parameters × {r['params'] / prev['params']:.1f}, time × "
+                 f"{r['seconds'] / prev['seconds']:.1f}")
     print(line)
-    prev = r
+changes = [b["val_loss"] - a["val_loss"] for a, b in zip(results, results[1:])]
+print("every doubling helped less than the one before:",
+      all(abs(later) < abs(earlier) for earlier, later in zip(changes, changes[1:])))
+last = results[-2:]
+spreads = [max(r.get("val_loss_seeds", [0])) - min(r.get("val_loss_seeds", [0])) for r in last]
+if len(last[0].get("val_loss_seeds", [])) > 1:
+    print(f"the last doubling: {changes[-1]:+.3f}; between seeds one size moves by up to "
+          f"{max(spreads):.3f}")
+else:
+    print(f"the last doubling: {changes[-1]:+.3f} (one seed per size here; lesson 08 shows "
+          f"how much the loss moves from seed to seed)")
 
 # %% [markdown]
-# Each doubling of `n_embd` lowers the validation loss by less than the doubling before,
-# while the whole model grows almost four times (most of its weights are `n_embd × n_embd`
-# matrices, so they grow with the square of `n_embd`). More dimensions buy less and less
-# and cost more and more; on a small corpus, a bigger model also fits the training text
-# better than new text: the gap between val and train loss grows.
+# The first doublings of `n_embd` lower the validation loss clearly; each one after that
+# lowers it less, while the whole model grows almost four times (most of its weights are
+# `n_embd × n_embd` matrices, so they grow with the square of `n_embd`). The last doubling,
+# from 128 to 256, changes the validation loss by less than 0.01: no more than training the
+# same model again with another seed can change it (lesson 08 measures that), so here it
+# may give nothing at all, for four times the parameters and more time per step. On a small
+# corpus, a bigger model also fits the training text better than new text: the gap between
+# val and train loss grows.
 #
-# Move the slider. On the left, the token table keeps its 67 rows and gets wider. The
-# printed lines give its size in parameters and bytes, and the trained losses. On the
-# right, the circle marks the chosen size on the loss curve.
+# **Try it.** Move the slider. On the left, the token table keeps its 67 rows and gets
+# wider; the printed lines give its size in parameters and bytes, and the trained losses.
+# On the right, the circle marks the chosen size on the loss curve. Find the size after
+# which the curve is nearly flat, and compare what the table costs there with what it
+# costs at 16.
 
 # %%
 embedding_size_explorer(sweep, vocab_size)
@@ -236,7 +263,8 @@ fig = plot_vectors_2d({"a": a, "b": b, "c": c}, title="a and b point the same wa
 #
 # ### Exercise 2: cosine similarity
 #
-# Write `cosine_similarity(a, b)` for two 1-D tensors. Return one number.
+# Write `my_cosine_similarity(a, b)` for two 1-D tensors. Return one number. (The library's
+# `cosine_similarity`, imported above, is what the rest of the lesson uses.)
 
 # %%
 def my_cosine_similarity(a, b):
@@ -247,11 +275,11 @@ def my_cosine_similarity(a, b):
 check_cosine_similarity(my_cosine_similarity)
 
 # %% [solution]
-def my_cosine_similarity(a, b):
+def solution_cosine_similarity(a, b):
     return (a @ b) / (a.norm() * b.norm())
 
 
-check_cosine_similarity(my_cosine_similarity)
+check_cosine_similarity(solution_cosine_similarity)
 
 # %% [markdown]
 # ## Embeddings start random
@@ -259,8 +287,10 @@ check_cosine_similarity(my_cosine_similarity)
 # A new model fills its token table with random numbers. The course model (lesson 08)
 # has `n_embd = 192`; below we build the same model again, untrained. Random vectors in
 # 192 dimensions are nearly at right angles to each other (cosine similarity near 0),
-# whatever the tokens. The cosines of the untrained table below are chance: small, of
-# either sign, and different with another seed. Compare them with the trained table.
+# whatever the tokens: the cosine of two random directions in $d$ dimensions has mean 0 and
+# a spread of about $1/\sqrt{d}$. The cosines of the untrained table below are chance:
+# small, of either sign, and different with another seed. Compare them with the trained
+# table.
 
 # %%
 ckpt_dir = DATA_DIR / "checkpoints" / "gpt"
@@ -277,9 +307,14 @@ def sim(table, c1, c2):
     return float(cosine_similarity(table[tokenizer.stoi[c1]], table[tokenizer.stoi[c2]]))
 
 
-for name, table in tables.items():
+other_seed = torch.randn(vocab_size, model.cfg.n_embd, generator=torch.Generator().manual_seed(1))
+for name, table in {**tables, "random, another seed": other_seed}.items():
     print(f"{name:>25}: cos(a, A) = {sim(table, 'a', 'A'):+.3f}   cos(a, e) = "
           f"{sim(table, 'a', 'e'):+.3f}   cos(a, ;) = {sim(table, 'a', ';'):+.3f}")
+unit = F.normalize(tables["random (before training)"], dim=1)
+off_diagonal = (unit @ unit.T)[~torch.eye(vocab_size, dtype=torch.bool)]
+print(f"random table, all pairs: cosine mean {off_diagonal.mean():+.3f}, spread (std) "
+      f"{off_diagonal.std():.3f}; 1/sqrt(192) = {192 ** -0.5:.3f}")
 
 # %% [markdown]
 # ## Training gives them meaning: the course model's characters
@@ -455,31 +490,33 @@ print("hamlet:", ", ".join(w for w, _ in wv.nearest("hamlet", 6)))
 # %% [markdown]
 # ### Exercise 3: the nearest vectors
 #
-# Write `most_similar(query, vectors, k)`: return the indices of the `k` rows of
+# Write `my_most_similar(query, vectors, k)`: return the indices of the `k` rows of
 # `vectors` (shape `(N, D)`) with the highest cosine similarity to `query` (shape `(D,)`),
 # most similar first.
 
 # %%
-def most_similar(query, vectors, k):
+def my_most_similar(query, vectors, k):
     # TODO: cosine similarity of every row with query, then the k largest, largest first
     raise NotImplementedError
 
 
-check_most_similar(most_similar)
+check_most_similar(my_most_similar)
 
 # %% [solution]
-def most_similar(query, vectors, k):
+def solution_most_similar(query, vectors, k):
     sims = (vectors @ query) / (vectors.norm(dim=1) * query.norm())   # (N,)
     return torch.topk(sims, k).indices
 
 
-check_most_similar(most_similar)
+check_most_similar(solution_most_similar)
 
 # %% [markdown]
-# Your function finds the same neighbours as the library:
+# The solution finds the same neighbours as the library's `wv.nearest` (which leaves out
+# the word itself). Once your check passes, put `my_most_similar` in its place and run the
+# cell again: it gives the same list.
 
 # %%
-rows = most_similar(wv["night"], wv.vectors, 4)
+rows = solution_most_similar(wv["night"], wv.vectors, 4)
 print([wv.words[i] for i in rows.tolist()], "=", ["night"] + [w for w, _ in wv.nearest("night", 3)])
 
 # %% [markdown]

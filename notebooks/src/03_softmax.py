@@ -90,14 +90,18 @@ print(f"most likely next character: {chars[int(p.argmax())]!r}")
 fig = plot_logits_and_probs(z, chars, top=20, title=f"After {context!r}")
 
 # %% [markdown]
-# Softmax keeps the ranking; it only rescales. So it does not "choose" anything: the most
-# likely character is already the one with the largest logit. What softmax adds is a
-# scale on which we can sample and measure a loss.
+# Softmax keeps the ranking, but it is not a rescaling: it turns negative logits into
+# positive probabilities and stretches the gaps between them (if it only rescaled, `p / z`
+# would be one number for every character; the cell below prints its range). It does not
+# "choose" anything either: the most likely character is already the one with the largest
+# logit. What softmax adds is a scale on which we can sample and measure a loss.
 #
 # Only differences between logits matter: $p_i / p_j = e^{z_i} / e^{z_j} = e^{z_i - z_j}$.
 # A logit that is larger by 1 makes a character $e \approx 2.718$ times as likely.
 
 # %%
+ratio = p / z
+print(f"p / z ranges from {ratio.min():.4f} to {ratio.max():.4f}: not a rescaling")
 top2 = z.topk(2).indices
 i, j = int(top2[0]), int(top2[1])
 print(f"{chars[i]!r}: z = {z[i]:.3f}, p = {p[i]:.4f}    {chars[j]!r}: z = {z[j]:.3f}, "
@@ -117,18 +121,25 @@ print("exp([88, 89]) in float32:", torch.exp(torch.tensor([88.0, 89.0])))
 
 # %% [markdown]
 # Add 100 to every logit. The differences do not change, so the probabilities should not
-# change either. The direct formula breaks: $\infty / \infty$ is `nan` (not a number).
-# Subtract 100 instead and every $e^{z_i}$ rounds to 0, and $0 / 0$ is `nan` too.
+# change either. The direct formula breaks: every $e^{z_i}$ overflows to $\infty$, and
+# $\infty / \infty$ is `nan` (not a number). Going the other way breaks it too, but only
+# far enough: float32 has tiny "subnormal" numbers down to about $1.4 \times 10^{-45}$
+# ($e^{-103}$), so after subtracting 100 only the exponentials of the smallest logits round
+# to 0; the result is still finite and a little off. After subtracting 200 every
+# exponential rounds to 0, and $0 / 0$ is `nan`.
 
 # %%
 def softmax_naive(z):
     return z.exp() / z.exp().sum()
 
 
-for shift in (100.0, -200.0):
+for shift in (100.0, -100.0, -200.0):
+    e = (z + shift).exp()
     naive = softmax_naive(z + shift)
-    print(f"z + {shift:>6}: naive softmax has {int(naive.isnan().sum())} nan of {V}; "
-          f"F.softmax equals softmax(z): "
+    off = f"{(naive - p).abs().max():.1e}" if not naive.isnan().any() else "-"
+    print(f"z {shift:+6.0f}: {int(torch.isinf(e).sum()):>2} of {V} exponentials are inf, "
+          f"{int((e == 0).sum()):>2} are 0; naive softmax: {int(naive.isnan().sum()):>2} nan, "
+          f"largest error {off}; F.softmax equals softmax(z): "
           f"{torch.allclose(F.softmax(z + shift, dim=-1), p, atol=1e-6)}")
 
 # %% [markdown]
@@ -164,8 +175,10 @@ print(f"near 1000, neighbouring float32 numbers are {step:.5f} apart")
 #
 # Write `my_softmax(x)` for a tensor of any shape: apply softmax along the **last**
 # dimension, so every row sums to 1. Subtract each row's own maximum
-# (`x.max(dim=-1, keepdim=True).values`) and do not change `x` in place.
-# Do not call `torch.softmax` or `F.softmax`.
+# (`x.max(dim=-1, keepdim=True).values`) and do not change `x` in place. Write it
+# yourself: the check refuses `torch.softmax` and `F.softmax`, and it tries rows with a
+# wide range such as `[0, 100, 200]`, where subtracting the mean or the minimum is not
+# enough.
 
 # %%
 def my_softmax(x):
@@ -176,12 +189,12 @@ def my_softmax(x):
 check_stable_softmax(my_softmax)
 
 # %% [solution]
-def my_softmax(x):
+def solution_softmax(x):
     e = (x - x.max(dim=-1, keepdim=True).values).exp()
     return e / e.sum(dim=-1, keepdim=True)
 
 
-check_stable_softmax(my_softmax)
+check_stable_softmax(solution_softmax)
 
 # %% [markdown]
 # ## Temperature
@@ -238,26 +251,27 @@ temperature_explorer(model, tokenizer, contexts)
 # %% [markdown]
 # ### Exercise 2: temperature
 #
-# Write `probs_with_temperature(logits, temperature)`: the softmax of `logits / temperature`
-# along the last dimension. For a temperature of 0 or less, raise a `ValueError` with a
-# message that says the temperature must be greater than 0.
+# Write `my_probs_with_temperature(logits, temperature)`: the softmax of
+# `logits / temperature` along the last dimension (here `F.softmax` is fine). For a
+# temperature of 0 or less, raise a `ValueError` with a message that says the temperature
+# must be greater than 0.
 
 # %%
-def probs_with_temperature(logits, temperature):
+def my_probs_with_temperature(logits, temperature):
     # TODO: check the temperature, then return the softmax of logits / temperature
     raise NotImplementedError
 
 
-check_temperature_probs(probs_with_temperature)
+check_temperature_probs(my_probs_with_temperature)
 
 # %% [solution]
-def probs_with_temperature(logits, temperature):
+def solution_probs_with_temperature(logits, temperature):
     if temperature <= 0:
         raise ValueError(f"temperature must be > 0, got {temperature}")
     return F.softmax(logits / temperature, dim=-1)
 
 
-check_temperature_probs(probs_with_temperature)
+check_temperature_probs(solution_probs_with_temperature)
 
 # %% [markdown]
 # ## Sampling versus argmax
@@ -293,9 +307,10 @@ for n in (100, 1_000, 10_000, 100_000):
 fig = plot_sample_frequencies(p, counts, chars, top=15)
 
 # %% [markdown]
-# The gap shrinks as the number of samples grows, and it stays of the size that chance
-# alone explains: a frequency counted over $n$ draws has a standard deviation of
-# $\sqrt{p(1-p)/n}$, which shrinks like $1/\sqrt{n}$. The samples follow the probabilities.
+# The gap shrinks as the number of samples grows, and at every $n$ it stays below 4 times
+# the spread that chance alone gives (the cell asserts it): a frequency counted over $n$
+# draws has a standard deviation of $\sqrt{p(1-p)/n}$, which shrinks like $1/\sqrt{n}$.
+# The samples follow the probabilities.
 #
 # `course_lib.sample_next_token(logits, temperature, top_k, generator)` is this same draw,
 # done on logits: softmax with temperature, then `torch.multinomial`. With the same seed it
@@ -323,6 +338,9 @@ torch.testing.assert_close(z_top, top_k_filter(z[None], k)[0])
 p_top = next_token_probs(z[None], top_k=k)[0]
 print(f"top-{k}: {int((p_top > 0).sum())} characters keep a probability > 0:",
       {chars[i]: round(float(p_top[i]), 4) for i in p_top.nonzero()[:, 0].tolist()})
+picks = sample_next_token(logits_batch, top_k=1, generator=torch.Generator().manual_seed(0))
+assert torch.equal(picks[:, 0], logits_batch.argmax(dim=-1))      # k = 1 is argmax
+print("top_k=1 picks the largest logit in every row:", [chars[i] for i in picks[:, 0].tolist()])
 
 # %% [markdown]
 # Greedy text (top-k with $k = 1$) against sampled text, from the same prompt. Greedy text
@@ -405,8 +423,8 @@ print(f"e^-200 = {math.exp(-200):.2e}; the smallest positive float32 is {tiniest
 #
 # Write `my_cross_entropy(logits, targets)` for logits of shape `(N, C)` and integer targets
 # of shape `(N,)`: the mean over the N rows of $-\ln \mathrm{softmax}(\text{logits})_{\text{target}}$.
-# Use `F.log_softmax` (or your own log-softmax), not `F.cross_entropy`. Tip: `x[torch.arange(N), targets]`
-# picks one entry per row.
+# Use `F.log_softmax` (or your own log-softmax), not `F.cross_entropy` or `F.nll_loss` (the
+# check refuses both). Tip: `x[torch.arange(N), targets]` picks one entry per row.
 
 # %%
 def my_cross_entropy(logits, targets):
@@ -417,12 +435,12 @@ def my_cross_entropy(logits, targets):
 check_cross_entropy(my_cross_entropy)
 
 # %% [solution]
-def my_cross_entropy(logits, targets):
+def solution_cross_entropy(logits, targets):
     log_probs = F.log_softmax(logits, dim=-1)               # (N, C)
     return -log_probs[torch.arange(len(targets)), targets].mean()
 
 
-check_cross_entropy(my_cross_entropy)
+check_cross_entropy(solution_cross_entropy)
 
 # %% [markdown]
 # ## Summary

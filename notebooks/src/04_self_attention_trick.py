@@ -9,8 +9,11 @@
 # - why a position may use the tokens before it, but never the tokens after it;
 # - three ways to average the previous tokens (loops, a matrix multiply, masked fill and
 #   softmax), and that all three give the same numbers;
-# - how queries and keys make the weights depend on the data;
-# - why the scores are divided by $\sqrt{\text{head\_size}}$ (the variance, shown).
+# - how queries and keys make the weights depend on the data, and values complete a head;
+# - why the scores are divided by $\sqrt{\text{head\_size}}$ (the variance, shown), and
+#   when that matters;
+# - four facts about attention: it knows no positions, batch rows never mix, an encoder
+#   drops the mask, and cross-attention reads keys and values from another sequence.
 #
 # **You need:** [Lesson 03: Softmax](03_softmax.ipynb).
 
@@ -22,7 +25,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from course_lib import DATA_DIR, Head, load_checkpoint
+from course_lib import DATA_DIR, GPTLanguageModel, Head, load_checkpoint
 from course_lib.lessons.checks import check_causal_attention_weights, check_masked_average_weights
 from course_lib.lessons.plots import plot_attention_weights, plot_score_variance
 from course_lib.lessons.widgets import attention_scaling_explorer
@@ -140,24 +143,24 @@ print(f"positions 0-4 unchanged; position 5 moved by {(out[:, 5] - xbow3[:, 5]).
 # %% [markdown]
 # ### Exercise 1: the averaging matrix
 #
-# Write `masked_average_weights(T)`: the `(T, T)` float matrix whose row `t` holds
+# Write `my_masked_average_weights(T)`: the `(T, T)` float matrix whose row `t` holds
 # $\frac{1}{t+1}$ in columns $0 \dots t$ and 0 in the other columns.
 
 # %%
-def masked_average_weights(T):
+def my_masked_average_weights(T):
     # TODO: a lower-triangular matrix of ones, each row divided by its sum
     raise NotImplementedError
 
 
-check_masked_average_weights(masked_average_weights)
+check_masked_average_weights(my_masked_average_weights)
 
 # %% [solution]
-def masked_average_weights(T):
+def solution_masked_average_weights(T):
     w = torch.tril(torch.ones(T, T))
     return w / w.sum(dim=1, keepdim=True)
 
 
-check_masked_average_weights(masked_average_weights)
+check_masked_average_weights(solution_masked_average_weights)
 
 # %% [markdown]
 # ## Weights that depend on the data: query · key
@@ -219,7 +222,8 @@ fig = plot_attention_weights(att[0], labels=list(text), figsize=(9, 8),
 # The grey triangle is the causal mask: no position takes anything from a later one. Below
 # it, the rows are no longer equal, as they were for the plain average. This head has
 # learned to look at the **previous character**: in most rows the brightest square sits
-# just left of the diagonal. The numbers below compare it with the plain average.
+# just left of the diagonal (the cell counts them). The numbers below compare it with the
+# plain average.
 
 # %%
 w_head = att[0]                                          # (T, T)
@@ -229,6 +233,9 @@ for name, w in (("head", w_head), ("plain average", uniform)):
     on_prev = w.diagonal(-1).mean()
     print(f"{name:>13}: weight on itself {on_self:.3f}, on the position before {on_prev:.3f}, "
           f"further back {1 - on_self - on_prev:.3f}")
+previous = int((w_head[1:].argmax(dim=-1) == torch.arange(T_text - 1)).sum())
+print(f"rows 1 to {T_text - 1} whose largest weight is on the position before: {previous} of "
+      f"{T_text - 1}")
 for t in (5, 12, 20, T_text - 1):
     best = int(w_head[t].argmax())
     print(f"position {t:>2} {text[t]!r} takes most from position {best:>2} {text[best]!r} "
@@ -288,38 +295,86 @@ torch.testing.assert_close(autograd_jac, torch.diag(w0) - w0[:, None] * w0[None,
 # Nearly one-hot weights mean each position copies one other position instead of mixing
 # several. And the gradient shrinks as the weights saturate near 0 or 1, so the optimiser
 # gets almost no signal to learn the scores from. Dividing by $\sqrt{\text{head\_size}}$
-# removes the growth: the spread of the scores no longer depends on the head size, so a
-# wide head starts out as soft as a narrow one.
+# removes the growth: for queries and keys with variance 1, the spread of the scores no
+# longer depends on the head size, so a wide head is as soft as a narrow one.
 #
-# **Try it.** Set `head_size` to 256 or 1024 and untick the scale: the rows become nearly
-# one-hot (the average largest weight goes towards 1). Tick it again: the weights spread
-# out, at every head size.
+# ### When the scale matters in the course GPT
+#
+# The argument assumes entries of $q$ and $k$ with variance 1. The course GPT does not
+# start there: its weights start with standard deviation 0.02, so its queries and keys
+# start small. Measure both cases on layer 0 and our sentence, for all its heads: a new,
+# untrained GPT with the same sizes, and the trained one. The "largest weight" is the
+# average over rows 1 to T - 1 of each row's largest attention weight; with the plain
+# average (no preference at all) it would be the number printed last.
+# %%
+def layer0_scores(m):
+    """Layer 0's raw scores q·k for our sentence, every head: (n_head, T, T), and q, k."""
+    with torch.no_grad():
+        emb = m.token_embedding_table(idx) + m.position_embedding_table(torch.arange(T_text))
+        q_all, k_all, _ = m.blocks[0].sa.qkv(m.blocks[0].ln1(emb)).split(C_model, dim=2)
+    n_head = m.cfg.n_head
+    q_all = q_all.view(T_text, n_head, hs).transpose(0, 1)        # (n_head, T, hs)
+    k_all = k_all.view(T_text, n_head, hs).transpose(0, 1)
+    return q_all @ k_all.transpose(-2, -1), q_all, k_all         # (n_head, T, T)
+
+
+def largest_weight(scores):
+    w = F.softmax(scores.masked_fill(mask == 0, float("-inf")), dim=-1)
+    return w[:, 1:].max(dim=-1).values.mean()                    # row 0 is always 1: skip it
+
+
+torch.manual_seed(0)
+untrained = GPTLanguageModel(model.cfg)                          # the same sizes, weights std 0.02
+below = mask.bool()
+for name, m in (("untrained", untrained), ("trained", model)):
+    raw, q_all, k_all = layer0_scores(m)
+    print(f"{name:>9}: Var(q) {q_all.var():.3f}, Var(k) {k_all.var():.3f}, Var(q·k) "
+          f"{raw[:, below].var():7.3f}; largest weight unscaled {largest_weight(raw):.3f}, "
+          f"scaled {largest_weight(raw * hs ** -0.5):.3f}")
+print(f"plain average: largest weight {uniform[1:].max(dim=-1).values.mean():.3f}")
+
+# %% [markdown]
+# Untrained, the queries and keys have a variance far below 1 and the raw scores are
+# already small: the softmax is soft with or without the scale, both close to the plain
+# average. The scale does not rescue the start here; the small initial weights do that.
+# After training, the entries of $q$ and $k$ have a variance of about 1 and the raw scores
+# are large: without the scale the same queries and keys would give much sharper weights
+# (printed above). That is the regime the variance argument is about, and the one training
+# reaches: the scale keeps the scores in the range where softmax still mixes positions and
+# still passes a gradient, whatever the head size.
+#
+# **Try it.** The widget uses queries and keys with variance 1. Set `head_size` to 256 or
+# 1024 and untick the scale: the rows become nearly one-hot (the average largest weight
+# goes towards 1). Tick it again: the weights spread out, at every head size.
 
 # %%
 attention_scaling_explorer()
 
 # %% [markdown]
-# A note on the lecture code: it scales by `C**-0.5`, with `C` the embedding size `n_embd`,
-# not `head_size`. The reason for the scale is the length of the vectors in the dot
-# product, which is `head_size`, so `course_lib` uses `head_size`. With more than one head
-# the two differ (here `n_embd` = 192, `head_size` = 32).
+# A note on the lecture code. In the video, the `Head` class scales by `C**-0.5`, with `C`
+# the embedding size `n_embd`; the lecture repository's final `gpt.py` scales by
+# `k.shape[-1]**-0.5`, the head size. The reason for the scale is the length of the vectors
+# in the dot product, which is `head_size`, so `course_lib` uses `head_size` too. With more
+# than one head the two differ (here `n_embd` = 192, `head_size` = 32); the last cell of
+# the cell after the exercise shows how much that changes the weights.
 #
 # ### Exercise 2: causal attention weights
 #
-# Write `causal_attention_weights(q, k)` for `q` and `k` of shape `(B, T, head_size)`: the
-# `(B, T, T)` weights $\mathrm{softmax}\big(\mathrm{mask}(q k^\top / \sqrt{\text{head\_size}})\big)$,
-# where the mask sets the scores above the diagonal to $-\infty$.
+# Write `my_causal_attention_weights(q, k)` for `q` and `k` of shape `(B, T, head_size)`:
+# the `(B, T, T)` weights
+# $\mathrm{softmax}\big(\mathrm{mask}(q k^\top / \sqrt{\text{head\_size}})\big)$, where the
+# mask sets the scores above the diagonal to $-\infty$.
 
 # %%
-def causal_attention_weights(q, k):
+def my_causal_attention_weights(q, k):
     # TODO: scores from q and k, scaled, masked (future -> -inf), softmax over the last dim
     raise NotImplementedError
 
 
-check_causal_attention_weights(causal_attention_weights)
+check_causal_attention_weights(my_causal_attention_weights)
 
 # %% [solution]
-def causal_attention_weights(q, k):
+def solution_causal_attention_weights(q, k):
     T, head_size = q.shape[-2], q.shape[-1]
     scores = q @ k.transpose(-2, -1) * head_size ** -0.5          # (B, T, T)
     tril = torch.tril(torch.ones(T, T))
@@ -327,15 +382,14 @@ def causal_attention_weights(q, k):
     return F.softmax(scores, dim=-1)
 
 
-check_causal_attention_weights(causal_attention_weights)
+check_causal_attention_weights(solution_causal_attention_weights)
 
 # %% [markdown]
 # ## The library's `Head`
 #
-# `course_lib.Head` holds a `query`, a `key` (and a `value`, for lesson 05) and computes
-# these weights in `attention_weights`. Give it the same query and key weights, and it
-# returns exactly our hand-built matrix. Scaled with `n_embd` instead, the weights would
-# differ.
+# `course_lib.Head` holds a `query`, a `key` and a `value`, and computes these weights in
+# `attention_weights`. Give it the same query and key weights, and it returns our
+# hand-built matrix. Scaled with `n_embd` instead, the weights would differ.
 
 # %%
 head = Head(n_embd=C_model, head_size=hs, block_size=model.cfg.block_size)
@@ -349,6 +403,128 @@ print("Head.attention_weights equals the hand-built weights")
 print(f"scaling by n_embd instead would change them by up to {(with_n_embd - att).abs().max():.3f}")
 
 # %% [markdown]
+# ## The values: a whole head
+#
+# The weights say how much position $t$ takes from each position $s$. What it takes is a
+# third vector, the **value** $v_s$ (what position $s$ passes on), made by a third linear
+# layer. The output of the head at position $t$ is the weighted sum of the values,
+# $\text{out}_t = \sum_s w_{ts} v_s$, all positions at once: `out = wei @ v`. That is one
+# head of self-attention, complete: `Head.forward` computes exactly this.
+
+# %%
+W_v = model.blocks[0].sa.qkv.weight.split(C_model, dim=0)[2]   # (C, C): all heads' values
+value = nn.Linear(C_model, hs, bias=False)
+with torch.no_grad():
+    value.weight.copy_(W_v[h * hs:(h + 1) * hs])               # (hs, C): head h's rows
+    head.value.weight.copy_(value.weight)
+    v = value(x_text)                                          # (1, T, hs)
+    out = att @ v                                              # (1, T, T) @ (1, T, hs) -> (1, T, hs)
+    torch.testing.assert_close(head(x_text), out)
+    torch.testing.assert_close(out[0, 0], v[0, 0])             # position 0 can only take itself
+    t = 5
+    mix = sum(att[0, t, s] * v[0, s] for s in range(t + 1))     # the weighted sum, written out
+    torch.testing.assert_close(out[0, t], mix)
+print(f"v: {tuple(v.shape)}, out = wei @ v: {tuple(out.shape)}; Head(x) gives the same")
+print(f"out[{t}] = " + " + ".join(f"{att[0, t, s]:.2f}·v[{s}]" for s in range(t + 1)))
+
+# %% [markdown]
+# ## Four facts about attention
+#
+# The lecture ends this part with a few notes on what attention is. Each one is a
+# property of the computation above, so each can be shown with a cell. The function
+# below is that computation, with the mask optional and keys and values allowed to come
+# from another sequence `source`.
+
+# %%
+def attend(x, source=None, causal=True):
+    """One head, with the weights of head h: queries from x, keys and values from source."""
+    source = x if source is None else source
+    q, k, v = query(x), key(source), value(source)             # (B, Tq, hs), (B, Tk, hs) x 2
+    wei = q @ k.transpose(-2, -1) * hs ** -0.5                 # (B, Tq, Tk)
+    if causal:
+        Tq, Tk = wei.shape[-2:]
+        wei = wei.masked_fill(torch.tril(torch.ones(Tq, Tk)) == 0, float("-inf"))
+    wei = F.softmax(wei, dim=-1)
+    return wei @ v, wei                                        # (B, Tq, hs), (B, Tq, Tk)
+
+# %% [markdown]
+# **1. Attention has no notion of position.** It acts on a set of vectors. Shuffle the
+# positions of the input, and without the mask the outputs are the same vectors, shuffled
+# the same way. With the causal mask they are not: the mask is the only thing in a head
+# that knows the order (who may look at whom). That is why a GPT adds a position embedding
+# to each token (lesson 08); our `x_text` already has it.
+
+# %%
+perm = torch.randperm(T_text, generator=torch.Generator().manual_seed(0))
+with torch.no_grad():
+    plain, _ = attend(x_text, causal=False)
+    shuffled, _ = attend(x_text[:, perm], causal=False)
+    torch.testing.assert_close(shuffled, plain[:, perm])       # the outputs permute with the inputs
+    causal_plain, _ = attend(x_text)
+    causal_shuffled, _ = attend(x_text[:, perm])
+print("no mask: shuffled inputs give the same outputs, shuffled the same way")
+print(f"causal mask: they differ by up to {(causal_shuffled - causal_plain[:, perm]).abs().max():.3f}")
+
+# %% [markdown]
+# **2. Batch rows never talk to each other.** Every matrix product works inside one row of
+# the batch: `(B, T, T) @ (B, T, hs)` multiplies row `b` by row `b`. Change everything in
+# one sequence of a batch, and the other sequence's outputs do not move.
+
+# %%
+other = tokenizer.encode("To be, or not to be: that is the")[:T_text]
+with torch.no_grad():
+    emb2 = model.token_embedding_table(torch.tensor([other])) + \
+        model.position_embedding_table(torch.arange(T_text))
+    batch = torch.cat([x_text, model.blocks[0].ln1(emb2)])     # (2, T, C): two sentences
+    out_batch, _ = attend(batch)
+    changed = batch.clone()
+    changed[1] = torch.randn(T_text, C_model)                  # replace the second sentence
+    out_changed, _ = attend(changed)
+torch.testing.assert_close(out_batch[0], out_changed[0])
+torch.testing.assert_close(out_batch[0], attend(x_text)[0][0])  # the same as alone
+print(f"row 0 unchanged; row 1 moved by up to {(out_changed[1] - out_batch[1]).abs().max():.3f}")
+
+# %% [markdown]
+# **3. An encoder block drops the mask.** A GPT is a *decoder*: it writes text one token
+# after the other, so a position must not see the future. A model that only reads a whole
+# text (to classify it, or to translate it: an *encoder*) lets every position see every
+# other one: the same head, without the mask. Then every weight is above 0, and changing
+# the last position changes the outputs at all positions.
+
+# %%
+with torch.no_grad():
+    _, wei_dec = attend(x_text)
+    out_enc, wei_enc = attend(x_text, causal=False)
+    x_last = x_text.clone()
+    x_last[:, -1] += 1.0                                       # change only the last position
+    out_enc2, _ = attend(x_last, causal=False)
+    out_dec2, _ = attend(x_last)
+above = ~mask.bool()
+print(f"decoder: weights above the diagonal all 0: {bool((wei_dec[0][above] == 0).all())}; "
+      f"encoder: all above 0: {bool((wei_enc[0] > 0).all())}")
+moved_enc = (out_enc2 - out_enc)[0, :-1].abs().amax(dim=-1)   # (T - 1,): per earlier position
+moved_dec = (out_dec2 - causal_plain)[0, :-1].abs().amax(dim=-1)
+print(f"after changing the last position, each of the positions 0 to {T_text - 2} moves by "
+      f"{moved_enc.min():.4f} to {moved_enc.max():.4f} (encoder), and by at most "
+      f"{moved_dec.max():.4f} (decoder)")
+
+# %% [markdown]
+# **4. Cross-attention takes its keys and values from elsewhere.** In *self*-attention the
+# queries, keys and values all come from the same `x`. In *cross*-attention (the original
+# Transformer uses it to translate) the queries come from `x`, and the keys and values
+# from another sequence, for example the encoder's output for the sentence to translate.
+# Nothing else changes; the weights become `(T_x, T_source)`, and the source may have
+# another length.
+
+# %%
+with torch.no_grad():
+    source = model.blocks[0].ln1(emb2[:, :20])                 # (1, 20, C): 20 other positions
+    out_cross, wei_cross = attend(x_text, source=source, causal=False)
+print(f"queries from x {tuple(x_text.shape)}, keys and values from the source "
+      f"{tuple(source.shape)}: weights {tuple(wei_cross.shape)}, output {tuple(out_cross.shape)}")
+torch.testing.assert_close(wei_cross.sum(dim=-1), torch.ones(1, T_text))
+
+# %% [markdown]
 # ## Summary
 #
 # - Position $t$ may use positions $0 \dots t$ (itself included), never later ones.
@@ -356,8 +532,14 @@ print(f"scaling by n_embd instead would change them by up to {(with_n_embd - att
 #   matrix; masked fill with $-\infty$ then softmax builds the same matrix from scores.
 # - Self-attention makes the scores depend on the data: $q_t \cdot k_s$, then the same mask
 #   and softmax.
-# - Dividing the scores by $\sqrt{\text{head\_size}}$ keeps their variance near 1, so the
-#   softmax does not start out nearly one-hot.
+# - The output is the weighted sum of the values, `wei @ v`: one complete head.
+# - Dividing the scores by $\sqrt{\text{head\_size}}$ keeps their variance independent of
+#   the head size. For queries and keys of variance 1 (the trained GPT is close) it keeps
+#   the softmax from becoming nearly one-hot; at the course GPT's small initial weights the
+#   scores are small anyway, and the scale changes little.
+# - Attention knows no positions (position embeddings tell it), never mixes batch rows,
+#   drops the mask in an encoder, and in cross-attention reads keys and values from
+#   another sequence.
 #
-# **Next:** [Lesson 05: Heads](05_heads.ipynb) adds the values and puts several heads side
+# **Next:** [Lesson 05: Heads](05_heads.ipynb) builds `Head` and puts several heads side
 # by side.
