@@ -201,9 +201,9 @@ for t in range(block_size):
 #   and the character after it. That is all the bigram model of lesson 02 ever sees.
 # - Set `block_size` to 16. Count the examples: there are always `block_size` of them, and
 #   the last context is `block_size` tokens long.
-# - Move `start` one step to the right. Every example moves one character along the text:
-#   the targets are the same characters as before, but each one now has a different
-#   context.
+# - Move `start` one step to the right. The old targets come back one row higher (all but
+#   the first), each with a context that has lost its first token, and one new example
+#   ends the list.
 
 # %%
 context_target_explorer(text, tokenizer, block_size=8)

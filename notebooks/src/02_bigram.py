@@ -30,6 +30,7 @@ import torch.nn.functional as F
 
 from course_lib import (BigramLanguageModel, GPTConfig, GPTLanguageModel, estimate_loss, get_batch,
                         load_corpus, train)
+from course_lib.core.training import DEFAULTS
 from course_lib.lessons.bigram import bigram_counts, bigram_probs, counting_model_loss, sample_from_probs
 from course_lib.lessons.checks import (check_bigram_counts, check_bigram_forward, check_bigram_generate,
                                        check_counting_loss, check_estimate_loss, check_training_loop)
@@ -135,6 +136,7 @@ for n, k in zip(top.values.tolist(), top.indices.tolist()):
 # %%
 probs = bigram_probs(counts, smoothing=1.0)                     # (V, V)
 torch.testing.assert_close(probs.sum(dim=1), torch.ones(vocab_size))
+assert (probs > 0).all()                                        # every pair keeps some probability
 q, u = tokenizer.stoi["q"], tokenizer.stoi["u"]
 print(f"P('u' | 'q') = {probs[q, u]:.4f} with smoothing, "
       f"{counts[q, u] / counts[q].sum():.4f} without")
@@ -211,7 +213,9 @@ print(tokenizer.decode(sample))
 # `BigramLanguageModel` holds one `nn.Embedding(vocab_size, vocab_size)`, the
 # `token_embedding_table`. Row `i` is not a meaning vector as in lesson 01: it holds 67
 # scores (**logits**), one per possible next character. Softmax turns a row of logits into
-# probabilities, exactly like normalising a row of counts. So this table plays the role
+# probabilities as normalising turned a row of counts into probabilities: softmax takes
+# $e^{\text{logit}}$ and then normalises, so a table holding the logarithms of the counts
+# would give exactly the counting model (the cell checks it). So this table plays the role
 # of the count matrix, but it is learned by gradient descent.
 
 # %%
@@ -219,6 +223,7 @@ torch.manual_seed(1337)
 model = BigramLanguageModel(vocab_size)
 print(model)
 print("table:", tuple(model.token_embedding_table.weight.shape), "=", f"{model.num_parameters():,} parameters")
+torch.testing.assert_close(F.softmax((counts + 1.0).log(), dim=1), probs)   # log-counts as logits
 
 # %% [markdown]
 # ## `forward(idx, targets)`: logits and loss
@@ -408,6 +413,20 @@ print(repr(tokenizer.decode(ours[0])))
 # 4. `loss.backward()`: compute the gradient of the loss for every weight;
 # 5. `optimizer.step()`: move every weight a little against its gradient.
 #
+# Step 3 matters because `backward` adds to `.grad`. Two backward passes without clearing
+# give twice the gradient:
+
+# %%
+_, loss_a = model(xb, yb)
+loss_a.backward()
+once = model.token_embedding_table.weight.grad.clone()
+_, loss_b = model(xb, yb)
+loss_b.backward()                                               # no zero_grad in between
+torch.testing.assert_close(model.token_embedding_table.weight.grad, 2 * once)
+model.zero_grad(set_to_none=True)                               # leave no gradient behind
+print("after two backward passes without zero_grad, .grad holds twice the gradient")
+
+# %% [markdown]
 # The **AdamW** optimiser does step 5 with a step size per weight, from running averages
 # of that weight's gradients (that is why it is made once, before the loop, and keeps its
 # averages from step to step), plus a small pull of every weight towards 0 (weight decay).
@@ -545,6 +564,8 @@ check_training_loop(solution_train)
 # %%
 start_state = copy.deepcopy(model.state_dict())                # the untrained weights
 init_table = model.token_embedding_table.weight.detach().clone()
+print(f"course_lib.train's defaults: warmup_iters={DEFAULTS.warmup_iters}, "
+      f"min_lr={DEFAULTS.min_lr}, grad_clip={DEFAULTS.grad_clip}")
 
 # %%
 # NBVAL_IGNORE_OUTPUT

@@ -34,6 +34,9 @@ from course_lib.lessons.plots import (plot_logits_and_probs, plot_sample_frequen
                               plot_temperature_distributions)
 from course_lib.lessons.widgets import temperature_explorer
 
+# this lesson runs the model on one short text at a time: one CPU thread is faster than two
+# that wait for each other (and far faster on a busy machine)
+torch.set_num_threads(1)
 torch.manual_seed(1337)
 model, tokenizer = load_checkpoint(DATA_DIR / "checkpoints" / "gpt")
 corpus = load_corpus(tokenizer=tokenizer)
@@ -133,6 +136,8 @@ def softmax_naive(z):
     return z.exp() / z.exp().sum()
 
 
+tiniest = torch.nextafter(torch.tensor(0.0), torch.tensor(1.0))     # the smallest float32 > 0
+print(f"the smallest positive float32: {tiniest:.2e} = e^{math.log(tiniest):.1f}")
 for shift in (100.0, -100.0, -200.0):
     e = (z + shift).exp()
     naive = softmax_naive(z + shift)
@@ -210,7 +215,8 @@ check_stable_softmax(solution_softmax)
 # - $T > 1$ makes the gaps smaller: the distribution gets **flatter**. As $T \to \infty$,
 #   every character gets $1/V$.
 #
-# `next_token_probs(logits, temperature)` from `course_lib` does exactly this.
+# `next_token_probs(logits, temperature)` from `course_lib` does this (the cell compares it
+# with our stable softmax of `z / T`).
 # **Entropy** $H = -\sum_i p_i \ln p_i$ measures how spread out the distribution is: 0
 # when one character has all the probability, $\ln V$ when all are equal.
 
@@ -411,7 +417,6 @@ torch.testing.assert_close(by_hand, F.log_softmax(z2, dim=-1))
 torch.testing.assert_close(z - z.max() - (z - z.max()).exp().sum().log(), F.log_softmax(z, -1))
 print("loss for target 1:    -log(softmax) =", float(-torch.log(F.softmax(z2, -1))[1]),
       "  F.cross_entropy =", float(F.cross_entropy(z2[None], torch.tensor([1]))))
-tiniest = torch.nextafter(torch.tensor(0.0), torch.tensor(1.0))
 print(f"e^-200 = {math.exp(-200):.2e}; the smallest positive float32 is {tiniest:.2e}")
 
 # %% [markdown]

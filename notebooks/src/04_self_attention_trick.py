@@ -36,8 +36,8 @@ _ = torch.manual_seed(1337)                 # the same random numbers on every r
 # ## Tokens talk only to the past
 #
 # At position $t$ the model predicts token $t+1$. If position $t$ could read position
-# $t+1$, it would copy the answer during training and learn nothing useful; and when we
-# generate text, the future does not exist yet. So information may flow to position $t$
+# $t+1$, it could copy the answer during training instead of learning to predict it; and
+# when we generate text, the future does not exist yet. So information may flow to position $t$
 # only from positions $0, 1, \dots, t$.
 #
 # We start with a toy batch: `B` sequences of `T` positions, each position a vector of `C`
@@ -335,8 +335,8 @@ print(f"plain average: largest weight {uniform[1:].max(dim=-1).values.mean():.3f
 
 # %% [markdown]
 # Untrained, the queries and keys have a variance far below 1 and the raw scores are
-# already small: the softmax is soft with or without the scale, both close to the plain
-# average. The scale does not rescue the start here; the small initial weights do that.
+# already small: the softmax is soft with or without the scale, both largest weights far
+# from 1 and near the plain average's. The scale does not rescue the start here; the small initial weights do that.
 # After training, the entries of $q$ and $k$ have a variance of about 1 and the raw scores
 # are large: without the scale the same queries and keys would give much sharper weights
 # (printed above). That is the regime the variance argument is about, and the one training
@@ -355,8 +355,8 @@ attention_scaling_explorer()
 # the embedding size `n_embd`; the lecture repository's final `gpt.py` scales by
 # `k.shape[-1]**-0.5`, the head size. The reason for the scale is the length of the vectors
 # in the dot product, which is `head_size`, so `course_lib` uses `head_size` too. With more
-# than one head the two differ (here `n_embd` = 192, `head_size` = 32); the last cell of
-# the cell after the exercise shows how much that changes the weights.
+# than one head the two differ (here `n_embd` = 192, `head_size` = 32); the cell after the
+# exercise shows how much that changes the weights.
 #
 # ### Exercise 2: causal attention weights
 #
