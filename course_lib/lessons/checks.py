@@ -38,7 +38,7 @@ ICONS = {"passed": "✅", "failed": "❌", "not_attempted": "⏳", "timed_out": 
 CHECK_LOG_ENV = "COURSE_CHECK_LOG"
 
 # The limits on one call of learner code (tests lower them to stay fast).
-TIME_LIMIT_S = 10.0              # seconds; a check that trains passes a larger `seconds`
+TIME_LIMIT_S = 10.0              # seconds per call (a check may pass its own `seconds`)
 MEMORY_LIMIT = 1 << 30           # bytes the kernel may grow by during one call (1 GiB)
 MAX_ITEMS = 100_000              # items read from a generator that the learner returns
 MAX_RESULT_BYTES = 64 << 20      # a returned tensor or list larger than this is refused
