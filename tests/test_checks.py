@@ -786,7 +786,7 @@ def test_training_loop_solution_passes():
 
 
 @pytest.mark.parametrize("mistake,fragment", [
-    ("no_zero_grad", "the gradients pile up from step to step"),
+    ("no_zero_grad", "the gradients add up from step to step"),
     ("zero_grad_late", "the weights did not change"),
     ("no_backward", "the weights did not change"),
     ("no_step", "the weights did not change"),

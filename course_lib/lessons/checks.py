@@ -873,7 +873,7 @@ def _train_like(model, train_data, n, lr, batch_size, block_size, seed, variant=
 
 
 _TRAIN_MISTAKES = {
-    "no_zero_grad": "the gradients pile up from step to step: call optimizer.zero_grad() "
+    "no_zero_grad": "the gradients add up from step to step: call optimizer.zero_grad() "
                     "before loss.backward() in every step",
     "optimizer_in_loop": "you made a new optimizer in every step; make it once, before the "
                          "loop: AdamW keeps running averages of the gradients from step to step",

@@ -75,7 +75,7 @@ fig = plot_char_frequencies(text, chars)
 
 # %% [markdown]
 # The spread is huge: a space occurs hundreds of thousands of times, some characters only
-# a handful of times. A model sees a rare character far less often, so it has little to
+# a few times. A model sees a rare character far less often, so it has little to
 # learn from. [Lesson 02](02_bigram.ipynb#The-two-models-side-by-side) measures what that
 # does: after training, the model's predictions for the rarest characters are the ones
 # furthest from the counts.

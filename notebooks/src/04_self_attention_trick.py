@@ -107,9 +107,9 @@ torch.testing.assert_close(xbow3, xbow)
 print("version 3 equals version 1")
 
 # %% [markdown]
-# Version 3 looks like a detour, but it is the form self-attention uses: the zeros are
-# **scores** (how interesting position $s$ is for position $t$), and soon they will be
-# computed from the data. The mask and the softmax stay exactly as they are.
+# Version 3 looks like a longer way to the same matrix, but it is the form self-attention
+# uses: the zeros are **scores** (how interesting position $s$ is for position $t$), and
+# soon they will be computed from the data. The mask and the softmax stay exactly as they are.
 
 # %%
 fig = plot_attention_weights(wei, title=f"Averaging the past: weights for T = {T}", annotate=True)
