@@ -321,6 +321,7 @@ W = model.token_embedding_table.weight
 print(f"expected for uniform guessing: {uniform_loss:.4f}")
 print(f"this model at initialisation:  {full_loss(W, val_data):.4f}   (weights: std {W.std():.3f})")
 print(f"the same model, table zeroed:  {full_loss(torch.zeros_like(W), val_data):.4f}")
+assert abs(full_loss(torch.zeros_like(W), val_data) - uniform_loss) < 1e-5     # ln 67, to float32
 print(f"largest initial probability in a row, on average: {F.softmax(W, dim=1).max(dim=1).values.mean():.3f}"
       f" (uniform: {1 / vocab_size:.3f})")
 
