@@ -585,15 +585,17 @@ for fused in (None, True):
     losses, estimates = solution_train(mine, train_data, val_data, fused=fused)
     w_mine, w_lib = mine.token_embedding_table.weight, model.token_embedding_table.weight
     same = torch.equal(w_mine, w_lib) and losses == history.train_loss
-    print(f"AdamW({'fused=True' if fused else 'default'}): {len(losses):,} steps; largest "
-          f"difference from course_lib.train: weights {(w_mine - w_lib).abs().max():.1e}, step "
-          f"losses {max(abs(a - b) for a, b in zip(losses, history.train_loss)):.1e}; "
+    # the size of a float32 rounding difference depends on the CPU's kernels, so print a bound
+    largest = max(float((w_mine - w_lib).detach().abs().max()),
+                  max(abs(a - b) for a, b in zip(losses, history.train_loss)))
+    print(f"AdamW({'fused=True' if fused else 'default'}): {len(losses):,} steps; "
+          f"weights and step losses within 1e-5 of course_lib.train: {largest < 1e-5}; "
           f"identical: {same}")
 
 # %% [markdown]
 # With `fused=True` the two runs are identical, bit for bit: the same batches, the same
-# steps, the same weights. With the default AdamW they differ by less than a millionth
-# (printed above). Both compute the same update formula; the fused version does the
+# steps, the same weights. With the default AdamW they differ in the last digits only
+# (by less than 1e-5, printed above; the exact size depends on the CPU). Both compute the same update formula; the fused version does the
 # arithmetic of a whole tensor in one kernel, in another order, and float32 rounds each
 # order a little differently. Those last-digit differences do not grow into anything: it
 # is the same training.

@@ -141,7 +141,8 @@ print(f"the smallest positive float32: {tiniest:.2e} = e^{math.log(tiniest):.1f}
 for shift in (100.0, -100.0, -200.0):
     e = (z + shift).exp()
     naive = softmax_naive(z + shift)
-    off = f"{(naive - p).abs().max():.1e}" if not naive.isnan().any() else "-"
+    # the exact error of a subnormal exponential depends on the CPU's exp kernel: print a bound
+    off = f"< 1e-4: {bool((naive - p).abs().max() < 1e-4)}" if not naive.isnan().any() else "-"
     print(f"z {shift:+6.0f}: {int(torch.isinf(e).sum()):>2} of {V} exponentials are inf, "
           f"{int((e == 0).sum()):>2} are 0; naive softmax: {int(naive.isnan().sum()):>2} nan, "
           f"largest error {off}; F.softmax equals softmax(z): "
