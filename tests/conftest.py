@@ -11,6 +11,12 @@ sys.path.insert(0, str(REPO / "scripts"))   # lets tests import the scripts as m
 
 from course_lib import CharTokenizer, GPTConfig, GPTLanguageModel, load_corpus  # noqa: E402
 
+# The unit tests use tiny tensors, where a second thread only waits for the first. On a busy
+# machine PyTorch's threads also wait for each other's CPU time: a 0.2 s test took 31 s with
+# two threads and two cores shared with other work. One thread keeps them fast everywhere.
+# (The notebooks run in their own kernels and keep PyTorch's choice.)
+torch.set_num_threads(1)
+
 TINY_TEXT = ("First Citizen:\nBefore we proceed any further, hear me speak.\n\n"
              "All:\nSpeak, speak.\n") * 20
 

@@ -352,7 +352,11 @@ def test_the_catalogue_is_large_and_unique():
     assert len({c.id for c in CASES}) == len(CASES)
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+SLOW_CASES = {"cli-diverges"}     # trains a few steps: seconds on a busy machine
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id, marks=[pytest.mark.slow]
+                                               if c.id in SLOW_CASES else []) for c in CASES])
 def test_bad_input_gets_a_clear_message(env, case):
     with pytest.raises(case.error) as info:
         case.call(env)

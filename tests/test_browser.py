@@ -10,11 +10,13 @@ checks that
 - every widget renders as a widget (no "Loading widget...", no JavaScript error);
 - every plot renders as an image with pixels;
 - moving each slider, changing each dropdown and flipping each toggle changes what its
-  widget shows, within 1 s (15 s for a control marked as one that trains). Each control
-  is moved once the kernel has been idle for half a second, as a learner moves one slider
-  after the other; a redraw past its budget is still waited for, so that the message tells
-  a slow widget from one that never redraws. A self-test proves that a callback that raises,
-  one that is slow and one that never changes its output each fail the check.
+  widget shows. Each control is moved once the kernel has been idle for half a second, as
+  a learner moves one slider after the other, and its redraw is waited for up to
+  REDRAW_WAIT_S (a widget that never redraws fails; one that is only slow does not: how
+  long a redraw takes depends on how busy the machine is, so the times are printed as
+  information, and tests/test_widget_speed.py asserts what makes a redraw fast). A
+  self-test proves that a callback that raises and one that never changes its output each
+  fail the check, and that a slow one is timed but passes.
 
 On a failure the assertion names a full-page screenshot under results/browser/. A widget
 control that on purpose redraws nothing carries the CSS class `course-no-redraw`; one
@@ -40,16 +42,17 @@ import pytest
 
 from conftest import REPO
 
+pytestmark = pytest.mark.browser    # `pytest -m "not browser"` leaves it out (README, Testing)
+
 CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync"]
 RESULTS = REPO / "results" / "browser"
-REDRAW_BUDGET_S = 1.0
-TRAIN_BUDGET_S = 15.0
+REDRAW_WAIT_S = 30.0    # a redraw that has not come by then never comes (the kernel hangs)
+TRAIN_WAIT_S = 90.0     # the same for a control that trains (lesson 08's button: 10 s)
 RUN_ALL_TIMEOUT_S = 300
 QUIET_S = 0.5           # the kernel idle this long without a break: nothing is queued
-LATE_S = 10.0           # how long past its budget a redraw is still waited for
 
 _only = [x.strip() for x in os.environ.get("COURSE_BROWSER_NOTEBOOKS", "").split(",") if x.strip()]
 NOTEBOOKS = [p for p in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -292,9 +295,9 @@ def _slowest(redraws: list[tuple[float, str]]) -> str:
     return f"slowest redraw {took:.2f} s, by {label!r}"
 
 
-def check_notebook(lab, browser, nb_path: Path) -> tuple[list[str], Path]:
+def check_notebook(lab, browser, nb_path: Path) -> tuple[list[str], Path, str]:
     """Open `nb_path` (already in the server's folder) as a learner would; return the
-    problems found and the screenshot taken."""
+    problems found, the screenshot taken and the line printed about it."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     problems = []
     try:
@@ -337,19 +340,17 @@ def check_notebook(lab, browser, nb_path: Path) -> tuple[list[str], Path]:
             _wait_until_quiet(page)
             page.locator(f'[data-course-control="{control["id"]}"]').scroll_into_view_if_needed()
             before = page.evaluate(JS_ROOT_OUTPUT, control["root"])
-            budget = TRAIN_BUDGET_S if control["trains"] else REDRAW_BUDGET_S
+            wait = TRAIN_WAIT_S if control["trains"] else REDRAW_WAIT_S
             name = f"control {control['label']!r} ({control['kind']}) in widget {control['root']}"
             stuck = _operate(page, control)
             if stuck:
                 problems.append(f"{name} could not be changed in the browser: {stuck}")
                 continue
             # the redraw is timed from the moment the control took its new value (Playwright's
-            # own checks before a click or a key press are not the widget's time). Past the
-            # budget the test goes on waiting, so that the message tells a slow redraw from
-            # one that never comes.
+            # own checks before a click or a key press are not the widget's time)
             start = time.perf_counter()
             took = None
-            while time.perf_counter() - start < budget + LATE_S:
+            while time.perf_counter() - start < wait:
                 if page.evaluate(JS_ROOT_OUTPUT, control["root"]) != before:
                     took = time.perf_counter() - start
                     break
@@ -357,21 +358,20 @@ def check_notebook(lab, browser, nb_path: Path) -> tuple[list[str], Path]:
             moved += 1
             if took is None:
                 busy = "busy" if not page.evaluate(JS_KERNEL_IDLE) else "idle"
-                problems.append(f"{name} did not change its output in {budget + LATE_S:.0f} s "
+                problems.append(f"{name} did not change its output in {wait:.0f} s "
                                 f"(the kernel is {busy} now)")
                 continue
             redraws.append((took, control["label"]))
-            if took > budget:
-                problems.append(f"{name} took {took:.2f} s to redraw (budget {budget} s)")
         state_after = page.evaluate(JS_STATE)
         if state_after["stderr"] and not state["stderr"]:
             problems.append(f"an error appeared after moving the widgets: "
                             f"{state_after['stderr'][0]!r}")
         shot = _screenshot(page, nb_path.stem)
-        print(f"{nb_path.name}: {state['widgetOutputs']} widgets, {len(controls)} controls "
-              f"({moved} moved, {_slowest(redraws)}), "
-              f"{state['images']} plots; screenshot {shot}")
-        return problems, shot
+        summary = (f"{nb_path.name}: {state['widgetOutputs']} widgets, {len(controls)} "
+                   f"controls ({moved} moved, {_slowest(redraws)}), {state['images']} plots; "
+                   f"screenshot {shot}")
+        print(summary)
+        return problems, shot, summary
     finally:
         page.close()
         _shut_down_kernels(lab)
@@ -379,7 +379,7 @@ def check_notebook(lab, browser, nb_path: Path) -> tuple[list[str], Path]:
 
 @pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_in_jupyterlab(lab, browser, nb_path):
-    problems, shot = check_notebook(lab, browser, nb_path)
+    problems, shot, _ = check_notebook(lab, browser, nb_path)
     assert not problems, (f"{nb_path.name} in JupyterLab: " + "; ".join(problems)
                           + f". Screenshot: {shot}")
 
@@ -414,8 +414,9 @@ display(explorer("raises", raises), explorer("slow", slow), explorer("forgets", 
 
 
 def test_broken_widgets_fail_with_a_screenshot(lab, browser):
-    """The check above can fail: a slider whose callback raises, one that takes 2 s to redraw
-    and one whose output never changes are each reported, with a screenshot."""
+    """The check above can fail: a slider whose callback raises and one whose output never
+    changes are each reported, with a screenshot; one that takes 2 s to redraw is timed (the
+    slowest redraw) but is not a failure."""
     import nbformat
     from nbclient import NotebookClient
     nb = nbformat.v4.new_notebook()
@@ -423,10 +424,11 @@ def test_broken_widgets_fail_with_a_screenshot(lab, browser):
     NotebookClient(nb, timeout=120, kernel_name="python3").execute()   # stored outputs
     path = Path(lab["root"]) / "zz_broken_widgets.ipynb"
     nbformat.write(nb, path)
-    problems, shot = check_notebook(lab, browser, path)
+    problems, shot, summary = check_notebook(lab, browser, path)
     assert any("error appeared after moving the widgets" in p and "broken on purpose" in p
                for p in problems), problems
-    assert any("'slow'" in p and "to redraw (budget 1.0 s)" in p for p in problems), problems
+    assert not any("'slow'" in p for p in problems), problems
+    assert "by 'slow'" in summary, summary          # the slowest redraw, named
     assert any("'forgets'" in p and "did not change its output" in p for p in problems), problems
     assert not any(p.startswith("control 'raises'") for p in problems), problems  # it redraws
     assert shot.exists() and shot.stat().st_size > 0

@@ -8,6 +8,7 @@ import torch
 from course_lib import (BigramLanguageModel, CheckpointError, GPTConfig, GPTLanguageModel,
                         load_checkpoint, save_checkpoint)
 from course_lib.core import checkpoint as ckpt_module
+from course_lib.core.checkpoint import check_output_folder, read_checkpoint_info, writer_lock
 
 
 def test_save_then_load_gives_identical_logits(tmp_path, tiny_model, tiny_tokenizer, tiny_cfg):
@@ -32,7 +33,7 @@ def test_saving_over_a_checkpoint_replaces_it(tmp_path, tiny_model, tiny_tokeniz
     save_checkpoint(tmp_path / "ck", tiny_model, tiny_tokenizer, extra={"n": 1})
     save_checkpoint(tmp_path / "ck", tiny_model, tiny_tokenizer, extra={"n": 2})
     assert json.loads((tmp_path / "ck" / "config.json").read_text())["extra"] == {"n": 2}
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["ck"]   # no temp or backup left
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".ck.lock", "ck"]   # no temp or backup left (the lock stays)
 
 
 def test_weights_that_do_not_fit_the_config(tmp_path, tiny_model, tiny_tokenizer):
@@ -110,7 +111,7 @@ def test_interrupted_save_leaves_the_previous_checkpoint(tmp_path, tiny_model, t
     model, _ = load_checkpoint(tmp_path / "ck")
     assert json.loads((tmp_path / "ck" / "config.json").read_text())["extra"] == {"n": 1}
     assert torch.equal(model.lm_head.weight, tiny_model.lm_head.weight)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["ck"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".ck.lock", "ck"]
 
 
 def test_save_interrupted_between_the_two_renames_still_loads(tmp_path, tiny_model, tiny_tokenizer,
@@ -264,3 +265,152 @@ def test_loading_picks_the_tokenizer_class_by_its_kind(tmp_path, tiny_model, tin
     with pytest.raises(CheckpointError, match=r"tokenizer\.json does not hold a valid tokenizer "
                                               r"\(unknown tokenizer kind 'test-upper'"):
         load_checkpoint(tmp_path / "ck")
+
+
+# ----------------------------------------------------------------------------- safe saving
+
+def test_a_folder_that_is_not_a_checkpoint_is_refused_and_left_alone(tmp_path, tiny_model,
+                                                                     tiny_tokenizer):
+    (tmp_path / "ck" / "run1").mkdir(parents=True)
+    (tmp_path / "ck" / "NOTES.md").write_text("n")
+    with pytest.raises(CheckpointError, match=r"ck is a folder that is not a checkpoint and "
+                                              r"holds files \(NOTES\.md, run1/\); saving there "
+                                              r"would replace them"):
+        save_checkpoint(tmp_path / "ck", tiny_model, tiny_tokenizer)
+    assert sorted(p.name for p in (tmp_path / "ck").iterdir()) == ["NOTES.md", "run1"]
+
+
+def test_saving_over_a_checkpoint_keeps_the_learners_other_files(tmp_path, tiny_model,
+                                                                 tiny_tokenizer):
+    save_checkpoint(tmp_path / "ck", tiny_model, tiny_tokenizer, extra={"n": 1})
+    (tmp_path / "ck" / "NOTES.md").write_text("my notes")
+    (tmp_path / "ck" / "plots").mkdir()
+    (tmp_path / "ck" / "plots" / "loss.png").write_bytes(b"png")
+    save_checkpoint(tmp_path / "ck", tiny_model, tiny_tokenizer, extra={"n": 2})
+    assert (tmp_path / "ck" / "NOTES.md").read_text() == "my notes"
+    assert (tmp_path / "ck" / "plots" / "loss.png").read_bytes() == b"png"
+    assert read_checkpoint_info(tmp_path / "ck")["extra"] == {"n": 2}
+    load_checkpoint(tmp_path / "ck")
+
+
+@pytest.mark.parametrize("out,message", [
+    (".", r"is a folder that is not a checkpoint and holds files"),
+    ("file.txt", r"file\.txt is a file, not a folder"),
+    ("file.txt/ck", r"cannot make the folder .*file\.txt/ck: .*file\.txt is a file, not a folder"),
+])
+def test_an_output_that_cannot_hold_a_checkpoint_is_refused_before_writing(
+        tmp_path, monkeypatch, tiny_model, tiny_tokenizer, out, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "file.txt").write_text("keep me")
+    with pytest.raises(CheckpointError, match=message):
+        check_output_folder(out)
+    with pytest.raises(CheckpointError, match=message):
+        save_checkpoint(out, tiny_model, tiny_tokenizer)
+    assert (tmp_path / "file.txt").read_text() == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]   # no file.txt.previous
+
+
+def test_a_read_only_folder_and_a_full_disk_are_named(tmp_path, monkeypatch):
+    import os
+    import shutil
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        if os.access(ro, os.W_OK):
+            pytest.skip("running as a user who can write anywhere (root)")
+        with pytest.raises(CheckpointError, match=r"cannot write in .*ro \(Permission denied\)"):
+            check_output_folder(ro / "ck")
+    finally:
+        ro.chmod(0o700)
+    usage = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(ckpt_module.shutil, "disk_usage",
+                        lambda p: usage._replace(free=500_000))
+    with pytest.raises(CheckpointError, match=r"has 0\.5 MB free, but saving this checkpoint "
+                                              r"needs about 21\.0 MB"):
+        check_output_folder(tmp_path / "ck", size=10_000_000)
+
+
+def test_a_read_only_folder_is_refused_even_for_root(tmp_path, monkeypatch):
+    def refuses(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr(ckpt_module.tempfile, "TemporaryFile", refuses)
+    with pytest.raises(CheckpointError, match=r"cannot write in .* \(Permission denied\); give "
+                                              r"an --out in a folder you can write to"):
+        check_output_folder(tmp_path / "ck")
+
+
+def test_the_shipped_checkpoint_is_refused_without_overwrite():
+    from course_lib import DATA_DIR
+    with pytest.raises(CheckpointError, match=r"part of the course's shipped data \(data/"
+                                              r"checkpoints/gpt.*--overwrite.*`git checkout "
+                                              r"data/checkpoints/gpt` brings"):
+        check_output_folder(DATA_DIR / "checkpoints" / "gpt")
+    check_output_folder(DATA_DIR / "checkpoints" / "gpt", overwrite=True)   # a checkpoint: fine
+
+
+def test_a_second_writer_is_refused_while_one_saves(tmp_path, tiny_model, tiny_tokenizer):
+    import threading
+    held, done = threading.Event(), threading.Event()
+
+    def other_writer():
+        with writer_lock(tmp_path / "ck"):
+            held.set()
+            done.wait(10)
+
+    t = threading.Thread(target=other_writer)
+    t.start()
+    try:
+        assert held.wait(10)
+        with pytest.raises(CheckpointError, match=r"another run is saving a checkpoint to .*ck "
+                                                  r"right now .*wait until it has finished, or "
+                                                  r"give another --out"):
+            save_checkpoint(tmp_path / "ck", tiny_model, tiny_tokenizer)
+    finally:
+        done.set()
+        t.join()
+    save_checkpoint(tmp_path / "ck", tiny_model, tiny_tokenizer)     # free again
+    with writer_lock(tmp_path / "ck"):                               # the same thread: nested
+        save_checkpoint(tmp_path / "ck", tiny_model, tiny_tokenizer)
+
+
+def test_a_reader_during_saves_gets_the_old_or_the_new_checkpoint(tmp_path, tiny_cfg,
+                                                                  tiny_tokenizer):
+    import threading
+    models = []
+    for seed in (1, 2):
+        torch.manual_seed(seed)
+        models.append(GPTLanguageModel(tiny_cfg))
+    save_checkpoint(tmp_path / "ck", models[0], tiny_tokenizer, extra={"n": 0})
+    errors, stop = [], threading.Event()
+
+    def saves():
+        for i in range(30):
+            save_checkpoint(tmp_path / "ck", models[i % 2], tiny_tokenizer, extra={"n": i})
+        stop.set()
+
+    t = threading.Thread(target=saves)
+    t.start()
+    loads = 0
+    while not stop.is_set() or loads < 5:
+        try:
+            model, _ = load_checkpoint(tmp_path / "ck")
+            loads += 1
+            assert any(torch.equal(model.lm_head.weight, m.lm_head.weight) for m in models)
+        except Exception as err:  # noqa: BLE001 - every failure is the finding
+            errors.append(repr(err))
+    t.join()
+    assert not errors, errors[:3]
+
+
+def test_stale_saving_folders_are_cleaned_up_by_the_next_save(tmp_path, tiny_model,
+                                                              tiny_tokenizer):
+    save_checkpoint(tmp_path / "ck", tiny_model, tiny_tokenizer)
+    stale = tmp_path / ".ck.saving-abc123"          # a save killed with kill -9
+    stale.mkdir()
+    (stale / "model.safetensors").write_bytes(b"x" * 1000)
+    other = tmp_path / ".ck.saving-mine"            # not a checkpoint's files: not touched
+    other.mkdir()
+    (other / "thesis.tex").write_text("keep")
+    save_checkpoint(tmp_path / "ck", tiny_model, tiny_tokenizer)
+    assert not stale.exists() and (other / "thesis.tex").exists()

@@ -9,6 +9,8 @@ import pytest
 
 from conftest import REPO
 
+pytestmark = pytest.mark.slow     # each test starts Python processes (a few seconds each)
+
 
 def run(*args, timeout=300):
     # tiny models: one thread is as fast, and spares a machine shared with other work

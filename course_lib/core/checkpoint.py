@@ -20,11 +20,13 @@ renames, so an interrupted save leaves the previous checkpoint loadable.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import torch
@@ -83,12 +85,194 @@ def _tokenizer_bytes(tokenizer) -> bytes:
     return json.dumps(d, ensure_ascii=False).encode("utf-8")
 
 
+def _absolute(path: str | Path) -> Path:
+    """`path` made absolute without following links ("." and "a/.." get a real name)."""
+    return Path(os.path.abspath(path))
+
+
+OWN_FILES = frozenset(FILES) | frozenset(FILES_V1)   # what a save replaces; nothing else
+
+
+def is_checkpoint(path: str | Path) -> bool:
+    """True if `path` is a folder whose config.json says it is a course_lib checkpoint."""
+    config = Path(path) / "config.json"
+    try:
+        if not config.is_file() or config.stat().st_size > 1_000_000:
+            return False
+        meta = json.loads(config.read_bytes())
+    except (OSError, ValueError):
+        return False
+    return isinstance(meta, dict) and meta.get("format") == FORMAT
+
+
+def _some_entries(path: Path, n: int = 5) -> tuple[list[str], bool]:
+    """Up to `n` entries of folder `path` (folders end in /), and whether there are more.
+    Reads no more than n + 1 entries, however large the folder is."""
+    names = []
+    with os.scandir(path) as it:
+        for entry in it:
+            if len(names) == n:
+                return sorted(names), True
+            names.append(entry.name + ("/" if entry.is_dir(follow_symlinks=False) else ""))
+    return sorted(names), False
+
+
+def _shipped(path: Path) -> Path | None:
+    """The path relative to the repository if `path` is (inside) the course's data/ folder."""
+    from .data import DATA_DIR, REPO_DIR
+    try:
+        rel = _absolute(path).relative_to(_absolute(DATA_DIR))
+    except ValueError:
+        return None
+    return Path(DATA_DIR.name) / rel if rel.parts else Path(DATA_DIR.name)
+
+
+def shipped_data_error(path: str | Path, flag: str = "--overwrite") -> CheckpointError | None:
+    """The refusal for writing over the course's shipped data at `path`, or None if
+    `path` is not shipped data (or does not exist yet)."""
+    rel = _shipped(Path(path))
+    if rel is None or not Path(path).exists():
+        return None
+    return CheckpointError(
+        f"{path} is part of the course's shipped data ({rel}, which the lessons load); a "
+        f"command does not overwrite it unless you pass {flag}. Choose another path (for "
+        f"example checkpoints/mine); if it was overwritten, `git checkout {rel.as_posix()}` "
+        f"brings the shipped version back")
+
+
+def check_output_folder(path: str | Path, overwrite: bool = False, size: int = 0) -> None:
+    """Raise CheckpointError unless a checkpoint of about `size` bytes can be saved at `path`.
+
+    Run it before training, so that nothing trained is lost to a bad --out:
+
+    - the course's shipped data (data/...) is refused unless `overwrite`;
+    - a file, or a folder that is not empty and not a checkpoint, is refused, naming what is
+      in it (a save replaces the folder: its files would be lost);
+    - the folder it goes into must exist as a folder (or can be made) and take a new file;
+    - the disk must have room for the new checkpoint next to the old one.
+    """
+    shown = Path(path)
+    path = _absolute(path)
+    if not overwrite and (err := shipped_data_error(shown)) is not None:
+        raise err
+    what = ("a checkpoint is a folder holding " + ", ".join(FILES))
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        raise CheckpointError(f"{shown} is a file, not a folder; {what}. Give the name of a new "
+                              f"folder (it is made) or of an existing checkpoint")
+    if path.is_dir() and not is_checkpoint(path):
+        names, more = _some_entries(path)
+        if names:
+            listing = ", ".join(names) + (", ..." if more else "")
+            raise CheckpointError(
+                f"{shown} is a folder that is not a checkpoint and holds files ({listing}); "
+                f"saving there would replace them. Give a new or empty folder, for example "
+                f"{(shown / 'ck').as_posix()}")
+    backup = _backup_path(path)
+    if backup.exists() and not is_checkpoint(backup):
+        raise CheckpointError(f"{backup} exists and is not a checkpoint; a save to {shown} keeps "
+                              f"the previous checkpoint under that name. Move it away, or give "
+                              f"another folder")
+    parent = path.parent
+    while not parent.exists():              # the nearest folder that exists holds the rest
+        parent = parent.parent
+    if not parent.is_dir():
+        raise CheckpointError(f"cannot make the folder {shown}: {parent} is a file, not a folder")
+    try:
+        with tempfile.TemporaryFile(dir=parent):
+            pass
+    except OSError as err:
+        raise CheckpointError(f"cannot write in {parent} ({err.strerror or err}); give an "
+                              f"--out in a folder you can write to") from None
+    need = 2 * size + 1_000_000             # the new checkpoint beside the old, and some slack
+    free = shutil.disk_usage(parent).free
+    if free < need:
+        raise CheckpointError(f"the disk holding {parent} has {free / 1e6:,.1f} MB free, but "
+                              f"saving this checkpoint needs about {need / 1e6:,.1f} MB; free "
+                              f"some space or give an --out on another disk")
+
+
+# ------------------------------------------------------------------ one writer at a time
+
+_LOCKS: dict[Path, "object"] = {}
+
+
+def _lock_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.lock")
+
+
+@contextlib.contextmanager
+def writer_lock(path: str | Path):
+    """Hold the lock that lets one process at a time write a checkpoint at `path`.
+
+    A second writer (another process, or another thread) is refused at once with a
+    CheckpointError; inside the same `with`, save_checkpoint takes the same lock again (the
+    train command holds it from before training until its save). The lock is the hidden
+    file .NAME.lock next to the checkpoint; it stays there (empty) after the lock is freed.
+    """
+    from filelock import FileLock, Timeout
+    path = _absolute(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = _LOCKS.get(path)
+    if lock is None:
+        lock = _LOCKS[path] = FileLock(str(_lock_path(path)), timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise CheckpointError(
+            f"another run is saving a checkpoint to {path} right now (it holds the lock "
+            f"{_lock_path(path)}); wait until it has finished, or give another --out") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _remove_stale_saves(path: Path) -> None:
+    """Delete .NAME.saving-* folders that a killed save left next to `path` (only folders
+    that hold nothing but checkpoint files; the caller holds the writer lock, so no save is
+    writing them)."""
+    for tmp in path.parent.glob(f".{path.name}.saving-*"):
+        try:
+            if tmp.is_dir() and not tmp.is_symlink() and all(
+                    e.name in OWN_FILES for e in os.scandir(tmp)):
+                shutil.rmtree(tmp)
+        except OSError:
+            pass                            # not ours to clean, or already gone
+
+
+def _keep_learner_files(old: Path, new: Path) -> None:
+    """Put every entry of the old checkpoint folder that is not a checkpoint file (notes, a
+    history, a sub-folder) into the new one, as hard links where the disk allows: a save
+    replaces the checkpoint's own files and nothing else."""
+    for entry in os.scandir(old):
+        if entry.name in OWN_FILES:
+            continue
+        src, dst = Path(entry.path), new / entry.name
+        if entry.is_dir(follow_symlinks=False):
+            shutil.copytree(src, dst, symlinks=True, copy_function=_link_or_copy)
+        elif entry.is_symlink():
+            os.symlink(os.readlink(src), dst)
+        else:
+            _link_or_copy(src, dst)
+
+
+def _link_or_copy(src, dst) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
 def save_checkpoint(path: str | Path, model: LanguageModel, tokenizer: CharTokenizer,
                     extra: dict | None = None) -> Path:
-    """Write `model` and `tokenizer` to the directory `path`, replacing what is there.
+    """Write `model` and `tokenizer` to the directory `path`; returns the path.
 
     `extra` is a JSON-serialisable dict stored in config.json (for example the number of
-    training steps and the loss reached). Returns the path.
+    training steps and the loss reached). An existing checkpoint at `path` is replaced:
+    its own files (config.json, tokenizer.json, model.safetensors) are, anything else in
+    the folder is kept. A folder that is not a checkpoint and not empty is refused (see
+    check_output_folder), and so is a second writer while one is saving (writer_lock).
+    A reader loading at the same time gets the old checkpoint or the new one.
     """
     if not isinstance(model, LanguageModel):
         raise TypeError(f"save_checkpoint expects a course_lib language model, got "
@@ -97,8 +281,7 @@ def save_checkpoint(path: str | Path, model: LanguageModel, tokenizer: CharToken
         raise ValueError(f"the tokenizer has {tokenizer.vocab_size} tokens but the model "
                          f"was built for vocab_size={model.cfg.vocab_size}; save the tokenizer "
                          f"the model was trained with")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    shown, path = Path(path), _absolute(path)
     state = _plain_tensors(model.state_dict())
     contents = {"tokenizer.json": _tokenizer_bytes(tokenizer),
                 "model.safetensors": safetensors_save(state)}
@@ -111,28 +294,36 @@ def save_checkpoint(path: str | Path, model: LanguageModel, tokenizer: CharToken
                   for name, data in contents.items()},
         "extra": extra or {},
     }
-    backup = _backup_path(path)
-    if backup.exists() and not path.exists():
-        os.replace(backup, path)   # an earlier save stopped between its renames: undo it first
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.saving-", dir=path.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; a checkpoint is an ordinary folder
-    try:
-        for name, data in contents.items():
-            _write_file(tmp / name, data)
-        _write_file(tmp / "config.json", json.dumps(config, indent=2).encode())
-        if backup.exists():
-            shutil.rmtree(backup)
-        if path.exists():
-            os.replace(path, backup)   # keep the old one until the new one is in place
-        os.replace(tmp, path)
-        if backup.exists():
-            shutil.rmtree(backup)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return path
+    config_bytes = json.dumps(config, indent=2).encode()
+    size = sum(map(len, contents.values())) + len(config_bytes)
+    check_output_folder(shown, overwrite=True, size=size)   # before the lock file is made
+    with writer_lock(path):
+        backup = _backup_path(path)
+        if backup.exists() and not path.exists() and is_checkpoint(backup):
+            os.replace(backup, path)   # an earlier save stopped between its renames: undo it
+        check_output_folder(shown, overwrite=True, size=size)   # again: now nobody else writes
+        _remove_stale_saves(path)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.saving-", dir=path.parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; a checkpoint is an ordinary folder
+        try:
+            for name, data in contents.items():
+                _write_file(tmp / name, data)
+            _write_file(tmp / "config.json", config_bytes)
+            if path.is_dir():
+                _keep_learner_files(path, tmp)
+            if backup.exists():
+                shutil.rmtree(backup)
+            if path.exists():
+                os.replace(path, backup)   # keep the old one until the new one is in place
+            os.replace(tmp, path)
+            if backup.exists():
+                shutil.rmtree(backup)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    return shown
 
 
 def _read_json(path: Path, data: bytes | None = None) -> dict:
@@ -166,6 +357,15 @@ def _checked_bytes(path: Path, name: str, meta: dict) -> bytes:
     return data
 
 
+def _identity(path: Path):
+    """What changes when a save swaps the folder at `path` (None: nothing there)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino, st.st_mtime_ns
+
+
 def load_checkpoint(path: str | Path, cfg: GPTConfig | None = None,
                     device: str | torch.device = "cpu") -> tuple[LanguageModel, CharTokenizer]:
     """Load a checkpoint directory written by save_checkpoint -> (model, tokenizer).
@@ -174,8 +374,28 @@ def load_checkpoint(path: str | Path, cfg: GPTConfig | None = None,
     is returned in eval mode. Raises FileNotFoundError if nothing is there and
     CheckpointError (a ValueError) naming the problem when the checkpoint is not one, is
     truncated or damaged, or was made for another configuration.
+
+    A save running at the same time swaps the whole folder: a load that read some files of
+    the old checkpoint and some of the new (their checksums disagree), or that looked
+    between the two renames, sees the folder change and loads again, so it returns the old
+    checkpoint or the new one and never fails because of the save.
     """
     path = Path(path)
+    deadline = time.monotonic() + 30
+    while True:
+        before = _identity(path)
+        try:
+            return _load_once(path, cfg, device)
+        except (CheckpointError, FileNotFoundError):
+            now = _identity(path)
+            saving = now != before or (now is None and _backup_path(path).exists())
+            if not saving or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)                 # a save is swapping the folder: look again
+
+
+def _load_once(path: Path, cfg: GPTConfig | None,
+               device: str | torch.device) -> tuple[LanguageModel, CharTokenizer]:
     if not path.exists() and _backup_path(path).exists():
         path = _backup_path(path)  # a save was interrupted between its two renames
     if not path.exists():
