@@ -161,20 +161,20 @@ print("row sums, train mode:", w_train[0].sum(-1).detach())
 # %% [markdown]
 # ### Exercise 1: a head's forward pass
 #
-# Write `head_forward(x, Wk, Wq, Wv)`. The three weights have shape `(head_size, n_embd)`,
+# Write `my_head_forward(x, Wk, Wq, Wv)`. The three weights have shape `(head_size, n_embd)`,
 # as `nn.Linear` stores them, so `k = x @ Wk.T`. Return the output of one causal head,
 # shape `(B, T, head_size)`, without dropout.
 
 # %%
-def head_forward(x, Wk, Wq, Wv):
+def my_head_forward(x, Wk, Wq, Wv):
     # TODO: keys, queries, values; scaled affinities; causal mask; softmax; weighted sum
     raise NotImplementedError
 
 
-check_head_forward(head_forward)
+check_head_forward(my_head_forward)
 
 # %% [solution]
-def head_forward(x, Wk, Wq, Wv):
+def solution_head_forward(x, Wk, Wq, Wv):
     k, q, v = x @ Wk.T, x @ Wq.T, x @ Wv.T                  # (B, T, hs)
     T = x.shape[1]
     wei = q @ k.transpose(-2, -1) * Wk.shape[0] ** -0.5      # (B, T, T)
@@ -182,7 +182,7 @@ def head_forward(x, Wk, Wq, Wv):
     return F.softmax(wei, dim=-1) @ v                        # (B, T, hs)
 
 
-check_head_forward(head_forward)
+check_head_forward(solution_head_forward)
 
 # %% [markdown]
 # ## What a head reads, and what it writes
@@ -238,47 +238,47 @@ print("my heads + cat + proj == course_lib.MultiHeadAttention:", tuple(mha(x).sh
 # %% [markdown]
 # ### Exercise 2: concatenate and project
 #
-# Write `multi_head(x, heads, proj)`: run every head in the list `heads` on `x`,
+# Write `my_multi_head(x, heads, proj)`: run every head in the list `heads` on `x`,
 # concatenate the outputs, and apply `proj`. Return shape `(B, T, n_embd)`.
 
 # %%
-def multi_head(x, heads, proj):
+def my_multi_head(x, heads, proj):
     # TODO: run each head, concatenate along the channels, project
     raise NotImplementedError
 
 
-check_multi_head(multi_head)
+check_multi_head(my_multi_head)
 
 # %% [solution]
-def multi_head(x, heads, proj):
+def solution_multi_head(x, heads, proj):
     return proj(torch.cat([h(x) for h in heads], dim=-1))
 
 
-check_multi_head(multi_head)
+check_multi_head(solution_multi_head)
 
 # %% [markdown]
 # ### Exercise 3: count the parameters
 #
-# Write `count_parameters(n_embd, n_head)`: the number of trained numbers in a
+# Write `my_count_parameters(n_embd, n_head)`: the number of trained numbers in a
 # `MultiHeadAttention(n_embd, n_head, block_size)`. Use the shapes, not the module.
 # (Is the mask a parameter? Does `block_size` matter?)
 
 # %%
-def count_parameters(n_embd, n_head):
+def my_count_parameters(n_embd, n_head):
     # TODO: the heads' key, query, value weights, plus proj's weight and bias
     raise NotImplementedError
 
 
-check_mha_parameter_count(count_parameters)
+check_mha_parameter_count(my_count_parameters)
 
 # %% [solution]
-def count_parameters(n_embd, n_head):
+def solution_count_parameters(n_embd, n_head):
     head_size = n_embd // n_head
     per_head = 3 * n_embd * head_size                   # key, query, value: no bias
     return n_head * per_head + n_embd * n_embd + n_embd  # proj: weight and bias
 
 
-check_mha_parameter_count(count_parameters)
+check_mha_parameter_count(solution_count_parameters)
 
 # %% [markdown]
 # ## All heads at once: `CausalSelfAttention`

@@ -102,19 +102,19 @@ print("positions whose output changed:", changed.nonzero().flatten().tolist())
 # %% [markdown]
 # ### Exercise 1: build the feed-forward network
 #
-# Write `make_feed_forward(n_embd, dropout)`, which returns an `nn.Sequential` like the one
+# Write `my_make_feed_forward(n_embd, dropout)`, which returns an `nn.Sequential` like the one
 # in `course_lib.FeedForward`.
 
 # %%
-def make_feed_forward(n_embd, dropout):
+def my_make_feed_forward(n_embd, dropout):
     # TODO: Linear to 4 * n_embd, ReLU, Linear back to n_embd, Dropout
     raise NotImplementedError
 
 
-check_feed_forward(make_feed_forward)
+check_feed_forward(my_make_feed_forward)
 
 # %% [solution]
-def make_feed_forward(n_embd, dropout):
+def solution_make_feed_forward(n_embd, dropout):
     return nn.Sequential(
         nn.Linear(n_embd, 4 * n_embd),
         nn.ReLU(),
@@ -123,7 +123,7 @@ def make_feed_forward(n_embd, dropout):
     )
 
 
-check_feed_forward(make_feed_forward)
+check_feed_forward(solution_make_feed_forward)
 
 # %% [markdown]
 # ## The block: communication, then computation
@@ -178,24 +178,24 @@ print("feed-forward changes at positions:", ff_changed.nonzero().flatten().tolis
 # %% [markdown]
 # ### Exercise 2: a block's forward pass
 #
-# Write `block_forward(x, ln1, sa, ln2, ffwd)` using the four parts of a block.
+# Write `my_block_forward(x, ln1, sa, ln2, ffwd)` using the four parts of a block.
 
 # %%
-def block_forward(x, ln1, sa, ln2, ffwd):
+def my_block_forward(x, ln1, sa, ln2, ffwd):
     # TODO: communication then computation, each pre-norm, each added to x
     raise NotImplementedError
 
 
-check_block_forward(block_forward)
+check_block_forward(my_block_forward)
 
 # %% [solution]
-def block_forward(x, ln1, sa, ln2, ffwd):
+def solution_block_forward(x, ln1, sa, ln2, ffwd):
     x = x + sa(ln1(x))
     x = x + ffwd(ln2(x))
     return x
 
 
-check_block_forward(block_forward)
+check_block_forward(solution_block_forward)
 
 # %% [markdown]
 # ## Residual connections and gradients
@@ -348,27 +348,27 @@ print("eval mode, two passes equal: ", torch.equal(block_d(x), block_d(x)))
 # %% [markdown]
 # ### Exercise 3: dropout by hand
 #
-# Write `dropout(x, p, training)`. In training mode, set each value to 0 with probability
+# Write `my_dropout(x, p, training)`. In training mode, set each value to 0 with probability
 # `p` (use `torch.rand_like(x)`) and divide the kept values by `1 - p`. Otherwise return
 # `x` unchanged.
 
 # %%
-def dropout(x, p, training):
+def my_dropout(x, p, training):
     # TODO: a random mask that keeps each value with probability 1 - p, and the scaling
     raise NotImplementedError
 
 
-check_dropout(dropout)
+check_dropout(my_dropout)
 
 # %% [solution]
-def dropout(x, p, training):
+def solution_dropout(x, p, training):
     if not training:
         return x
     keep = (torch.rand_like(x) >= p).float()
     return x * keep / (1 - p)
 
 
-check_dropout(dropout)
+check_dropout(solution_dropout)
 
 # %% [markdown]
 # ## Summary

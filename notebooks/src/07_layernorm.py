@@ -164,24 +164,24 @@ print({name: tuple(p.shape) for name, p in theirs.named_parameters()})
 # %% [markdown]
 # ### Exercise 1: LayerNorm as a function
 #
-# Write `layer_norm(x, weight, bias, eps)` for a tensor `x` of shape `(B, T, C)`.
+# Write `my_layer_norm(x, weight, bias, eps)` for a tensor `x` of shape `(B, T, C)`.
 
 # %%
-def layer_norm(x, weight, bias, eps):
+def my_layer_norm(x, weight, bias, eps):
     # TODO: mean and population variance over the channels; normalise; scale and shift
     raise NotImplementedError
 
 
-check_layer_norm(layer_norm)
+check_layer_norm(my_layer_norm)
 
 # %% [solution]
-def layer_norm(x, weight, bias, eps):
+def solution_layer_norm(x, weight, bias, eps):
     mean = x.mean(dim=-1, keepdim=True)
     var = x.var(dim=-1, keepdim=True, correction=0)
     return (x - mean) / torch.sqrt(var + eps) * weight + bias
 
 
-check_layer_norm(layer_norm)
+check_layer_norm(solution_layer_norm)
 
 # %% [markdown]
 # ## Which numbers are averaged: LayerNorm vs BatchNorm
@@ -288,24 +288,24 @@ print("embeddings -> blocks -> ln_f -> lm_head gives the model's logits:", tuple
 #
 # ### Exercise 2: how many parameters do the LayerNorms have?
 #
-# Write `count_layernorm_parameters(cfg)` for a `GPTLanguageModel` built from the config
+# Write `my_count_layernorm_parameters(cfg)` for a `GPTLanguageModel` built from the config
 # `cfg` (it has `cfg.n_layer` and `cfg.n_embd`).
 
 # %%
-def count_layernorm_parameters(cfg):
+def my_count_layernorm_parameters(cfg):
     # TODO: how many LayerNorms, and how many numbers in each?
     raise NotImplementedError
 
 
-check_layernorm_parameter_count(count_layernorm_parameters)
+check_layernorm_parameter_count(my_count_layernorm_parameters)
 
 # %% [solution]
-def count_layernorm_parameters(cfg):
+def solution_count_layernorm_parameters(cfg):
     n_layernorms = 2 * cfg.n_layer + 1                  # ln1 and ln2 per block, plus ln_f
     return n_layernorms * 2 * cfg.n_embd                # weight and bias, n_embd each
 
 
-check_layernorm_parameter_count(count_layernorm_parameters)
+check_layernorm_parameter_count(solution_count_layernorm_parameters)
 
 # %% [markdown]
 # ## Training with and without LayerNorm

@@ -174,27 +174,27 @@ except ValueError as err:
 # %% [markdown]
 # ### Exercise 1: assemble the forward pass
 #
-# Write `gpt_forward(model, idx)`, which returns the logits `(B, T, vocab_size)` of any
+# Write `my_gpt_forward(model, idx)`, which returns the logits `(B, T, vocab_size)` of any
 # `GPTLanguageModel` by calling its five parts in order. It must work for every `T` up to
 # `block_size`.
 
 # %%
-def gpt_forward(model, idx):
+def my_gpt_forward(model, idx):
     # TODO: token embedding + position embedding -> blocks -> ln_f -> lm_head
     raise NotImplementedError
 
 
-check_gpt_forward(gpt_forward)
+check_gpt_forward(my_gpt_forward)
 
 # %% [solution]
-def gpt_forward(model, idx):
+def solution_gpt_forward(model, idx):
     T = idx.shape[1]
     x = model.token_embedding_table(idx) + model.position_embedding_table(torch.arange(T))
     x = model.blocks(x)
     return model.lm_head(model.ln_f(x))
 
 
-check_gpt_forward(gpt_forward)
+check_gpt_forward(solution_gpt_forward)
 
 # %% [markdown]
 # ## What `nn.Linear` stores and computes
@@ -266,24 +266,24 @@ print("linear(x) =", [round(v, 4) for v in linear(x_notes).tolist()])
 # %% [markdown]
 # ### Exercise 2: a Linear layer by hand
 #
-# Write `linear_forward(x, weight, bias)` that computes what `nn.Linear` computes, for a
+# Write `my_linear_forward(x, weight, bias)` that computes what `nn.Linear` computes, for a
 # weight of shape `(out_features, in_features)` and an input `x` of shape
 # `(..., in_features)` (2-D or 3-D).
 
 # %%
-def linear_forward(x, weight, bias):
+def my_linear_forward(x, weight, bias):
     # TODO: return the output of nn.Linear for this weight and bias
     raise NotImplementedError
 
 
-check_linear_forward(linear_forward)
+check_linear_forward(my_linear_forward)
 
 # %% [solution]
-def linear_forward(x, weight, bias):
+def solution_linear_forward(x, weight, bias):
     return x @ weight.T + bias
 
 
-check_linear_forward(linear_forward)
+check_linear_forward(solution_linear_forward)
 
 # %% [markdown]
 # ## Where the parameters are
@@ -347,25 +347,25 @@ print(f"4 bytes x {gpt.num_parameters():,} parameters = {4 * gpt.num_parameters(
 # %% [markdown]
 # ### Exercise 3: count the parameters from the config
 #
-# Write `count_parameters(cfg)`, which returns the number of parameters of
+# Write `my_count_parameters(cfg)`, which returns the number of parameters of
 # `GPTLanguageModel(cfg)` from the fields of `cfg` alone, without building the model.
 
 # %%
-def count_parameters(cfg):
+def my_count_parameters(cfg):
     # TODO: add up the parts, using cfg.vocab_size, cfg.block_size, cfg.n_embd, cfg.n_layer
     raise NotImplementedError
 
 
-check_gpt_parameter_count(count_parameters)
+check_gpt_parameter_count(my_count_parameters)
 
 # %% [solution]
-def count_parameters(cfg):
+def solution_count_parameters(cfg):
     V, T, C, L = cfg.vocab_size, cfg.block_size, cfg.n_embd, cfg.n_layer
     per_block = (4 * C * C + C) + (8 * C * C + 5 * C) + 2 * (2 * C)
     return V * C + T * C + L * per_block + 2 * C + (C * V + V)
 
 
-check_gpt_parameter_count(count_parameters)
+check_gpt_parameter_count(solution_count_parameters)
 
 # %% [markdown]
 # ## Training with a progress bar

@@ -126,44 +126,44 @@ for line in result.stdout.splitlines():
 #
 # ### Exercise 1: tokens per step
 #
-# Write `tokens_per_step(batch_size, block_size, nproc)`.
+# Write `my_tokens_per_step(batch_size, block_size, nproc)`.
 
 # %%
-def tokens_per_step(batch_size, block_size, nproc):
+def my_tokens_per_step(batch_size, block_size, nproc):
     # TODO: how many tokens does one optimisation step see, over all processes?
     raise NotImplementedError
 
 
-check_tokens_per_step(tokens_per_step)
+check_tokens_per_step(my_tokens_per_step)
 
 # %% [solution]
-def tokens_per_step(batch_size, block_size, nproc):
+def solution_tokens_per_step(batch_size, block_size, nproc):
     return batch_size * block_size * nproc
 
 
-check_tokens_per_step(tokens_per_step)
+check_tokens_per_step(solution_tokens_per_step)
 
 # %% [markdown]
 # ### Exercise 2: steps for one pass over the data
 #
-# Write `steps_per_epoch(n_tokens, batch_size, block_size, nproc)`: how many steps does it
+# Write `my_steps_per_epoch(n_tokens, batch_size, block_size, nproc)`: how many steps does it
 # take to see `n_tokens` tokens once? A step that only partly fills is still a step.
 
 # %%
-def steps_per_epoch(n_tokens, batch_size, block_size, nproc):
+def my_steps_per_epoch(n_tokens, batch_size, block_size, nproc):
     # TODO: use tokens per step, and round up
     raise NotImplementedError
 
 
-check_steps_per_epoch(steps_per_epoch)
+check_steps_per_epoch(my_steps_per_epoch)
 
 # %% [solution]
-def steps_per_epoch(n_tokens, batch_size, block_size, nproc):
+def solution_steps_per_epoch(n_tokens, batch_size, block_size, nproc):
     per_step = batch_size * block_size * nproc
     return -(-n_tokens // per_step)          # ceiling division, in whole numbers
 
 
-check_steps_per_epoch(steps_per_epoch)
+check_steps_per_epoch(solution_steps_per_epoch)
 
 # %% [markdown]
 # ## Measured: 1 process vs 2 processes on this CPU
