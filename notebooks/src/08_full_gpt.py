@@ -176,7 +176,8 @@ except ValueError as err:
 #
 # Write `my_gpt_forward(model, idx)`, which returns the logits `(B, T, vocab_size)` of any
 # `GPTLanguageModel` by calling its five parts in order. It must work for every `T` up to
-# `block_size`.
+# `block_size`. Calling `model(idx)` itself would skip the exercise, so the check refuses it
+# (it compares your logits with `model(idx)` on its own).
 
 # %%
 def my_gpt_forward(model, idx):
@@ -268,7 +269,8 @@ print("linear(x) =", [round(v, 4) for v in linear(x_notes).tolist()])
 #
 # Write `my_linear_forward(x, weight, bias)` that computes what `nn.Linear` computes, for a
 # weight of shape `(out_features, in_features)` and an input `x` of shape
-# `(..., in_features)` (2-D or 3-D).
+# `(..., in_features)` (2-D or 3-D). Use `@` and the transpose: `F.linear` and `nn.Linear`
+# compute exactly this, so the check refuses them.
 
 # %%
 def my_linear_forward(x, weight, bias):
