@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from torch.testing import assert_close
 
 from course_lib import DATA_DIR, CausalSelfAttention, Head, MultiHeadAttention, load_checkpoint
+from course_lib.core.checkpoint import read_checkpoint_info
 from course_lib.lessons.checks import check_head_forward, check_mha_parameter_count, check_multi_head
 from course_lib.lessons.experiments import attention_pattern_stats
 from course_lib.lessons.plots import plot_attention_grid, plot_attention_map, plot_qkv_layout
@@ -369,13 +370,17 @@ with torch.no_grad():
 # %% [markdown]
 # ## Inside a trained model
 #
-# The course model (6 layers with 6 heads each, trained on the corpus; lesson 08 trains
-# it) is stored in `data/checkpoints/gpt`. `attention_maps(idx)` returns the weights of
-# every head in every layer, shape `(n_layer, B, n_head, T, T)`.
+# The course model is stored in `data/checkpoints/gpt`. The script
+# `scripts/train_checkpoint.py` trained it on the training text; its `config.json` records
+# the model's shape and how the training went (lesson 08 looks at that run).
+# `attention_maps(idx)` returns the weights of every head in every layer, shape
+# `(n_layer, B, n_head, T, T)`.
 
 # %%
 model, tokenizer = load_checkpoint(DATA_DIR / "checkpoints" / "gpt")
 print(model.cfg)
+run = read_checkpoint_info(DATA_DIR / "checkpoints" / "gpt")["extra"]
+print(f"trained for {run['steps']:,} steps, {run['seconds'] / 60:.1f} minutes on {run['device']}")
 sentence = "Friends, Romans, countrymen,"
 idx = torch.tensor([tokenizer.encode(sentence)])
 maps = model.attention_maps(idx)
