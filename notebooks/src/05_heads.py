@@ -409,9 +409,10 @@ print("(layer, head) giving more than half its weight to the first character:   
 # %% [markdown]
 # On this sentence, the clearest pattern is in layer 0: the heads listed above give most of
 # their weight to the character just before, so after the first layer every position
-# carries information about its neighbour. The heads of later layers spread their weight
-# more, over several earlier characters; one of them (listed above) gives more than half
-# of its weight to the first character of the text. Here is the head that puts the most
+# carries information about its neighbour. No head of a later layer gives as much as half
+# of its weight to the previous character or to itself (the tables above): their weight is
+# shared among more characters. One of them (listed above) gives more than half of its
+# weight to the first character of the text. Here is the head that puts the most
 # weight on the previous character, in full size.
 
 # %%
