@@ -104,8 +104,9 @@ print("v:", tuple(v.shape), " out:", tuple(out.shape))
 # - `tril` is stored with `register_buffer`: it moves with the module to a GPU, but it is
 #   not a parameter, so the optimiser never changes it. `persistent=False` keeps it out of
 #   the saved weights, since it can be rebuilt from `block_size`.
-# - `nn.Dropout` on the weights sets some of them to zero during training, so a position
-#   cannot rely on one other position alone (lesson 06 looks at dropout closely).
+# - `nn.Dropout` on the weights sets some of them to zero during training; the idea is
+#   that a position should not rely on one other position alone (lesson 06 looks at
+#   dropout closely).
 
 # %%
 class MyHead(nn.Module):

@@ -232,10 +232,19 @@ fig = plot_gradient_norms(curves, title=f"{depth} blocks without LayerNorm")
 # Without the residual connection, the gradient shrinks by orders of magnitude from one
 # block to the next, going from the output back to the input. The first blocks show a norm
 # of 0 (the triangles). Is their gradient really 0? `gradient_norms_per_block` squares
-# every entry of a block's gradient and adds the squares up in float32. The smallest
-# positive float32 is about $1.4 \times 10^{-45}$ (lesson 03), so the square of any entry
-# below about $4 \times 10^{-23}$ rounds to 0. Redo the same measurement (same seed, same
-# batch, same model), but add the squares up in float64:
+# every entry of a block's gradient and adds the squares up in float32. float32 has no
+# positive number below about $1.4 \times 10^{-45}$ (lesson 03), so the square of a tiny
+# entry rounds to 0:
+
+# %%
+tiniest = torch.nextafter(torch.tensor(0.0), torch.tensor(1.0))     # the smallest float32 > 0
+print(f"the smallest positive float32: {tiniest:.1e}")
+print(f"(2.5e-23)**2 in float32: {torch.tensor(2.5e-23) ** 2}, in float64: "
+      f"{torch.tensor(2.5e-23, dtype=torch.float64) ** 2:.2e}")
+
+# %% [markdown]
+# Redo the same measurement (same seed, same batch, same model), but add the squares up in
+# float64:
 
 # %%
 def grad_norms_float64(depth, residual, layernorm, seed=0):

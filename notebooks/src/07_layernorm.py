@@ -406,7 +406,7 @@ print(f"lr 0.01: final val loss higher without LayerNorm in {worse} of {len(seed
 # found that networks still trained well with BatchNorm when noise was added to shift
 # those distributions on purpose, and argued that normalisation makes the loss surface
 # smoother instead. Why it works so well is still studied. What you can rely on is what
-# you measured: the scale of every block's input is fixed, and training is more stable.
+# you measured: every part of a block reads a normalised input, and training is more stable.
 #
 # ## Summary
 #

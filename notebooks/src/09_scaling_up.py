@@ -63,7 +63,7 @@ except ValueError as err:
 # What changes on a GPU? The model and the training loop do not. `course_lib.train` moves
 # each batch to the model's device. The train command can also run the forward pass in
 # **bfloat16 autocast**: the matrix products compute in 16-bit numbers, while the weights
-# and the optimizer stay in float32. It does so only where it pays. With `--precision
+# and the optimizer stay in float32. It does so only where that is faster. With `--precision
 # auto` (the command's default) it first asks whether the device computes bfloat16 in
 # hardware: on a CUDA GPU, `torch.cuda.is_bf16_supported()`; on a CPU, the AVX512-BF16 or
 # AMX instructions. If so, it times a few training steps both ways and takes bfloat16 only
