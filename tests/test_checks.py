@@ -211,6 +211,13 @@ def test_an_in_place_dropout_is_named_as_such():
         x[torch.rand_like(x) < p] = 0                # in place, and not scaled
         return x
     assert_fails(checks.check_dropout(dropout), "changed its input `x` in place")
+    assert "not scaled" not in checks.check_dropout(dropout).message
+
+    def scaled_in_place(x, p, training):             # right values, but the caller's x changes
+        if not training:
+            return x
+        return x.mul_((torch.rand_like(x) >= p).float() / (1 - p))
+    assert_fails(checks.check_dropout(scaled_in_place), "changed its input `x` in place")
 
 
 @pytest.mark.parametrize("exit_call", [lambda: sys.exit(), lambda: sys.exit(3), lambda: exit()])
@@ -1041,6 +1048,16 @@ def test_causal_attention_weights_rejects_typical_mistakes(fn, fragment):
 
 
 # ----------------------------------------------------------------------------- lesson 05
+#
+# Typical mistakes of a head's forward pass: no causal mask; the future filled with 0 instead
+# of -inf (e^0 = 1 still gives it weight); the mask applied after the softmax; the past
+# masked instead of the future (triu); no scale, 1/sqrt(n_embd), sqrt(head_size) or
+# 1/head_size; softmax over the wrong dimension; queries and keys swapped; returning the
+# weights instead of weights @ v; wei @ x instead of wei @ v; the weights used untransposed.
+# Of multi_head: no projection; heads concatenated in reverse order, along the wrong
+# dimension, summed or stacked instead of concatenated. Of the parameter count: proj's bias
+# or proj forgotten, biases on key/query/value, heads mapping to n_embd, heads reading only
+# head_size inputs.
 
 from course_lib.lessons.checks import (  # noqa: E402
     check_head_forward,
@@ -1049,15 +1066,21 @@ from course_lib.lessons.checks import (  # noqa: E402
 )
 
 
-def _head(x, Wk, Wq, Wv, scale=None, mask=True, dim=-1, swap=False, values=True):
+def _head(x, Wk, Wq, Wv, scale=None, mask=True, dim=-1, swap=False, values=True,
+          fill=float("-inf"), after=False, past=False):
     k, q, v = x @ Wk.T, x @ Wq.T, x @ Wv.T
     if swap:
         q, k = k, q
     wei = q @ k.transpose(-2, -1) * (Wk.shape[0] ** -0.5 if scale is None else scale(x, Wk))
-    if mask:
-        T = x.shape[1]
-        wei = wei.masked_fill(~torch.tril(torch.ones(T, T, dtype=torch.bool)), float("-inf"))
+    T = x.shape[1]
+    future = torch.triu(torch.ones(T, T, dtype=torch.bool), 1)
+    if past:
+        future = torch.tril(torch.ones(T, T, dtype=torch.bool), -1)
+    if mask and not after:
+        wei = wei.masked_fill(future, fill)
     wei = F.softmax(wei, dim=dim)
+    if mask and after:
+        wei = wei.masked_fill(future, fill)
     return wei @ v if values else wei
 
 
@@ -1071,6 +1094,13 @@ def test_head_forward_stub_not_attempted():
 
 @pytest.mark.parametrize("fn,fragment", [
     (lambda x, k, q, v: _head(x, k, q, v, mask=False), "Forgot the causal mask?"),
+    (lambda x, k, q, v: _head(x, k, q, v, fill=0.0), "you filled the future with 0 before the softmax"),
+    (lambda x, k, q, v: _head(x, k, q, v, fill=-1e9), None),
+    (lambda x, k, q, v: _head(x, k, q, v, fill=0.0, after=True), "you masked after the softmax"),
+    (lambda x, k, q, v: _head(x, k, q, v, after=True), "you masked after the softmax"),
+    (lambda x, k, q, v: _head(x, k, q, v, past=True), "you masked the past instead of the future"),
+    (lambda x, k, q, v: _head(x, k, q, v, scale=lambda x, W: 1 / W.shape[0]),
+     "you divided by head_size"),
     (lambda x, k, q, v: _head(x, k, q, v, scale=lambda x, W: 1.0), "the weights are not scaled"),
     (lambda x, k, q, v: _head(x, k, q, v, scale=lambda x, W: x.shape[-1] ** -0.5),
      "you scaled by 1/sqrt(n_embd)"),
@@ -1085,7 +1115,12 @@ def test_head_forward_stub_not_attempted():
     (lambda x, k, q, v: _head(x, k, q, v) * 2, "the values differ from the reference"),
 ])
 def test_head_forward_rejects_typical_mistakes(fn, fragment):
+    if fragment is None:                 # -1e9 instead of -inf: the same weights, accepted
+        assert check_head_forward(fn).passed
+        return
     assert_fails(check_head_forward(fn), fragment)
+    assert "Forgot the causal mask?" not in check_head_forward(fn).message or \
+        fragment == "Forgot the causal mask?"
 
 
 def test_head_forward_wrong_weight_layout_hint():
@@ -1146,6 +1181,15 @@ def test_mha_parameter_count_rejects_typical_mistakes(fn, fragment):
 
 
 # ----------------------------------------------------------------------------- lesson 06
+#
+# Typical mistakes of block_forward: no residual connection (either part or both); post-norm;
+# feed-forward before attention; the residual stream normalised; ln1 used twice; both parts
+# reading the same x. Of make_feed_forward: a hidden layer not 4 * n_embd wide; no ReLU, or a
+# ReLU after the last Linear; no bias; one Linear; the wrong output width; another
+# non-linearity; no dropout; a fixed dropout rate that ignores the `dropout` argument. Of
+# dropout by hand: the kept values not scaled, or multiplied by 1 - p; zeroing with
+# probability 1 - p; dropping in evaluation mode; never dropping; a fixed rate; the input
+# changed in place.
 
 import torch.nn as nn  # noqa: E402
 
@@ -1232,6 +1276,10 @@ def test_feed_forward_stub_not_attempted():
     (lambda C, p: nn.Sequential(nn.Linear(C, 4 * C), nn.Tanh(), nn.Linear(4 * C, C)),
      "the output differs from Linear(C, 4C) -> ReLU"),
     (lambda C, p: [nn.Linear(C, 4 * C)], "return a torch.nn.Module"),
+    (lambda C, p: _ffwd(C, 0.1), "the rate is fixed (your nn.Dropout has p = 0.1) instead of the "
+                                 "`dropout` argument"),
+    (lambda C, p: _ffwd(C, 1 - p), "not of keeping"),
+    (lambda C, p: _ffwd(C, 0.5 if p > 0 else 0.0), "make_feed_forward(n_embd, dropout=0.2) zeroed"),
 ])
 def test_feed_forward_rejects_typical_mistakes(fn, fragment):
     assert_fails(check_feed_forward(fn), fragment)
@@ -1268,6 +1316,11 @@ def test_dropout_rejects_typical_mistakes(fn, fragment):
 
 
 # ----------------------------------------------------------------------------- lesson 07
+#
+# Typical mistakes of layer_norm: the wrong dimension (batch, time, both = BatchNorm, all);
+# the unbiased variance; epsilon outside the root, or left out (nan on a constant vector);
+# weight, bias or both ignored; mean without keepdim. Of the LayerNorm parameter count: ln_f
+# forgotten; one LayerNorm per block; only the weight counted; no ln_f and one per block.
 
 from course_lib import GPTConfig  # noqa: E402
 from course_lib.lessons.checks import check_layer_norm, check_layernorm_parameter_count  # noqa: E402
@@ -1359,6 +1412,13 @@ def test_layernorm_parameter_count_known_answer():
 
 
 # ----------------------------------------------------------------------------- lesson 08
+#
+# Typical mistakes of linear_forward: no transpose (x @ weight); the bias forgotten or
+# subtracted; torch.mm on a 3-D input; the wrong shape; a list; F.linear or nn.Linear, which
+# the exercise replaces (refused). Of the GPT parameter count: see _parameter_mistakes (12
+# named). Of gpt_forward: the position embeddings, ln_f or the blocks forgotten;
+# probabilities instead of logits; a tuple; positions up to block_size; the last position
+# only; model(idx) itself, which the exercise writes (refused).
 
 from course_lib.lessons.checks import (  # noqa: E402
     check_gpt_forward,
@@ -1369,7 +1429,25 @@ from course_lib.lessons.checks import (  # noqa: E402
 
 def test_linear_forward_solution_passes():
     assert check_linear_forward(lambda x, w, b: x @ w.T + b).passed
-    assert check_linear_forward(F.linear).passed
+    assert check_linear_forward(lambda x, w, b: torch.matmul(x, w.t()) + b).passed
+    assert check_linear_forward(lambda x, w, b: (w @ x.unsqueeze(-1)).squeeze(-1) + b).passed
+
+
+def _with_nn_linear(x, w, b):
+    layer = nn.Linear(w.shape[1], w.shape[0])
+    with torch.no_grad():
+        layer.weight.copy_(w)
+        layer.bias.copy_(b)
+    return layer(x).detach()
+
+
+@pytest.mark.parametrize("fn", [F.linear, lambda x, w, b: torch.nn.functional.linear(x, w, b),
+                                _with_nn_linear])
+def test_linear_forward_refuses_the_shortcut_and_restores_f_linear(fn):
+    original = F.linear
+    assert_fails(check_linear_forward(fn), "F.linear")
+    assert "x @ weight.T + bias" in check_linear_forward(fn).message
+    assert F.linear is original
 
 
 def test_linear_forward_stub_is_not_attempted():
@@ -1461,7 +1539,12 @@ def gpt_forward(model, idx, pos=True, blocks=True, ln_f=True, positions=None):
 
 def test_gpt_forward_solution_passes():
     assert check_gpt_forward(gpt_forward).passed
-    assert check_gpt_forward(lambda model, idx: model(idx)[0]).passed
+
+
+@pytest.mark.parametrize("fn", [lambda m, idx: m(idx)[0], lambda m, idx: m.forward(idx)[0],
+                                lambda m, idx: m(idx)])
+def test_gpt_forward_refuses_the_models_own_forward(fn):
+    assert_fails(check_gpt_forward(fn), "you called model(idx), the library's own forward")
 
 
 def test_gpt_forward_stub_is_not_attempted():
@@ -1473,7 +1556,7 @@ def test_gpt_forward_stub_is_not_attempted():
     (lambda m, idx: gpt_forward(m, idx, ln_f=False), "you forgot ln_f"),
     (lambda m, idx: gpt_forward(m, idx, blocks=False), "the blocks are missing"),
     (lambda m, idx: gpt_forward(m, idx).softmax(-1), "you returned probabilities"),
-    (lambda m, idx: m(idx), "return only the logits tensor, not a tuple"),
+    (lambda m, idx: (gpt_forward(m, idx), None), "return only the logits tensor, not a tuple"),
     (lambda m, idx: gpt_forward(m, idx, positions=m.cfg.block_size),
      "torch.arange(T) with T = idx.shape[1] (not block_size)"),
     (lambda m, idx: gpt_forward(m, idx)[:, -1, :], "your logits has shape (2, 67), expected (2, 16, 67)"),
@@ -1502,23 +1585,49 @@ def test_parameter_mistakes_are_told_apart_on_the_first_config():
 
 # ----------------------------------------------------------------------------- lesson 09
 
+#
+# Typical mistakes of tokens_per_step: nproc, block_size or batch_size left out; a float; a
+# sum instead of a product. Of steps_per_epoch: rounding down; round() to the nearest;
+# rounding down plus 1 (one step too many when the steps fill exactly); a float; nproc or
+# block_size left out.
+
 def test_tokens_per_step():
     from course_lib.lessons.checks import check_tokens_per_step
     assert check_tokens_per_step(lambda B, T, n: B * T * n).passed
     assert check_tokens_per_step(stub).status == "not_attempted"
-    assert_fails(check_tokens_per_step(lambda B, T, n: B * T), "multiply by nproc")
-    assert_fails(check_tokens_per_step(lambda B, T, n: B * n), "each sequence holds")
-    assert_fails(check_tokens_per_step(lambda B, T, n: B + T + n), "expected 2048, got 82")
+
+
+@pytest.mark.parametrize("fn,fragment", [
+    (lambda B, T, n: B * T, "multiply by nproc"),
+    (lambda B, T, n: B * n, "each sequence holds"),
+    (lambda B, T, n: T * n, "you left out batch_size"),
+    (lambda B, T, n: B * T * n / 1, "you returned a float (2048.0)"),
+    (lambda B, T, n: B + T + n, "expected 2048, got 82"),
+])
+def test_tokens_per_step_rejects_typical_mistakes(fn, fragment):
+    from course_lib.lessons.checks import check_tokens_per_step
+    assert_fails(check_tokens_per_step(fn), fragment)
 
 
 def test_steps_per_epoch():
     import math
     from course_lib.lessons.checks import check_steps_per_epoch
     assert check_steps_per_epoch(lambda N, B, T, n: math.ceil(N / (B * T * n))).passed
-    assert_fails(check_steps_per_epoch(lambda N, B, T, n: N // (B * T * n)), "round up")
-    assert_fails(check_steps_per_epoch(lambda N, B, T, n: N / (B * T * n)), "returned a float")
-    assert_fails(check_steps_per_epoch(lambda N, B, T, n: math.ceil(N / (B * T))),
-                 "divide by nproc too")
+    assert check_steps_per_epoch(lambda N, B, T, n: -(-N // (B * T * n))).passed
+    assert check_steps_per_epoch(stub).status == "not_attempted"
+
+
+@pytest.mark.parametrize("fn,fragment", [
+    (lambda N, B, T, n: N // (B * T * n), "rounding down leaves the last"),
+    (lambda N, B, T, n: round(N / (B * T * n)), "round() goes to the nearest whole number"),
+    (lambda N, B, T, n: N // (B * T * n) + 1, "one step too many"),
+    (lambda N, B, T, n: N / (B * T * n), "returned a float"),
+    (lambda N, B, T, n: math.ceil(N / (B * T)), "divide by nproc too"),
+    (lambda N, B, T, n: math.ceil(N / (B * n)), "each sequence holds block_size"),
+])
+def test_steps_per_epoch_rejects_typical_mistakes(fn, fragment):
+    from course_lib.lessons.checks import check_steps_per_epoch
+    assert_fails(check_steps_per_epoch(fn), fragment)
 
 
 def test_every_verdict_is_logged_for_the_grader(tmp_path, monkeypatch):

@@ -141,10 +141,10 @@ def _checks_called(source: str) -> set[str]:
     return {n for n in re.findall(r"^(check_\w+)\(", source, flags=re.M) if hasattr(checks, n)}
 
 
-# Lessons whose sources follow the solution-cell convention on another branch not merged
-# here yet (lessons-b converts 05-09). Remove a lesson from this set once its converted
-# source is merged: the strict xfail then fails, as a reminder.
-NOT_CONVERTED_YET = {"05", "06", "07", "08", "09"}
+# Lessons whose sources do not follow the solution-cell convention yet: each is marked as a
+# strict xfail, so converting one without removing it here fails as a reminder. Every lesson
+# follows it now.
+NOT_CONVERTED_YET: set[str] = set()
 
 
 def _solution_convention_cases():

@@ -24,6 +24,7 @@ import functools
 import inspect
 import json
 import os
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
 import torch
@@ -1323,17 +1324,26 @@ def check_causal_attention_weights(causal_attention_weights) -> str:
 
 # ----------------------------------------------------------------------------- lesson 05
 
-def _head_reference(x, Wk, Wq, Wv, scale=None, mask=True, dim=-1, swap=False):
-    """One head computed from its weights, optionally with a typical mistake built in."""
+def _head_reference(x, Wk, Wq, Wv, scale=None, mask=True, dim=-1, swap=False,
+                    fill=float("-inf"), after=False, keep_future=False):
+    """One head computed from its weights, optionally with a typical mistake built in:
+    `fill` the value put on the masked entries, `after` masking after the softmax instead of
+    before, `keep_future` masking the past (triu) instead of the future."""
     k, q, v = x @ Wk.T, x @ Wq.T, x @ Wv.T                       # (B, T, hs) each
     if swap:
         q, k = k, q
     scale = Wk.shape[0] ** -0.5 if scale is None else scale
     wei = q @ k.transpose(-2, -1) * scale                        # (B, T, T)
-    if mask:
-        T = x.shape[1]
-        wei = wei.masked_fill(~torch.tril(torch.ones(T, T, dtype=torch.bool)), float("-inf"))
-    return torch.softmax(wei, dim=dim) @ v                       # (B, T, hs)
+    T = x.shape[1]
+    allowed = torch.tril(torch.ones(T, T, dtype=torch.bool))
+    if keep_future:
+        allowed = torch.triu(torch.ones(T, T, dtype=torch.bool))
+    if mask and not after:
+        wei = wei.masked_fill(~allowed, fill)
+    wei = torch.softmax(wei, dim=dim)
+    if mask and after:
+        wei = wei.masked_fill(~allowed, fill)
+    return wei @ v                                               # (B, T, hs)
 
 
 @exercise
@@ -1353,6 +1363,12 @@ def check_head_forward(head_forward) -> str:
         raise Mistake(f"your result has shape {(B, T, C)}: did you multiply the weights by x "
                       f"instead of by the values v = x @ Wv.T? Expected {(B, T, hs)}")
     expect_tensor(out, (B, T, hs))
+    after_softmax = ("you masked after the softmax: the softmax had already given weight to "
+                     "the future, and zeroing it afterwards leaves rows that no longer sum to "
+                     "1. Mask first (masked_fill with float('-inf')), then take the softmax")
+    for fill in (0.0, float("-inf")):
+        if _same_with_nan(out, _head_reference(x, Wk, Wq, Wv, fill=fill, after=True)):
+            raise Mistake(after_softmax)
     if torch.isnan(out).any():
         raise Mistake("your output contains NaN: a softmax over a group of entries that are "
                       "all -inf. Mask first, then softmax over each row (dim=-1): the diagonal "
@@ -1364,6 +1380,10 @@ def check_head_forward(head_forward) -> str:
                "before the softmax")
     mistakes = [
         (dict(mask=False), no_mask),
+        (dict(fill=0.0), "you filled the future with 0 before the softmax: e^0 = 1, so the "
+                         "future still gets weight. Fill it with float('-inf'): e^-inf = 0"),
+        (dict(keep_future=True), "you masked the past instead of the future (torch.triu where "
+                                 "torch.tril belongs): position t may look at positions 0..t"),
         (dict(scale=1.0), "the weights are not scaled: multiply q @ k^T by head_size ** -0.5"),
         (dict(scale=C ** -0.5), "you scaled by 1/sqrt(n_embd); the scale is 1/sqrt(head_size), "
                                 "the length of q and k (Wk.shape[0])"),
@@ -1562,20 +1582,38 @@ def check_feed_forward(make_feed_forward) -> str:
                           "negative); put it between the two Linear layers")
         if not close(out, ref.eval()(x)):
             raise Mistake("the output differs from Linear(C, 4C) -> ReLU -> Linear(4C, C)")
-    with torch.random.fork_rng():
-        torch.manual_seed(4)
-        dropped = call(make_feed_forward, C, 0.5)
-        dropped.train()
-        with torch.no_grad():
-            y = call(dropped, x)
-            dropped.eval()
-            y_eval = call(dropped, x)
-    if not (y == 0).any():
-        raise Mistake("with dropout=0.5 in training mode no output was zeroed: end the network "
-                      "with nn.Dropout(dropout)")
-    if (y_eval == 0).float().mean() > 0.2:
-        raise Mistake("in evaluation mode outputs are still zeroed: use nn.Dropout, which "
-                      "turns itself off in eval mode")
+    # the rate: the network must use its `dropout` argument, not a number of its own
+    x_big = torch.randn(64, 16, C, generator=torch.Generator().manual_seed(5))
+    for rate in (0.5, 0.2, 0.0):
+        with torch.random.fork_rng():
+            torch.manual_seed(4)
+            dropped = call(make_feed_forward, C, rate)
+            if not isinstance(dropped, torch.nn.Module):
+                raise Mistake(f"make_feed_forward(n_embd, {rate}) returned "
+                              f"{type(dropped).__name__}; return a torch.nn.Module")
+            dropped.train()
+            with torch.no_grad():
+                y = call(dropped, x_big)
+                dropped.eval()
+                y_eval = call(dropped, x_big)
+        zeroed = (y == 0).float().mean().item()
+        fixed = sorted({m.p for m in dropped.modules() if isinstance(m, torch.nn.Dropout)})
+        if rate > 0 and zeroed == 0:
+            raise Mistake(f"with dropout={rate} in training mode no output was zeroed: end the "
+                          f"network with nn.Dropout(dropout)")
+        if (y_eval == 0).float().mean() > 0.2:
+            raise Mistake("in evaluation mode outputs are still zeroed: use nn.Dropout, which "
+                          "turns itself off in eval mode")
+        if abs(zeroed - rate) > 0.05 and abs(zeroed - (1 - rate)) < 0.05:
+            raise Mistake(f"make_feed_forward(n_embd, dropout={rate}) zeroed {zeroed:.0%} of the "
+                          f"outputs, about 1 - dropout: nn.Dropout's argument is the probability "
+                          f"of zeroing, not of keeping. Use nn.Dropout(dropout)")
+        if abs(zeroed - rate) > 0.05:
+            rates = f" (your nn.Dropout has p = {fixed[0]:g})" if len(fixed) == 1 else ""
+            raise Mistake(f"make_feed_forward(n_embd, dropout={rate}) zeroed {zeroed:.0%} of the "
+                          f"outputs in training mode, expected about {rate:.0%}: the rate is "
+                          f"fixed{rates} instead of the `dropout` argument. Use "
+                          f"nn.Dropout(dropout)")
     return "Linear(C, 4C) -> ReLU -> Linear(4C, C) -> Dropout, the same as course_lib.FeedForward."
 
 
@@ -1717,9 +1755,33 @@ _LINEAR_HINT = ("weight has shape (out_features, in_features), so the output is 
                 "x @ weight.T + bias; use @, which works for any number of leading dimensions")
 
 
+@contextmanager
+def _refusing_f_linear():
+    """While learner code runs, F.linear (which nn.Linear calls too) raises Shortcut: the
+    exercise is to write what it computes."""
+    import torch.nn.functional as F
+
+    def refused(*args, **kwargs):
+        raise Shortcut("you called F.linear (or an nn.Linear, which calls it): right values, "
+                       "but the exercise is to write what it computes yourself, with @ and "
+                       "the transpose: x @ weight.T + bias")
+
+    original = F.linear
+    F.linear = refused
+    try:
+        yield
+    finally:
+        F.linear = original
+
+
 @exercise
 def check_linear_forward(linear_forward) -> str:
     """linear_forward(x, weight, bias) -> x @ weight.T + bias, the computation of nn.Linear."""
+    import torch.nn.functional as F
+    if linear_forward in (F.linear, torch._C._nn.linear):
+        raise Mistake("you passed F.linear itself: right values, but the exercise is to write "
+                      "what it computes yourself, with @ and the transpose: "
+                      "x @ weight.T + bias")
     g = torch.Generator().manual_seed(8)
     cases = [((2, 3), 3),        # a square weight: a missing transpose gives wrong values
              ((1, 3), 2),        # the notes' example: 3 inputs, 2 outputs
@@ -1730,7 +1792,8 @@ def check_linear_forward(linear_forward) -> str:
         weight = torch.randn(out_features, in_features, generator=g)
         bias = torch.randn(out_features, generator=g)
         want = x @ weight.T + bias
-        got = call(linear_forward, x.clone(), weight.clone(), bias.clone(), hint=_LINEAR_HINT)
+        with _refusing_f_linear():
+            got = call(linear_forward, x.clone(), weight.clone(), bias.clone(), hint=_LINEAR_HINT)
         if not isinstance(got, torch.Tensor):
             raise Mistake(f"return a torch.Tensor, got {type(got).__name__}")
         if tuple(got.shape) != tuple(want.shape):
@@ -1826,10 +1889,21 @@ def _forward_variants(model, idx) -> dict[str, torch.Tensor]:
 def check_gpt_forward(gpt_forward) -> str:
     """gpt_forward(model, idx) -> the (B, T, vocab_size) logits, built from the model's modules."""
     from ..core.model import GPTConfig, GPTLanguageModel
+    class CheckGPT(GPTLanguageModel):
+        refuse = False
+
+        def forward(self, idx, targets=None):
+            if self.refuse:
+                raise Shortcut("you called model(idx), the library's own forward pass: the "
+                               "exercise is to write it, calling the five parts yourself "
+                               "(model.token_embedding_table, model.position_embedding_table, "
+                               "model.blocks, model.ln_f, model.lm_head)")
+            return super().forward(idx, targets)
+
     with torch.random.fork_rng():          # leave the notebook's random state alone
         torch.manual_seed(8)
-        model = GPTLanguageModel(GPTConfig(vocab_size=67, block_size=16, n_embd=32, n_head=4,
-                                           n_layer=2)).eval()
+        model = CheckGPT(GPTConfig(vocab_size=67, block_size=16, n_embd=32, n_head=4,
+                                   n_layer=2)).eval()
     g = torch.Generator().manual_seed(8)
     hint = ("the positions are torch.arange(T) with T = idx.shape[1] (not block_size); the "
             "parts are model.token_embedding_table, model.position_embedding_table, "
@@ -1838,7 +1912,11 @@ def check_gpt_forward(gpt_forward) -> str:
         for B, T in ((2, 16), (3, 5)):        # a full block, then a shorter one
             idx = torch.randint(67, (B, T), generator=g)
             want = model(idx)[0]
-            got = call(gpt_forward, model, idx, hint=hint)
+            model.refuse = True
+            try:
+                got = call(gpt_forward, model, idx, hint=hint)
+            finally:
+                model.refuse = False
             if isinstance(got, tuple):
                 raise Mistake("return only the logits tensor, not a tuple (model(idx) returns "
                               "(logits, loss))")
@@ -1865,8 +1943,16 @@ def check_tokens_per_step(tokens_per_step) -> str:
     for B, T, n in [(16, 64, 2), (12, 128, 1), (8, 256, 4), (1, 1, 3)]:
         got = call(tokens_per_step, B, T, n)
         want = B * T * n
+        if isinstance(got, float) or (isinstance(got, torch.Tensor) and got.numel() == 1
+                                      and got.is_floating_point()):
+            raise Mistake(f"you returned a float ({float(got)}); a number of tokens is a whole "
+                          f"number: multiply whole numbers, without `/`")
         if got == want:
             continue
+        if got == T * n:
+            raise Mistake(f"for batch_size={B}, block_size={T}, nproc={n} you gave {got}: you "
+                          f"left out batch_size; every process reads batch_size sequences per "
+                          f"step")
         if got == B * T:
             raise Mistake(f"for batch_size={B}, block_size={T}, nproc={n} you gave {got}: that is "
                           f"one process's share; every process sees its own batch, so multiply "
@@ -1891,11 +1977,26 @@ def check_steps_per_epoch(steps_per_epoch) -> str:
             raise Mistake(f"you returned a float ({got}); a number of steps is a whole number: "
                           f"round up with math.ceil or -(-a // b)")
         if got == N // (B * T * n):
+            # 1080 tokens in steps of 100: 10.8 steps; round() gives 11, rounding down 10
+            if call(steps_per_epoch, 1080, 10, 10, 1) == 11:
+                raise Mistake(f"for {N} tokens and {B * T * n} tokens per step you gave {got}: "
+                              f"round() goes to the nearest whole number, so here the last "
+                              f"{N % (B * T * n)} tokens are left unseen; round up "
+                              f"(math.ceil, or -(-n_tokens // per_step))")
             raise Mistake(f"for {N} tokens and {B * T * n} tokens per step you gave {got}: "
                           f"rounding down leaves the last {N % (B * T * n)} tokens unseen, round up")
         if got == -(-N // (B * T)):
             raise Mistake(f"you gave {got}: with {n} processes each step sees {n} batches, divide "
                           f"by nproc too")
+        if got == -(-N // (B * n)):
+            raise Mistake(f"you gave {got}: you divided by batch_size x nproc, the sequences per "
+                          f"step; each sequence holds block_size={T} tokens, so divide by "
+                          f"batch_size x block_size x nproc")
+        if got == N // (B * T * n) + 1:
+            raise Mistake(f"for {N} tokens and {B * T * n} tokens per step you gave {got}: adding "
+                          f"1 to a rounded-down division is one step too many when the tokens "
+                          f"fill the steps exactly; round up instead: -(-n_tokens // per_step)")
+
         raise Mistake(f"for n_tokens={N}, batch_size={B}, block_size={T}, nproc={n} expected "
                       f"{want}, got {got}")
     return "steps per epoch = ceil(n_tokens / (batch_size x block_size x nproc))."

@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from torch.testing import assert_close
 
 from course_lib import DATA_DIR, CausalSelfAttention, Head, MultiHeadAttention, load_checkpoint
+from course_lib.core.checkpoint import read_checkpoint_info
 from course_lib.lessons.checks import check_head_forward, check_mha_parameter_count, check_multi_head
 from course_lib.lessons.experiments import attention_pattern_stats
 from course_lib.lessons.plots import plot_attention_grid, plot_attention_map, plot_qkv_layout
@@ -103,8 +104,9 @@ print("v:", tuple(v.shape), " out:", tuple(out.shape))
 # - `tril` is stored with `register_buffer`: it moves with the module to a GPU, but it is
 #   not a parameter, so the optimiser never changes it. `persistent=False` keeps it out of
 #   the saved weights, since it can be rebuilt from `block_size`.
-# - `nn.Dropout` on the weights sets some of them to zero during training, so a position
-#   cannot rely on one other position alone (lesson 06 looks at dropout closely).
+# - `nn.Dropout` on the weights sets some of them to zero during training; the idea is
+#   that a position should not rely on one other position alone (lesson 06 looks at
+#   dropout closely).
 
 # %%
 class MyHead(nn.Module):
@@ -161,20 +163,20 @@ print("row sums, train mode:", w_train[0].sum(-1).detach())
 # %% [markdown]
 # ### Exercise 1: a head's forward pass
 #
-# Write `head_forward(x, Wk, Wq, Wv)`. The three weights have shape `(head_size, n_embd)`,
+# Write `my_head_forward(x, Wk, Wq, Wv)`. The three weights have shape `(head_size, n_embd)`,
 # as `nn.Linear` stores them, so `k = x @ Wk.T`. Return the output of one causal head,
 # shape `(B, T, head_size)`, without dropout.
 
 # %%
-def head_forward(x, Wk, Wq, Wv):
+def my_head_forward(x, Wk, Wq, Wv):
     # TODO: keys, queries, values; scaled affinities; causal mask; softmax; weighted sum
     raise NotImplementedError
 
 
-check_head_forward(head_forward)
+check_head_forward(my_head_forward)
 
 # %% [solution]
-def head_forward(x, Wk, Wq, Wv):
+def solution_head_forward(x, Wk, Wq, Wv):
     k, q, v = x @ Wk.T, x @ Wq.T, x @ Wv.T                  # (B, T, hs)
     T = x.shape[1]
     wei = q @ k.transpose(-2, -1) * Wk.shape[0] ** -0.5      # (B, T, T)
@@ -182,7 +184,7 @@ def head_forward(x, Wk, Wq, Wv):
     return F.softmax(wei, dim=-1) @ v                        # (B, T, hs)
 
 
-check_head_forward(head_forward)
+check_head_forward(solution_head_forward)
 
 # %% [markdown]
 # ## What a head reads, and what it writes
@@ -238,47 +240,47 @@ print("my heads + cat + proj == course_lib.MultiHeadAttention:", tuple(mha(x).sh
 # %% [markdown]
 # ### Exercise 2: concatenate and project
 #
-# Write `multi_head(x, heads, proj)`: run every head in the list `heads` on `x`,
+# Write `my_multi_head(x, heads, proj)`: run every head in the list `heads` on `x`,
 # concatenate the outputs, and apply `proj`. Return shape `(B, T, n_embd)`.
 
 # %%
-def multi_head(x, heads, proj):
+def my_multi_head(x, heads, proj):
     # TODO: run each head, concatenate along the channels, project
     raise NotImplementedError
 
 
-check_multi_head(multi_head)
+check_multi_head(my_multi_head)
 
 # %% [solution]
-def multi_head(x, heads, proj):
+def solution_multi_head(x, heads, proj):
     return proj(torch.cat([h(x) for h in heads], dim=-1))
 
 
-check_multi_head(multi_head)
+check_multi_head(solution_multi_head)
 
 # %% [markdown]
 # ### Exercise 3: count the parameters
 #
-# Write `count_parameters(n_embd, n_head)`: the number of trained numbers in a
+# Write `my_count_parameters(n_embd, n_head)`: the number of trained numbers in a
 # `MultiHeadAttention(n_embd, n_head, block_size)`. Use the shapes, not the module.
 # (Is the mask a parameter? Does `block_size` matter?)
 
 # %%
-def count_parameters(n_embd, n_head):
+def my_count_parameters(n_embd, n_head):
     # TODO: the heads' key, query, value weights, plus proj's weight and bias
     raise NotImplementedError
 
 
-check_mha_parameter_count(count_parameters)
+check_mha_parameter_count(my_count_parameters)
 
 # %% [solution]
-def count_parameters(n_embd, n_head):
+def solution_count_parameters(n_embd, n_head):
     head_size = n_embd // n_head
     per_head = 3 * n_embd * head_size                   # key, query, value: no bias
     return n_head * per_head + n_embd * n_embd + n_embd  # proj: weight and bias
 
 
-check_mha_parameter_count(count_parameters)
+check_mha_parameter_count(solution_count_parameters)
 
 # %% [markdown]
 # ## All heads at once: `CausalSelfAttention`
@@ -369,13 +371,17 @@ with torch.no_grad():
 # %% [markdown]
 # ## Inside a trained model
 #
-# The course model (6 layers with 6 heads each, trained on the corpus; lesson 08 trains
-# it) is stored in `data/checkpoints/gpt`. `attention_maps(idx)` returns the weights of
-# every head in every layer, shape `(n_layer, B, n_head, T, T)`.
+# The course model is stored in `data/checkpoints/gpt`. The script
+# `scripts/train_checkpoint.py` trained it on the training text; its `config.json` records
+# the model's shape and how the training went (lesson 08 looks at that run).
+# `attention_maps(idx)` returns the weights of every head in every layer, shape
+# `(n_layer, B, n_head, T, T)`.
 
 # %%
 model, tokenizer = load_checkpoint(DATA_DIR / "checkpoints" / "gpt")
 print(model.cfg)
+run = read_checkpoint_info(DATA_DIR / "checkpoints" / "gpt")["extra"]
+print(f"trained for {run['steps']:,} steps, {run['seconds'] / 60:.1f} minutes on {run['device']}")
 sentence = "Friends, Romans, countrymen,"
 idx = torch.tensor([tokenizer.encode(sentence)])
 maps = model.attention_maps(idx)
@@ -404,9 +410,10 @@ print("(layer, head) giving more than half its weight to the first character:   
 # %% [markdown]
 # On this sentence, the clearest pattern is in layer 0: the heads listed above give most of
 # their weight to the character just before, so after the first layer every position
-# carries information about its neighbour. The heads of later layers spread their weight
-# more, over several earlier characters; one of them (listed above) gives more than half
-# of its weight to the first character of the text. Here is the head that puts the most
+# carries information about its neighbour. No head of a later layer gives as much as half
+# of its weight to the previous character or to itself (the tables above): their weight is
+# shared among more characters. One of them (listed above) gives more than half of its
+# weight to the first character of the text. Here is the head that puts the most
 # weight on the previous character, in full size.
 
 # %%

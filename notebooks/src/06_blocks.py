@@ -24,11 +24,12 @@
 # %%
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from torch.testing import assert_close
 
 from course_lib import Block, CausalSelfAttention, FeedForward, GPTConfig, GPTLanguageModel
 from course_lib.lessons.checks import check_block_forward, check_dropout, check_feed_forward
-from course_lib.lessons.experiments import gradient_norms_per_block
+from course_lib.lessons.experiments import block_forward, gradient_norms_per_block, without_layernorm
 from course_lib.lessons.plots import plot_dropout, plot_gradient_norms
 from course_lib.lessons.widgets import residual_gradient_explorer
 
@@ -102,19 +103,19 @@ print("positions whose output changed:", changed.nonzero().flatten().tolist())
 # %% [markdown]
 # ### Exercise 1: build the feed-forward network
 #
-# Write `make_feed_forward(n_embd, dropout)`, which returns an `nn.Sequential` like the one
+# Write `my_make_feed_forward(n_embd, dropout)`, which returns an `nn.Sequential` like the one
 # in `course_lib.FeedForward`.
 
 # %%
-def make_feed_forward(n_embd, dropout):
+def my_make_feed_forward(n_embd, dropout):
     # TODO: Linear to 4 * n_embd, ReLU, Linear back to n_embd, Dropout
     raise NotImplementedError
 
 
-check_feed_forward(make_feed_forward)
+check_feed_forward(my_make_feed_forward)
 
 # %% [solution]
-def make_feed_forward(n_embd, dropout):
+def solution_make_feed_forward(n_embd, dropout):
     return nn.Sequential(
         nn.Linear(n_embd, 4 * n_embd),
         nn.ReLU(),
@@ -123,7 +124,7 @@ def make_feed_forward(n_embd, dropout):
     )
 
 
-check_feed_forward(make_feed_forward)
+check_feed_forward(solution_make_feed_forward)
 
 # %% [markdown]
 # ## The block: communication, then computation
@@ -178,24 +179,24 @@ print("feed-forward changes at positions:", ff_changed.nonzero().flatten().tolis
 # %% [markdown]
 # ### Exercise 2: a block's forward pass
 #
-# Write `block_forward(x, ln1, sa, ln2, ffwd)` using the four parts of a block.
+# Write `my_block_forward(x, ln1, sa, ln2, ffwd)` using the four parts of a block.
 
 # %%
-def block_forward(x, ln1, sa, ln2, ffwd):
+def my_block_forward(x, ln1, sa, ln2, ffwd):
     # TODO: communication then computation, each pre-norm, each added to x
     raise NotImplementedError
 
 
-check_block_forward(block_forward)
+check_block_forward(my_block_forward)
 
 # %% [solution]
-def block_forward(x, ln1, sa, ln2, ffwd):
+def solution_block_forward(x, ln1, sa, ln2, ffwd):
     x = x + sa(ln1(x))
     x = x + ffwd(ln2(x))
     return x
 
 
-check_block_forward(block_forward)
+check_block_forward(solution_block_forward)
 
 # %% [markdown]
 # ## Residual connections and gradients
@@ -229,9 +230,57 @@ fig = plot_gradient_norms(curves, title=f"{depth} blocks without LayerNorm")
 
 # %% [markdown]
 # Without the residual connection, the gradient shrinks by orders of magnitude from one
-# block to the next, going from the output back to the input, until it is exactly 0 in
-# float32 (the triangles): those blocks cannot learn at all. With `x + ...`, the same
-# blocks get a gradient of the same size everywhere.
+# block to the next, going from the output back to the input. The first blocks show a norm
+# of 0 (the triangles). Is their gradient really 0? `gradient_norms_per_block` squares
+# every entry of a block's gradient and adds the squares up in float32. float32 has no
+# positive number below about $1.4 \times 10^{-45}$ (lesson 03), so the square of a tiny
+# entry rounds to 0:
+
+# %%
+tiniest = torch.nextafter(torch.tensor(0.0), torch.tensor(1.0))     # the smallest float32 > 0
+print(f"the smallest positive float32: {tiniest:.1e}")
+print(f"(2.5e-23)**2 in float32: {torch.tensor(2.5e-23) ** 2}, in float64: "
+      f"{torch.tensor(2.5e-23, dtype=torch.float64) ** 2:.2e}")
+
+# %% [markdown]
+# Redo the same measurement (same seed, same batch, same model), but add the squares up in
+# float64:
+
+# %%
+def grad_norms_float64(depth, residual, layernorm, seed=0):
+    """The measurement of gradient_norms_per_block, with the squares added in float64."""
+    cfg = GPTConfig(vocab_size=67, block_size=16, n_embd=32, n_head=4, n_layer=depth, dropout=0.0)
+    with torch.random.fork_rng():          # the same weights as gradient_norms_per_block
+        torch.manual_seed(seed)
+        model = GPTLanguageModel(cfg)
+    if not layernorm:
+        without_layernorm(model)
+    tokens = torch.randint(67, (8, 17), generator=torch.Generator().manual_seed(seed))
+    idx, targets = tokens[:, :-1], tokens[:, 1:]                        # (B, T) each
+    x = model.token_embedding_table(idx) + model.position_embedding_table(torch.arange(16))
+    for block in model.blocks:
+        x = block_forward(block, x, residual)                           # (B, T, C)
+    logits = model.lm_head(model.ln_f(x))                               # (B, T, V)
+    F.cross_entropy(logits.reshape(-1, 67), targets.reshape(-1)).backward()
+    return [sum(p.grad.double().pow(2).sum() for p in b.parameters()).sqrt().item()
+            for b in model.blocks]
+
+
+f32, f64 = curves["no residual"], grad_norms_float64(depth, residual=False, layernorm=False)
+large = [i for i, v in enumerate(f32) if v > 1e-20]     # no square near float32's floor
+assert all(abs(f64[i] - f32[i]) < 1e-3 * f32[i] for i in large)
+zero = [i for i, v in enumerate(f32) if v == 0]
+print(f"where the float32 norm is above 1e-20 (blocks {large[0] + 1}-{depth}), "
+      f"float64 gives the same to 3 digits")
+print(f"blocks with a float32 norm of 0: {[i + 1 for i in zero]}")
+print(f"  their float64 norms: all above 0: {all(f64[i] > 0 for i in zero)}, "
+      f"all below 1e-25: {all(f64[i] < 1e-25 for i in zero)}")
+print(f"block {depth} (next to the output): {f64[-1]:.0e}")
+
+# %% [markdown]
+# So the gradient of those blocks is not 0: it is tiny, more than 20 orders of magnitude
+# smaller than the gradient of the last block, and its squares fall below what float32 can
+# hold. With `x + ...`, the same blocks get a gradient of the same size everywhere.
 #
 # The course's `Block` also has LayerNorms, which rescale each block's input. Do they make
 # residual connections unnecessary? Compare the two with LayerNorm, in a deeper stack.
@@ -248,18 +297,36 @@ for label, norms in curves.items():
 fig = plot_gradient_norms(curves, title=f"{depth} blocks with LayerNorm")
 
 # %% [markdown]
-# LayerNorm stops the gradient from vanishing to 0, but without residual connections it
-# still shrinks on the way back to the input, and by how much changes from one random
-# initialisation to another (try other seeds with `gradient_norms_per_block(24, False,
-# seed=1)`). With residual connections the gradient stays within a small factor across
-# all the blocks. The two ideas work together: residual connections keep a direct path,
-# and LayerNorm keeps each block's input at a steady scale.
+# With LayerNorm no norm is near 0. One random initialisation says little, though: repeat
+# the measurement for four seeds, and compare the gradient of the last block with that of
+# the first (a ratio above 1: the gradient is smaller near the input).
+
+# %%
+for residual in (True, False):
+    ratios, spreads = [], []
+    for seed in range(4):
+        norms = gradient_norms_per_block(depth, residual=residual, seed=seed)
+        ratios.append(norms[-1] / norms[0])
+        spreads.append(max(norms) / min(norms))
+    print(f"{'residual' if residual else 'no residual':>11}: block {depth} / block 1 for seeds "
+          f"0-3: {', '.join(f'{r:.3g}' for r in ratios)};  largest / smallest block: "
+          f"{', '.join(f'{v:.3g}' for v in spreads)}")
+
+# %% [markdown]
+# Without residual connections (but with LayerNorm), the picture changes from one seed to
+# the next: block 1's gradient is anywhere from about a hundred times smaller than block
+# 24's to somewhat larger. With residual connections every seed gives about the same
+# picture, and the largest and smallest block differ by a factor of about 3 (printed
+# above). The two ideas work together: residual connections keep a direct path, and
+# LayerNorm keeps each block's input at a steady scale.
 #
 # ### Try it
 #
 # Change the number of blocks and switch the residual connections and the LayerNorms on
-# and off. Watch how many blocks get a gradient of exactly 0 as the stack grows without
-# residual connections.
+# and off. Watch how many blocks get a norm of 0 as the stack grows without residual
+# connections and without LayerNorm. The widget adds the squares up in float32, like
+# `gradient_norms_per_block`: a 0 there is a gradient too small for float32's squares, as
+# you measured above, not a gradient that is truly 0.
 
 # %%
 residual_gradient_explorer()
@@ -348,27 +415,27 @@ print("eval mode, two passes equal: ", torch.equal(block_d(x), block_d(x)))
 # %% [markdown]
 # ### Exercise 3: dropout by hand
 #
-# Write `dropout(x, p, training)`. In training mode, set each value to 0 with probability
+# Write `my_dropout(x, p, training)`. In training mode, set each value to 0 with probability
 # `p` (use `torch.rand_like(x)`) and divide the kept values by `1 - p`. Otherwise return
 # `x` unchanged.
 
 # %%
-def dropout(x, p, training):
+def my_dropout(x, p, training):
     # TODO: a random mask that keeps each value with probability 1 - p, and the scaling
     raise NotImplementedError
 
 
-check_dropout(dropout)
+check_dropout(my_dropout)
 
 # %% [solution]
-def dropout(x, p, training):
+def solution_dropout(x, p, training):
     if not training:
         return x
     keep = (torch.rand_like(x) >= p).float()
     return x * keep / (1 - p)
 
 
-check_dropout(dropout)
+check_dropout(solution_dropout)
 
 # %% [markdown]
 # ## Summary
@@ -379,7 +446,8 @@ check_dropout(dropout)
 # - A `Block` is `x = x + sa(ln1(x))` then `x = x + ffwd(ln2(x))`: pre-norm, with residual
 #   connections.
 # - Residual connections give the gradient a direct path: without them (and without
-#   LayerNorm) the gradient of a deep stack vanishes to exactly 0.
+#   LayerNorm) the gradient of a deep stack shrinks by more than 20 orders of magnitude
+#   towards the input, so far that float32 rounds its squares to 0.
 # - Dropout zeros a fraction `p` and scales the rest by `1/(1-p)` in training mode, and does
 #   nothing in evaluation mode.
 #

@@ -164,24 +164,24 @@ print({name: tuple(p.shape) for name, p in theirs.named_parameters()})
 # %% [markdown]
 # ### Exercise 1: LayerNorm as a function
 #
-# Write `layer_norm(x, weight, bias, eps)` for a tensor `x` of shape `(B, T, C)`.
+# Write `my_layer_norm(x, weight, bias, eps)` for a tensor `x` of shape `(B, T, C)`.
 
 # %%
-def layer_norm(x, weight, bias, eps):
+def my_layer_norm(x, weight, bias, eps):
     # TODO: mean and population variance over the channels; normalise; scale and shift
     raise NotImplementedError
 
 
-check_layer_norm(layer_norm)
+check_layer_norm(my_layer_norm)
 
 # %% [solution]
-def layer_norm(x, weight, bias, eps):
+def solution_layer_norm(x, weight, bias, eps):
     mean = x.mean(dim=-1, keepdim=True)
     var = x.var(dim=-1, keepdim=True, correction=0)
     return (x - mean) / torch.sqrt(var + eps) * weight + bias
 
 
-check_layer_norm(layer_norm)
+check_layer_norm(solution_layer_norm)
 
 # %% [markdown]
 # ## Which numbers are averaged: LayerNorm vs BatchNorm
@@ -233,6 +233,21 @@ print(f"LayerNorm: first sequence changed by {(y_ln2[0] - y_ln[0]).abs().max():.
 print(f"BatchNorm: first sequence changed by {(y_bn2[0] - y_bn[0]).abs().max():.4f}")
 
 # %% [markdown]
+# In a language model this is worse than it looks. BatchNorm's mean over `(B, T)` also
+# includes the **later** positions of the same sequence, so the output at position 0
+# depends on the tokens that come after it: the model could read the future, which the
+# causal mask of attention is there to prevent. Change only the last position of the first
+# sequence and look at the earlier positions:
+
+# %%
+x3 = x.clone()
+x3[0, -1] += 10.0                          # only the last position of sequence 0 changes
+y_ln3 = layer(x3)
+y_bn3 = batch(x3.transpose(1, 2)).transpose(1, 2)
+print(f"LayerNorm: positions 0..{T - 2} changed by {(y_ln3[0, :-1] - y_ln[0, :-1]).abs().max():.4f}")
+print(f"BatchNorm: positions 0..{T - 2} changed by {(y_bn3[0, :-1] - y_bn[0, :-1]).abs().max():.2f}")
+
+# %% [markdown]
 # BatchNorm also keeps running averages of its statistics for evaluation mode, so it
 # computes something different in training and in evaluation. LayerNorm does the same in
 # both modes.
@@ -246,8 +261,9 @@ print(f"BatchNorm, eval vs train mode: largest difference "
 
 # %% [markdown]
 # A language model generates text one sequence at a time, often a batch of one, and must
-# behave the same in training and in use. LayerNorm, which looks at one token at a time,
-# fits that; this is why transformers for text use it.
+# behave the same in training and in use; it must also never see the future. LayerNorm,
+# which looks at one token at a time, fits all of that: these are reasons why transformers
+# for text use it instead of BatchNorm.
 #
 # ## Where the model puts LayerNorm: pre-norm
 #
@@ -288,24 +304,24 @@ print("embeddings -> blocks -> ln_f -> lm_head gives the model's logits:", tuple
 #
 # ### Exercise 2: how many parameters do the LayerNorms have?
 #
-# Write `count_layernorm_parameters(cfg)` for a `GPTLanguageModel` built from the config
+# Write `my_count_layernorm_parameters(cfg)` for a `GPTLanguageModel` built from the config
 # `cfg` (it has `cfg.n_layer` and `cfg.n_embd`).
 
 # %%
-def count_layernorm_parameters(cfg):
+def my_count_layernorm_parameters(cfg):
     # TODO: how many LayerNorms, and how many numbers in each?
     raise NotImplementedError
 
 
-check_layernorm_parameter_count(count_layernorm_parameters)
+check_layernorm_parameter_count(my_count_layernorm_parameters)
 
 # %% [solution]
-def count_layernorm_parameters(cfg):
+def solution_count_layernorm_parameters(cfg):
     n_layernorms = 2 * cfg.n_layer + 1                  # ln1 and ln2 per block, plus ln_f
     return n_layernorms * 2 * cfg.n_embd                # weight and bias, n_embd each
 
 
-check_layernorm_parameter_count(count_layernorm_parameters)
+check_layernorm_parameter_count(solution_count_layernorm_parameters)
 
 # %% [markdown]
 # ## Training with and without LayerNorm
@@ -323,7 +339,8 @@ print(plain.blocks[0].ln1, plain.ln_f)
 print(f"parameters removed: {GPTLanguageModel(cfg).num_parameters() - plain.num_parameters():,}")
 
 # %% [markdown]
-# Training takes a few minutes, so a script does it and saves the curves. It trains both
+# Training takes a few minutes (the total is printed below), so a script does it and saves
+# the curves. It trains both
 # versions from the same seed on the same batches, without gradient clipping: at learning
 # rate 0.001 with one seed, and at learning rate 0.01 with three seeds. To run it again:
 #
@@ -339,7 +356,10 @@ runs = {(r["lr"], r["seed"], r["layernorm"]): r for r in results["runs"]}
 for (lr, seed, ln), run in runs.items():
     peak = max(v for v in run["train_loss"] if v is not None)
     print(f"lr {lr:g}, seed {seed}, {'with' if ln else 'without':>7} LayerNorm: val loss "
-          f"{run['eval_val'][0]:.3f} -> {run['eval_val'][-1]:.3f}, highest training loss {peak:.3g}")
+          f"{run['eval_val'][0]:.3f} -> {run['eval_val'][-1]:.3f}, highest training loss {peak:.3g}"
+          f" at step {run['steps'][run['train_loss'].index(peak)]}")
+print(f"{len(runs)} runs, {sum(r['seconds'] for r in results['runs']) / 60:.1f} minutes of "
+      f"training on {results['machine']}")
 
 # %%
 fig = plot_layernorm_curves(results)
@@ -367,13 +387,15 @@ print(f"lr 0.01: final val loss higher without LayerNorm in {worse} of {len(seed
 # - At learning rate 0.001 both versions train, but the one with LayerNorm has the lower
 #   validation loss at every evaluation after the start.
 # - At learning rate 0.01, the runs with LayerNorm train smoothly. Without LayerNorm, the
-#   training loss jumps far above its starting value early in training, in every run
-#   (the highest values are printed above), and then recovers. After 600 steps the runs
+#   training loss jumps far above its starting value early in training (within the first
+#   60 of 600 steps), in every run (the highest values and their steps are printed
+#   above), and then recovers. After 600 steps the runs
 #   without LayerNorm end with the higher validation loss in most seeds, but not in all:
 #   the count is printed above.
 #
-# This is a small experiment: one model size, 600 steps, a few seeds. It shows that here
-# LayerNorm makes training faster at a low learning rate and steadier at a high one. It
+# This is a small experiment: one model size, 600 steps, one seed at the low learning rate
+# and three at the high one. It shows that here LayerNorm gives a lower loss after the same
+# number of steps at a low learning rate, and steadier training at a high one. It
 # does not show that this holds for every model, and how a single unstable run ends is
 # partly a matter of chance.
 #
@@ -384,7 +406,7 @@ print(f"lr 0.01: final val loss higher without LayerNorm in {worse} of {len(seed
 # found that networks still trained well with BatchNorm when noise was added to shift
 # those distributions on purpose, and argued that normalisation makes the loss surface
 # smoother instead. Why it works so well is still studied. What you can rely on is what
-# you measured: the scale of every block's input is fixed, and training is more stable.
+# you measured: every part of a block reads a normalised input, and training is more stable.
 #
 # ## Summary
 #

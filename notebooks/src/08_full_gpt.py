@@ -3,7 +3,7 @@
 #
 # The earlier lessons built every part of a GPT on its own. In this lesson you put the
 # parts together into `GPTLanguageModel`, train it, generate Shakespeare-like text with it,
-# save it, and measure what a wider model costs and buys.
+# save it, and measure what a wider model costs and what it gains.
 #
 # **You will learn**
 # - how token and position embeddings, the blocks, `ln_f` and `lm_head` form one model, with
@@ -14,7 +14,8 @@
 # - how to train the model with a progress bar and read its loss curves;
 # - how temperature and top-k change the generated text;
 # - how to save and load a checkpoint safely;
-# - what a larger `n_embd` costs (parameters, time) and buys (validation loss).
+# - what a larger `n_embd` costs (parameters, time) and gains (validation loss), and how
+#   large a change in the loss must be to stand out from the noise.
 #
 # **You need:** [Lesson 07: LayerNorm](07_layernorm.ipynb) and the lessons before it: the
 # token IDs, embeddings, attention heads, blocks and LayerNorm.
@@ -34,8 +35,8 @@ import torch
 import torch.nn as nn
 
 from course_lib import (CheckpointError, DATA_DIR, GPTConfig, GPTLanguageModel,
-                        generate_text, load_checkpoint, load_corpus, parameter_breakdown,
-                        save_checkpoint, train)
+                        estimate_loss, generate_text, load_checkpoint, load_corpus,
+                        parameter_breakdown, save_checkpoint, train)
 from course_lib.core.checkpoint import read_checkpoint_info
 from course_lib.lessons.checks import check_gpt_forward, check_gpt_parameter_count, check_linear_forward
 from course_lib.lessons.plots import (plot_loss_curves, plot_n_embd_sweep, plot_parameter_breakdown)
@@ -174,27 +175,28 @@ except ValueError as err:
 # %% [markdown]
 # ### Exercise 1: assemble the forward pass
 #
-# Write `gpt_forward(model, idx)`, which returns the logits `(B, T, vocab_size)` of any
+# Write `my_gpt_forward(model, idx)`, which returns the logits `(B, T, vocab_size)` of any
 # `GPTLanguageModel` by calling its five parts in order. It must work for every `T` up to
-# `block_size`.
+# `block_size`. Calling `model(idx)` itself would skip the exercise, so the check refuses it
+# (it compares your logits with `model(idx)` on its own).
 
 # %%
-def gpt_forward(model, idx):
+def my_gpt_forward(model, idx):
     # TODO: token embedding + position embedding -> blocks -> ln_f -> lm_head
     raise NotImplementedError
 
 
-check_gpt_forward(gpt_forward)
+check_gpt_forward(my_gpt_forward)
 
 # %% [solution]
-def gpt_forward(model, idx):
+def solution_gpt_forward(model, idx):
     T = idx.shape[1]
     x = model.token_embedding_table(idx) + model.position_embedding_table(torch.arange(T))
     x = model.blocks(x)
     return model.lm_head(model.ln_f(x))
 
 
-check_gpt_forward(gpt_forward)
+check_gpt_forward(solution_gpt_forward)
 
 # %% [markdown]
 # ## What `nn.Linear` stores and computes
@@ -266,24 +268,25 @@ print("linear(x) =", [round(v, 4) for v in linear(x_notes).tolist()])
 # %% [markdown]
 # ### Exercise 2: a Linear layer by hand
 #
-# Write `linear_forward(x, weight, bias)` that computes what `nn.Linear` computes, for a
+# Write `my_linear_forward(x, weight, bias)` that computes what `nn.Linear` computes, for a
 # weight of shape `(out_features, in_features)` and an input `x` of shape
-# `(..., in_features)` (2-D or 3-D).
+# `(..., in_features)` (2-D or 3-D). Use `@` and the transpose: `F.linear` and `nn.Linear`
+# compute exactly this, so the check refuses them.
 
 # %%
-def linear_forward(x, weight, bias):
+def my_linear_forward(x, weight, bias):
     # TODO: return the output of nn.Linear for this weight and bias
     raise NotImplementedError
 
 
-check_linear_forward(linear_forward)
+check_linear_forward(my_linear_forward)
 
 # %% [solution]
-def linear_forward(x, weight, bias):
+def solution_linear_forward(x, weight, bias):
     return x @ weight.T + bias
 
 
-check_linear_forward(linear_forward)
+check_linear_forward(solution_linear_forward)
 
 # %% [markdown]
 # ## Where the parameters are
@@ -347,32 +350,33 @@ print(f"4 bytes x {gpt.num_parameters():,} parameters = {4 * gpt.num_parameters(
 # %% [markdown]
 # ### Exercise 3: count the parameters from the config
 #
-# Write `count_parameters(cfg)`, which returns the number of parameters of
+# Write `my_count_parameters(cfg)`, which returns the number of parameters of
 # `GPTLanguageModel(cfg)` from the fields of `cfg` alone, without building the model.
 
 # %%
-def count_parameters(cfg):
+def my_count_parameters(cfg):
     # TODO: add up the parts, using cfg.vocab_size, cfg.block_size, cfg.n_embd, cfg.n_layer
     raise NotImplementedError
 
 
-check_gpt_parameter_count(count_parameters)
+check_gpt_parameter_count(my_count_parameters)
 
 # %% [solution]
-def count_parameters(cfg):
+def solution_count_parameters(cfg):
     V, T, C, L = cfg.vocab_size, cfg.block_size, cfg.n_embd, cfg.n_layer
     per_block = (4 * C * C + C) + (8 * C * C + 5 * C) + 2 * (2 * C)
     return V * C + T * C + L * per_block + 2 * C + (C * V + V)
 
 
-check_gpt_parameter_count(count_parameters)
+check_gpt_parameter_count(solution_count_parameters)
 
 # %% [markdown]
 # ## Training with a progress bar
 #
 # `course_lib.train` runs the loop of lesson 02 on random batches: forward, loss, backward,
-# AdamW step. Every `eval_interval` steps it estimates the train and val loss on a few
-# batches. It shows a progress bar; to stop early, interrupt the kernel (■): training ends
+# AdamW step. By default it also warms the learning rate up, lets it decay, and clips the
+# gradient (the checkpoint's recipe, further down, shows what each of these does). Every
+# `eval_interval` steps it estimates the train and val loss on a few batches. It shows a progress bar; to stop early, interrupt the kernel (■): training ends
 # after the current step and you keep the weights.
 #
 # A short run of the small model (a few seconds):
@@ -427,6 +431,35 @@ print(f"val - train at the end: {long_history.eval_val[-1] - long_history.eval_t
 # ```bash
 # python scripts/train_checkpoint.py
 # ```
+#
+# ### The checkpoint's recipe
+#
+# The checkpoint's script passed its own settings to the train command. Read its flags,
+# and check the learning rate of every step that the history recorded against them: a
+# linear warmup, then a cosine decay down to `--min-lr`.
+
+# %%
+script = (DATA_DIR.parent / "scripts" / "train_checkpoint.py").read_text()
+flags = dict(re.findall(r'"(--[a-z-]+)", "([^"]+)"', script))
+recipe = {k: float(flags[k]) for k in ("--lr", "--min-lr", "--warmup-iters", "--weight-decay",
+                                       "--grad-clip", "--dropout", "--batch-size")}
+print(recipe)
+lr, min_lr, warmup = recipe["--lr"], recipe["--min-lr"], int(recipe["--warmup-iters"])
+lrs, n = long_history.lr, len(long_history.lr)
+want = [lr * (i + 1) / warmup if i < warmup else min_lr + 0.5 * (lr - min_lr)
+        * (1 + math.cos(math.pi * (i - warmup) / (n - warmup))) for i in range(n)]
+assert max(abs(a - b) for a, b in zip(lrs, want)) < 1e-9
+print(f"step 1: {lrs[0]:.2e}, step {warmup}: {lrs[warmup - 1]:.2e} (the end of the warmup), "
+      f"step {n // 2}: {lrs[n // 2 - 1]:.2e}, step {n}: {lrs[-1]:.2e}")
+print("every step's learning rate follows the warmup and the cosine above")
+
+# %% [markdown]
+# So the checkpoint was trained with a warmup of 100 steps, a cosine decay of the learning
+# rate from 1.5e-3 to 1.5e-4, dropout 0.1, and two settings that the history does not
+# record but the flags do: AdamW's weight decay of 0.1, and gradient clipping at a norm
+# of 1.0. Weight decay shrinks every parameter (`train` decays all of them, biases and
+# LayerNorm weights too) a little at each step; clipping scales the whole gradient down to
+# a norm of 1.0 whenever its norm is larger.
 #
 # ## Generating text
 #
@@ -527,8 +560,8 @@ generation_explorer(gpt, gpt_tokenizer, max_new_tokens=80)
 # ## Saving and loading a checkpoint
 #
 # `save_checkpoint` writes a directory with three files: the weights in **safetensors**
-# format, the vocabulary, and a `config.json` with the model's config and a checksum of
-# the weights. It writes to a new directory first and renames it at the end, so an
+# format, the tokenizer (`tokenizer.json`, with the vocabulary), and a `config.json` with
+# the model's config and a checksum of each of the other two files. It writes to a new directory first and renames it at the end, so an
 # interrupted save leaves the previous checkpoint in place (`tests/test_checkpoint.py`
 # interrupts a save to check this). We save the small model we trained above into a
 # temporary directory.
@@ -617,9 +650,13 @@ rs = sweep["results"]
 first, last = rs[0], rs[-1]
 print(f"n_embd {first['n_embd']} -> {last['n_embd']}: parameters x{last['params'] / first['params']:.0f}, "
       f"time x{last['seconds'] / first['seconds']:.1f}")
+print("parameters at each doubling:", ", ".join(f"x{b['params'] / a['params']:.1f}"
+                                                for a, b in zip(rs, rs[1:])))
+print("time at each doubling:      ", ", ".join(f"x{b['seconds'] / a['seconds']:.1f}"
+                                                for a, b in zip(rs, rs[1:])))
 changes = [b["val_loss"] - a["val_loss"] for a, b in zip(rs, rs[1:])]
 print("val loss change at each doubling:", ", ".join(f"{d:+.4f}" for d in changes))
-print("every doubling lowered the val loss:", all(d < 0 for d in changes))
+print("in this run (one seed), each doubling gave a lower val loss:", all(d < 0 for d in changes))
 print("val - train gap:", ", ".join(f"{r['n_embd']}: {r['val_loss'] - r['train_loss']:+.3f}"
                                    for r in rs))
 
@@ -641,17 +678,19 @@ print("best within that time: n_embd =", min(within, key=within.get))
 # %% [markdown]
 # An honest reading:
 #
-# - After the same number of steps, more width gave a lower val loss, but the first
-#   doubling bought far more than the last (the changes printed above), while the
-#   parameters grew almost four times per doubling.
-# - The time grew much less than the parameters (first line above): the parameter count
-#   is not the whole cost of a step.
+# - After the same number of steps, each wider model of this run ended with a lower val
+#   loss, but the gain shrank at every doubling (the changes printed above), while the
+#   parameters grew between 3.5 and 4 times per doubling. The last doubling changed the
+#   val loss by less than 0.01: the end of this lesson measures the noise of a val loss
+#   estimate, and that change is smaller than it.
+# - The time grew much less than the parameters (first line above), and `n_embd = 32` even
+#   ran faster than 16: the parameter count is not the whole cost of a step.
 # - The gap between val and train loss grows with the width: the wider models start to
-#   learn the training plays by heart. This corpus is small for them.
+#   memorise the training plays. This corpus is small for them.
 # - With the same time instead of the same steps, the widest model is not the best: it
 #   has done too few steps. Which size is "best" depends on what you hold fixed.
-# - These are single runs with one seed, timed on one machine: small differences in the
-#   loss (a few thousandths) and in the time are within the noise.
+# - These are single runs with one seed, timed on one machine: differences in the time
+#   of a few seconds can come from the machine being busy with something else.
 #
 # Move the slider to see each size's numbers and its validation curve against training
 # time (the other sizes are faint). The button trains the chosen size again, from the
@@ -681,6 +720,34 @@ print(f"difference: {abs(again - before):.4f}")
 # process, and floating-point sums done in a different order (other thread splits, other
 # kernels) round differently in the last bits. Within one process the same cell gives the
 # same number every time.
+#
+# ## How much noise is in a val loss?
+#
+# Each val loss of the sweep is an estimate: the mean loss on `eval_iters = 20` random
+# batches of the validation text (every model of the sweep got the same 20 batches). Other
+# batches would give another number. Measure how much on the model just trained: estimate
+# its val loss on four other sets of 20 batches.
+
+# %%
+settings = sweep["training"]
+estimates = [estimate_loss(small_model, corpus.train_data, corpus.val_data,
+                           eval_iters=settings["eval_iters"], batch_size=settings["batch_size"],
+                           block_size=sweep["fixed_config"]["block_size"], seed=s)["val"]
+             for s in range(1, 5)]
+spread = max(estimates) - min(estimates)
+print("one model, four sets of batches:", ", ".join(f"{v:.4f}" for v in estimates))
+print(f"spread (largest - smallest): {spread:.3f}")
+print(f"the sweep's last doubling changed the val loss by {changes[-1]:+.4f}: "
+      f"smaller than the spread: {abs(changes[-1]) < spread}")
+
+# %% [markdown]
+# So the last doubling's gain is smaller than the change that other batches make to one
+# and the same model's estimate. Comparing all the models on the same batches makes their
+# differences steadier than that spread, but a second training seed would add noise of its
+# own, and the sweep has one seed per size. What it shows is that the gain shrank to
+# almost nothing between `n_embd = 128` and 256; it does not show whether the last
+# doubling helps at all. The first three doublings (0.1 or more each) are several times
+# larger than this noise.
 
 # %% [markdown]
 # ## Summary
@@ -694,8 +761,10 @@ print(f"difference: {abs(again - before):.4f}")
 #   from the config alone.
 # - Training shows a progress bar and loss curves; temperature and top-k trade safe text
 #   for varied text; a checkpoint is three files that load back to identical logits.
-# - A wider model reached a lower val loss in the same number of steps, but each doubling
-#   bought less, cost more time, and widened the gap between train and val loss.
+# - In the sweep (one seed per size), each wider model reached a lower val loss in the
+#   same number of steps, but each doubling gained less (the last one less than the noise
+#   of a val loss estimate), and widened the gap between train and val loss; from
+#   `n_embd = 64` on, each doubling also cost much more time.
 #
 # **Next:** [Lesson 09: Scaling up](09_scaling_up.ipynb) runs the same training from the
 # command line, on a GPU when there is one, and on several processes at once.

@@ -2,7 +2,7 @@
 # # Lesson 09: Scaling up
 #
 # You trained a GPT on your laptop's CPU. To train a bigger one you need more compute: a
-# GPU, or several processes working together. This lesson shows the road. The code is the
+# GPU, or several processes working together. This lesson shows how. The code is the
 # same `course_lib` code you used so far; only the command that starts it changes.
 #
 # **You will learn**
@@ -26,9 +26,10 @@ import tempfile
 
 import torch
 
-from course_lib import DATA_DIR, load_corpus
+from course_lib import DATA_DIR, load_checkpoint, load_corpus
 from course_lib.lessons.checks import check_steps_per_epoch, check_tokens_per_step
 from course_lib.core.device import available_devices, pick_device
+from course_lib.core.precision import SPEEDUP_NEEDED, native_bf16
 from course_lib.lessons.plots import plot_scaling
 from course_lib.lessons.widgets import scaling_calculator
 
@@ -60,9 +61,26 @@ except ValueError as err:
 
 # %% [markdown]
 # What changes on a GPU? The model and the training loop do not. `course_lib.train` moves
-# each batch to the model's device, and on a CUDA GPU it runs the forward pass in
-# **bfloat16 autocast**: matrix products use 16-bit numbers on the GPU's tensor cores,
-# while the weights and the optimizer stay in float32. On a CPU everything stays float32.
+# each batch to the model's device. The train command can also run the forward pass in
+# **bfloat16 autocast**: the matrix products compute in 16-bit numbers, while the weights
+# and the optimizer stay in float32. It does so only where that is faster. With `--precision
+# auto` (the command's default) it first asks whether the device computes bfloat16 in
+# hardware: on a CUDA GPU, `torch.cuda.is_bf16_supported()`; on a CPU, the AVX512-BF16 or
+# AMX instructions. If so, it times a few training steps both ways and takes bfloat16 only
+# when that is at least this much faster:
+
+# %%
+print(f"bfloat16 is chosen when it is at least {SPEEDUP_NEEDED:.2f}x faster than float32")
+
+# %% [markdown]
+# Otherwise every number stays float32. `--precision fp32` or `--precision bf16` decides
+# it yourself. What this machine's device answers (the output depends on your machine):
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+print(native_bf16(pick_device("auto")))
+
+# %% [markdown]
 # The commands (run them in a terminal, from the repository root):
 #
 # ```bash
@@ -83,9 +101,11 @@ except ValueError as err:
 # then:
 #
 # 1. joins the process group: `gloo` on CPUs, `nccl` on NVIDIA GPUs;
-# 2. builds the model with the same seed in every process, so all start from the same weights;
-# 3. wraps it in `DistributedDataParallel`: after `loss.backward()`, DDP averages the gradients
-#    of all processes, so every process takes the **same** optimizer step;
+# 2. builds the model with the same seed in every process;
+# 3. wraps it in `DistributedDataParallel`. When it wraps the model, DDP copies rank 0's
+#    weights to every other process (a broadcast), so all processes start from the same
+#    weights even if their seeds differed. After `loss.backward()`, DDP averages the
+#    gradients of all processes, so every process takes the **same** optimizer step;
 # 4. draws batches from a generator seeded with `seed + rank`, so each process sees different
 #    text;
 # 5. lets only rank 0 print, evaluate and save the checkpoint.
@@ -109,7 +129,11 @@ for line in result.stdout.splitlines():
 # %% [markdown]
 # The log shows one line per message, not two: rank 1 trains silently. The loss history of a
 # DDP run has the same shape as a single-process run (one mean loss per step, averaged over
-# the processes), and its checkpoint loads in a single process like any other.
+# the processes), and its checkpoint loads in a single process like any other:
+
+# %%
+ddp_model, _ = load_checkpoint(out_dir)
+print(type(ddp_model).__name__, f"{ddp_model.num_parameters():,} parameters, loaded in one process")
 
 # %% [markdown]
 # ## What changes when you add processes
@@ -126,44 +150,44 @@ for line in result.stdout.splitlines():
 #
 # ### Exercise 1: tokens per step
 #
-# Write `tokens_per_step(batch_size, block_size, nproc)`.
+# Write `my_tokens_per_step(batch_size, block_size, nproc)`.
 
 # %%
-def tokens_per_step(batch_size, block_size, nproc):
+def my_tokens_per_step(batch_size, block_size, nproc):
     # TODO: how many tokens does one optimisation step see, over all processes?
     raise NotImplementedError
 
 
-check_tokens_per_step(tokens_per_step)
+check_tokens_per_step(my_tokens_per_step)
 
 # %% [solution]
-def tokens_per_step(batch_size, block_size, nproc):
+def solution_tokens_per_step(batch_size, block_size, nproc):
     return batch_size * block_size * nproc
 
 
-check_tokens_per_step(tokens_per_step)
+check_tokens_per_step(solution_tokens_per_step)
 
 # %% [markdown]
 # ### Exercise 2: steps for one pass over the data
 #
-# Write `steps_per_epoch(n_tokens, batch_size, block_size, nproc)`: how many steps does it
+# Write `my_steps_per_epoch(n_tokens, batch_size, block_size, nproc)`: how many steps does it
 # take to see `n_tokens` tokens once? A step that only partly fills is still a step.
 
 # %%
-def steps_per_epoch(n_tokens, batch_size, block_size, nproc):
+def my_steps_per_epoch(n_tokens, batch_size, block_size, nproc):
     # TODO: use tokens per step, and round up
     raise NotImplementedError
 
 
-check_steps_per_epoch(steps_per_epoch)
+check_steps_per_epoch(my_steps_per_epoch)
 
 # %% [solution]
-def steps_per_epoch(n_tokens, batch_size, block_size, nproc):
+def solution_steps_per_epoch(n_tokens, batch_size, block_size, nproc):
     per_step = batch_size * block_size * nproc
     return -(-n_tokens // per_step)          # ceiling division, in whole numbers
 
 
-check_steps_per_epoch(steps_per_epoch)
+check_steps_per_epoch(solution_steps_per_epoch)
 
 # %% [markdown]
 # ## Measured: 1 process vs 2 processes on this CPU
@@ -172,7 +196,8 @@ check_steps_per_epoch(steps_per_epoch)
 # number of steps with the same batch per process, once as 1 process using all cores and
 # once as 2 processes under torchrun, each with half of the cores. It runs the pair three
 # times, one after the other, and keeps the median of each, because a shared machine's speed
-# wanders. Rerun it with `python scripts/measure_scaling.py` (about 2 minutes).
+# changes from moment to moment. Rerun it with `python scripts/measure_scaling.py` (the
+# training time it took is printed below; starting the processes adds some more).
 
 # %%
 scaling = json.loads((DATA_DIR / "scaling_cpu.json").read_text())
@@ -186,16 +211,22 @@ for r in scaling["runs"]:
 one, two = scaling["runs"]
 ratio = two["tokens_per_second"] / one["tokens_per_second"]
 print(f"2 processes / 1 process = {ratio:.2f}x tokens per second")
+print(f"training time of one run of each: {sum(r['seconds'] for r in scaling['runs']):.0f} s, "
+      f"run {scaling['repeats']} times")
 
 # %%
 fig = plot_scaling(scaling["runs"])
 
 # %% [markdown]
-# Read the numbers with care. Both runs had the same cores, so 2 processes cannot give
-# 2x here: they split the same cores, and they also spend time averaging gradients. What
-# DDP buys is the ability to use **more** hardware: on a machine with 2 GPUs, or on 2
-# machines, each process brings its own compute. The val losses differ because the
-# 2-process run saw twice as many tokens in the same number of steps.
+# Read the numbers with care. Both runs had the same cores, so there is no reason to
+# expect 2x here: the 2 processes split the same cores, and they also spend time averaging
+# gradients. What DDP offers is the ability to use **more** hardware: on a machine with 2
+# GPUs, or on 2 machines, each process brings its own compute.
+#
+# The val losses differ too. In its 200 steps the 2-process run saw twice as many tokens,
+# each of its steps averaged the gradients of twice as many sequences, and its batches
+# were other ones. This measurement does not tell which of these made the difference, or
+# how much of it is the noise of one run.
 
 # %%
 if scaling["gpu"] is None:
@@ -219,14 +250,15 @@ scaling_calculator(block_size=scaling["block_size"], corpus_tokens=len(corpus.tr
 # %% [markdown]
 # ## Summary
 #
-# - The same `course_lib` code runs on a CPU, a GPU (`--device cuda`, bfloat16 autocast) and
+# - The same `course_lib` code runs on a CPU, a GPU (`--device cuda`, with bfloat16
+#   autocast where the device has it and a timing shows it faster) and
 #   on several processes (`torchrun --nproc_per_node=N -m course_lib.train`).
 # - DDP averages the gradients of all processes, so their weights stay identical; each
 #   process reads different batches, and only rank 0 logs, evaluates and saves.
 # - With N processes, the global batch and the tokens per step are N times larger, and one
 #   pass over the data takes N times fewer steps.
-# - On one machine, processes share its cores: the gain comes when each process brings its
-#   own GPU or machine.
+# - On one machine, processes share its cores: here 2 processes gave only the gain printed
+#   above. A large gain needs each process to bring its own GPU or machine.
 #
 # **The end.** You built a GPT from token IDs to a trained model, and you know how to scale
 # it up. Go back to [Lesson 00](00_text_to_tokens.ipynb) and try the exercises you skipped,
