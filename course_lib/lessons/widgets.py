@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 
-from .plots import show_char
+from .plots import course_style, show_char
 
 
 def _figure_bundle(fig) -> dict:
@@ -37,7 +37,7 @@ def _redraw(out: widgets.Output, draw, raise_errors: bool = False) -> None:
     from IPython.utils.capture import capture_output
 
     items, error = [], None
-    with capture_output() as cap:
+    with capture_output() as cap, course_style():   # titles set on a redraw get the course look
         try:
             result = draw()
         except Exception as err:  # shown in the widget; re-raised below for the first draw
@@ -293,31 +293,32 @@ def attention_scaling_explorer(T: int = 8, max_head_size: int = 1024, batch: int
 
 # ----------------------------------------------------------------------------- lesson 05
 
-def _reusable_figure(fig):
-    """Lay `fig` out once and keep that layout, so redrawing it later is quick.
+class _ReusableFigure:
+    """A figure laid out once, with that layout kept, so redrawing it later is quick.
 
     The figure is closed in pyplot (the cell must not show it; the widget's Output does)
-    but stays usable: a redraw changes its data and calls `_display_png`.
+    but stays usable: a redraw changes the data of `figure` and calls `display()`.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    plt.close(fig)
-    canvas = FigureCanvasAgg(fig)     # a canvas of its own: pyplot no longer manages it
-    canvas.draw()                     # runs the layout engine once
-    fig.set_layout_engine("none")     # ... and freezes the result
-    # the area bbox_inches="tight" would keep, computed once instead of on every save
-    fig._course_bbox = fig.get_tightbbox(canvas.get_renderer()).padded(0.1)
-    return fig
+    def __init__(self, fig):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+        plt.close(fig)
+        canvas = FigureCanvasAgg(fig)     # a canvas of its own: pyplot no longer manages it
+        canvas.draw()                     # runs the layout engine once
+        fig.set_layout_engine("none")     # ... and freezes the result
+        self.figure = fig
+        # the area bbox_inches="tight" would keep, computed once instead of on every save
+        self.bbox = fig.get_tightbbox(canvas.get_renderer()).padded(0.1)
 
-def _display_png(fig) -> None:
-    """Display a `_reusable_figure` as a PNG, cropped to its stored bounding box."""
-    import io
+    def display(self) -> None:
+        """Display the figure as a PNG, cropped to the area measured when it was laid out."""
+        import io
 
-    from IPython.display import Image, display
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches=getattr(fig, "_course_bbox", None))
-    display(Image(data=buf.getvalue(), format="png"))
+        from IPython.display import Image, display
+        buf = io.BytesIO()
+        self.figure.savefig(buf, format="png", bbox_inches=self.bbox)
+        display(Image(data=buf.getvalue(), format="png"))
 
 
 def attention_map_explorer(model, tokenizer, sentences: list[str]):
@@ -356,7 +357,7 @@ def attention_map_explorer(model, tokenizer, sentences: list[str]):
                              continuous_update=False)
     out = widgets.Output()
     # one figure per sentence (its tick labels), laid out now; a redraw only changes the image
-    figures = {s: _reusable_figure(plot_attention_map(maps[s][0, 0], list(s))) for s in maps}
+    figures = {s: _ReusableFigure(plot_attention_map(maps[s][0, 0], list(s))) for s in maps}
 
     def draw():
         s, l, h = sentence.value, layer.value, head.value
@@ -365,12 +366,12 @@ def attention_map_explorer(model, tokenizer, sentences: list[str]):
         print(f"layer {l}, head {h}, mean over the rows 1 to {w.shape[0] - 1}: weight on the "
               f"character itself {stats['itself']:.2f}, on the one before "
               f"{stats['previous']:.2f}, on the first character {stats['first']:.2f}")
-        fig = figures[s]
+        fig = figures[s].figure
         image = fig.axes[0].images[0]
         image.set_data(w.numpy())
         image.set_clim(float(w.min()), float(w.max()))   # the colour bar follows
         fig.axes[0].set_title(f"Layer {l}, head {h}")
-        _display_png(fig)
+        figures[s].display()
 
     redraw_on_change([sentence, layer, head], out, draw)
     return widgets.VBox([sentence, widgets.HBox([layer, head]), out])
@@ -400,9 +401,9 @@ def residual_gradient_explorer(depths=(4, 8, 12, 16, 20, 24), n_embd: int = 32):
     layernorm = widgets.Checkbox(value=True, description="LayerNorm in the blocks", indent=False)
     out = widgets.Output()
     # a figure with one line and its zero markers, laid out once; draw() replaces their data
-    fig = _reusable_figure(plot_gradient_norms(
+    reusable = _ReusableFigure(plot_gradient_norms(
         {"gradient norm": [0.0] + [1.0] * (max(depths) - 1)}, ylim=ylim))
-    ax = fig.axes[0]
+    ax = reusable.figure.axes[0]
     line, zero_marks = ax.lines[:2]
     ax.set_xlim(0.5, max(depths) + 0.5)
 
@@ -422,7 +423,7 @@ def residual_gradient_explorer(depths=(4, 8, 12, 16, 20, 24), n_embd: int = 32):
               f"{last:.2e}   ratio first/last: {ratio}")
         if zeros:
             print(f"blocks with a gradient of exactly 0: {len(zeros)} of {d}")
-        _display_png(fig)
+        reusable.display()
 
     redraw_on_change([depth, residual, layernorm], out, draw)
     return widgets.VBox([widgets.HBox([depth, residual, layernorm]), out])
@@ -450,7 +451,8 @@ def layernorm_explorer(base=(1.0, 2.0, 3.0)):
     eps = widgets.FloatLogSlider(value=1e-5, base=10, min=-10, max=0, step=0.5,
                                  description="eps", continuous_update=False, readout_format=".0e")
     out = widgets.Output()
-    fig = _reusable_figure(plot_layernorm_io(base, base, title="x = scale * base + shift"))
+    reusable = _ReusableFigure(plot_layernorm_io(base, base, title="x = scale * base + shift"))
+    fig = reusable.figure
     left, right = fig.axes[:2]
 
     def draw():
@@ -470,7 +472,7 @@ def layernorm_explorer(base=(1.0, 2.0, 3.0)):
         print("LayerNorm(x):", "  ".join(f"{v:.4f}" for v in y.tolist()))
         print(f"variance of x {var:.3e}  vs eps {eps.value:.0e}:  sqrt(var / (var + eps)) = "
               f"{math.sqrt(var / (var + eps.value)):.4f}")
-        _display_png(fig)
+        reusable.display()
 
     redraw_on_change([scale, shift, eps], out, draw)
     return widgets.VBox([widgets.HBox([scale, shift, eps]), out])
