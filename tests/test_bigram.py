@@ -64,7 +64,7 @@ def test_bad_input_is_named():
         bigram_counts(torch.tensor([0.0, 1.0]), 3)
     with pytest.raises(ValueError, match="must be a 1-D tensor"):
         bigram_counts(torch.zeros(2, 2, dtype=torch.long), 3)
-    with pytest.raises(ValueError, match="smoothing must be a number >= 0, got -1"):
+    with pytest.raises(ValueError, match="smoothing must be a finite number >= 0, got -1; 1.0 adds one"):
         bigram_probs(torch.ones(2, 2), -1)
     with pytest.raises(ValueError, match="row 1 of the counts is all zeros"):
         bigram_probs(torch.tensor([[1, 1], [0, 0]]), 0.0)

@@ -10,8 +10,8 @@ import torch
 
 from course_lib import GPTConfig, GPTLanguageModel, parameter_breakdown
 from course_lib.lessons.plots import plot_n_embd_sweep, plot_parameter_breakdown, plot_sweep_curves
-from course_lib.lessons.sweep import (SWEEP_COMMAND, check_sweep, load_sweep, sweep_result, sweep_table,
-                              train_sweep_size)
+from course_lib.lessons.sweep import (SWEEP_COMMAND, load_sweep, sweep_result, sweep_table,
+                              train_sweep_size, validate_sweep)
 from course_lib.lessons.widgets import generation_explorer, n_embd_explorer
 
 
@@ -64,15 +64,15 @@ def test_load_sweep_bad_json(tmp_path):
     (lambda s: s.update(results=[]), "holds no results"),
     (lambda s: s["results"][0].pop("val_loss"), "(n_embd=16) lacks ['val_loss']"),
 ])
-def test_check_sweep_names_what_is_missing(sweep, change, message):
+def test_validate_sweep_names_what_is_missing(sweep, change, message):
     change(sweep)
     with pytest.raises(ValueError, match=re.escape(message)):
-        check_sweep(sweep)
+        validate_sweep(sweep)
 
 
-def test_check_sweep_wants_a_dict():
+def test_validate_sweep_wants_a_dict():
     with pytest.raises(ValueError, match="should be a dict with 'results', got list"):
-        check_sweep([])
+        validate_sweep([])
 
 
 def test_sweep_result_and_table(sweep):

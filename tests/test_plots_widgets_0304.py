@@ -63,7 +63,7 @@ def test_sample_frequencies_shows_probabilities_and_frequencies():
     (lambda: plot_logits_and_probs(torch.zeros(2, 7), CHARS), r"logits must be 1-D .* got shape \(2, 7\)"),
     (lambda: plot_next_token_distribution(torch.zeros(5), CHARS), r"got 5 probs but 7 character labels"),
     (lambda: plot_temperature_distributions(torch.zeros(7), CHARS, [1.0, 0]),
-     r"temperatures must be a non-empty list of numbers > 0, got \[1.0, 0\]"),
+     r"temperatures\[1\] must be a finite number > 0, got 0; 0 would divide the logits by zero"),
     (lambda: plot_sample_frequencies(torch.zeros(7), torch.zeros(7), CHARS),
      r"counts sum to 0: draw at least one sample"),
 ])

@@ -7,7 +7,7 @@
     embeddings.py   lesson 01: similarity, projections, word vectors
     bigram.py       lesson 02: the counting model
     sweep.py        lesson 08: the n_embd sweep
-    env.py          lesson 00: the environment check
+    env.py          lesson 00: the environment report
 
 These modules import the core (course_lib.core); the core never imports them.
 """

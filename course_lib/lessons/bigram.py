@@ -12,12 +12,12 @@ gradient descent.
 
 from __future__ import annotations
 
-import math
-
 import torch
 
+from ..core.validate import finite_number, int_at_least, is_whole, positive_int
 
-def _check_ids(data, vocab_size: int, name: str = "data") -> None:
+
+def _validate_ids(data, vocab_size: int, name: str = "data") -> None:
     if not isinstance(data, torch.Tensor) or data.dim() != 1:
         raise ValueError(f"{name} must be a 1-D tensor of token IDs, got "
                          f"{getattr(data, 'shape', type(data).__name__)}")
@@ -32,9 +32,8 @@ def _check_ids(data, vocab_size: int, name: str = "data") -> None:
 
 def bigram_counts(data: torch.Tensor, vocab_size: int) -> torch.Tensor:
     """(N,) token IDs -> (V, V) int64 counts: counts[i, j] = how often token j follows token i."""
-    if isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size < 1:
-        raise ValueError(f"vocab_size must be a positive integer, got {vocab_size!r}")
-    _check_ids(data, vocab_size)
+    positive_int("vocab_size", vocab_size)
+    _validate_ids(data, vocab_size)
     pair = data[:-1] * vocab_size + data[1:]                    # one number per (current, next)
     return torch.bincount(pair, minlength=vocab_size * vocab_size).view(vocab_size, vocab_size)
 
@@ -47,10 +46,8 @@ def bigram_probs(counts: torch.Tensor, smoothing: float = 1.0) -> torch.Tensor:
     """
     if counts.dim() != 2 or counts.size(0) != counts.size(1):
         raise ValueError(f"counts must be a square (V, V) matrix, got shape {tuple(counts.shape)}")
-    if isinstance(smoothing, bool) or not isinstance(smoothing, (int, float)) \
-            or not math.isfinite(smoothing) or smoothing < 0:
-        raise ValueError(f"smoothing must be a number >= 0, got {smoothing!r}; 1.0 adds one to "
-                         f"every count, 0 keeps the raw counts")
+    finite_number("smoothing", smoothing, at_least=0,
+                  hint="1.0 adds one to every count, 0 keeps the raw counts")
     p = counts.float() + smoothing
     totals = p.sum(dim=1, keepdim=True)                         # (V, 1): one total per row
     if (totals == 0).any():
@@ -67,14 +64,15 @@ def counting_model_loss(probs: torch.Tensor, data: torch.Tensor) -> float:
     This is the same cross-entropy the neural model reports, computed on the whole text
     instead of random batches. A pair with probability 0 gives an infinite loss.
     """
-    _check_ids(data, probs.size(0))
+    _validate_ids(data, probs.size(0))
     return float(-probs[data[:-1], data[1:]].log().mean())
 
 
 def sample_from_probs(probs: torch.Tensor, start: int, n: int,
                       generator: torch.Generator | None = None) -> list[int]:
     """Sample n token IDs, each from the row of the token before it; returns [start, ...]."""
-    if not 0 <= start < probs.size(0):
+    int_at_least("n", n, 0)
+    if not is_whole(start) or not 0 <= start < probs.size(0):
         raise ValueError(f"start must be a token ID in 0..{probs.size(0) - 1}, got {start}")
     out = [start]
     for _ in range(n):

@@ -22,23 +22,19 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
 
 from ..core.data import DATA_DIR
+from ..core.validate import float_tensor, int_at_least, is_whole, positive_int
 
 WORD_VECTORS_PATH = DATA_DIR / "word_vectors.safetensors"
 
 
 # ----------------------------------------------------------------------------- similarity
 
-def _as_float_tensor(x, name: str) -> torch.Tensor:
-    if not isinstance(x, torch.Tensor):
-        try:
-            x = torch.tensor(x, dtype=torch.float32)
-        except (TypeError, ValueError):
-            raise TypeError(f"{name} must be a tensor (or a list of numbers), got "
-                            f"{type(x).__name__}") from None
-    if not x.is_floating_point():
-        x = x.float()
+def _vectors(x, name: str) -> torch.Tensor:
+    """`x` as a float tensor of one or more vectors (its last dimension); a number is refused."""
+    x = float_tensor(x, name)
     if x.dim() == 0:
         raise ValueError(f"{name} is a single number; cosine similarity compares vectors, give "
                          f"a 1-D tensor (or rows of a 2-D tensor)")
@@ -52,7 +48,7 @@ def cosine_similarity(a, b) -> torch.Tensor:
     (N,). 1 means the same direction, 0 at a right angle, -1 opposite. Raises ValueError
     when the last dimensions differ or a vector is all zeros (it has no direction).
     """
-    a, b = _as_float_tensor(a, "a"), _as_float_tensor(b, "b")
+    a, b = _vectors(a, "a"), _vectors(b, "b")
     if a.shape[-1] != b.shape[-1]:
         raise ValueError(f"the vectors have different lengths: a has {a.shape[-1]} numbers per "
                          f"vector, b has {b.shape[-1]}; compare vectors of the same size "
@@ -66,7 +62,7 @@ def cosine_similarity(a, b) -> torch.Tensor:
 
 def euclidean_distance(a, b) -> torch.Tensor:
     """The straight-line distance |a - b| along the last dimension (broadcasts like a - b)."""
-    a, b = _as_float_tensor(a, "a"), _as_float_tensor(b, "b")
+    a, b = _vectors(a, "a"), _vectors(b, "b")
     if a.shape[-1] != b.shape[-1]:
         raise ValueError(f"the vectors have different lengths: a has {a.shape[-1]} numbers per "
                          f"vector, b has {b.shape[-1]}; compare vectors of the same size")
@@ -79,8 +75,7 @@ def nearest_rows(vectors: torch.Tensor, query: torch.Tensor, k: int = 5,
 
     Returns (indices (k,), similarities (k,)). Rows listed in `exclude` are skipped.
     """
-    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}")
+    positive_int("k", k)
     if vectors.dim() != 2:
         raise ValueError(f"vectors must be a 2-D tensor (one row per item), got shape "
                          f"{tuple(vectors.shape)}")
@@ -113,7 +108,7 @@ def pca_project(x: torch.Tensor, k: int = 2) -> Projection:
         raise ValueError(f"pca_project needs a 2-D tensor (one row per point), got "
                          f"{getattr(x, 'shape', type(x).__name__)}")
     N, D = x.shape
-    if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= min(N, D):
+    if not is_whole(k) or not 1 <= k <= min(N, D):
         raise ValueError(f"k must be between 1 and min(N, D) = {min(N, D)}, got {k!r}")
     xc = x.detach().double() - x.detach().double().mean(dim=0)
     _, s, vh = torch.linalg.svd(xc, full_matrices=False)        # xc = U diag(s) Vh
@@ -210,7 +205,6 @@ def load_word_vectors(path: str | Path | None = None) -> WordVectors:
     `path` is the .safetensors file (default data/word_vectors.safetensors); the words are
     in the .json file next to it.
     """
-    from safetensors.torch import load_file
     path = WORD_VECTORS_PATH if path is None else Path(path)
     meta_path = path.with_suffix(".json")
     for p in (path, meta_path):
@@ -224,7 +218,6 @@ def load_word_vectors(path: str | Path | None = None) -> WordVectors:
 
 def save_word_vectors(wv: WordVectors, path: str | Path | None = None) -> None:
     """Write `wv` as a .safetensors file (the vectors) and a .json file (words, info)."""
-    from safetensors.torch import save_file
     path = WORD_VECTORS_PATH if path is None else Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file({"vectors": wv.vectors.contiguous().float()}, str(path))
@@ -244,8 +237,7 @@ def words_of(text: str) -> list[str]:
 
 def build_word_vocab(words: list[str], max_words: int) -> tuple[list[str], list[int]]:
     """The `max_words` most frequent words (ties broken alphabetically) and their counts."""
-    if not isinstance(max_words, int) or max_words < 2:
-        raise ValueError(f"max_words must be an integer >= 2, got {max_words!r}")
+    int_at_least("max_words", max_words, 2)
     ranked = sorted(Counter(words).items(), key=lambda wc: (-wc[1], wc[0]))[:max_words]
     return [w for w, _ in ranked], [c for _, c in ranked]
 
@@ -257,8 +249,7 @@ def skipgram_pairs(ids: torch.Tensor, window: int, generator: torch.Generator
     As in word2vec, each centre word draws its own window size in 1..window, so near
     neighbours count more than far ones. Returns two 1-D int64 tensors of the same length.
     """
-    if not isinstance(window, int) or window < 1:
-        raise ValueError(f"window must be a positive integer, got {window!r}")
+    positive_int("window", window)
     n = len(ids)
     reach = torch.randint(1, window + 1, (n,), generator=generator)   # per-centre window
     centres, contexts = [], []

@@ -1,10 +1,15 @@
-"""The environment check at the top of lesson 00: is this machine ready for the course?"""
+"""The environment report at the top of lesson 00: is this machine ready for the course?"""
 
 from __future__ import annotations
 
 import platform
 import sys
 from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+import course_lib
 
 
 @dataclass
@@ -35,16 +40,12 @@ def _version(module_name: str) -> str | None:
     return getattr(module, "__version__", "installed")
 
 
-def check_environment(show_versions: bool = True) -> EnvironmentReport:
-    """Check Python, PyTorch, course_lib, widgets and CPU threads; say what to fix.
+def report_environment(show_versions: bool = True) -> EnvironmentReport:
+    """Report Python, PyTorch, course_lib, widgets and CPU threads, and say what to fix.
 
     With show_versions=False the version numbers are replaced by "ok" (so a stored
     notebook output does not change when a patch release is installed).
     """
-    import torch
-
-    import course_lib
-
     def shown(v: str) -> str:
         return v if show_versions else "ok"
 
@@ -72,7 +73,5 @@ def check_environment(show_versions: bool = True) -> EnvironmentReport:
 
 
 def _lib_location() -> str:
-    import course_lib
-    from pathlib import Path
     here = Path(course_lib.__file__).resolve().parent.parent
     return "this repository" if (here / "notebooks").exists() else str(here)

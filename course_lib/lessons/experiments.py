@@ -3,6 +3,7 @@
     lesson 05  heads      attention_pattern_stats (where a head looks, on average)
     lesson 06  blocks     block_forward, gradient_norms_per_block (residual connections)
     lesson 07  LayerNorm  without_layernorm (the model with every LayerNorm taken out)
+    any lesson            one_thread (tiny tensor work without threads waiting for each other)
 
 They change no module in model.py: they build the course model and run its parts in
 another way, so a lesson can compare "with" and "without" on the same weights.
@@ -17,9 +18,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..core.model import Block, GPTConfig, GPTLanguageModel
+from ..core.validate import is_whole, positive_int
 
 
-def _check_bool(name: str, value) -> None:
+def _require_bool(name: str, value) -> None:
+    """TypeError unless value is True or False (1, "yes" or None are not flags here)."""
     if not isinstance(value, bool):
         raise TypeError(f"{name} must be True or False, got {value!r}")
 
@@ -56,7 +59,7 @@ def block_forward(block: Block, x: torch.Tensor, residual: bool = True) -> torch
     """
     if not isinstance(block, Block):
         raise TypeError(f"block must be a course_lib Block, got {type(block).__name__}")
-    _check_bool("residual", residual)
+    _require_bool("residual", residual)
     if residual:
         x = x + block.sa(block.ln1(x))
         x = x + block.ffwd(block.ln2(x))
@@ -67,9 +70,15 @@ def block_forward(block: Block, x: torch.Tensor, residual: bool = True) -> torch
 
 
 @contextmanager
-def _one_thread():
+def one_thread():
     """Run tiny tensor work on one thread: with several, waiting for each other costs more
-    than the work itself (seconds instead of milliseconds on a busy laptop)."""
+    than the work itself (seconds instead of milliseconds on a busy laptop).
+
+        with one_thread():
+            text = generate_text(model, tokenizer, "\n", 80)
+
+    The number of threads is set back to what it was when the block ends.
+    """
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -90,14 +99,15 @@ def gradient_norms_per_block(depth: int, residual: bool = True, layernorm: bool 
     from a seeded generator, so the numbers are the same on every run.
     `layernorm=False` takes out every LayerNorm (see `without_layernorm`).
     """
-    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
+    if not is_whole(depth) or depth < 1:
         raise ValueError(f"depth must be a positive integer (the number of blocks), got "
                          f"{depth!r}")
-    _check_bool("residual", residual)
-    _check_bool("layernorm", layernorm)
+    _require_bool("residual", residual)
+    _require_bool("layernorm", layernorm)
+    positive_int("batch_size", batch_size)
     cfg = GPTConfig(vocab_size=vocab_size, block_size=block_size, n_embd=n_embd,
                     n_head=n_head, n_layer=depth, dropout=0.0)
-    with _one_thread(), torch.random.fork_rng():   # leave the caller's random stream alone
+    with one_thread(), torch.random.fork_rng():   # leave the caller's random stream alone
         return _gradient_norms(cfg, residual, layernorm, batch_size, seed)
 
 

@@ -2,21 +2,32 @@
 
 Figures have a title, labelled axes (with units where there are any), and a colour bar on
 heatmaps. Notebooks call these; nothing here trains or computes a model.
+
+The course's look (font sizes, a light grid) is applied inside each function with
+`course_style()`; importing this module leaves matplotlib's global settings as they are, so
+a learner's own figures look the way matplotlib draws them. The pieces the figures share
+are drawn by a few building blocks, as in d2l's `d2l.plot`: `bars_over_chars` (bars with a
+character under each), `annotate_cells` (the value written in each cell of a heatmap) and
+`char_ticks` (character tick labels, smaller when there are many).
 """
 
 from __future__ import annotations
 
+import functools
 import math
+from collections import Counter
 
 import matplotlib
-import matplotlib.ticker
-
 import matplotlib.pyplot as plt
+import matplotlib.ticker
 import torch
+from matplotlib.layout_engine import TightLayoutEngine
+
+from ..core.validate import finite_number, is_whole, positive_int
 
 FIGSIZE = (8, 4.5)
 
-plt.rcParams.update({
+COURSE_STYLE = {
     "figure.dpi": 100,
     "font.size": 11,
     "axes.titlesize": 13,
@@ -24,12 +35,63 @@ plt.rcParams.update({
     "axes.grid": True,
     "grid.alpha": 0.3,
     "figure.autolayout": True,
-})
+}
 
 
-def _new(figsize=FIGSIZE):
-    fig, ax = plt.subplots(figsize=figsize)
-    return fig, ax
+def course_style():
+    """The course's figure settings for a `with` block; outside it nothing is changed.
+
+        with course_style():
+            fig, ax = plt.subplots()
+    """
+    return matplotlib.rc_context(COURSE_STYLE)
+
+
+class _CourseTightLayout(TightLayoutEngine):
+    """matplotlib's automatic layout, run in the course style whenever the figure is drawn.
+
+    The layout runs at each draw, and measures its margins in units of the font size that
+    is set at that moment; running it inside `course_style()` keeps the figure's margins
+    the same whatever a learner has set globally.
+    """
+
+    def execute(self, fig):
+        with course_style():
+            super().execute(fig)
+
+
+def _settle(fig) -> None:
+    """Make the parts that matplotlib creates later take the course style now.
+
+    matplotlib makes ticks lazily, when the figure is first drawn, and reads their font size
+    and grid style from the settings of that moment (after the `with` block has ended).
+    Later ticks copy the first one, so creating it here keeps the course's look. The
+    automatic layout is also run at draw time, so it is swapped for one that runs in the
+    course style.
+    """
+    if isinstance(fig.get_layout_engine(), TightLayoutEngine):
+        fig.set_layout_engine(_CourseTightLayout())
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            for which, ticks in (("major", axis.majorTicks), ("minor", axis.minorTicks)):
+                # reading the list creates the first tick; recording its label size keeps
+                # it for the ticks made later and for how many ticks fit on the axis
+                axis.set_tick_params(which=which, labelsize=ticks[0].label1.get_fontsize())
+
+
+def _styled(draw):
+    """Run a plotting function inside `course_style()` (see the module docstring)."""
+    @functools.wraps(draw)
+    def styled(*args, **kwargs):
+        with course_style():
+            fig = draw(*args, **kwargs)
+            _settle(fig)
+        return fig
+    return styled
+
+
+def _new(figsize=FIGSIZE, **kwargs):
+    return plt.subplots(figsize=figsize, **kwargs)
 
 
 def show_char(c: str) -> str:
@@ -37,6 +99,67 @@ def show_char(c: str) -> str:
     return {"\n": "\\n", " ": "␣", "\t": "\\t"}.get(c, c)
 
 
+# ----------------------------------------------------------------------------- building blocks
+
+def _tick_size(n: int) -> int:
+    """A font size for n tick labels: smaller when there are many, so they do not overlap."""
+    return 10 if n <= 20 else 8 if n <= 40 else 6
+
+
+def _char_ticks(ax, labels, axis: str = "x", fontsize: int | None = None) -> None:
+    """One tick per position with its character drawn visibly (␣, \\n); sized by their number."""
+    shown = [show_char(str(c)) for c in labels]
+    set_ticks = ax.set_xticks if axis == "x" else ax.set_yticks
+    set_ticks(range(len(shown)), shown, fontsize=fontsize or _tick_size(len(shown)))
+
+
+def _grouped_bars(ax, series: dict, width: float | None = None, colors=None) -> None:
+    """Bars for each series side by side around positions 0, 1, 2, ...
+
+    `series` maps a legend label (None: no legend entry) to its values, one per position;
+    the bars of position j are centred on j. `width` is that of one bar (default: the group
+    fills 0.8 of the space between positions).
+    """
+    n = len(series)
+    width = 0.8 / n if width is None else width
+    colors = colors or [None] * n
+    for k, ((label, values), color) in enumerate(zip(series.items(), colors)):
+        values = torch.as_tensor(values).detach().float()
+        xs = [j + (k - (n - 1) / 2) * width for j in range(len(values))]
+        ax.bar(xs, values.numpy(), width=width, label=label, color=color)
+
+
+def _bars_over_chars(ax, series: dict, labels, colors=None, tick_fontsize: int | None = None):
+    """The course's most common chart: grouped bars with a character under each group.
+
+    `series` maps a legend label (or None) to one value per character in `labels`.
+    """
+    _grouped_bars(ax, series, colors=colors)
+    _char_ticks(ax, labels, fontsize=tick_fontsize)
+    ax.grid(axis="x", visible=False)        # vertical grid lines would cut through the bars
+
+
+def _annotate_cells(ax, m: torch.Tensor, fmt: str = "{:.2f}", vmax: float | None = None,
+                    skip=None, fontsize: int = 9) -> None:
+    """Write the value of each cell of a heatmap of `m` (rows, columns) in the cell.
+
+    The text is white on dark cells (below 0.6 of `vmax`, default the largest value) and
+    black on light ones. Cells that are not finite, or True in `skip`, get no number.
+    """
+    if vmax is None:
+        vmax = float(m.max()) if m.numel() else 0.0
+    for i in range(m.shape[0]):
+        for j in range(m.shape[1]):
+            v = float(m[i, j])
+            if not math.isfinite(v) or (skip is not None and skip[i, j]):
+                continue
+            ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=fontsize,
+                    color="white" if v < 0.6 * vmax else "black")
+
+
+# ----------------------------------------------------------------------------- any lesson
+
+@_styled
 def plot_loss_curves(history, title: str = "Training loss", baseline: float | None = None,
                      baseline_label: str = "ln(vocab_size): uniform guessing"):
     """The per-step minibatch loss (thin) and the estimated train and val losses (markers)."""
@@ -53,6 +176,7 @@ def plot_loss_curves(history, title: str = "Training loss", baseline: float | No
     return fig
 
 
+@_styled
 def plot_heatmap(matrix, title: str, xlabel: str, ylabel: str, xticklabels=None,
                  yticklabels=None, colorbar_label: str = "", cmap: str = "viridis",
                  annotate: bool = False, fmt: str = "{:.2f}", figsize=(7, 6), log: bool = False):
@@ -61,50 +185,36 @@ def plot_heatmap(matrix, title: str, xlabel: str, ylabel: str, xticklabels=None,
     fig, ax = plt.subplots(figsize=figsize)
     norm = matplotlib.colors.LogNorm(vmin=1, vmax=max(1.0, float(m.max()))) if log else None
     im = ax.imshow((m + 1 if log else m).numpy(), cmap=cmap, norm=norm, aspect="auto")
-    cb = fig.colorbar(im, ax=ax)
-    cb.set_label(colorbar_label)
+    fig.colorbar(im, ax=ax).set_label(colorbar_label)
     ax.grid(False)
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     if xticklabels is not None:
-        ax.set_xticks(range(len(xticklabels)), [show_char(str(t)) for t in xticklabels],
-                      fontsize=_tick_size(len(xticklabels)))
+        _char_ticks(ax, xticklabels, "x")
     if yticklabels is not None:
-        ax.set_yticks(range(len(yticklabels)), [show_char(str(t)) for t in yticklabels],
-                      fontsize=_tick_size(len(yticklabels)))
+        _char_ticks(ax, yticklabels, "y")
     if annotate:
-        vmax = float(m.max()) if m.numel() else 0.0
-        for i in range(m.shape[0]):
-            for j in range(m.shape[1]):
-                v = float(m[i, j])
-                if math.isfinite(v):
-                    ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=9,
-                            color="white" if v < 0.6 * vmax else "black")
+        _annotate_cells(ax, m, fmt)
     return fig
-
-
-def _tick_size(n: int) -> int:
-    return 10 if n <= 20 else 8 if n <= 40 else 6
 
 
 # ----------------------------------------------------------------------------- lesson 00
 
+@_styled
 def plot_char_frequencies(text: str, chars: list[str], top: int | None = None):
     """How often each vocabulary character occurs in `text`, most frequent first (a bar chart)."""
-    from collections import Counter
     counts = Counter(text)
     order = sorted(chars, key=lambda c: -counts[c])[:top]
-    fig, ax = plt.subplots(figsize=(12, 4))
-    ax.bar(range(len(order)), [counts[c] for c in order])
-    ax.set_xticks(range(len(order)), [show_char(c) for c in order], fontsize=_tick_size(len(order)))
+    fig, ax = _new((12, 4))
+    _bars_over_chars(ax, {None: [counts[c] for c in order]}, order)
     ax.set_yscale("log")
     ax.set(title=f"How often each of the {len(chars)} characters occurs",
            xlabel="character (␣ is a space, \\n a new line)", ylabel="count (log scale)")
-    ax.grid(axis="x", visible=False)
     return fig
 
 
 # ----------------------------------------------------------------------------- lesson 01
 
+@_styled
 def plot_one_hot_vs_dense(one_hot, dense, labels):
     """Side by side: the one-hot rows (T, V) and the dense embedding rows (T, n_embd)."""
     oh = one_hot.detach().float()
@@ -125,6 +235,7 @@ def plot_one_hot_vs_dense(one_hot, dense, labels):
     return fig
 
 
+@_styled
 def plot_vectors_2d(vectors: dict, title: str = "Vectors in 2-D"):
     """Arrows from the origin, one per named 2-D vector, to see angles and lengths."""
     fig, ax = plt.subplots(figsize=(5.5, 5.5))
@@ -166,6 +277,7 @@ _GROUP_COLORS = {"vowel": "tab:red", "consonant": "tab:blue", "vowel, upper case
                  "punctuation": "tab:gray"}
 
 
+@_styled
 def plot_char_embeddings_2d(projections: dict, chars: list[str]):
     """One scatter per projection (title -> Projection), each character drawn as its label."""
     fig, axes = plt.subplots(1, len(projections), figsize=(6.5 * len(projections), 6),
@@ -187,6 +299,7 @@ def plot_char_embeddings_2d(projections: dict, chars: list[str]):
     return fig
 
 
+@_styled
 def plot_word_map(points, words: list[str], groups: list[str], title: str):
     """Words at 2-D positions (for example a PCA of their vectors), coloured by group."""
     fig, ax = plt.subplots(figsize=(9, 6.5))
@@ -206,6 +319,7 @@ def plot_word_map(points, words: list[str], groups: list[str], title: str):
     return fig
 
 
+@_styled
 def plot_n_embd_view(table, sweep_results: list[dict], n_embd: int, max_n_embd: int):
     """What n_embd changes: the embedding table's width (left) and the trained loss (right)."""
     # fixed margins instead of the automatic layout: a widget redraws this often, and fast
@@ -236,6 +350,7 @@ def plot_n_embd_view(table, sweep_results: list[dict], n_embd: int, max_n_embd: 
 
 # ----------------------------------------------------------------------------- lesson 02
 
+@_styled
 def plot_bigram_matrix(matrix, chars: list[str], title: str, colorbar_label: str,
                        log: bool = True):
     """A (V, V) bigram table as a heatmap: rows = current character, columns = next one."""
@@ -246,24 +361,22 @@ def plot_bigram_matrix(matrix, chars: list[str], title: str, colorbar_label: str
     return fig
 
 
+@_styled
 def plot_next_char_distribution(char: str, chars: list[str], dists: dict, top: int = 15):
     """Bars of P(next | char) for the `top` most likely next characters, one colour per model."""
     first = next(iter(dists.values()))
     order = torch.argsort(first, descending=True)[:top].tolist()
-    fig, ax = plt.subplots(figsize=(10, 4), layout="none")   # fixed margins: fast redraws
+    fig, ax = _new((10, 4), layout="none")   # fixed margins: fast redraws
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.9)
-    width = 0.8 / len(dists)
-    for k, (name, p) in enumerate(dists.items()):
-        ax.bar([i + (k - (len(dists) - 1) / 2) * width for i in range(len(order))],
-               [float(p[j]) for j in order], width=width, label=name)
-    ax.set_xticks(range(len(order)), [show_char(chars[j]) for j in order])
+    _bars_over_chars(ax, {name: torch.as_tensor(p)[order] for name, p in dists.items()},
+                     [chars[j] for j in order], tick_fontsize=COURSE_STYLE["font.size"])
     ax.set(title=f"What follows '{show_char(char)}'? The {top} most likely next characters",
            xlabel="next character", ylabel="probability")
-    ax.grid(axis="x", visible=False)
     ax.legend()
     return fig
 
 
+@_styled
 def plot_bigram_loss_curves(history, uniform_loss: float, counting_loss: float):
     """The bigram model's training curves, with the uniform guess and the counting model."""
     fig = plot_loss_curves(history, title="Training the bigram model", baseline=uniform_loss)
@@ -282,7 +395,7 @@ def _top_order(values: torch.Tensor, top: int | None) -> list[int]:
     return order if top is None else order[:top]
 
 
-def _check_1d(name: str, t, chars) -> torch.Tensor:
+def _one_value_per_char(name: str, t, chars) -> torch.Tensor:
     t = torch.as_tensor(t).detach().cpu().float()
     if t.dim() != 1:
         raise ValueError(f"{name} must be 1-D (one value per vocabulary entry), got shape "
@@ -293,92 +406,81 @@ def _check_1d(name: str, t, chars) -> torch.Tensor:
     return t
 
 
+@_styled
 def plot_logits_and_probs(logits, chars, top: int | None = 20, title: str = ""):
     """Two bar charts: the logits of the `top` most likely characters, and their softmax."""
-    z = _check_1d("logits", logits, chars)
+    z = _one_value_per_char("logits", logits, chars)
     p = torch.softmax(z, dim=-1)
     order = _top_order(z, top)
-    labels = [show_char(chars[i]) for i in order]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4))
-    ax1.bar(range(len(order)), z[order].numpy(), color="tab:gray")
+    labels = [chars[i] for i in order]
+    fig, (ax1, ax2) = _new((12, 4), ncols=2)
+    _bars_over_chars(ax1, {None: z[order]}, labels, colors=["tab:gray"])
     ax1.axhline(0, color="black", lw=0.8)
     ax1.set(title="logits: any real number", xlabel="next character", ylabel="logit")
-    ax2.bar(range(len(order)), p[order].numpy(), color="tab:blue")
+    _bars_over_chars(ax2, {None: p[order]}, labels, colors=["tab:blue"])
     ax2.set(title="softmax(logits): between 0 and 1, sum 1", xlabel="next character",
             ylabel="probability")
-    for ax in (ax1, ax2):
-        ax.set_xticks(range(len(order)), labels, fontsize=_tick_size(len(order)))
-        ax.grid(axis="x", visible=False)
     if title:
         fig.suptitle(title)
     return fig
 
 
+@_styled
 def plot_next_token_distribution(probs, chars, top: int | None = 20, title: str = "",
                                  ylim: float | None = None):
     """One bar chart of next-character probabilities, the `top` most likely first."""
-    p = _check_1d("probs", probs, chars)
+    p = _one_value_per_char("probs", probs, chars)
     order = _top_order(p, top)
     fig, ax = _new((9, 3.8))
-    ax.bar(range(len(order)), p[order].numpy(), color="tab:blue")
-    ax.set_xticks(range(len(order)), [show_char(chars[i]) for i in order],
-                  fontsize=_tick_size(len(order)))
+    _bars_over_chars(ax, {None: p[order]}, [chars[i] for i in order], colors=["tab:blue"])
     ax.set(title=title or "Next-character probabilities", xlabel="next character",
            ylabel="probability")
     if ylim is not None:
         ax.set_ylim(0, ylim)
-    ax.grid(axis="x", visible=False)
     return fig
 
 
+@_styled
 def plot_temperature_distributions(logits, chars, temperatures, top: int | None = 15):
     """Side-by-side bars: softmax(logits / T) for each temperature T, same characters."""
-    z = _check_1d("logits", logits, chars)
+    z = _one_value_per_char("logits", logits, chars)
     temperatures = list(temperatures)
-    if not temperatures or any(not t > 0 for t in temperatures):
-        raise ValueError(f"temperatures must be a non-empty list of numbers > 0, got "
-                         f"{temperatures}; 0 would divide the logits by zero")
-    order = _top_order(z, top)
-    width = 0.8 / len(temperatures)
-    fig, ax = _new((11, 4))
+    if not temperatures:
+        raise ValueError("temperatures must be a non-empty list of numbers > 0, got []")
     for i, t in enumerate(temperatures):
-        p = torch.softmax(z / t, dim=-1)
-        x = [j + (i - (len(temperatures) - 1) / 2) * width for j in range(len(order))]
-        ax.bar(x, p[order].numpy(), width=width, label=f"T = {t:g}")
-    ax.set_xticks(range(len(order)), [show_char(chars[i]) for i in order],
-                  fontsize=_tick_size(len(order)))
+        finite_number(f"temperatures[{i}]", t, above=0, hint="0 would divide the logits by zero")
+    order = _top_order(z, top)
+    fig, ax = _new((11, 4))
+    _bars_over_chars(ax, {f"T = {t:g}": torch.softmax(z / t, dim=-1)[order] for t in temperatures},
+                     [chars[i] for i in order])
     ax.set(title="Temperature: low T sharpens, high T flattens", xlabel="next character",
            ylabel="probability")
     ax.legend()
-    ax.grid(axis="x", visible=False)
     return fig
 
 
+@_styled
 def plot_sample_frequencies(probs, counts, chars, top: int | None = 15):
     """Bars of the model's probabilities next to the frequencies in `counts` samples."""
-    p = _check_1d("probs", probs, chars)
-    c = _check_1d("counts", counts, chars)
+    p = _one_value_per_char("probs", probs, chars)
+    c = _one_value_per_char("counts", counts, chars)
     n = int(c.sum())
     if n <= 0:
         raise ValueError("counts sum to 0: draw at least one sample before plotting frequencies")
     freq = c / n
     order = _top_order(p, top)
-    xs = torch.arange(len(order)).float()
     fig, ax = _new((10, 4))
-    ax.bar((xs - 0.2).numpy(), p[order].numpy(), width=0.4, label="probability (softmax)")
-    ax.bar((xs + 0.2).numpy(), freq[order].numpy(), width=0.4,
-           label=f"frequency in {n:,} samples")
-    ax.set_xticks(range(len(order)), [show_char(chars[i]) for i in order],
-                  fontsize=_tick_size(len(order)))
+    _bars_over_chars(ax, {"probability (softmax)": p[order],
+                          f"frequency in {n:,} samples": freq[order]}, [chars[i] for i in order])
     ax.set(title="Sampling with torch.multinomial follows the probabilities",
            xlabel="next character", ylabel="probability / frequency")
     ax.legend()
-    ax.grid(axis="x", visible=False)
     return fig
 
 
 # ----------------------------------------------------------------------------- lesson 04
 
+@_styled
 def plot_attention_weights(wei, labels=None, title: str = "Attention weights",
                            annotate: bool = False, figsize=(7, 6), vmax: float | None = 1.0):
     """A (T, T) weight matrix as a heatmap: row t = how much position t takes from each column.
@@ -395,33 +497,27 @@ def plot_attention_weights(wei, labels=None, title: str = "Attention weights",
     T = w.shape[0]
     if labels is None:
         labels = [str(t) for t in range(T)]
-    labels = [show_char(str(c)) for c in labels]
+    labels = [str(c) for c in labels]
     if len(labels) != T:
         raise ValueError(f"got {len(labels)} labels for a {T} x {T} matrix; give one per position")
     future = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)
     masked = future & (w == 0)
     cmap = matplotlib.colormaps["viridis"].with_extremes(bad="#dddddd")   # grey: masked future
-    fig, ax = plt.subplots(figsize=figsize)
+    fig, ax = _new(figsize)
     shown = w.masked_fill(masked, float("nan"))
     im = ax.imshow(shown.numpy(), cmap=cmap, vmin=0.0,
                    vmax=float(w.max()) if vmax is None else vmax)
     fig.colorbar(im, ax=ax).set_label("weight (each row sums to 1)")
     ax.grid(False)
     ax.set(title=title, xlabel="position it takes from (key)", ylabel="position t (query)")
-    ax.set_xticks(range(T), labels, fontsize=_tick_size(T))
-    ax.set_yticks(range(T), labels, fontsize=_tick_size(T))
-    if annotate:
-        top = float(w.max()) if vmax is None else vmax
-        for i in range(T):
-            for j in range(T):
-                if masked[i, j]:
-                    continue                            # the grey future needs no number
-                v = float(w[i, j])
-                ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=8 if T <= 10 else 6,
-                        color="white" if v < 0.6 * top else "black")
+    _char_ticks(ax, labels, "x")
+    _char_ticks(ax, labels, "y")
+    if annotate:        # the grey future needs no number
+        _annotate_cells(ax, w, vmax=vmax, skip=masked, fontsize=8 if T <= 10 else 6)
     return fig
 
 
+@_styled
 def plot_score_variance(head_sizes, var_unscaled, var_scaled):
     """Variance of q·k against head_size, without and with the 1/sqrt(head_size) scale (log-log)."""
     head_sizes, var_unscaled, var_scaled = list(head_sizes), list(var_unscaled), list(var_scaled)
@@ -443,7 +539,7 @@ def plot_score_variance(head_sizes, var_unscaled, var_scaled):
 
 # ----------------------------------------------------------------------------- lesson 05
 
-def _check_square_maps(weights, dims: int, what: str) -> torch.Tensor:
+def _square_maps(weights, dims: int, what: str) -> torch.Tensor:
     w = weights.detach().cpu().float() if isinstance(weights, torch.Tensor) else None
     if w is None or w.dim() != dims or w.shape[-1] != w.shape[-2]:
         shape = tuple(weights.shape) if isinstance(weights, torch.Tensor) else type(weights).__name__
@@ -452,7 +548,7 @@ def _check_square_maps(weights, dims: int, what: str) -> torch.Tensor:
     return w
 
 
-def _check_labels(chars, T: int) -> list[str]:
+def _one_label_per_position(chars, T: int) -> list[str]:
     chars = list(chars)
     if len(chars) != T:
         raise ValueError(f"got {len(chars)} characters for a {T} x {T} attention map; pass "
@@ -460,23 +556,25 @@ def _check_labels(chars, T: int) -> list[str]:
     return chars
 
 
+@_styled
 def plot_attention_map(weights, chars, title: str = "Attention weights", figsize=(7.5, 6.5)):
     """One head's (T, T) attention weights; rows are queries, columns keys, both labelled.
 
     Row t shows how much the character at position t takes from each earlier character.
     """
-    w = _check_square_maps(weights, 2, "weights")
-    chars = _check_labels(chars, w.shape[-1])
+    w = _square_maps(weights, 2, "weights")
+    chars = _one_label_per_position(chars, w.shape[-1])
     return plot_heatmap(w, title=title, xlabel="key: the character looked at",
                         ylabel="query: the character looking", xticklabels=chars,
                         yticklabels=chars, colorbar_label="attention weight (each row sums to 1)",
                         cmap="Blues", figsize=figsize)
 
 
+@_styled
 def plot_attention_grid(maps, chars, title: str = "Every head of every layer"):
     """(n_layer, n_head, T, T) weights as a grid of small maps: a row per layer, a column per head."""
-    w = _check_square_maps(maps, 4, "maps")
-    chars = _check_labels(chars, w.shape[-1])
+    w = _square_maps(maps, 4, "maps")
+    chars = _one_label_per_position(chars, w.shape[-1])
     n_layer, n_head = w.shape[:2]
     fig, axes = plt.subplots(n_layer, n_head, figsize=(1.7 * n_head + 1.2, 1.7 * n_layer + 0.8),
                              squeeze=False, constrained_layout=True)
@@ -497,13 +595,15 @@ def plot_attention_grid(maps, chars, title: str = "Every head of every layer"):
     return fig
 
 
+@_styled
 def plot_qkv_layout(weight, n_head: int, title: str = "The rows of qkv.weight"):
     """The (3C, C) weight of CausalSelfAttention.qkv, with the rows of each head's q, k, v marked."""
     if not isinstance(weight, torch.Tensor) or weight.dim() != 2 or weight.shape[0] != 3 * weight.shape[1]:
         shape = tuple(weight.shape) if isinstance(weight, torch.Tensor) else type(weight).__name__
         raise ValueError(f"weight must be the (3 * n_embd, n_embd) weight of a qkv Linear, got {shape}")
     C = weight.shape[1]
-    if isinstance(n_head, bool) or not isinstance(n_head, int) or n_head < 1 or C % n_head:
+    hint = f"it must divide n_embd={C}"
+    if positive_int("n_head", n_head, hint) and C % n_head:
         raise ValueError(f"n_head must be a positive divisor of n_embd={C}, got {n_head!r}")
     hs = C // n_head
     w = weight.detach().cpu().float()
@@ -527,6 +627,7 @@ def plot_qkv_layout(weight, n_head: int, title: str = "The rows of qkv.weight"):
 GRAD_FLOOR = 1e-40   # where an exactly-zero gradient norm is drawn on a log axis
 
 
+@_styled
 def plot_gradient_norms(curves: dict, title: str = "Gradient norm of each block",
                         ylim: tuple | None = None):
     """Gradient norm per block (block 1 is next to the input), one line per entry, log scale.
@@ -564,6 +665,7 @@ def plot_gradient_norms(curves: dict, title: str = "Gradient norm of each block"
     return fig
 
 
+@_styled
 def plot_dropout(x, y_train, y_eval, p: float):
     """One vector before dropout, after dropout in training mode, and in evaluation mode."""
     xs = [torch.as_tensor(t).detach().float().flatten() for t in (x, y_train, y_eval)]
@@ -571,10 +673,7 @@ def plot_dropout(x, y_train, y_eval, p: float):
         raise ValueError(f"x, y_train and y_eval must have the same length, got "
                          f"{[len(t) for t in xs]}")
     fig, ax = _new()
-    n = len(xs[0])
-    width = 0.28
-    for k, (t, label) in enumerate(zip(xs, ("input", f"train mode (p={p:g})", "eval mode"))):
-        ax.bar([i + (k - 1) * width for i in range(n)], t.numpy(), width=width, label=label)
+    _grouped_bars(ax, dict(zip(("input", f"train mode (p={p:g})", "eval mode"), xs)), width=0.28)
     ax.axhline(1 / (1 - p), color="gray", ls="--", lw=1, label=f"1/(1-p) = {1 / (1 - p):.3f}")
     top = max(float(t.max()) for t in xs)
     ax.set_ylim(min(0.0, *(float(t.min()) for t in xs)), max(top, 1 / (1 - p)) * 1.45)
@@ -586,6 +685,7 @@ def plot_dropout(x, y_train, y_eval, p: float):
 
 # ----------------------------------------------------------------------------- lesson 07
 
+@_styled
 def plot_layernorm_io(x, y, title: str = "LayerNorm: input and output"):
     """Two bar charts side by side: a vector `x` and its normalised version `y`."""
     x = torch.as_tensor(x).detach().float().flatten()
@@ -606,6 +706,7 @@ def plot_layernorm_io(x, y, title: str = "LayerNorm: input and output"):
     return fig
 
 
+@_styled
 def plot_layernorm_curves(results: dict, smooth: int = 1):
     """Loss curves of the same model trained with and without LayerNorm, one panel per lr.
 
@@ -661,13 +762,13 @@ def plot_layernorm_curves(results: dict, smooth: int = 1):
 
 # ----------------------------------------------------------------------------- lesson 08
 
+@_styled
 def plot_parameter_breakdown(breakdown: dict[str, int], title: str = "Where the parameters are"):
     """A horizontal bar per part of the model (from `parameter_breakdown`), with count and share."""
     if not isinstance(breakdown, dict) or not breakdown:
         raise ValueError("breakdown must be a non-empty dict {part: parameter count}, for "
                          "example parameter_breakdown(model)")
-    bad = [k for k, v in breakdown.items()
-           if isinstance(v, bool) or not isinstance(v, int) or v < 0]
+    bad = [k for k, v in breakdown.items() if not is_whole(v) or v < 0]
     if bad:
         raise ValueError(f"parameter counts must be integers >= 0; {bad[0]!r} has "
                          f"{breakdown[bad[0]]!r}")
@@ -687,7 +788,7 @@ def plot_parameter_breakdown(breakdown: dict[str, int], title: str = "Where the 
     return fig
 
 
-def _check_sweep_results(results) -> None:
+def _validate_sweep_results(results) -> None:
     if not isinstance(results, list) or not results:
         raise ValueError("results must be a non-empty list of sweep results, for example "
                          "load_sweep()['results']")
@@ -696,9 +797,10 @@ def _check_sweep_results(results) -> None:
             raise ValueError(f"every sweep result needs {key!r}; load them with load_sweep()")
 
 
+@_styled
 def plot_n_embd_sweep(results: list[dict]):
     """Two panels: final val loss against parameter count, and training time against n_embd."""
-    _check_sweep_results(results)
+    _validate_sweep_results(results)
     n = [r["n_embd"] for r in results]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.5))
     ax1.plot([r["params"] for r in results], [r["val_loss"] for r in results], "o-")
@@ -717,6 +819,7 @@ def plot_n_embd_sweep(results: list[dict]):
     return fig
 
 
+@_styled
 def plot_sweep_curves(results: list[dict], highlight: int | None = None):
     """Val loss against (estimated) training time for every run; `highlight` one n_embd.
 
@@ -724,7 +827,7 @@ def plot_sweep_curves(results: list[dict], highlight: int | None = None):
     assumes every step of a run took as long. Step 0 (before training) is left out: it has
     no time on a log scale.
     """
-    _check_sweep_results(results)
+    _validate_sweep_results(results)
     sizes = [r["n_embd"] for r in results]
     if highlight is not None and highlight not in sizes:
         raise ValueError(f"highlight={highlight!r} is not one of the sweep's sizes {sizes}")
@@ -747,6 +850,7 @@ def plot_sweep_curves(results: list[dict], highlight: int | None = None):
 
 # ----------------------------------------------------------------------------- lesson 09
 
+@_styled
 def plot_scaling(runs: list[dict], title: str = "Training throughput: 1 process vs 2 (torchrun)"):
     """Measured tokens/s of each run as bars, and what perfect scaling would give."""
     fig, ax = _new((7, 4))

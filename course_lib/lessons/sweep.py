@@ -41,12 +41,12 @@ def load_sweep(path: str | Path | None = None) -> dict:
         sweep = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ValueError(f"{path} is not valid JSON ({err}); run `{SWEEP_COMMAND}` again") from None
-    check_sweep(sweep, source=str(path))
+    validate_sweep(sweep, source=str(path))
     sweep["results"] = sorted(sweep["results"], key=lambda r: r["n_embd"])
     return sweep
 
 
-def check_sweep(sweep, source: str = "the sweep") -> None:
+def validate_sweep(sweep, source: str = "the sweep") -> None:
     """Raise ValueError unless `sweep` has the keys that load_sweep's users read."""
     if not isinstance(sweep, dict):
         raise ValueError(f"{source} should be a dict with 'results', got {type(sweep).__name__}")
@@ -75,7 +75,7 @@ def sweep_result(sweep: dict, n_embd: int) -> dict:
 
 def sweep_table(sweep: dict) -> str:
     """The sweep results as a fixed-width text table, one row per n_embd."""
-    check_sweep(sweep)
+    validate_sweep(sweep)
     steps = sweep["training"].get("max_iters", "?")
     head = (f"{'n_embd':>6} {'parameters':>11} {'embedding':>10} {'train loss':>10} "
             f"{'val loss':>9} {'seconds':>8} {'tokens/s':>9}")
@@ -102,7 +102,7 @@ def train_sweep_size(sweep: dict, corpus: Corpus, n_embd: int, *, max_iters: int
     ValueError for an n_embd the config cannot take or when neither max_iters nor
     max_seconds is given.
     """
-    check_sweep(sweep)
+    validate_sweep(sweep)
     if max_iters is None and max_seconds is None:
         raise ValueError("give max_iters or max_seconds: this trains a short run, for example "
                          "max_seconds=10")

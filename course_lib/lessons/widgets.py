@@ -6,16 +6,33 @@ under a second); a widget that trains says so in its label and shows a progress 
 
 from __future__ import annotations
 
+import base64
+import io
+import math
+import time
+import traceback
+
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
+import torch
+from IPython.display import Image, display
+from IPython.utils.capture import capture_output
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from .plots import show_char
+from ..core.model import LanguageModel
+from ..core.sampling import generate_text, next_token_probs
+from ..core.validate import finite_number, is_whole, positive_int
+from .bigram import bigram_probs, counting_model_loss
+from .experiments import attention_pattern_stats, gradient_norms_per_block, one_thread
+from .plots import (GRAD_FLOOR, course_style, plot_attention_map, plot_attention_weights,
+                    plot_gradient_norms, plot_layernorm_io, plot_n_embd_view,
+                    plot_next_char_distribution, plot_next_token_distribution, plot_sweep_curves,
+                    show_char)
+from .sweep import sweep_result, train_sweep_size, validate_sweep
 
 
 def _figure_bundle(fig) -> dict:
     """The display_data output of a figure: a PNG and a short text line."""
-    import base64
-    import io
     buf = io.BytesIO()
     fig.savefig(buf, format="png", bbox_inches="tight")
     return {"output_type": "display_data", "metadata": {},
@@ -32,12 +49,8 @@ def _redraw(out: widgets.Output, draw, raise_errors: bool = False) -> None:
     as an error with its traceback; with raise_errors=True (the first draw, while the cell
     runs) it is raised too, so a broken widget fails the cell.
     """
-    import traceback
-
-    from IPython.utils.capture import capture_output
-
     items, error = [], None
-    with capture_output() as cap:
+    with capture_output() as cap, course_style():   # titles set on a redraw get the course look
         try:
             result = draw()
         except Exception as err:  # shown in the widget; re-raised below for the first draw
@@ -107,10 +120,6 @@ def embedding_size_explorer(sweep: dict, vocab_size: int, seed: int = 0):
     each n_embd. The tables are random (a fresh nn.Embedding), made once when the widget is
     built.
     """
-    import torch
-
-    from .plots import plot_n_embd_view
-
     results = sweep.get("results") if isinstance(sweep, dict) else None
     if not results:
         raise ValueError("the sweep holds no results; load data/sweep_n_embd.json (made by "
@@ -151,9 +160,6 @@ def next_char_explorer(chars: list[str], counts, model_probs, val_data,
     trained BigramLanguageModel's (V, V) softmax table. The counting model's val loss for
     each smoothing is computed once, when the widget is built.
     """
-    from .bigram import bigram_probs, counting_model_loss
-    from .plots import plot_next_char_distribution
-
     V = len(chars)
     for name, m in (("counts", counts), ("model_probs", model_probs)):
         if tuple(m.shape) != (V, V):
@@ -201,11 +207,6 @@ def temperature_explorer(model, tokenizer, contexts: list[str], top: int = 20,
     rescales those logits, so a redraw is fast. The samples use the same seed every time,
     so what changes between two redraws is the temperature, not luck.
     """
-    import torch
-
-    from .plots import plot_next_token_distribution
-    from ..core.sampling import next_token_probs
-
     if not contexts or not all(isinstance(c, str) and c for c in contexts):
         raise ValueError("contexts must be a non-empty list of non-empty strings, for example "
                          "['ROMEO:\\nO', 'To be, or not to b']")
@@ -255,13 +256,8 @@ def attention_scaling_explorer(T: int = 8, max_head_size: int = 1024, batch: int
     Queries and keys are random with unit variance, drawn once when the widget is built;
     a redraw only slices and multiplies them. The printed variance uses `batch` examples.
     """
-    import torch
-
-    from .plots import plot_attention_weights
-
-    if isinstance(max_head_size, bool) or not isinstance(max_head_size, int) or max_head_size < 1:
-        raise ValueError(f"max_head_size must be a positive integer, got {max_head_size!r}")
-    if isinstance(T, bool) or not isinstance(T, int) or not 2 <= T <= 32:
+    positive_int("max_head_size", max_head_size)
+    if not is_whole(T) or not 2 <= T <= 32:
         raise ValueError(f"T must be an integer from 2 to 32 (the heatmap shows T x T), got {T!r}")
     g = torch.Generator().manual_seed(seed)
     q = torch.randn(batch, T, max_head_size, generator=g)       # (B, T, hs_max), unit variance
@@ -293,31 +289,27 @@ def attention_scaling_explorer(T: int = 8, max_head_size: int = 1024, batch: int
 
 # ----------------------------------------------------------------------------- lesson 05
 
-def _reusable_figure(fig):
-    """Lay `fig` out once and keep that layout, so redrawing it later is quick.
+class _ReusableFigure:
+    """A figure laid out once, with that layout kept, so redrawing it later is quick.
 
     The figure is closed in pyplot (the cell must not show it; the widget's Output does)
-    but stays usable: a redraw changes its data and calls `_display_png`.
+    but stays usable: a redraw changes the data of `figure` and calls `display()`.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    plt.close(fig)
-    canvas = FigureCanvasAgg(fig)     # a canvas of its own: pyplot no longer manages it
-    canvas.draw()                     # runs the layout engine once
-    fig.set_layout_engine("none")     # ... and freezes the result
-    # the area bbox_inches="tight" would keep, computed once instead of on every save
-    fig._course_bbox = fig.get_tightbbox(canvas.get_renderer()).padded(0.1)
-    return fig
+    def __init__(self, fig):
+        plt.close(fig)
+        canvas = FigureCanvasAgg(fig)     # a canvas of its own: pyplot no longer manages it
+        canvas.draw()                     # runs the layout engine once
+        fig.set_layout_engine("none")     # ... and freezes the result
+        self.figure = fig
+        # the area bbox_inches="tight" would keep, computed once instead of on every save
+        self.bbox = fig.get_tightbbox(canvas.get_renderer()).padded(0.1)
 
-
-def _display_png(fig) -> None:
-    """Display a `_reusable_figure` as a PNG, cropped to its stored bounding box."""
-    import io
-
-    from IPython.display import Image, display
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches=getattr(fig, "_course_bbox", None))
-    display(Image(data=buf.getvalue(), format="png"))
+    def display(self) -> None:
+        """Display the figure as a PNG, cropped to the area measured when it was laid out."""
+        buf = io.BytesIO()
+        self.figure.savefig(buf, format="png", bbox_inches=self.bbox)
+        display(Image(data=buf.getvalue(), format="png"))
 
 
 def attention_map_explorer(model, tokenizer, sentences: list[str]):
@@ -326,11 +318,6 @@ def attention_map_explorer(model, tokenizer, sentences: list[str]):
     The maps of every sentence, and a figure for each sentence, are made once when the
     widget is built (`model.attention_maps`), so moving a control only redraws.
     """
-    import torch
-
-    from .experiments import attention_pattern_stats
-    from .plots import plot_attention_map
-
     if not hasattr(model, "attention_maps"):
         raise TypeError(f"model must be a GPTLanguageModel (it has attention_maps), got "
                         f"{type(model).__name__}; load one with load_checkpoint(...)")
@@ -356,7 +343,7 @@ def attention_map_explorer(model, tokenizer, sentences: list[str]):
                              continuous_update=False)
     out = widgets.Output()
     # one figure per sentence (its tick labels), laid out now; a redraw only changes the image
-    figures = {s: _reusable_figure(plot_attention_map(maps[s][0, 0], list(s))) for s in maps}
+    figures = {s: _ReusableFigure(plot_attention_map(maps[s][0, 0], list(s))) for s in maps}
 
     def draw():
         s, l, h = sentence.value, layer.value, head.value
@@ -365,12 +352,12 @@ def attention_map_explorer(model, tokenizer, sentences: list[str]):
         print(f"layer {l}, head {h}, mean over the rows 1 to {w.shape[0] - 1}: weight on the "
               f"character itself {stats['itself']:.2f}, on the one before "
               f"{stats['previous']:.2f}, on the first character {stats['first']:.2f}")
-        fig = figures[s]
+        fig = figures[s].figure
         image = fig.axes[0].images[0]
         image.set_data(w.numpy())
         image.set_clim(float(w.min()), float(w.max()))   # the colour bar follows
         fig.axes[0].set_title(f"Layer {l}, head {h}")
-        _display_png(fig)
+        figures[s].display()
 
     redraw_on_change([sentence, layer, head], out, draw)
     return widgets.VBox([sentence, widgets.HBox([layer, head]), out])
@@ -384,11 +371,8 @@ def residual_gradient_explorer(depths=(4, 8, 12, 16, 20, 24), n_embd: int = 32):
     Every combination is computed when the widget is built (about a second); moving a
     control only redraws. See course_lib.experiments.gradient_norms_per_block.
     """
-    from .experiments import gradient_norms_per_block
-    from .plots import GRAD_FLOOR, plot_gradient_norms
-
     depths = list(depths)
-    if not depths or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in depths):
+    if not depths or any(not is_whole(d) or d < 1 for d in depths):
         raise ValueError(f"depths must be a non-empty list of positive integers, got {depths}")
     norms = {(d, r, ln): gradient_norms_per_block(d, r, ln, n_embd=n_embd)
              for d in depths for r in (True, False) for ln in (True, False)}
@@ -400,9 +384,9 @@ def residual_gradient_explorer(depths=(4, 8, 12, 16, 20, 24), n_embd: int = 32):
     layernorm = widgets.Checkbox(value=True, description="LayerNorm in the blocks", indent=False)
     out = widgets.Output()
     # a figure with one line and its zero markers, laid out once; draw() replaces their data
-    fig = _reusable_figure(plot_gradient_norms(
+    reusable = _ReusableFigure(plot_gradient_norms(
         {"gradient norm": [0.0] + [1.0] * (max(depths) - 1)}, ylim=ylim))
-    ax = fig.axes[0]
+    ax = reusable.figure.axes[0]
     line, zero_marks = ax.lines[:2]
     ax.set_xlim(0.5, max(depths) + 0.5)
 
@@ -422,7 +406,7 @@ def residual_gradient_explorer(depths=(4, 8, 12, 16, 20, 24), n_embd: int = 32):
               f"{last:.2e}   ratio first/last: {ratio}")
         if zeros:
             print(f"blocks with a gradient of exactly 0: {len(zeros)} of {d}")
-        _display_png(fig)
+        reusable.display()
 
     redraw_on_change([depth, residual, layernorm], out, draw)
     return widgets.VBox([widgets.HBox([depth, residual, layernorm]), out])
@@ -432,12 +416,6 @@ def residual_gradient_explorer(depths=(4, 8, 12, 16, 20, 24), n_embd: int = 32):
 
 def layernorm_explorer(base=(1.0, 2.0, 3.0)):
     """Scale and shift a vector and change epsilon: see what nn.LayerNorm makes of it."""
-    import math
-
-    import torch
-
-    from .plots import plot_layernorm_io
-
     base = torch.as_tensor(base, dtype=torch.float32).flatten()
     if len(base) < 2 or torch.isnan(base).any() or float(base.std()) == 0:
         raise ValueError(f"base must hold at least 2 numbers that are not all equal, got "
@@ -450,7 +428,8 @@ def layernorm_explorer(base=(1.0, 2.0, 3.0)):
     eps = widgets.FloatLogSlider(value=1e-5, base=10, min=-10, max=0, step=0.5,
                                  description="eps", continuous_update=False, readout_format=".0e")
     out = widgets.Output()
-    fig = _reusable_figure(plot_layernorm_io(base, base, title="x = scale * base + shift"))
+    reusable = _ReusableFigure(plot_layernorm_io(base, base, title="x = scale * base + shift"))
+    fig = reusable.figure
     left, right = fig.axes[:2]
 
     def draw():
@@ -470,7 +449,7 @@ def layernorm_explorer(base=(1.0, 2.0, 3.0)):
         print("LayerNorm(x):", "  ".join(f"{v:.4f}" for v in y.tolist()))
         print(f"variance of x {var:.3e}  vs eps {eps.value:.0e}:  sqrt(var / (var + eps)) = "
               f"{math.sqrt(var / (var + eps.value)):.4f}")
-        _display_png(fig)
+        reusable.display()
 
     redraw_on_change([scale, shift, eps], out, draw)
     return widgets.VBox([widgets.HBox([scale, shift, eps]), out])
@@ -491,12 +470,6 @@ def generation_explorer(model, tokenizer, prompts=DEFAULT_PROMPTS, max_new_token
     generated for each setting, and a length it already has is cut from it at once. A new
     setting, or a longer text, is generated; its time is printed.
     """
-    import time
-
-    from .experiments import _one_thread
-    from ..core.model import LanguageModel
-    from ..core.sampling import generate_text
-
     if not isinstance(model, LanguageModel):
         raise TypeError(f"model must be a course_lib language model, got {type(model).__name__}; "
                         f"load one with load_checkpoint(...)")
@@ -506,8 +479,7 @@ def generation_explorer(model, tokenizer, prompts=DEFAULT_PROMPTS, max_new_token
                          "['\\n', 'Ham.\\n']")
     for p in prompts:
         tokenizer.encode(p)                  # names a character the model does not know
-    if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) \
-            or not 1 <= max_new_tokens <= 1000:
+    if not is_whole(max_new_tokens) or not 1 <= max_new_tokens <= 1000:
         raise ValueError(f"max_new_tokens must be an integer from 1 to 1000, got "
                          f"{max_new_tokens!r}")
     vocab = tokenizer.vocab_size
@@ -534,7 +506,7 @@ def generation_explorer(model, tokenizer, prompts=DEFAULT_PROMPTS, max_new_token
             how = "cut from the longer text these settings already gave"
         else:
             start = time.perf_counter()
-            with _one_thread():              # one token at a time: tiny products
+            with one_thread():              # one token at a time: tiny products
                 text = generate_text(model, tokenizer, prompt.value, length.value,
                                      temperature=temperature.value, top_k=k,
                                      seed=seed_box.value)
@@ -562,12 +534,7 @@ def n_embd_explorer(sweep: dict, corpus, train_seconds: float = 10.0):
     its val loss with the sweep's run of that size. To keep the time for training, its loss
     estimates use 5 batches (the sweep's use more), so they are a little noisier.
     """
-    import time
-
-    from .plots import plot_sweep_curves
-    from .sweep import check_sweep, sweep_result, train_sweep_size
-
-    check_sweep(sweep)
+    validate_sweep(sweep)
     if isinstance(train_seconds, bool) or not isinstance(train_seconds, (int, float)) \
             or not 0 < train_seconds <= 15:
         raise ValueError(f"train_seconds must be a number in (0, 15], got {train_seconds!r}: a "

@@ -28,12 +28,12 @@ import torch
 
 from course_lib import CharTokenizer, get_batch, load_corpus
 from course_lib.lessons.checks import check_context_target_pairs, check_encode_decode
-from course_lib.lessons.env import check_environment
+from course_lib.lessons.env import report_environment
 from course_lib.lessons.plots import plot_char_frequencies
 from course_lib.lessons.widgets import context_target_explorer
 
 torch.manual_seed(1337)
-check_environment(show_versions=False)
+report_environment(show_versions=False)
 
 # %% [markdown]
 # ## The corpus
