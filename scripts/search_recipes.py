@@ -53,6 +53,9 @@ CANDIDATES = {
     "n_layer_2_n_embd_192": dict(n_layer=2, n_embd=192, n_head=6),
     "n_layer_3_n_embd_96": dict(n_layer=3, n_embd=96),
     "warmup_50": dict(warmup_iters=50),
+    "n_layer_2_tied_gelu": dict(n_layer=2, tie_weights=True, activation="gelu"),
+    "n_layer_2_tied_lr_3e-3": dict(n_layer=2, tie_weights=True, lr=3e-3, min_lr=3e-4),
+    "n_layer_2_batch_16": dict(n_layer=2, batch_size=16),
 }
 MODEL_FIELDS = set(GPTConfig.__dataclass_fields__)
 
