@@ -5,7 +5,6 @@ Output's `outputs` change) and fast; each experiment gives a known answer; bad i
 message that names the problem.
 """
 
-import time
 
 import pytest
 import torch
@@ -20,21 +19,17 @@ def causal_uniform(T):
     return w / w.sum(-1, keepdim=True)
 
 
-def redraw_changes(widget, control, value, max_seconds=3.0):
-    """Set `control` to `value`; assert the widget's Output changed; return the seconds.
+def redraw_changes(widget, control, value):
+    """Set `control` to `value`; assert the widget's Output changed, without an error.
 
-    The time bound is a guard against a redraw that recomputes a model, not a benchmark:
-    the test machine may be busy. (Redraws take about 0.1 to 0.3 s on a quiet laptop.)
+    No time bound: a busy machine must not fail a test. That a redraw trains nothing and
+    runs no model (what keeps it fast) is asserted for every widget in test_widget_speed.py.
     """
     out = widget.children[-1]
     before = out.outputs
-    start = time.perf_counter()
     control.value = value
-    seconds = time.perf_counter() - start
     assert out.outputs != before, "the Output did not change"
     assert not any(o["output_type"] == "error" for o in out.outputs), out.outputs
-    assert seconds < max_seconds, f"redraw took {seconds:.2f} s"
-    return seconds
 
 
 pytestmark = pytest.mark.usefixtures("close_figures", "ipython_shell")   # both in conftest.py
