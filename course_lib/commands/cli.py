@@ -37,3 +37,15 @@ def fail(prog: str, err: BaseException) -> int:
     """Print one line naming the problem and return the exit status for it."""
     print(f"{prog}: error: {err}", file=sys.stderr)
     return 2
+
+
+SEED_MAX = 2**62     # torch takes 64-bit seeds; the commands add small offsets (per process)
+
+
+def validate_seed(seed: int) -> int:
+    """A --seed that torch.manual_seed accepts, or a ValueError that says the range."""
+    if not 0 <= seed <= SEED_MAX:
+        got = f"{seed}" if len(str(seed)) < 40 else f"a number of {len(str(abs(seed)))} digits"
+        raise ValueError(f"--seed must be a whole number from 0 to {SEED_MAX} (2**62), got "
+                         f"{got}; any number in that range gives its own reproducible run")
+    return seed
