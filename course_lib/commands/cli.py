@@ -49,3 +49,16 @@ def validate_seed(seed: int) -> int:
         raise ValueError(f"--seed must be a whole number from 0 to {SEED_MAX} (2**62), got "
                          f"{got}; any number in that range gives its own reproducible run")
     return seed
+
+
+def safe_output() -> None:
+    """Characters the terminal cannot show (a cp1252 console, a lone surrogate in a
+    vocabulary) are written as \\uXXXX escapes instead of ending the command with a
+    UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):
+                pass                         # a stream that cannot change: left as it is

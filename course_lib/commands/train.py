@@ -20,7 +20,7 @@ import torch.distributed as dist
 from ..core.checkpoint import (check_memory, check_output_folder, is_checkpoint, save_checkpoint,
                                shipped_data_error, writer_lock)
 from .cli import (OneLineParser, fail, fraction, non_negative_int, positive_float, positive_int,
-                  validate_seed)
+                  safe_output, validate_seed)
 from ..core.data import load_corpus
 from ..core.device import pick_device
 from ..core.model import ACTIVATIONS, GPTConfig, GPTLanguageModel
@@ -91,6 +91,7 @@ def build_parser() -> OneLineParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    safe_output()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -125,6 +126,17 @@ def _check_history_path(path: Path | None, overwrite: bool) -> None:
         raise ValueError(f"cannot write --history {path}: {parent} is a file, not a folder")
 
 
+def _check_splits(corpus, block_size: int) -> None:
+    """Each split must hold one window of block_size + 1 tokens; name the split that does not."""
+    for name, data, share in (("training", corpus.train_data, "the first 90%"),
+                              ("validation", corpus.val_data, "the last 10%")):
+        if len(data) < block_size + 1:
+            raise ValueError(f"the {name} split ({share} of the corpus) has {len(data)} tokens, "
+                             f"but one window of --block-size {block_size} needs at least "
+                             f"{block_size + 1} (the inputs plus one target); use a smaller "
+                             f"--block-size or a longer corpus")
+
+
 def _run(args, prog: str) -> int:
     distributed = "RANK" in os.environ and "WORLD_SIZE" in os.environ
     # what has happened so far, for the messages after an error or a Ctrl-C
@@ -151,6 +163,7 @@ def _run(args, prog: str) -> int:
                             dropout=args.dropout, activation=args.activation, bias=args.bias,
                             tie_weights=args.tie_weights)
             check_memory(cfg, batch_size=args.batch_size)
+            _check_splits(corpus, args.block_size)
             torch.manual_seed(args.seed)              # the same initial weights on every rank
             model = GPTLanguageModel(cfg).to(device)
             if rank == 0:

@@ -165,8 +165,8 @@ def check_output_folder(path: str | Path, overwrite: bool = False, size: int = 0
             listing = ", ".join(names) + (", ..." if more else "")
             raise CheckpointError(
                 f"{shown} is a folder that is not a checkpoint and holds files ({listing}); "
-                f"saving there would replace them. Give a new or empty folder, for example "
-                f"{(shown / 'ck').as_posix()}")
+                f"saving there would replace them. Give the name of a new folder, or of an "
+                f"empty one")
     backup = _backup_path(path)
     if backup.exists() and not is_checkpoint(backup):
         raise CheckpointError(f"{backup} exists and is not a checkpoint; a save to {shown} keeps "
