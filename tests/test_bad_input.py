@@ -471,7 +471,8 @@ CASES = [
          "--seed must be a whole number from 0 to"),
     Case("cli-gen-prompt-file-missing", "generate --prompt-file that does not exist",
          command(GEN, "--checkpoint", "{tmp}/ck", "--prompt-file", "{tmp}/nope.txt"),
-         CommandFailed, "corpus file not found"),
+         CommandFailed, "nope.txt: no such file; check the path (or give the text itself with "
+                        "--prompt)"),
     # ---- checkpoints changed after saving
     Case("checkpoint-n_layer-tampered", "a config.json edited to n_layer 1000000",
          lambda e: load_checkpoint(e.deep), CheckpointError,

@@ -56,6 +56,9 @@ def _read_prompt(args) -> str:
     if args.prompt_file is None:
         return "\n" if args.prompt is None else args.prompt
     from ..core.data import load_text
+    if not args.prompt_file.is_file():
+        raise FileNotFoundError(f"--prompt-file {args.prompt_file}: no such file; check the "
+                                f"path (or give the text itself with --prompt)")
     return load_text(args.prompt_file)       # UTF-8 checked, BOM dropped, NFC (see load_text)
 
 
