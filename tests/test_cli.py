@@ -300,3 +300,23 @@ def test_one_ctrl_c_stops_training_evaluates_and_saves(tmp_path, tiny_corpus):
     assert f"checkpoint saved to {out} (the weights of step" in rest
     meta = ckpt_module.read_checkpoint_info(out)
     assert meta["extra"]["stopped"] == "interrupted" and meta["extra"]["val_loss"] is not None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("module", ["torch", "course_lib.commands.train"])
+def test_ctrl_c_while_the_command_imports_gives_one_line(tmp_path, module):
+    """Ctrl-C during `import torch` (seconds at the start of every command), simulated by an
+    import hook that raises KeyboardInterrupt when `module` is imported."""
+    (tmp_path / "sitecustomize.py").write_text(
+        "import sys\n"
+        "class Interrupt:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        f"        if name == {module!r}:\n"
+        "            raise KeyboardInterrupt\n"
+        "sys.meta_path.insert(0, Interrupt())\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(REPO)]))
+    r = subprocess.run([sys.executable, "-m", "course_lib.train", "--out", str(tmp_path / "o")],
+                       capture_output=True, text=True, cwd=REPO, env=env, timeout=120)
+    assert r.returncode == 130, r.stderr
+    assert "Traceback" not in r.stderr and "interrupted while starting" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
