@@ -193,7 +193,7 @@ def check_output_folder(path: str | Path, overwrite: bool = False, size: int = 0
 
 # ------------------------------------------------------------------ one writer at a time
 
-_LOCKS: dict[Path, "object"] = {}
+_LOCKS: dict[tuple[int, Path], "object"] = {}
 
 
 def _lock_path(path: Path) -> Path:
@@ -212,9 +212,10 @@ def writer_lock(path: str | Path):
     from filelock import FileLock, Timeout
     path = _absolute(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    lock = _LOCKS.get(path)
+    key = (os.getpid(), path)                # a forked process makes locks of its own
+    lock = _LOCKS.get(key)
     if lock is None:
-        lock = _LOCKS[path] = FileLock(str(_lock_path(path)), timeout=0)
+        lock = _LOCKS[key] = FileLock(str(_lock_path(path)), timeout=0)
     try:
         lock.acquire()
     except Timeout:
