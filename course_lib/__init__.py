@@ -28,22 +28,33 @@ course_lib.lessons (checks, plots, widgets).
 
 __version__ = "0.1.0"
 
-from .core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from .core.data import CORPUS_PATH, DATA_DIR, CharTokenizer, Corpus, get_batch, load_corpus, load_text, train_val_split
-from .core.device import pick_device
-from .core.model import (
-    BigramLanguageModel,
-    Block,
-    CausalSelfAttention,
-    FeedForward,
-    GPTConfig,
-    GPTLanguageModel,
-    Head,
-    MultiHeadAttention,
-    parameter_breakdown,
-)
-from .core.sampling import generate_text, next_token_probs, sample_next_token, top_k_filter
-from .core.training import TrainHistory, TrainingDiverged, estimate_loss, train
+import sys as _sys
+
+try:
+    from .core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+    from .core.data import CORPUS_PATH, DATA_DIR, CharTokenizer, Corpus, get_batch, load_corpus, load_text, train_val_split
+    from .core.device import pick_device
+    from .core.model import (
+        BigramLanguageModel,
+        Block,
+        CausalSelfAttention,
+        FeedForward,
+        GPTConfig,
+        GPTLanguageModel,
+        Head,
+        MultiHeadAttention,
+        parameter_breakdown,
+    )
+    from .core.sampling import generate_text, next_token_probs, sample_next_token, top_k_filter
+    from .core.training import TrainHistory, TrainingDiverged, estimate_loss, train
+except KeyboardInterrupt:
+    # Ctrl-C while a command starts (`python -m course_lib.train`: importing PyTorch takes
+    # seconds): one line instead of a traceback through the import machinery
+    if _sys.argv[:1] == ["-m"]:
+        _sys.stderr.write("course_lib: interrupted while starting (importing PyTorch); nothing "
+                          "was done\n")
+        raise SystemExit(130) from None
+    raise
 
 __all__ = [
     "BigramLanguageModel", "Block", "CausalSelfAttention", "CharTokenizer", "CheckpointError",

@@ -2,7 +2,11 @@
 
 import sys
 
-from .commands.train import main
+try:
+    from .commands.train import main
+except KeyboardInterrupt:                # Ctrl-C while the command starts: no traceback
+    sys.stderr.write("course_lib: interrupted while starting; nothing was done\n")
+    sys.exit(130)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -14,6 +14,7 @@ import io
 import json
 import math
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Callable
 
 import pytest
@@ -64,6 +65,30 @@ class Env:
         (tmp / "latin1.txt").write_bytes("Caf\u00e9 au lait".encode("latin-1"))
         self._write("short.txt", "To be.")
         (tmp / "model.pt").write_bytes(b"PK\x03\x04 a torch.save zip")
+        (tmp / "mine" / "run1").mkdir(parents=True)          # a learner's own folder
+        (tmp / "mine" / "NOTES.md").write_text("my notes")
+        self._write("val-short.txt", "abcdefghij" * 15)      # 150 characters: val has 15
+        self.deep = save_checkpoint(tmp / "deep", self.model, self.tok)
+        meta = json.loads((self.deep / "config.json").read_text())
+        meta["config"]["n_layer"] = 1_000_000                 # would fill the memory
+        (self.deep / "config.json").write_text(json.dumps(meta))
+        self.f64 = self._with_weights("f64", {k: v.double() for k, v in self.model.state_dict().items()})
+        nan = {k: v.clone() for k, v in self.model.state_dict().items()}
+        nan["lm_head.weight"][0, 0] = float("nan")
+        self.nan = self._with_weights("nan", nan)
+
+    def _with_weights(self, name, state):
+        """A checkpoint whose weights are `state`, with a matching checksum (made on purpose)."""
+        import hashlib
+        from safetensors.torch import save
+        path = save_checkpoint(self.tmp / name, self.model, self.tok)
+        data = save(state)
+        (path / "model.safetensors").write_bytes(data)
+        meta = json.loads((path / "config.json").read_text())
+        meta["files"]["model.safetensors"] = {"sha256": hashlib.sha256(data).hexdigest(),
+                                              "bytes": len(data)}
+        (path / "config.json").write_text(json.dumps(meta))
+        return path
 
     def _write(self, name, text):
         (self.tmp / name).write_text(text, encoding="utf-8")
@@ -109,6 +134,68 @@ def command(module, *argv):
     return call
 
 
+def command_leaves(module, argv, files):
+    """A command case that also checks the files on disk afterwards: `files` maps a path
+    (with {tmp}) to the sorted entries it must still hold, or to the text a file holds."""
+    def call(env):
+        try:
+            command(module, *argv)(env)
+        finally:
+            for path, expected in files.items():
+                path = Path(path.format(tmp=env.tmp))
+                got = (sorted(p.name for p in path.iterdir()) if path.is_dir()
+                       else path.read_text())
+                assert got == expected, f"{path} holds {got}, expected {expected}"
+    return call
+
+
+def while_locked(path, call):
+    """Run `call(env)` while another thread holds the writer lock of `path` (a second run)."""
+    def run(env):
+        import threading
+        from course_lib.core.checkpoint import writer_lock
+        held, done = threading.Event(), threading.Event()
+
+        def other():
+            with writer_lock(path.format(tmp=env.tmp)):
+                held.set()
+                done.wait(30)
+        t = threading.Thread(target=other)
+        t.start()
+        try:
+            assert held.wait(30)
+            call(env)
+        finally:
+            done.set()
+            t.join()
+    return run
+
+
+def save_fails(call):
+    """Run `call(env)` in {tmp}/cwd with every write into {tmp}/full failing: a full disk."""
+    def run(env):
+        import errno
+        import os
+        from course_lib.core import checkpoint
+        real, cwd = checkpoint._write_file, os.getcwd()
+
+        def write(path, data):
+            if "full" in Path(path).parent.name:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            real(path, data)
+        (env.tmp / "cwd").mkdir(exist_ok=True)
+        os.chdir(env.tmp / "cwd")
+        checkpoint._write_file = write
+        try:
+            call(env)
+        finally:
+            checkpoint._write_file = real
+            os.chdir(cwd)
+            rescued = list((env.tmp / "cwd").glob("rescued-checkpoint-*"))
+            assert len(rescued) == 1 and load_checkpoint(rescued[0]), rescued
+    return run
+
+
 def check_verdict(result):
     """Make the verdict of an exercise check into an exception, so it fits the table."""
     assert isinstance(result, checks.CheckResult) and result.status != "passed"
@@ -123,6 +210,10 @@ def _raises(exc):
 
 TRAIN = "course_lib.train"
 GEN = "course_lib.generate"
+# a one-step run of a tiny model (only the cases that get past the checks train it)
+TINY_RUN = ["--corpus", "{tmp}/tiny.txt",
+            "--n-layer", "1", "--n-embd", "16", "--n-head", "1", "--block-size", "16",
+            "--max-iters", "1", "--eval-iters", "1", "--no-progress", "--precision", "fp32"]
 
 CASES = [
     # ---- a configuration that cannot work
@@ -300,7 +391,8 @@ CASES = [
          "corpus file not found: no/such/file.txt"),
     Case("cli-corpus-too-short", "train on a corpus shorter than --block-size",
          command(TRAIN, "--out", "{tmp}/o", "--corpus", "{tmp}/short.txt", "--block-size", "64"),
-         CommandFailed, "the data has 5 tokens, but one window of block_size=64 needs at least 65"),
+         CommandFailed, "the training split (the first 90% of the corpus) has 5 tokens, but one "
+                        "window of --block-size 64 needs at least 65"),
     Case("cli-min-lr", "train --min-lr 5 (above --lr)",
          command(TRAIN, "--out", "{tmp}/o", "--min-lr", "5"), CommandFailed,
          "--min-lr must be between 0 and --lr"),
@@ -329,6 +421,69 @@ CASES = [
     Case("cli-gen-truncated", "generate from a truncated checkpoint",
          command(GEN, "--checkpoint", "{tmp}/truncated"), CommandFailed,
          "the file is truncated or damaged"),
+    # ---- where the commands write (issue 13: nothing a learner owns is ever lost)
+    Case("cli-out-not-checkpoint", "train --out on a folder of one's own (notes, runs)",
+         command_leaves(TRAIN, ["--out", "{tmp}/mine", *TINY_RUN],
+                        {"{tmp}/mine": ["NOTES.md", "run1"]}), CommandFailed,
+         "mine is a folder that is not a checkpoint and holds files (NOTES.md, run1/); saving "
+         "there would replace them. Give the name of a new folder, or of an empty one"),
+    Case("cli-out-dot", "train --out . (the current folder)",
+         command(TRAIN, "--out", ".", *TINY_RUN), CommandFailed,
+         ". is a folder that is not a checkpoint and holds files"),
+    Case("cli-out-file", "train --out on an existing file",
+         command_leaves(TRAIN, ["--out", "{tmp}/short.txt", *TINY_RUN],
+                        {"{tmp}/short.txt": "To be."}), CommandFailed,
+         "short.txt is a file, not a folder; a checkpoint is a folder holding config.json"),
+    Case("cli-out-under-file", "train --out file.txt/ck",
+         command(TRAIN, "--out", "{tmp}/short.txt/ck", *TINY_RUN), CommandFailed,
+         "cannot make the folder "),
+    Case("cli-out-shipped", "train --out data/checkpoints/gpt (the course's own checkpoint)",
+         command(TRAIN, "--out", str(Path(__file__).resolve().parents[1] / "data" / "checkpoints"
+                                     / "gpt"), *TINY_RUN), CommandFailed,
+         "is part of the course's shipped data (data/checkpoints/gpt, which the lessons load); a "
+         "command does not overwrite it unless you pass --overwrite. Choose another path (for "
+         "example checkpoints/mine); if it was overwritten, `git checkout data/checkpoints/gpt` "
+         "brings the shipped version back"),
+    Case("cli-out-busy", "two trainings writing the same --out",
+         while_locked("{tmp}/busy", command(TRAIN, "--out", "{tmp}/busy", *TINY_RUN)),
+         CommandFailed, "busy right now (it holds the lock"),
+    Case("cli-save-fails", "the disk fills up while the checkpoint is saved",
+         save_fails(command(TRAIN, "--out", "{tmp}/full", *TINY_RUN)), CommandFailed,
+         "full (No space left on device); saved it to "),
+    Case("cli-history-folder", "train --history on a folder",
+         command(TRAIN, "--out", "{tmp}/h", "--history", "{tmp}", *TINY_RUN), CommandFailed,
+         "is a folder; give a file name, for example"),
+    Case("cli-too-big", "train a model far too large for the memory",
+         command(TRAIN, "--out", "{tmp}/big", "--n-layer", "100000", "--n-embd", "4096",
+                 "--corpus", "{tmp}/tiny.txt"), CommandFailed,
+         "this configuration makes a model of about 20,137,984,"),
+    Case("cli-val-too-short", "a corpus whose validation split is shorter than a block",
+         command(TRAIN, "--out", "{tmp}/v", "--corpus", "{tmp}/val-short.txt", "--block-size",
+                 "16"), CommandFailed,
+         "the validation split (the last 10% of the corpus) has 15 tokens, but one window of "
+         "--block-size 16 needs at least 17"),
+    Case("cli-seed-huge", "train --seed with 30 digits",
+         command(TRAIN, "--out", "{tmp}/s", "--seed", "1" * 30), CommandFailed,
+         "--seed must be a whole number from 0 to 4611686018427387904 (2**62), got "
+         "111111111111111111111111111111"),
+    Case("cli-gen-seed-huge", "generate --seed with 30 digits",
+         command(GEN, "--checkpoint", "{tmp}/ck", "--seed", "9" * 30), CommandFailed,
+         "--seed must be a whole number from 0 to"),
+    Case("cli-gen-prompt-file-missing", "generate --prompt-file that does not exist",
+         command(GEN, "--checkpoint", "{tmp}/ck", "--prompt-file", "{tmp}/nope.txt"),
+         CommandFailed, "nope.txt: no such file; check the path (or give the text itself with "
+                        "--prompt)"),
+    # ---- checkpoints changed after saving
+    Case("checkpoint-n_layer-tampered", "a config.json edited to n_layer 1000000",
+         lambda e: load_checkpoint(e.deep), CheckpointError,
+         "config.json does not fit the weights in model.safetensors (the file holds 2 blocks, "
+         "the config says n_layer=1000000); the config was changed after saving"),
+    Case("checkpoint-float64", "weights saved as float64",
+         lambda e: load_checkpoint(e.f64), CheckpointError,
+         "as float64, but course checkpoints hold float32 weights"),
+    Case("checkpoint-nan", "weights holding NaN",
+         lambda e: load_checkpoint(e.nan), CheckpointError,
+         "holds NaN values in lm_head.weight: the training that made it diverged"),
     # ---- exercise checks never crash on learner code
     Case("check-learner-raises", "the learner's function raises",
          lambda e: check_verdict(checks.check_context_target_pairs(_raises(KeyError("x")))),
@@ -352,7 +507,7 @@ def test_the_catalogue_is_large_and_unique():
     assert len({c.id for c in CASES}) == len(CASES)
 
 
-SLOW_CASES = {"cli-diverges"}     # trains a few steps: seconds on a busy machine
+SLOW_CASES = {"cli-diverges", "cli-save-fails"}     # trains a few steps: seconds on a busy machine
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id, marks=[pytest.mark.slow]

@@ -9,7 +9,8 @@ import pytest
 
 from conftest import REPO
 
-pytestmark = pytest.mark.slow     # each test starts Python processes (a few seconds each)
+# the tests marked slow start Python processes (a few seconds each); the others run the
+# commands in this process, with what they call replaced where a test needs it
 
 
 def run(*args, timeout=300):
@@ -31,6 +32,7 @@ def trained(tmp_path_factory):
     return r, out
 
 
+@pytest.mark.slow
 def test_train_command_trains_and_saves(trained):
     r, out = trained
     assert r.returncode == 0, r.stderr
@@ -41,6 +43,7 @@ def test_train_command_trains_and_saves(trained):
     assert "val loss" in r.stdout
 
 
+@pytest.mark.slow
 def test_generate_command_prints_text(trained):
     _, out = trained
     r = run("course_lib.generate", "--checkpoint", str(out), "--prompt", "All:", "--max-new-tokens",
@@ -52,6 +55,7 @@ def test_generate_command_prints_text(trained):
     assert again.stdout == r.stdout                             # same seed, same text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args,message", [
     (["course_lib.train", "--out", "x", "--n-embd", "100", "--n-head", "3"],
      "n_embd=100 is not divisible by n_head=3"),
@@ -66,6 +70,7 @@ def test_commands_answer_nonsense_with_one_line(args, message):
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
 
 
+@pytest.mark.slow
 def test_generate_refuses_unknown_prompt_characters_and_bad_top_k(trained):
     _, out = trained
     r = run("course_lib.generate", "--checkpoint", str(out), "--prompt", "Zebra")
@@ -74,3 +79,244 @@ def test_generate_refuses_unknown_prompt_characters_and_bad_top_k(trained):
     assert r.returncode == 2 and "top_k must be between 1 and the vocabulary size" in r.stderr
     r = run("course_lib.generate", "--checkpoint", str(out), "--prompt", "")
     assert r.returncode == 2 and "the prompt is empty" in r.stderr
+
+
+# ----------------------------------------------------------------------------- in this process
+
+from course_lib import CharTokenizer, GPTConfig, GPTLanguageModel, load_checkpoint  # noqa: E402
+from course_lib.commands import generate as generate_command  # noqa: E402
+from course_lib.commands import train as train_command  # noqa: E402
+from course_lib.core import checkpoint as ckpt_module  # noqa: E402
+from course_lib.core import model as model_module  # noqa: E402
+
+TINY_RUN = ["--n-layer", "1", "--n-embd", "16", "--n-head", "1", "--block-size", "16",
+            "--max-iters", "1", "--eval-iters", "1", "--no-progress", "--precision", "fp32"]
+
+
+@pytest.fixture
+def tiny_corpus(tmp_path):
+    from conftest import TINY_TEXT
+    path = tmp_path / "tiny.txt"
+    path.write_text(TINY_TEXT)
+    return path
+
+
+def checkpoint_with(tmp_path, text, name="ck"):
+    """A tiny untrained checkpoint whose vocabulary is the characters of `text`."""
+    import torch
+    tok = CharTokenizer.from_text(text)
+    torch.manual_seed(0)
+    model = GPTLanguageModel(GPTConfig(vocab_size=tok.vocab_size, block_size=8, n_embd=8,
+                                       n_head=1, n_layer=1))
+    return ckpt_module.save_checkpoint(tmp_path / name, model, tok)
+
+
+def test_ctrl_c_during_the_final_estimate_saves_the_weights_without_it(tmp_path, tiny_corpus,
+                                                                      monkeypatch, capsys):
+    def interrupted_train(net, *args, callback, **kwargs):
+        for step in (1, 2, 3):
+            callback(step, 3.0)
+        raise KeyboardInterrupt     # the second Ctrl-C, while the last loss estimate runs
+
+    monkeypatch.setattr(train_command, "train", interrupted_train)
+    out = tmp_path / "ck"
+    status = train_command.main(["--corpus", str(tiny_corpus), "--out", str(out), *TINY_RUN])
+    captured = capsys.readouterr()
+    assert status == 130
+    assert (f"Ctrl-C again during the final loss estimate: saving the weights of step 3 "
+            f"without it to {out}") in captured.err
+    assert "before training started" not in captured.err
+    assert f"checkpoint saved to {out} (the weights of step 3, stopped by Ctrl-C)" in captured.out
+    meta = ckpt_module.read_checkpoint_info(out)
+    assert meta["extra"]["steps"] == 3 and meta["extra"]["stopped"] == "interrupted"
+    load_checkpoint(out)
+
+
+def test_ctrl_c_during_the_save_quits_and_keeps_the_previous_checkpoint(tmp_path, tiny_corpus,
+                                                                       monkeypatch, capsys):
+    out = tmp_path / "ck"
+    assert train_command.main(["--corpus", str(tiny_corpus), "--out", str(out), *TINY_RUN]) == 0
+    before = (out / "model.safetensors").read_bytes()
+    real, calls = ckpt_module._write_file, []
+
+    def interrupted_write(path, data):
+        calls.append(path)
+        if len(calls) == 2:
+            raise KeyboardInterrupt          # the third Ctrl-C, in the middle of the save
+        real(path, data)
+
+    monkeypatch.setattr(ckpt_module, "_write_file", interrupted_write)
+    status = train_command.main(["--corpus", str(tiny_corpus), "--out", str(out), *TINY_RUN,
+                                 "--seed", "7"])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert (f"Ctrl-C during the save: quit without saving the training; {out} still holds the "
+            f"previous checkpoint") in err
+    assert (out / "model.safetensors").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".ck.lock", "ck", "tiny.txt"]
+
+
+def test_ctrl_c_before_training_says_nothing_was_saved(tmp_path, tiny_corpus, monkeypatch,
+                                                       capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(train_command, "load_corpus", interrupted)
+    status = train_command.main(["--corpus", str(tiny_corpus), "--out", str(tmp_path / "ck"),
+                                 *TINY_RUN])
+    assert status == 2
+    assert "interrupted before training started; nothing saved" in capsys.readouterr().err
+    assert not (tmp_path / "ck").exists()
+
+
+def test_a_shipped_checkpoint_can_be_replaced_with_overwrite(tmp_path, tiny_corpus, monkeypatch,
+                                                             capsys):
+    from course_lib.core import data
+    shipped = checkpoint_with(tmp_path / "data" / "checkpoints", "abc", "gpt")
+    monkeypatch.setattr(data, "DATA_DIR", tmp_path / "data")
+    args = ["--corpus", str(tiny_corpus), "--out", str(shipped), *TINY_RUN]
+    assert train_command.main(args) == 2
+    assert "`git checkout data/checkpoints/gpt` brings" in capsys.readouterr().err
+    assert load_checkpoint(shipped)[1].chars == ["a", "b", "c"]       # untouched
+    assert train_command.main([*args, "--overwrite"]) == 0
+    assert load_checkpoint(shipped)[1].vocab_size > 3                 # replaced, as asked
+
+
+def test_generation_is_streamed_and_equals_generate_text(tmp_path, monkeypatch, capsys):
+    from conftest import TINY_TEXT
+    from course_lib import generate_text
+    ck = checkpoint_with(tmp_path, TINY_TEXT)
+    writes = []
+    real_write = generate_command.sys.stdout.write
+    monkeypatch.setattr(generate_command.sys.stdout, "write",
+                        lambda text: writes.append(text) or real_write(text))
+    status = generate_command.main(["--checkpoint", str(ck), "--prompt", "All:",
+                                    "--max-new-tokens", "30", "--seed", "3"])
+    assert status == 0
+    model, tok = load_checkpoint(ck)
+    expected = generate_text(model, tok, "All:", 30, seed=3)
+    assert capsys.readouterr().out == expected + "\n"
+    assert len([w for w in writes if w]) >= 30          # one write per character, as drawn
+
+
+def test_ctrl_c_during_generation_keeps_the_text_so_far(tmp_path, monkeypatch, capsys):
+    from conftest import TINY_TEXT
+    ck = checkpoint_with(tmp_path, TINY_TEXT)
+    real, calls = model_module.sample_next_token, []
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) > 5:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(model_module, "sample_next_token", interrupted)
+    status = generate_command.main(["--checkpoint", str(ck), "--prompt", "All:",
+                                    "--max-new-tokens", "50"])
+    captured = capsys.readouterr()
+    assert status == 130
+    assert captured.out.startswith("All:") and len(captured.out) == len("All:") + 5 + 1
+    assert "stopped by Ctrl-C after 5 new characters (printed above)" in captured.err
+
+
+def test_a_prompt_that_starts_with_a_dash(tmp_path, capsys):
+    ck = checkpoint_with(tmp_path, "- abc")
+    status = generate_command.main(["--checkpoint", str(ck), "--prompt", "- a",
+                                    "--max-new-tokens", "3"])
+    assert status == 0, capsys.readouterr().err
+    assert capsys.readouterr().out.startswith("- a")
+
+
+def test_a_prompt_file_with_a_bom_and_accents_in_another_form(tmp_path, capsys):
+    import unicodedata
+    ck = checkpoint_with(tmp_path, unicodedata.normalize("NFC", "café\n"))
+    prompt = tmp_path / "prompt.txt"
+    prompt.write_bytes("\ufeff".encode() + unicodedata.normalize("NFD", "café").encode())
+    status = generate_command.main(["--checkpoint", str(ck), "--prompt-file", str(prompt),
+                                    "--max-new-tokens", "2"])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    assert captured.out.startswith("caf\u00e9")
+    assert "dropped the byte-order mark" in captured.err and "NFC" in captured.err
+
+
+def test_an_nfd_prompt_for_an_nfc_vocabulary_is_normalised_with_a_note(tmp_path, capsys):
+    import unicodedata
+    ck = checkpoint_with(tmp_path, unicodedata.normalize("NFC", "café\n"))
+    status = generate_command.main(["--checkpoint", str(ck), "--prompt",
+                                    unicodedata.normalize("NFD", "café"), "--max-new-tokens", "2"])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    assert "the prompt was changed to Unicode form NFC" in captured.err
+
+
+def test_output_the_terminal_cannot_encode_is_escaped(tmp_path, monkeypatch):
+    import io
+    ck = checkpoint_with(tmp_path, "a\u2192b")     # an arrow: not in cp1252 (a surrogate is refused on load)
+    raw = io.BytesIO()
+    stdout = io.TextIOWrapper(raw, encoding="cp1252")           # a Windows console
+    monkeypatch.setattr(generate_command.sys, "stdout", stdout)
+    status = generate_command.main(["--checkpoint", str(ck), "--prompt", "a\u2192",
+                                    "--max-new-tokens", "20", "--seed", "1"])
+    stdout.flush()
+    assert status == 0
+    assert raw.getvalue().startswith(b"a\\u2192")
+
+
+@pytest.mark.slow
+def test_one_ctrl_c_stops_training_evaluates_and_saves(tmp_path, tiny_corpus):
+    """A real SIGINT, as a terminal sends it, while the train command trains."""
+    import re
+    import signal
+    import threading
+    import time
+    out = tmp_path / "ck"
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "course_lib.train", "--corpus",
+                             str(tiny_corpus), "--out", str(out), "--n-layer", "1", "--n-embd",
+                             "16", "--n-head", "1", "--block-size", "16", "--max-iters",
+                             "1000000", "--max-seconds", "120", "--eval-iters", "2",
+                             "--precision", "fp32"],
+                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    err = []
+
+    def read_stderr():                      # the progress bar: "12/1000000 [...]" with \r
+        while chunk := proc.stderr.read(1):
+            err.append(chunk)
+
+    reader = threading.Thread(target=read_stderr)
+    reader.start()
+    deadline = time.monotonic() + 120
+    while not re.search(r"\b([3-9]|\d\d+)/1000000", "".join(err)):   # 3 steps done
+        assert proc.poll() is None and time.monotonic() < deadline, "".join(err)
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    rest = proc.stdout.read()
+    proc.wait(timeout=120)
+    reader.join()
+    err = "".join(err)
+    assert proc.returncode == 130, err
+    assert "stopped by Ctrl-C after step" in err and f"saving the checkpoint to {out}" in err
+    assert f"checkpoint saved to {out} (the weights of step" in rest
+    meta = ckpt_module.read_checkpoint_info(out)
+    assert meta["extra"]["stopped"] == "interrupted" and meta["extra"]["val_loss"] is not None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("module", ["torch", "course_lib.commands.train"])
+def test_ctrl_c_while_the_command_imports_gives_one_line(tmp_path, module):
+    """Ctrl-C during `import torch` (seconds at the start of every command), simulated by an
+    import hook that raises KeyboardInterrupt when `module` is imported."""
+    (tmp_path / "sitecustomize.py").write_text(
+        "import sys\n"
+        "class Interrupt:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        f"        if name == {module!r}:\n"
+        "            raise KeyboardInterrupt\n"
+        "sys.meta_path.insert(0, Interrupt())\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(REPO)]))
+    r = subprocess.run([sys.executable, "-m", "course_lib.train", "--out", str(tmp_path / "o")],
+                       capture_output=True, text=True, cwd=REPO, env=env, timeout=120)
+    assert r.returncode == 130, r.stderr
+    assert "Traceback" not in r.stderr and "interrupted while starting" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr

@@ -68,3 +68,31 @@ def test_load_corpus_on_any_text_file(tiny_text_file):
     c = load_corpus(tiny_text_file)
     assert c.tokenizer.decode(c.data.tolist()) == c.text
     assert load_corpus().text == CORPUS_PATH.read_text(encoding="utf-8")
+
+
+def test_a_byte_order_mark_is_dropped_with_a_note(tmp_path, capsys):
+    from course_lib import load_text
+    path = tmp_path / "bom.txt"
+    path.write_bytes("\ufeffTo be, or not to be".encode("utf-8"))
+    assert load_text(path) == "To be, or not to be"
+    assert "dropped the byte-order mark (U+FEFF)" in capsys.readouterr().err
+
+
+def test_an_nfd_corpus_becomes_nfc_so_a_typed_prompt_fits(tmp_path, capsys):
+    import unicodedata
+    from course_lib import load_corpus
+    path = tmp_path / "nfd.txt"
+    path.write_text(unicodedata.normalize("NFD", "Café crème, café noir.\n") * 10,
+                    encoding="utf-8")
+    corpus = load_corpus(path)
+    corpus.tokenizer.encode(unicodedata.normalize("NFC", "café"))   # what a keyboard types
+    assert "\u0301" not in corpus.tokenizer.chars                   # no lone accent
+    assert "changed it to Unicode form NFC" in capsys.readouterr().err
+
+
+def test_plain_text_gets_no_note(tmp_path, capsys):
+    from course_lib import load_text
+    path = tmp_path / "plain.txt"
+    path.write_text("Caf\u00e9 au lait\n", encoding="utf-8")
+    assert load_text(path) == "Caf\u00e9 au lait\n"
+    assert capsys.readouterr().err == ""

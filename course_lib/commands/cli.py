@@ -37,3 +37,28 @@ def fail(prog: str, err: BaseException) -> int:
     """Print one line naming the problem and return the exit status for it."""
     print(f"{prog}: error: {err}", file=sys.stderr)
     return 2
+
+
+SEED_MAX = 2**62     # torch takes 64-bit seeds; the commands add small offsets (per process)
+
+
+def validate_seed(seed: int) -> int:
+    """A --seed that torch.manual_seed accepts, or a ValueError that says the range."""
+    if not 0 <= seed <= SEED_MAX:
+        got = f"{seed}" if len(str(seed)) < 40 else f"a number of {len(str(abs(seed)))} digits"
+        raise ValueError(f"--seed must be a whole number from 0 to {SEED_MAX} (2**62), got "
+                         f"{got}; any number in that range gives its own reproducible run")
+    return seed
+
+
+def safe_output() -> None:
+    """Characters the terminal cannot show (a cp1252 console, a lone surrogate in a
+    vocabulary) are written as \\uXXXX escapes instead of ending the command with a
+    UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):
+                pass                         # a stream that cannot change: left as it is

@@ -1,16 +1,21 @@
 """The `generate` command: write text with a checkpoint made by the `train` command.
 
     python -m course_lib.generate --checkpoint data/checkpoints/gpt --prompt "ROMEO:"
+    python -m course_lib.generate --checkpoint data/checkpoints/gpt --prompt-file start.txt
+
+The text appears as it is generated; Ctrl-C stops and keeps what was printed.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import unicodedata
 from pathlib import Path
 
 from ..core.checkpoint import load_checkpoint
-from .cli import OneLineParser, fail, non_negative_int, positive_float, positive_int
+from .cli import (OneLineParser, fail, non_negative_int, positive_float, positive_int,
+                  safe_output, validate_seed)
 from ..core.device import pick_device
 from ..core.sampling import generate_text
 
@@ -19,7 +24,12 @@ def build_parser() -> OneLineParser:
     p = OneLineParser(prog="python -m course_lib.generate",
                       description="Generate text from a checkpoint written by course_lib.train.")
     p.add_argument("--checkpoint", type=Path, required=True, help="checkpoint directory")
-    p.add_argument("--prompt", default="\n", help="text to start from (default: a new line)")
+    start = p.add_mutually_exclusive_group()
+    start.add_argument("--prompt", default=None,
+                       help="text to start from (default: a new line); one that starts with "
+                            "'-' works too: --prompt '-- Enter ROMEO'")
+    start.add_argument("--prompt-file", type=Path, default=None,
+                       help="read the text to start from from this UTF-8 file")
     p.add_argument("--max-new-tokens", type=non_negative_int, default=500)
     p.add_argument("--temperature", type=positive_float, default=1.0)
     p.add_argument("--top-k", type=positive_int, default=None)
@@ -28,17 +38,93 @@ def build_parser() -> OneLineParser:
     return p
 
 
+def _join_prompt_value(argv: list[str]) -> list[str]:
+    """`--prompt -x` -> `--prompt=-x`: argparse takes a value that starts with '-' for an
+    option, so a prompt such as '- Enter' would be refused."""
+    out, i = [], 0
+    while i < len(argv):
+        if argv[i] == "--prompt" and i + 1 < len(argv):
+            out.append(f"--prompt={argv[i + 1]}")
+            i += 2
+        else:
+            out.append(argv[i])
+            i += 1
+    return out
+
+
+def _read_prompt(args) -> str:
+    if args.prompt_file is None:
+        return "\n" if args.prompt is None else args.prompt
+    from ..core.data import load_text
+    if not args.prompt_file.is_file():
+        raise FileNotFoundError(f"--prompt-file {args.prompt_file}: no such file; check the "
+                                f"path (or give the text itself with --prompt)")
+    return load_text(args.prompt_file)       # UTF-8 checked, BOM dropped, NFC (see load_text)
+
+
+def _fit_prompt(prompt: str, tokenizer, prog: str) -> str:
+    """The prompt in the Unicode form the vocabulary uses (NFC or NFD), saying so if it
+    changed: 'é' typed as one character or as 'e' + an accent is the same text."""
+    known = set(getattr(tokenizer, "chars", ()) or ())
+    if not known or all(c in known for c in prompt):
+        return prompt
+    for form in ("NFC", "NFD"):
+        other = unicodedata.normalize(form, prompt)
+        if other != prompt and all(c in known for c in other):
+            print(f"{prog}: note: the prompt was changed to Unicode form {form} (the form of "
+                  f"the model's vocabulary); it reads the same", file=sys.stderr)
+            return other
+    return prompt                            # encode() names the character that is unknown
+
+
 def main(argv: list[str] | None = None) -> int:
+    safe_output()
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_prompt_value(sys.argv[1:] if argv is None else list(argv)))
+    prog = parser.prog
     try:
+        validate_seed(args.seed)
+        prompt = _read_prompt(args)
         device = pick_device(args.device)
         model, tokenizer = load_checkpoint(args.checkpoint, device=device)
-        text = generate_text(model, tokenizer, args.prompt, args.max_new_tokens,
-                             args.temperature, args.top_k, args.seed)
+        prompt = _fit_prompt(prompt, tokenizer, prog)
+        tokenizer.encode(prompt)             # an unknown character: refused before any output
+        return _stream(model, tokenizer, prompt, args, prog)
     except (ValueError, TypeError, OSError, RuntimeError) as err:
         if os.environ.get("COURSE_DEBUG"):
             raise
-        return fail(parser.prog, err)
-    print(text)
+        return fail(prog, err)
+    except KeyboardInterrupt:
+        return fail(prog, KeyboardInterrupt("interrupted before any text was generated"))
+
+
+def _stream(model, tokenizer, prompt: str, args, prog: str) -> int:
+    """Generate, printing each character as it is drawn; Ctrl-C keeps what is printed."""
+    from ..core import model as model_module
+    original = model_module.sample_next_token
+    count = [0]
+
+    def sample_and_print(*a, **kw):
+        token = original(*a, **kw)           # (B, 1); the command generates one text (B = 1)
+        sys.stdout.write(tokenizer.decode(token[0].tolist()))
+        sys.stdout.flush()
+        count[0] += 1
+        return token
+
+    sys.stdout.write(prompt)
+    sys.stdout.flush()
+    # every model's generate draws its tokens through model.sample_next_token: watching it
+    # shows each token the moment it is drawn, with the same text as generate_text
+    model_module.sample_next_token = sample_and_print
+    try:
+        generate_text(model, tokenizer, prompt, args.max_new_tokens, args.temperature,
+                      args.top_k, args.seed)
+    except KeyboardInterrupt:
+        print(flush=True)
+        print(f"{prog}: stopped by Ctrl-C after {count[0]} new characters (printed above)",
+              file=sys.stderr)
+        return 130
+    finally:
+        model_module.sample_next_token = original
+    print(flush=True)
     return 0

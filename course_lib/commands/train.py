@@ -9,6 +9,7 @@ Every flag has a default (the CPU recipe); `--help` lists them.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -16,8 +17,10 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-from ..core.checkpoint import save_checkpoint
-from .cli import OneLineParser, fail, fraction, non_negative_int, positive_float, positive_int
+from ..core.checkpoint import (check_memory, check_output_folder, is_checkpoint, save_checkpoint,
+                               shipped_data_error, writer_lock)
+from .cli import (OneLineParser, fail, fraction, non_negative_int, positive_float, positive_int,
+                  safe_output, validate_seed)
 from ..core.data import load_corpus
 from ..core.device import pick_device
 from ..core.model import ACTIVATIONS, GPTConfig, GPTLanguageModel
@@ -47,6 +50,9 @@ def build_parser() -> OneLineParser:
     p.add_argument("--out", type=Path, required=True, help="checkpoint directory to write")
     p.add_argument("--history", type=Path, default=None,
                    help="also write the loss history (JSON) to this file")
+    p.add_argument("--overwrite", action="store_true",
+                   help="allow --out (and --history) to replace the course's shipped data in "
+                        "data/ (`git checkout data/...` brings it back)")
     m = p.add_argument_group("model (GPTConfig)")
     m.add_argument("--n-layer", type=positive_int, default=M.n_layer, help="Blocks stacked")
     m.add_argument("--n-head", type=positive_int, default=M.n_head, help="attention heads per block")
@@ -85,6 +91,7 @@ def build_parser() -> OneLineParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    safe_output()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -96,71 +103,190 @@ def main(argv: list[str] | None = None) -> int:
             dist.destroy_process_group()
 
 
+ERRORS = (ValueError, TypeError, OSError, RuntimeError, FloatingPointError)
+
+
+def _say(prog: str, message: str) -> None:
+    print(f"{prog}: {message}", file=sys.stderr, flush=True)
+
+
+def _check_history_path(path: Path | None, overwrite: bool) -> None:
+    """Refuse a --history that cannot take the file, before any training."""
+    if path is None:
+        return
+    if path.is_dir():
+        raise ValueError(f"--history {path} is a folder; give a file name, for example "
+                         f"{(path / 'history.json').as_posix()}")
+    if not overwrite and (err := shipped_data_error(path)) is not None:
+        raise err
+    parent = path.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ValueError(f"cannot write --history {path}: {parent} is a file, not a folder")
+
+
+def _check_splits(corpus, block_size: int) -> None:
+    """Each split must hold one window of block_size + 1 tokens; name the split that does not."""
+    for name, data, share in (("training", corpus.train_data, "the first 90%"),
+                              ("validation", corpus.val_data, "the last 10%")):
+        if len(data) < block_size + 1:
+            raise ValueError(f"the {name} split ({share} of the corpus) has {len(data)} tokens, "
+                             f"but one window of --block-size {block_size} needs at least "
+                             f"{block_size + 1} (the inputs plus one target); use a smaller "
+                             f"--block-size or a longer corpus")
+
+
 def _run(args, prog: str) -> int:
     distributed = "RANK" in os.environ and "WORLD_SIZE" in os.environ
+    # what has happened so far, for the messages after an error or a Ctrl-C
+    progress = {"step": 0, "loss": None, "training": False}
+    with contextlib.ExitStack() as stack:
+        try:
+            if args.min_lr is not None and not 0 <= args.min_lr <= args.lr:
+                raise ValueError(f"--min-lr must be between 0 and --lr ({args.lr}), got "
+                                 f"{args.min_lr}")
+            if args.weight_decay < 0:
+                raise ValueError(f"--weight-decay must be >= 0, got {args.weight_decay}")
+            validate_seed(args.seed)
+            check_output_folder(args.out, overwrite=args.overwrite)   # fail before the slow part
+            _check_history_path(args.history, args.overwrite)
+            if args.threads:
+                torch.set_num_threads(args.threads)
+            device = pick_device(args.device)
+            rank, world = 0, 1
+            if distributed:
+                device, rank, world = _init_distributed(device)
+            corpus = load_corpus(args.corpus)
+            cfg = GPTConfig(vocab_size=corpus.tokenizer.vocab_size, block_size=args.block_size,
+                            n_embd=args.n_embd, n_head=args.n_head, n_layer=args.n_layer,
+                            dropout=args.dropout, activation=args.activation, bias=args.bias,
+                            tie_weights=args.tie_weights)
+            check_memory(cfg, batch_size=args.batch_size)
+            _check_splits(corpus, args.block_size)
+            torch.manual_seed(args.seed)              # the same initial weights on every rank
+            model = GPTLanguageModel(cfg).to(device)
+            if rank == 0:
+                size = sum(t.numel() * t.element_size() for t in model.state_dict().values())
+                check_output_folder(args.out, overwrite=args.overwrite, size=size)
+                stack.enter_context(writer_lock(args.out))   # held until the save is done
+                print(f"{prog}: {model.num_parameters():,} parameters, {cfg}, device {device}"
+                      f"{f', {world} processes' if distributed else ''}, corpus "
+                      f"{len(corpus.text):,} characters", flush=True)
+            net = model
+            if distributed:
+                from torch.nn.parallel import DistributedDataParallel as DDP
+                net = DDP(model, device_ids=[device.index] if device.type == "cuda" else None)
+
+            def seen(step, loss):
+                progress.update(step=step, loss=loss, training=True)
+
+            history = None
+            try:
+                history = train(net, corpus.train_data, corpus.val_data,
+                                max_iters=args.max_iters, max_seconds=args.max_seconds,
+                                batch_size=args.batch_size, lr=args.lr, min_lr=args.min_lr,
+                                warmup_iters=args.warmup_iters,
+                                weight_decay=args.weight_decay, grad_clip=args.grad_clip,
+                                eval_interval=args.eval_interval, eval_iters=args.eval_iters,
+                                seed=args.seed, progress=not args.no_progress,
+                                precision=args.precision, callback=seen)
+            except KeyboardInterrupt:
+                if not progress["training"]:
+                    raise
+                # the first Ctrl-C stopped training; this one came during the last loss
+                # estimate: the weights are whole (never cut in the middle of a step)
+                if rank == 0:
+                    _say(prog, f"Ctrl-C again during the final loss estimate: saving the weights "
+                               f"of step {progress['step']} without it to {args.out} (Ctrl-C "
+                               f"once more quits without saving)")
+        except ERRORS as err:
+            if os.environ.get("COURSE_DEBUG"):   # the full traceback, for debugging the course
+                raise
+            return fail(prog, err)
+        except KeyboardInterrupt:
+            return fail(prog, KeyboardInterrupt("interrupted before training started; nothing "
+                                                "saved"))
+        if history is not None and history.interrupted and rank == 0:
+            _say(prog, f"stopped by Ctrl-C after step {progress['step']}; saving the checkpoint "
+                       f"to {args.out} (Ctrl-C again quits without saving)")
+        status = 0
+        if rank == 0:
+            status = _save(args, prog, model, corpus, history, progress, world, device)
+        if distributed:
+            same = _ranks_hold_identical_parameters(model)
+            if rank == 0:
+                print(f"{prog}: parameters identical on all {world} processes: {same}")
+            dist.barrier()
+        if status:
+            return status
+        return 130 if history is None or history.interrupted else 0
+
+
+def _save(args, prog, model, corpus, history, progress, world, device) -> int:
+    """Save the checkpoint (and the history); on failure, save it to a fallback folder and
+    say where. Returns the exit status."""
+    final = history.final() if history is not None else {}
+    steps = history.steps[-1] if history is not None and history.steps else progress["step"]
+    extra = {"steps": steps, "train_loss": final.get("train"), "val_loss": final.get("val"),
+             "seconds": round(history.seconds, 1) if history else None,
+             "tokens_per_second": round(history.tokens_per_second) if history else None,
+             "processes": world, "device": str(device),
+             "stopped": history.stopped if history else "interrupted",
+             "corpus": str(args.corpus or "data/shakespeare.txt")}
+    if history is None:
+        extra["note"] = "saved without a final loss estimate (Ctrl-C twice)"
     try:
-        if args.min_lr is not None and not 0 <= args.min_lr <= args.lr:
-            raise ValueError(f"--min-lr must be between 0 and --lr ({args.lr}), got {args.min_lr}")
-        if args.weight_decay < 0:
-            raise ValueError(f"--weight-decay must be >= 0, got {args.weight_decay}")
-        if args.threads:
-            torch.set_num_threads(args.threads)
-        device = pick_device(args.device)
-        rank, world = 0, 1
-        if distributed:
-            device, rank, world = _init_distributed(device)
-        corpus = load_corpus(args.corpus)
-        cfg = GPTConfig(vocab_size=corpus.tokenizer.vocab_size, block_size=args.block_size,
-                        n_embd=args.n_embd, n_head=args.n_head, n_layer=args.n_layer,
-                        dropout=args.dropout, activation=args.activation, bias=args.bias,
-                        tie_weights=args.tie_weights)
-        torch.manual_seed(args.seed)                  # the same initial weights on every rank
-        model = GPTLanguageModel(cfg).to(device)
-        if rank == 0:
-            print(f"{prog}: {model.num_parameters():,} parameters, {cfg}, device {device}"
-                  f"{f', {world} processes' if distributed else ''}, corpus "
-                  f"{len(corpus.text):,} characters", flush=True)
-        net = model
-        if distributed:
-            from torch.nn.parallel import DistributedDataParallel as DDP
-            net = DDP(model, device_ids=[device.index] if device.type == "cuda" else None)
-        history = train(net, corpus.train_data, corpus.val_data, max_iters=args.max_iters,
-                        max_seconds=args.max_seconds, batch_size=args.batch_size,
-                        lr=args.lr, min_lr=args.min_lr, warmup_iters=args.warmup_iters,
-                        weight_decay=args.weight_decay, grad_clip=args.grad_clip,
-                        eval_interval=args.eval_interval, eval_iters=args.eval_iters,
-                        seed=args.seed, progress=not args.no_progress,
-                        precision=args.precision)
-        if rank == 0:
-            print(f"{prog}: precision {history.precision} ({history.precision_reason})",
-                  flush=True)
-    except (ValueError, TypeError, OSError, RuntimeError, FloatingPointError) as err:
-        if os.environ.get("COURSE_DEBUG"):   # the full traceback, for debugging the course
-            raise
-        return fail(prog, err)
+        try:
+            save_checkpoint(args.out, model, corpus.tokenizer, extra=extra)
+        except ERRORS as err:
+            if os.environ.get("COURSE_DEBUG"):
+                raise
+            rescue = _save_elsewhere(model, corpus.tokenizer, extra)
+            where = (f"saved it to {rescue} instead, so the training is not lost (move it where "
+                     f"you want it)" if rescue else
+                     "saving it elsewhere failed too: the training is lost")
+            return fail(prog, OSError(f"could not save the checkpoint to {args.out} "
+                                      f"({_reason(err)}); {where}"))
     except KeyboardInterrupt:
-        return fail(prog, KeyboardInterrupt("interrupted before training started; nothing saved"))
-    if rank == 0:
-        final = history.final()
-        extra = {"steps": history.steps[-1] if history.steps else 0,
-                 "train_loss": final.get("train"), "val_loss": final.get("val"),
-                 "seconds": round(history.seconds, 1),
-                 "tokens_per_second": round(history.tokens_per_second),
-                 "processes": world, "device": str(device), "stopped": history.stopped,
-                 "corpus": str(args.corpus or "data/shakespeare.txt")}
-        save_checkpoint(args.out, model, corpus.tokenizer, extra=extra)
-        if args.history:
-            save_history(history, args.history)
-        print(f"{prog}: stopped by {history.stopped} after {extra['steps']} steps in "
+        kept = (f"{args.out} still holds the previous checkpoint" if is_checkpoint(args.out)
+                else f"nothing was written to {args.out}")
+        return fail(prog, KeyboardInterrupt(f"Ctrl-C during the save: quit without saving "
+                                            f"the training; {kept}"))
+    if history is not None:
+        print(f"{prog}: stopped by {history.stopped} after {steps} steps in "
               f"{history.seconds:.1f} s ({extra['tokens_per_second']:,} tokens/s)")
+    if final:
         print(f"{prog}: train loss {final['train']:.4f}, val loss {final['val']:.4f}")
-        print(f"{prog}: checkpoint saved to {args.out}")
-    if distributed:
-        same = _ranks_hold_identical_parameters(model)
-        if rank == 0:
-            print(f"{prog}: parameters identical on all {world} processes: {same}")
-        dist.barrier()
-    return 130 if history.interrupted else 0
+    print(f"{prog}: checkpoint saved to {args.out}"
+          + (f" (the weights of step {steps}, stopped by Ctrl-C)"
+             if history is None or history.interrupted else ""), flush=True)
+    if args.history and history is not None:
+        try:
+            save_history(history, args.history)
+        except OSError as err:
+            return fail(prog, OSError(f"the checkpoint is saved, but the history could not be "
+                                      f"written to {args.history} ({_reason(err)})"))
+    return 0
+
+
+def _reason(err: BaseException) -> str:
+    """One short line for an error: the OS's words where there are some."""
+    text = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+    return text.splitlines()[0][:300] if text else type(err).__name__
+
+
+def _save_elsewhere(model, tokenizer, extra) -> Path | None:
+    """Save to a new folder in the current folder, else in the temp folder; its path or None."""
+    import tempfile
+    import time
+    name = f"rescued-checkpoint-{time.strftime('%Y%m%d-%H%M%S')}"
+    for folder in (Path.cwd(), Path(tempfile.gettempdir())):
+        try:
+            return save_checkpoint(folder / name, model, tokenizer, extra=extra)
+        except ERRORS:
+            continue
+    return None
 
 
 def _ranks_hold_identical_parameters(model: torch.nn.Module) -> bool:

@@ -165,8 +165,8 @@ def check_output_folder(path: str | Path, overwrite: bool = False, size: int = 0
             listing = ", ".join(names) + (", ..." if more else "")
             raise CheckpointError(
                 f"{shown} is a folder that is not a checkpoint and holds files ({listing}); "
-                f"saving there would replace them. Give a new or empty folder, for example "
-                f"{(shown / 'ck').as_posix()}")
+                f"saving there would replace them. Give the name of a new folder, or of an "
+                f"empty one")
     backup = _backup_path(path)
     if backup.exists() and not is_checkpoint(backup):
         raise CheckpointError(f"{backup} exists and is not a checkpoint; a save to {shown} keeps "
@@ -193,7 +193,7 @@ def check_output_folder(path: str | Path, overwrite: bool = False, size: int = 0
 
 # ------------------------------------------------------------------ one writer at a time
 
-_LOCKS: dict[Path, "object"] = {}
+_LOCKS: dict[tuple[int, Path], "object"] = {}
 
 
 def _lock_path(path: Path) -> Path:
@@ -212,9 +212,10 @@ def writer_lock(path: str | Path):
     from filelock import FileLock, Timeout
     path = _absolute(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    lock = _LOCKS.get(path)
+    key = (os.getpid(), path)                # a forked process makes locks of its own
+    lock = _LOCKS.get(key)
     if lock is None:
-        lock = _LOCKS[path] = FileLock(str(_lock_path(path)), timeout=0)
+        lock = _LOCKS[key] = FileLock(str(_lock_path(path)), timeout=0)
     try:
         lock.acquire()
     except Timeout:
@@ -434,6 +435,16 @@ def _load_once(path: Path, cfg: GPTConfig | None,
                               f"({err})") from None
     weights = _checked_bytes(path, "model.safetensors", meta)
 
+    try:
+        state = safetensors_load(weights)
+    except SafetensorError as err:
+        raise CheckpointError(
+            f"{path / 'model.safetensors'} cannot be read as safetensors ({err}). If it came "
+            f"from torch.save (a pickle), the course will not load it: unpickling can run any "
+            f"code. Load it yourself only if you trust it, then write a checkpoint with "
+            f"save_checkpoint(...)") from None
+    _check_weight_values(state, path / "model.safetensors")
+
     kind = meta.get("model")
     try:
         if kind == "GPTLanguageModel":
@@ -444,26 +455,109 @@ def _load_once(path: Path, cfg: GPTConfig | None,
                 raise CheckpointError(f"the checkpoint at {path} was made for another "
                                       f"configuration: {', '.join(diffs)}; build the model with "
                                       f"the checkpoint's config, or pass cfg=None")
+            # the file's shapes must fit the config before a model of that config is built:
+            # a tampered config.json (n_layer=1000000) would otherwise fill the memory first
+            _check_shapes_fit_config(state, saved_cfg, path)
+            check_memory(saved_cfg, what=f"the config in {path / 'config.json'}")
             model = GPTLanguageModel(saved_cfg)
         elif kind == "BigramLanguageModel":
-            model = BigramLanguageModel(int(meta["config"]["vocab_size"]))
+            vocab = int(meta["config"]["vocab_size"])
+            table = state.get("token_embedding_table.weight")
+            if table is None or tuple(table.shape) != (vocab, vocab):
+                raise CheckpointError(f"{path / 'config.json'} says vocab_size={vocab}, but the "
+                                      f"weights in model.safetensors do not have that size; the "
+                                      f"config or the weights were changed after saving")
+            model = BigramLanguageModel(vocab)
         else:
-            raise CheckpointError(f"unknown model type {kind!r} in {path / 'config.json'}")
+            raise CheckpointError(f"unknown model type {str(kind)[:100]!r} in "
+                                  f"{path / 'config.json'}")
     except (KeyError, TypeError) as err:
-        raise CheckpointError(f"{path / 'config.json'} has an invalid config ({err})") from None
+        raise CheckpointError(f"{path / 'config.json'} has an invalid config "
+                              f"({str(err)[:200]})") from None
     if tokenizer.vocab_size != model.cfg.vocab_size:
         raise CheckpointError(f"{tokenizer_file} has {tokenizer.vocab_size} tokens but the model "
                               f"config says vocab_size={model.cfg.vocab_size}")
-    try:
-        state = safetensors_load(weights)
-    except SafetensorError as err:
-        raise CheckpointError(
-            f"{path / 'model.safetensors'} cannot be read as safetensors ({err}). If it came "
-            f"from torch.save (a pickle), the course will not load it: unpickling can run any "
-            f"code. Load it yourself only if you trust it, then write a checkpoint with "
-            f"save_checkpoint(...)") from None
     load_state(model, state, source=str(path))
     return model.to(device).eval(), tokenizer
+
+
+def _check_weight_values(state: dict[str, torch.Tensor], source: Path) -> None:
+    """float32 weights with finite values only, as save_checkpoint writes them."""
+    for name, t in sorted(state.items()):
+        if t.dtype != torch.float32:
+            raise CheckpointError(
+                f"{source} stores {name} as {str(t.dtype).replace('torch.', '')}, but course "
+                f"checkpoints hold float32 weights (save_checkpoint writes them so); convert "
+                f"the model with model.float() and save it again")
+    for name, t in sorted(state.items()):
+        if not torch.isfinite(t).all():
+            what = "NaN" if torch.isnan(t).any() else "infinite"
+            raise CheckpointError(
+                f"{source} holds {what} values in {name}: the training that made it diverged "
+                f"(or the file was changed). Such a model only outputs garbage; train it again, "
+                f"with a lower learning rate")
+
+
+def _check_shapes_fit_config(state: dict[str, torch.Tensor], cfg: GPTConfig, path: Path) -> None:
+    """The few shapes that fix a GPT's size (vocabulary, context, width, depth), compared
+    with the config before a model of that config is built."""
+    expected = {"token_embedding_table.weight": (cfg.vocab_size, cfg.n_embd),
+                "position_embedding_table.weight": (cfg.block_size, cfg.n_embd)}
+    problems = []
+    for name, shape in expected.items():
+        got = tuple(state[name].shape) if name in state else None
+        if got != shape:
+            problems.append(f"{name} is {got if got is not None else 'missing'} in the file, "
+                            f"{shape} for the config")
+    blocks = {int(k.split(".")[1]) for k in state if k.startswith("blocks.")
+              and k.split(".")[1].isdigit()}
+    n_blocks = max(blocks) + 1 if blocks else 0
+    if n_blocks != cfg.n_layer:
+        problems.append(f"the file holds {n_blocks} blocks, the config says n_layer="
+                        f"{cfg.n_layer}")
+    if problems:
+        raise CheckpointError(f"{path / 'config.json'} does not fit the weights in "
+                              f"model.safetensors ({'; '.join(problems[:3])}); the config was "
+                              f"changed after saving. Save the checkpoint again")
+
+
+def estimated_parameters(cfg: GPTConfig) -> int:
+    """The parameter count of GPTLanguageModel(cfg), from the config alone (no model built)."""
+    C, V, T, L = cfg.n_embd, cfg.vocab_size, cfg.block_size, cfg.n_layer
+    per_block = 12 * C * C + 13 * C                  # attention 4 C², feed-forward 8 C², biases
+    head = 0 if cfg.tie_weights else V * C
+    return V * C + T * C + L * per_block + 2 * C + head + V
+
+
+def estimated_bytes(cfg: GPTConfig, batch_size: int | None = None) -> int:
+    """About how much memory a model of `cfg` needs: to hold it (and its weights file), or,
+    with `batch_size`, to train it (weights, gradients, AdamW's two moments, activations)."""
+    params = estimated_parameters(cfg)
+    if batch_size is None:
+        return 3 * 4 * params                         # the file's bytes, the tensors, the model
+    tokens = batch_size * cfg.block_size
+    activations = tokens * cfg.n_layer * (16 * cfg.n_embd + 2 * cfg.n_head * cfg.block_size)
+    return 4 * (4 * params + activations + 3 * tokens * cfg.vocab_size)
+
+
+def check_memory(cfg: GPTConfig, batch_size: int | None = None,
+                 what: str = "this configuration") -> None:
+    """Refuse a config whose model cannot fit in the memory this machine has free, saying
+    how much it would need (with `batch_size`: to train it)."""
+    import psutil
+    need = estimated_bytes(cfg, batch_size)
+    free = psutil.virtual_memory().available
+    if need > free:
+        doing = "train it" if batch_size else "load it"
+        raise CheckpointError(
+            f"{what} makes a model of about {estimated_parameters(cfg):,} parameters "
+            f"(n_layer={cfg.n_layer}, n_embd={cfg.n_embd}, block_size={cfg.block_size}), and "
+            f"to {doing} needs about {_gb(need)}, but this machine has {_gb(free)} free. Use "
+            f"a smaller n_layer or n_embd" + (" or batch size" if batch_size else ""))
+
+
+def _gb(n: int) -> str:
+    return f"{n / 1e9:,.1f} GB" if n >= 1e8 else f"{n / 1e6:,.1f} MB"
 
 
 def load_state(model: torch.nn.Module, state: dict[str, torch.Tensor], source: str) -> None:

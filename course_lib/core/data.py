@@ -43,7 +43,31 @@ def load_text(path: str | Path | None = None) -> str:
             f"`iconv -f latin1 -t utf-8`") from None
     if not text.strip():
         raise ValueError(f"corpus file {path} is empty; give a file with some text in it")
-    return text.replace("\r\n", "\n")
+    return normalize_text(text.replace("\r\n", "\n"), source=str(path))
+
+
+def normalize_text(text: str, source: str = "the text") -> str:
+    """Drop a byte-order mark and bring the text to Unicode form NFC, saying so on stderr.
+
+    A BOM (U+FEFF, which some editors put first) would otherwise become a character of the
+    vocabulary; and 'é' can be one character (NFC) or 'e' plus an accent (NFD): a corpus in
+    one form would refuse a prompt typed in the other. NFC is what keyboards type.
+    """
+    import sys
+    import unicodedata
+    notes = []
+    if text.startswith("\ufeff"):
+        text = text[1:]
+        notes.append("dropped the byte-order mark (U+FEFF) at its start")
+    if not text.isascii():
+        nfc = unicodedata.normalize("NFC", text)
+        if nfc != text:
+            notes.append(f"changed it to Unicode form NFC ({len(text) - len(nfc):,} fewer "
+                         f"characters: accents joined to their letters; it reads the same)")
+            text = nfc
+    if notes:
+        print(f"note: {source}: {'; '.join(notes)}", file=sys.stderr)
+    return text
 
 
 class CharTokenizer:
