@@ -441,10 +441,9 @@ print(f"val - train at the end: {long_history.eval_val[-1] - long_history.eval_t
 # %%
 script = (DATA_DIR.parent / "scripts" / "train_checkpoint.py").read_text()
 flags = dict(re.findall(r'"(--[a-z-]+)", "([^"]+)"', script))
-recipe = {k: float(flags[k]) for k in ("--lr", "--min-lr", "--warmup-iters", "--weight-decay",
-                                       "--grad-clip", "--dropout", "--batch-size")}
-print(recipe)
-lr, min_lr, warmup = recipe["--lr"], recipe["--min-lr"], int(recipe["--warmup-iters"])
+print({k: flags[k] for k in ("--lr", "--min-lr", "--warmup-iters", "--weight-decay",
+                             "--grad-clip", "--dropout", "--batch-size")})
+lr, min_lr, warmup = float(flags["--lr"]), float(flags["--min-lr"]), int(flags["--warmup-iters"])
 lrs, n = long_history.lr, len(long_history.lr)
 want = [lr * (i + 1) / warmup if i < warmup else min_lr + 0.5 * (lr - min_lr)
         * (1 + math.cos(math.pi * (i - warmup) / (n - warmup))) for i in range(n)]

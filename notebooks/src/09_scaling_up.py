@@ -110,6 +110,41 @@ print(native_bf16(pick_device("auto")))
 #    text;
 # 5. lets only rank 0 print, evaluate and save the checkpoint.
 #
+# The broadcast in step 3 is easy to see. The small program below gives each process
+# another seed on purpose, builds an `nn.Linear`, and compares the weights of the two
+# processes before and after `DDP(...)` wraps it.
+
+# %%
+broadcast_demo = """
+import torch, torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel as DDP
+dist.init_process_group("gloo")
+torch.manual_seed(dist.get_rank())          # another seed in every process, on purpose
+model = torch.nn.Linear(4, 4)
+before = model.weight.detach().clone()
+DDP(model)                                  # wrapping: rank 0's weights are sent to all
+after = model.weight.detach().clone()
+seen = {k: [torch.empty_like(t) for _ in range(2)] for k, t in (("before", before), ("after", after))}
+dist.all_gather(seen["before"], before)
+dist.all_gather(seen["after"], after)
+if dist.get_rank() == 0:
+    print("before DDP, the 2 processes hold the same weights:", torch.equal(*seen["before"]))
+    print("after DDP, the 2 processes hold the same weights: ", torch.equal(*seen["after"]))
+    print("after DDP, those are rank 0's weights:", torch.equal(seen["after"][1], before))
+dist.destroy_process_group()
+"""
+demo_file = os.path.join(tempfile.mkdtemp(prefix="course_ddp_broadcast_"), "broadcast.py")
+with open(demo_file, "w", encoding="utf-8") as f:
+    f.write(broadcast_demo)
+
+# %%
+result = subprocess.run(["torchrun", "--standalone", "--nproc_per_node=2", demo_file],
+                        capture_output=True, text=True,
+                        env={**os.environ, "OMP_NUM_THREADS": "1"})   # one core each
+assert result.returncode == 0, result.stderr
+print(result.stdout.strip())
+
+# %% [markdown]
 # Because every process applies the same averaged gradient, their weights stay identical.
 # The command checks this at the end. Here is a real run: 2 processes, a tiny model, 30 steps.
 
