@@ -179,11 +179,19 @@ def plot_loss_curves(history, title: str = "Training loss", baseline: float | No
 @_styled
 def plot_heatmap(matrix, title: str, xlabel: str, ylabel: str, xticklabels=None,
                  yticklabels=None, colorbar_label: str = "", cmap: str = "viridis",
-                 annotate: bool = False, fmt: str = "{:.2f}", figsize=(7, 6), log: bool = False):
-    """A matrix as an image with a colour bar; optional tick labels and cell values."""
+                 annotate: bool = False, fmt: str = "{:.2f}", figsize=(7, 6), log: bool = False,
+                 vmin: float | None = None, vmax: float | None = None):
+    """A matrix as an image with a colour bar; optional tick labels and cell values.
+
+    The colour scale runs from `vmin` to `vmax` (default: the smallest and largest value;
+    with log=True, from 1 to the largest count + 1).
+    """
     m = matrix.detach().cpu().float() if isinstance(matrix, torch.Tensor) else torch.tensor(matrix)
-    fig, ax = plt.subplots(figsize=figsize)
-    norm = matplotlib.colors.LogNorm(vmin=1, vmax=max(1.0, float(m.max()))) if log else None
+    fig, ax = _new(figsize)
+    if log:
+        norm = matplotlib.colors.LogNorm(vmin=1, vmax=max(1.0, float(m.max())))
+    else:
+        norm = matplotlib.colors.Normalize(vmin=vmin, vmax=vmax)
     im = ax.imshow((m + 1 if log else m).numpy(), cmap=cmap, norm=norm, aspect="auto")
     fig.colorbar(im, ax=ax).set_label(colorbar_label)
     ax.grid(False)
@@ -557,17 +565,21 @@ def _one_label_per_position(chars, T: int) -> list[str]:
 
 
 @_styled
-def plot_attention_map(weights, chars, title: str = "Attention weights", figsize=(7.5, 6.5)):
+def plot_attention_map(weights, chars, title: str = "Attention weights", figsize=(7.5, 6.5),
+                       vmax: float | None = 1.0):
     """One head's (T, T) attention weights; rows are queries, columns keys, both labelled.
 
     Row t shows how much the character at position t takes from each earlier character.
+    The colour scale runs from 0 to `vmax` (1 by default, so the maps of different heads
+    can be compared; None uses the largest weight).
     """
     w = _square_maps(weights, 2, "weights")
     chars = _one_label_per_position(chars, w.shape[-1])
     return plot_heatmap(w, title=title, xlabel="key: the character looked at",
                         ylabel="query: the character looking", xticklabels=chars,
                         yticklabels=chars, colorbar_label="attention weight (each row sums to 1)",
-                        cmap="Blues", figsize=figsize)
+                        cmap="Blues", figsize=figsize, vmin=0.0,
+                        vmax=float(w.max()) if vmax is None else vmax)
 
 
 @_styled
