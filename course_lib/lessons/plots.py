@@ -6,9 +6,10 @@ heatmaps. Notebooks call these; nothing here trains or computes a model.
 The course's look (font sizes, a light grid) is applied inside each function with
 `course_style()`; importing this module leaves matplotlib's global settings as they are, so
 a learner's own figures look the way matplotlib draws them. The pieces the figures share
-are drawn by a few building blocks, as in d2l's `d2l.plot`: `bars_over_chars` (bars with a
-character under each), `annotate_cells` (the value written in each cell of a heatmap) and
-`char_ticks` (character tick labels, smaller when there are many).
+are drawn by a few building blocks, as d2l's `d2l.plot` and `d2l.set_axes` are:
+`_bars_over_chars` (grouped bars with a character under each group, from `_grouped_bars`),
+`_annotate_cells` (the value written in each cell of a heatmap) and `_char_ticks`
+(character tick labels, smaller when there are many).
 """
 
 from __future__ import annotations
