@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import math
 from collections import Counter
+from contextlib import contextmanager
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -39,13 +40,24 @@ COURSE_STYLE = {
 }
 
 
+@contextmanager
 def course_style():
-    """The course's figure settings for a `with` block; outside it nothing is changed.
+    """The course's figure settings for a `with` block; outside it they are as before.
 
         with course_style():
             fig, ax = plt.subplots()
+
+    Only the settings in COURSE_STYLE are put back at the end. (matplotlib.rc_context would
+    put back every setting, also those that Jupyter changes when the first figure of a
+    session loads the inline backend, such as `interactive`; later figures would then not
+    be shown.)
     """
-    return matplotlib.rc_context(COURSE_STYLE)
+    before = {key: matplotlib.rcParams[key] for key in COURSE_STYLE}
+    matplotlib.rcParams.update(COURSE_STYLE)
+    try:
+        yield
+    finally:
+        matplotlib.rcParams.update(before)
 
 
 class _CourseTightLayout(TightLayoutEngine):
