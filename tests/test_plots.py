@@ -28,6 +28,19 @@ def test_importing_the_lesson_modules_leaves_matplotlib_settings_alone():
     assert done.returncode == 0, done.stderr[-2000:]
 
 
+def test_course_style_keeps_what_matplotlib_sets_inside_it():
+    """Jupyter turns `interactive` on when a session's first figure loads the inline backend;
+    if that happens inside a plot function, it must stay on, or later figures are not shown."""
+    before = matplotlib.is_interactive()
+    try:
+        with plots.course_style():
+            assert matplotlib.rcParams["font.size"] == plots.COURSE_STYLE["font.size"]
+            matplotlib.interactive(not before)
+        assert matplotlib.is_interactive() is (not before)
+    finally:
+        matplotlib.interactive(before)
+
+
 def test_a_plot_leaves_matplotlib_settings_alone():
     before = dict(matplotlib.rcParams)
     plots.plot_score_variance([1, 4], [1.0, 4.0], [1.0, 1.0])

@@ -32,9 +32,38 @@ def test_context_target_explorer_counts_the_examples_of_a_chunk(corpus):
     assert "it holds 8 examples; the contexts grow from 1 to 8 tokens" in texts(out)
     size.value = 1                               # what the lesson asks to try first
     assert "it holds 1 example; the contexts grow from 1 to 1 token:" in texts(out)
-    assert texts(out).count("->") == 1
+    assert texts(out).count("  ->  ") == 1
     start.value = 5
     assert "starting at position 5" in texts(out)
+
+
+def test_context_target_explorer_says_what_to_try_and_what_changed(corpus):
+    box = context_target_explorer(corpus.text[:2000], corpus.tokenizer, block_size=8)
+    (start, size), out = box.children[0].children, box.children[1]
+    assert texts(out).startswith("Try: set block_size to 1")
+    size.value = 1
+    assert texts(out).startswith("What changed: block_size 8 -> 1: 1 example instead of 8, and "
+                                 "the longest context is now 1 token. One token of context is "
+                                 "all the bigram model of lesson 02 ever sees.")
+    size.value = 8
+    start.value = 1
+    assert texts(out).startswith("What changed: start 0 -> 1: every target but the first moved "
+                                 "up one row")
+    start.value = 4
+    assert "it shares 6 tokens with the chunk before" in texts(out)
+    start.value = 40
+    assert "past the old one" in texts(out)
+
+
+def test_context_target_explorer_has_whole_chunks_at_every_setting(corpus):
+    box = context_target_explorer(corpus.text[:100], corpus.tokenizer, block_size=2)
+    (start, size), out = box.children[0].children, box.children[1]
+    start.value = start.max
+    size.value = size.max                        # the longest chunk at the last start
+    rows = [line for line in texts(out).splitlines() if "  ->  " in line]
+    assert len(rows) == 16 and not any(line.endswith("''") for line in rows)
+    with pytest.raises(ValueError, match="block_size must be from 1 to 16"):
+        context_target_explorer(corpus.text[:100], corpus.tokenizer, block_size=17)
 
 
 def test_embedding_size_explorer_shows_size_memory_and_loss():

@@ -6,9 +6,10 @@ heatmaps. Notebooks call these; nothing here trains or computes a model.
 The course's look (font sizes, a light grid) is applied inside each function with
 `course_style()`; importing this module leaves matplotlib's global settings as they are, so
 a learner's own figures look the way matplotlib draws them. The pieces the figures share
-are drawn by a few building blocks, as in d2l's `d2l.plot`: `bars_over_chars` (bars with a
-character under each), `annotate_cells` (the value written in each cell of a heatmap) and
-`char_ticks` (character tick labels, smaller when there are many).
+are drawn by a few building blocks, as d2l's `d2l.plot` and `d2l.set_axes` are:
+`_bars_over_chars` (grouped bars with a character under each group, from `_grouped_bars`),
+`_annotate_cells` (the value written in each cell of a heatmap) and `_char_ticks`
+(character tick labels, smaller when there are many).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import functools
 import math
 from collections import Counter
+from contextlib import contextmanager
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -38,13 +40,24 @@ COURSE_STYLE = {
 }
 
 
+@contextmanager
 def course_style():
-    """The course's figure settings for a `with` block; outside it nothing is changed.
+    """The course's figure settings for a `with` block; outside it they are as before.
 
         with course_style():
             fig, ax = plt.subplots()
+
+    Only the settings in COURSE_STYLE are put back at the end. (matplotlib.rc_context would
+    put back every setting, also those that Jupyter changes when the first figure of a
+    session loads the inline backend, such as `interactive`; later figures would then not
+    be shown.)
     """
-    return matplotlib.rc_context(COURSE_STYLE)
+    before = {key: matplotlib.rcParams[key] for key in COURSE_STYLE}
+    matplotlib.rcParams.update(COURSE_STYLE)
+    try:
+        yield
+    finally:
+        matplotlib.rcParams.update(before)
 
 
 class _CourseTightLayout(TightLayoutEngine):
@@ -179,11 +192,19 @@ def plot_loss_curves(history, title: str = "Training loss", baseline: float | No
 @_styled
 def plot_heatmap(matrix, title: str, xlabel: str, ylabel: str, xticklabels=None,
                  yticklabels=None, colorbar_label: str = "", cmap: str = "viridis",
-                 annotate: bool = False, fmt: str = "{:.2f}", figsize=(7, 6), log: bool = False):
-    """A matrix as an image with a colour bar; optional tick labels and cell values."""
+                 annotate: bool = False, fmt: str = "{:.2f}", figsize=(7, 6), log: bool = False,
+                 vmin: float | None = None, vmax: float | None = None):
+    """A matrix as an image with a colour bar; optional tick labels and cell values.
+
+    The colour scale runs from `vmin` to `vmax` (default: the smallest and largest value;
+    with log=True, from 1 to the largest count + 1).
+    """
     m = matrix.detach().cpu().float() if isinstance(matrix, torch.Tensor) else torch.tensor(matrix)
-    fig, ax = plt.subplots(figsize=figsize)
-    norm = matplotlib.colors.LogNorm(vmin=1, vmax=max(1.0, float(m.max()))) if log else None
+    fig, ax = _new(figsize)
+    if log:
+        norm = matplotlib.colors.LogNorm(vmin=1, vmax=max(1.0, float(m.max())))
+    else:
+        norm = matplotlib.colors.Normalize(vmin=vmin, vmax=vmax)
     im = ax.imshow((m + 1 if log else m).numpy(), cmap=cmap, norm=norm, aspect="auto")
     fig.colorbar(im, ax=ax).set_label(colorbar_label)
     ax.grid(False)
@@ -557,17 +578,21 @@ def _one_label_per_position(chars, T: int) -> list[str]:
 
 
 @_styled
-def plot_attention_map(weights, chars, title: str = "Attention weights", figsize=(7.5, 6.5)):
+def plot_attention_map(weights, chars, title: str = "Attention weights", figsize=(7.5, 6.5),
+                       vmax: float | None = 1.0):
     """One head's (T, T) attention weights; rows are queries, columns keys, both labelled.
 
     Row t shows how much the character at position t takes from each earlier character.
+    The colour scale runs from 0 to `vmax` (1 by default, so the maps of different heads
+    can be compared; None uses the largest weight).
     """
     w = _square_maps(weights, 2, "weights")
     chars = _one_label_per_position(chars, w.shape[-1])
     return plot_heatmap(w, title=title, xlabel="key: the character looked at",
                         ylabel="query: the character looking", xticklabels=chars,
                         yticklabels=chars, colorbar_label="attention weight (each row sums to 1)",
-                        cmap="Blues", figsize=figsize)
+                        cmap="Blues", figsize=figsize, vmin=0.0,
+                        vmax=float(w.max()) if vmax is None else vmax)
 
 
 @_styled

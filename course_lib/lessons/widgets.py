@@ -84,18 +84,62 @@ def redraw_on_change(controls: list, out: widgets.Output, draw) -> None:
 
 # ----------------------------------------------------------------------------- lesson 00
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' * (n != 1)}"
+
+
+def _start_moved(old: int, new: int, T: int) -> str:
+    """What moving the chunk's start from `old` to `new` did to its T examples."""
+    d = new - old
+    if d == 1:
+        return ("every target but the first moved up one row, each with a context that lost "
+                "its first token, and one new example ends the list")
+    if d == -1:
+        return ("every example moved down one row with one more token at the front of its "
+                "context, a new first example starts the list, and the old last one drops off")
+    shared = T + 1 - abs(d)
+    if shared > 0:
+        return (f"the chunk moved {abs(d)} tokens {'on' if d > 0 else 'back'}; it shares "
+                f"{_plural(shared, 'token')} with the chunk before, and those that are targets "
+                f"again have {abs(d)} {'fewer' if d > 0 else 'more'} tokens of context")
+    return (f"the chunk moved {abs(d)} tokens {'on' if d > 0 else 'back'}, past the old one: "
+            f"new text, the same {_plural(T, 'example')}, built the same way")
+
+
 def context_target_explorer(text: str, tokenizer, block_size: int = 8):
-    """Slide along the corpus and see the block_size (context -> target) examples in one chunk."""
+    """Slide along the corpus and see the block_size (context -> target) examples in one chunk.
+
+    Each redraw says what the last move changed; the first one says what to try.
+    """
+    max_size = 16
     data = tokenizer.encode(text[:5000])
-    start = widgets.IntSlider(value=0, min=0, max=len(data) - block_size - 1, step=1,
+    if not 1 <= positive_int("block_size", block_size) <= max_size:
+        raise ValueError(f"block_size must be from 1 to {max_size} (the slider's range), got "
+                         f"{block_size}")
+    if len(data) < max_size + 1:
+        raise ValueError(f"text must hold at least {max_size + 1} characters (one chunk at the "
+                         f"largest block_size), got {len(data)}")
+    start = widgets.IntSlider(value=0, min=0, max=len(data) - max_size - 1, step=1,
                               description="start", continuous_update=False)
-    size = widgets.IntSlider(value=block_size, min=1, max=16, description="block_size",
+    size = widgets.IntSlider(value=block_size, min=1, max=max_size, description="block_size",
                              continuous_update=False)
     out = widgets.Output()
+    last = {}                                    # the values of the previous redraw
 
     def draw():
         s, T = start.value, size.value
         chunk = data[s:s + T + 1]
+        if not last:
+            print("Try: set block_size to 1, then 16; then move start one step to the right.")
+        elif T != last["T"]:
+            note = (" One token of context is all the bigram model of lesson 02 ever sees."
+                    if T == 1 else "")
+            print(f"What changed: block_size {last['T']} -> {T}: {_plural(T, 'example')} "
+                  f"instead of {last['T']}, and the longest context is now "
+                  f"{_plural(T, 'token')}.{note}")
+        elif s != last["s"]:
+            print(f"What changed: start {last['s']} -> {s}: {_start_moved(last['s'], s, T)}.")
+        last.update(s=s, T=T)
         rows = []
         for t in range(T):
             context = tokenizer.decode(chunk[:t + 1])
@@ -103,8 +147,8 @@ def context_target_explorer(text: str, tokenizer, block_size: int = 8):
             rows.append(f"{t + 1:>2} token(s): {''.join(show_char(c) for c in context):>{T * 2}}"
                         f"  ->  {show_char(target)!r}")
         print(f"chunk of {T + 1} tokens starting at position {s}: {chunk}")
-        print(f"it holds {T} example{'s' * (T != 1)}; the contexts grow from 1 to {T} "
-              f"token{'s' * (T != 1)}:")
+        print(f"it holds {_plural(T, 'example')}; the contexts grow from 1 to "
+              f"{_plural(T, 'token')}:")
         print("\n".join(rows))
 
     redraw_on_change([start, size], out, draw)
@@ -352,10 +396,10 @@ def attention_map_explorer(model, tokenizer, sentences: list[str]):
         print(f"layer {l}, head {h}, mean over the rows 1 to {w.shape[0] - 1}: weight on the "
               f"character itself {stats['itself']:.2f}, on the one before "
               f"{stats['previous']:.2f}, on the first character {stats['first']:.2f}")
+        print("the colours run from 0 to 1 for every layer and head, so the maps compare")
         fig = figures[s].figure
         image = fig.axes[0].images[0]
-        image.set_data(w.numpy())
-        image.set_clim(float(w.min()), float(w.max()))   # the colour bar follows
+        image.set_data(w.numpy())    # one colour scale, 0 to 1, for every head (set by the plot)
         fig.axes[0].set_title(f"Layer {l}, head {h}")
         figures[s].display()
 
@@ -414,8 +458,34 @@ def residual_gradient_explorer(depths=(4, 8, 12, 16, 20, 24), n_embd: int = 32):
 
 # ----------------------------------------------------------------------------- lesson 07
 
+def _float32_rounding(x: torch.Tensor, exact: torch.Tensor, y: torch.Tensor,
+                      y_exact: torch.Tensor) -> list[str]:
+    """Lines that explain float32 rounding when it visibly changes LayerNorm(x), else [].
+
+    `x`, `y`: the float32 input and output; `exact`, `y_exact`: the same in float64.
+    """
+    if float((y.double() - y_exact).abs().max()) < 5e-5:     # invisible at 4 decimals
+        return []
+    top = x.abs().max()
+    step = float(torch.nextafter(top, torch.tensor(math.inf)) - top)   # float32 spacing there
+    gap = float((exact[1:] - exact[:-1]).abs().min())
+    off = float((x.double() - exact).abs().max())
+    return [
+        f"float32 rounding: near {float(top):.6g}, float32 stores numbers only {step:.2g} "
+        f"apart, and the entries of x are {gap:.2g} apart, so each entry was rounded (by up to "
+        f"{off:.2g}). The x printed above is what float32 holds: its gaps are no longer equal, "
+        f"and LayerNorm normalises those rounded gaps.",
+        "in float64, LayerNorm(x) = " + "  ".join(f"{v:.4f}" for v in y_exact.tolist())
+        + "  (with shift 0 float32 keeps these small gaps: it stores numbers near 0 much "
+          "closer together)"]
+
+
 def layernorm_explorer(base=(1.0, 2.0, 3.0)):
-    """Scale and shift a vector and change epsilon: see what nn.LayerNorm makes of it."""
+    """Scale and shift a vector and change epsilon: see what nn.LayerNorm makes of it.
+
+    Where float32 rounding changes the output (a tiny scale with a large shift), the widget
+    says so and prints the float64 result next to it.
+    """
     base = torch.as_tensor(base, dtype=torch.float32).flatten()
     if len(base) < 2 or torch.isnan(base).any() or float(base.std()) == 0:
         raise ValueError(f"base must hold at least 2 numbers that are not all equal, got "
@@ -445,10 +515,16 @@ def layernorm_explorer(base=(1.0, 2.0, 3.0)):
         fig.suptitle(f"x = {scale.value:.0e} * {base.tolist()} + {shift.value:g},  "
                      f"eps = {eps.value:.0e}", fontsize=11)
         var = float(x.var(correction=0))
-        print("x:           ", "  ".join(f"{v:.6g}" for v in x.tolist()))
+        exact = scale.value * base.double() + shift.value
+        y_exact = torch.nn.functional.layer_norm(exact, (len(exact),), eps=eps.value)
+        rounding = _float32_rounding(x, exact, y, y_exact)
+        digits = 9 if rounding else 6        # 9 significant digits show a float32 exactly
+        print("x:           ", "  ".join(f"{v:.{digits}g}" for v in x.tolist()))
         print("LayerNorm(x):", "  ".join(f"{v:.4f}" for v in y.tolist()))
         print(f"variance of x {var:.3e}  vs eps {eps.value:.0e}:  sqrt(var / (var + eps)) = "
               f"{math.sqrt(var / (var + eps.value)):.4f}")
+        for line in rounding:
+            print(line)
         reusable.display()
 
     redraw_on_change([scale, shift, eps], out, draw)
@@ -609,29 +685,67 @@ def n_embd_explorer(sweep: dict, corpus, train_seconds: float = 10.0):
 
 # ----------------------------------------------------------------------------- lesson 09
 
-def scaling_calculator(block_size: int, corpus_tokens: int, measured: dict[int, float]):
+def scaling_calculator(block_size: int, corpus_tokens: int, measured: dict[int, float],
+                       measured_batch: int | None = None):
     """Sliders for processes and batch size; shows the global batch, tokens per step, steps
-    per pass over the data, and (for process counts measured here) the time it takes."""
+    per pass over the data, and the time per step and per pass, and says what a move changed.
+
+    `measured` maps a process count to the tokens/s measured with it, at `measured_batch`
+    sequences per process (None: not known). The time of a step is estimated as its tokens
+    divided by that speed, so a bigger batch gives fewer steps that each take longer: the
+    time per pass only changes where the batch changes the speed, which was measured at
+    `measured_batch` alone.
+    """
+    positive_int("block_size", block_size)
+    positive_int("corpus_tokens", corpus_tokens)
+    if measured_batch is not None:
+        positive_int("measured_batch", measured_batch)
+    for n, speed in measured.items():
+        positive_int("a process count in measured", n)
+        finite_number(f"measured[{n}]", speed, above=0, hint="it is tokens per second")
     nproc = widgets.IntSlider(value=2, min=1, max=8, description="processes",
                               continuous_update=False)
-    batch = widgets.IntSlider(value=16, min=1, max=64, description="batch/proc",
-                              continuous_update=False)
+    batch = widgets.IntSlider(value=measured_batch or 16, min=1, max=64,
+                              description="batch/proc", continuous_update=False)
     out = widgets.Output()
+    last = {}                                    # the values of the previous redraw
 
     def draw():
-        global_batch = batch.value * nproc.value
+        P, B = nproc.value, batch.value
+        global_batch = B * P
         tokens = global_batch * block_size
         steps = -(-corpus_tokens // tokens)          # ceiling division
-        print(f"global batch     = {batch.value} x {nproc.value} = {global_batch} sequences per step")
+        if not last:
+            print("Try: double processes, then halve batch/proc. The global batch comes back "
+                  "to where it was, and so do the tokens per step and the steps per pass.")
+        else:
+            moved = [f"{name} {last[name]} -> {now}" for name, now in (("processes", P),
+                                                                      ("batch/proc", B))
+                     if last[name] != now]
+            factor = global_batch / last["global_batch"]
+            print(f"What changed: {', '.join(moved)}: the global batch is {factor:.3g}x "
+                  f"({last['global_batch']} -> {global_batch}), so each step takes "
+                  f"{factor:.3g}x the tokens and a pass needs {last['steps']:,} -> {steps:,} "
+                  f"steps.")
+        last.update({"processes": P, "batch/proc": B, "global_batch": global_batch,
+                     "steps": steps})
+        print(f"global batch     = {B} x {P} = {global_batch} sequences per step")
         print(f"tokens per step  = {global_batch} x block_size {block_size} = {tokens:,}")
         print(f"steps per pass over the {corpus_tokens:,} training tokens = {steps:,}")
-        if nproc.value in measured:
-            seconds = corpus_tokens / measured[nproc.value]
-            print(f"time per pass at the {measured[nproc.value]:,.0f} tokens/s measured here "
-                  f"with {nproc.value} process(es): {seconds / 60:.1f} min")
-        else:
-            print(f"time per pass: not measured here ({nproc.value} processes need at least "
-                  f"{nproc.value} cores or GPUs)")
+        if P not in measured:
+            print(f"time: not measured here ({P} processes need at least {P} cores or GPUs)")
+            return
+        speed = measured[P]
+        at = f" at batch/proc {measured_batch}" if measured_batch else ""
+        print(f"time per step    = {tokens:,} tokens / {speed:,.0f} tokens/s (measured here "
+              f"with {P} process(es){at}) = {tokens / speed:.3f} s")
+        print(f"time per pass    = {steps:,} steps x {tokens / speed:.3f} s = "
+              f"{steps * tokens / speed / 60:.1f} min")
+        if measured_batch is None or B != measured_batch:
+            print(f"  (an estimate: the speed was measured{at or ' at one batch size'}. More "
+                  f"steps of fewer tokens, or fewer of more, take the same time at the same "
+                  f"tokens/s; a larger batch is faster only where the hardware has work to "
+                  f"spare, as a GPU often has.)")
 
     redraw_on_change([nproc, batch], out, draw)
     return widgets.VBox([widgets.HBox([nproc, batch]), out])
