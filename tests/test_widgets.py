@@ -1,7 +1,7 @@
 """Widgets say what to try and what a move changed, and show what they claim (issue 14):
 lesson 05's maps share one colour scale, lesson 07 explains float32 rounding, lesson 09's
-time follows the batch slider. (Lessons 00 to 04: tests/test_widgets_01_02.py and
-tests/test_plots_widgets_0304.py; redraw speed: tests/test_widget_speed.py.)"""
+time follows the batch slider. (Lessons 00 to 04: tests/test_lesson_00_02.py and
+tests/test_lesson_03_04.py; redraw speed: tests/test_widget_speed.py.)"""
 
 import pytest
 

@@ -117,7 +117,9 @@ for name, v in (("constant", constant), ("almost constant", almost)):
 #
 # The input is `scale * [1, 2, 3] + shift`. Move the shift, and scale the vector up and
 # down: the output does not change, until the spread of the input is close to
-# $\sqrt{\epsilon}$. Then change `eps` and see where that happens.
+# $\sqrt{\epsilon}$. Then change `eps` and see where that happens. Try a tiny scale with
+# a large shift too (scale 1e-5, shift 100): float32 cannot hold the input exactly there,
+# and the widget shows by how much.
 
 # %%
 layernorm_explorer()

@@ -274,13 +274,14 @@ else:
 # ## Try it: processes, batch and time
 #
 # Move the sliders. The global batch and the tokens per step grow with both sliders; the
-# steps per pass over the training text shrink. The time is shown only where it was
-# measured on this machine.
+# steps per pass over the training text shrink. The time is shown for the process counts
+# measured on this machine; at another batch size it is an estimate (the step time scaled
+# with the batch), and the widget marks it as one.
 
 # %%
 measured = {r["processes"]: r["tokens_per_second"] for r in scaling["runs"]}
 scaling_calculator(block_size=scaling["block_size"], corpus_tokens=len(corpus.train_data),
-                   measured=measured)
+                   measured=measured, measured_batch=scaling["batch_size_per_process"])
 
 # %% [markdown]
 # ## Summary

@@ -1,7 +1,7 @@
 """The plots, widgets and experiments of lessons 05 (heads), 06 (blocks) and 07 (LayerNorm).
 
 Each plot returns a labelled Figure; each widget redraws when a control changes (its
-Output's `outputs` change) and fast; each experiment gives a known answer; bad input gets a
+Output's `outputs` change); each experiment gives a known answer; bad input gets a
 message that names the problem.
 """
 
@@ -66,7 +66,7 @@ def test_plot_attention_grid_has_a_map_per_head_and_a_colour_bar():
     maps = causal_uniform(5).expand(2, 3, 5, 5)
     fig = plot_attention_grid(maps, "hello")
     assert len(fig.axes) == 2 * 3 + 1
-    assert "'hello'" in fig._suptitle.get_text()
+    assert "'hello'" in fig.get_suptitle()
     with pytest.raises(ValueError, match="with 4 dimensions"):
         plot_attention_grid(causal_uniform(5), "hello")
 
