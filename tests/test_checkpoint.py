@@ -384,7 +384,7 @@ def _save_alternately(path, models, tokenizer, n):
 
 def test_a_reader_during_saves_gets_the_old_or_the_new_checkpoint(tmp_path, tiny_cfg,
                                                                   tiny_tokenizer):
-    """Another process saves 40 times while this one loads: every load succeeds (before the
+    """Another process saves 30 times while this one loads: every load succeeds (before the
     fix, about 1 load in 100 failed with "does not match its checksum")."""
     import multiprocessing
     models = []
@@ -393,7 +393,7 @@ def test_a_reader_during_saves_gets_the_old_or_the_new_checkpoint(tmp_path, tiny
         models.append(GPTLanguageModel(tiny_cfg))
     save_checkpoint(tmp_path / "ck", models[0], tiny_tokenizer)     # this process locked once
     saver = multiprocessing.get_context("fork").Process(
-        target=_save_alternately, args=(tmp_path / "ck", models, tiny_tokenizer, 40))
+        target=_save_alternately, args=(tmp_path / "ck", models, tiny_tokenizer, 30))
     saver.start()
     loads, errors = 0, []
     while saver.is_alive() or loads < 5:
@@ -406,7 +406,7 @@ def test_a_reader_during_saves_gets_the_old_or_the_new_checkpoint(tmp_path, tiny
     saver.join()
     assert saver.exitcode == 0                       # the forked process could save too
     assert not errors, errors[:3]
-    assert read_checkpoint_info(tmp_path / "ck")["extra"] == {"n": 39}
+    assert read_checkpoint_info(tmp_path / "ck")["extra"] == {"n": 29}
 
 
 def test_stale_saving_folders_are_cleaned_up_by_the_next_save(tmp_path, tiny_model,

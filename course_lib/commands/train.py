@@ -94,13 +94,25 @@ def main(argv: list[str] | None = None) -> int:
     safe_output()
     parser = build_parser()
     args = parser.parse_args(argv)
+    status = 1
     try:
-        return _run(args, parser.prog)
+        status = _run(args, parser.prog)
+        return status
     finally:
         # every process must leave the group, also after an error: a process that exits
         # with the group alive can abort at shutdown ("terminate called ...")
         if dist.is_available() and dist.is_initialized():
             dist.destroy_process_group()
+            # gloo's worker threads can still hold tensors when Python shuts down, and
+            # freeing them then aborts the process now and then ("terminate called without
+            # an active exception", pytorch/pytorch#179291): a torchrun process has nothing
+            # left to do, so it ends here, without that shutdown
+            if sys.exc_info()[0] is not None:  # an unexpected error: show it before leaving
+                import traceback
+                traceback.print_exc()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(status)
 
 
 ERRORS = (ValueError, TypeError, OSError, RuntimeError, FloatingPointError)

@@ -14,8 +14,15 @@ Version 1 checkpoints (vocab.json with the characters, a checksum of the weights
 still load.
 
 Nothing is unpickled, so a checkpoint from a stranger cannot run code on your machine.
+Loading reads and checks the weights (float32, finite, shapes that fit the config, a size
+that fits the memory) before it builds a model.
+
 Saving writes a complete new directory next to the old one and then swaps the two with
-renames, so an interrupted save leaves the previous checkpoint loadable.
+renames, so an interrupted save leaves the previous checkpoint loadable and a reader gets
+the old checkpoint or the new one. Only the checkpoint's own files are replaced (a learner's
+notes in the folder are kept), a folder that is not a checkpoint is refused, one process
+at a time writes (a lock file .NAME.lock), and the next save removes what a killed save
+left (.NAME.saving-*).
 """
 
 from __future__ import annotations
