@@ -108,6 +108,25 @@ def test_ctrl_c_stops_after_the_step_and_keeps_the_history(tiny_model, tiny_corp
     assert signal.getsignal(signal.SIGINT) is before   # the handler that was there is back
 
 
+def test_two_ctrl_c_inside_a_step_finish_it_and_skip_the_final_estimate(tiny_model, tiny_corpus,
+                                                                         capsys):
+    calls = {"forward": 0}
+
+    def press_twice(module, args):            # in the middle of the 3rd step's forward
+        calls["forward"] += module.training       # the loss estimates run in eval mode
+        if calls["forward"] == 3 and module.training:
+            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signal.SIGINT)
+    handle = tiny_model.register_forward_pre_hook(press_twice)
+    try:
+        h = quick(tiny_model, tiny_corpus, eval_interval=10**6)
+    finally:
+        handle.remove()
+    assert h.interrupted and h.steps == [1, 2, 3]   # the step ran to its end
+    assert h.eval_steps == [0]                      # and no estimate after it
+    assert "Ctrl-C again: no final loss estimate." in capsys.readouterr().err
+
+
 def test_keyboard_interrupt_raised_inside_training_is_caught(tiny_model, tiny_corpus):
     def boom(step, loss):
         if step == 3:

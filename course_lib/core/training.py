@@ -214,16 +214,21 @@ def _graceful_interrupt(state: dict):
     """Turn the first Ctrl-C into a request to stop after the current step.
 
     The optimiser step is never cut in half, so the weights stay those of a whole step.
-    A second Ctrl-C interrupts at once, as usual. Only possible in the main thread.
+    A second Ctrl-C interrupts at once, as usual, except in the middle of a step: then the
+    step ends, and the final loss estimate is skipped (`state["skip_eval"]`). Only possible
+    in the main thread.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def handler(signum, frame):
-        if state.get("stop"):
+        if not state.get("stop"):
+            state["stop"] = True
+        elif state.get("in_step"):
+            state["skip_eval"] = True        # finish the step: its weights must stay whole
+        else:
             raise KeyboardInterrupt
-        state["stop"] = True
 
     previous = signal.signal(signal.SIGINT, handler)
     try:
@@ -320,6 +325,7 @@ def train(model: LanguageModel, train_data: torch.Tensor, val_data: torch.Tensor
                     group["lr"] = step_lr
 
                 t0 = time.perf_counter()
+                state["in_step"] = True
                 x, y = get_batch(train_data, batch_size, block_size, generator=g, device=device)
                 with amp:
                     _, loss = model(x, y)
@@ -329,6 +335,7 @@ def train(model: LanguageModel, train_data: torch.Tensor, val_data: torch.Tensor
                     clip_grad_norm(model.parameters(), grad_clip)
                 optimizer.step()
                 step += 1
+                state["in_step"] = False
 
                 loss_value, stop_now = _reduce(loss.detach(), state["stop"], distributed, world)
                 history.train_seconds += time.perf_counter() - t0
@@ -365,7 +372,9 @@ def train(model: LanguageModel, train_data: torch.Tensor, val_data: torch.Tensor
     if history.interrupted and rank == 0:
         print(f"Training interrupted at step {step}: keeping the weights and the history so "
               f"far.", file=sys.stderr)
-    if not history.eval_steps or history.eval_steps[-1] != step:
+    if state.get("skip_eval") and rank == 0:
+        print("Ctrl-C again: no final loss estimate.", file=sys.stderr)
+    elif not history.eval_steps or history.eval_steps[-1] != step:
         evaluate(step)
     history.seconds = time.perf_counter() - start
     return history
