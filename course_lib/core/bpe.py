@@ -322,6 +322,19 @@ class BPETokenizer:
             cache.clear()
         return ids
 
+    def pair_counts(self, text: str) -> Counter:
+        """How often each pair of adjacent tokens occurs in the encoded text, inside pieces.
+
+        These are the counts training looked at when it chose the next merge.
+        """
+        words = Counter(self._chunks(text, specials=False))
+        counts: Counter = Counter()
+        for (word, n), ids in zip(words.items(), self._encode_pieces(
+                [w.encode("utf-8", "surrogatepass") for w in words])):
+            for pair in zip(ids, ids[1:]):
+                counts[pair] += n
+        return counts
+
     # ------------------------------------------------------------------ decoding
 
     def _checked_ids(self, ids) -> list[int]:
