@@ -293,3 +293,91 @@ def test_the_default_tie_break_differs_from_tokenizers_only_at_a_tie(corpus):
     theirs_ids = (ids[theirs_pair[0]], ids[theirs_pair[1]])
     assert counts[ours.merges[step]] == counts[theirs_ids] == max(counts.values())
     assert ours.merges[step] < theirs_ids               # ours: the smaller IDs win the tie
+
+
+# ----------------------------------------------------------------------------- lesson 10 helpers
+
+def test_a_prefix_of_the_merges_is_a_smaller_training():
+    from course_lib.lessons.bpe_widgets import tokenizer_at
+    big = BPETokenizer.train(SMALL, 320, special_tokens=[ENDOFTEXT])
+    assert tokenizer_at(big, 290) == BPETokenizer.train(SMALL, 290, special_tokens=[ENDOFTEXT])
+    with pytest.raises(ValueError, match=r"vocab_size 400 is outside what this tokenizer holds "
+                                         r"\(257 to 320\)"):
+        tokenizer_at(big, 400)
+
+
+def test_embedding_parameters_counts_the_model_tables():
+    from course_lib.lessons.bpe_widgets import embedding_parameters
+    model = GPTLanguageModel(GPTConfig(vocab_size=300, block_size=8, n_embd=16, n_head=2,
+                                       n_layer=1, dropout=0.0))
+    tables = sum(p.numel() for name, p in model.named_parameters()
+                 if name.startswith(("token_embedding_table", "lm_head")))
+    assert embedding_parameters(300, 16) == tables
+
+
+@pytest.mark.usefixtures("close_figures", "ipython_shell")
+def test_vocab_size_widget_shows_pieces_and_costs(monkeypatch):
+    import ipywidgets as widgets
+
+    from course_lib.lessons import bpe_widgets
+    big = BPETokenizer.train(SMALL, 320, special_tokens=[ENDOFTEXT])
+    built = []
+    real = bpe_widgets.tokenizer_at
+    monkeypatch.setattr(bpe_widgets, "tokenizer_at", lambda b, v: built.append(v) or real(b, v))
+    box = bpe_widgets.vocab_size_explorer(big, {257: 1.0, 300: 1.5, 320: 1.7}, n_embd=16,
+                                          sentence="To be")
+    size, text, out = box.children
+    assert isinstance(size, widgets.SelectionSlider) and size.value == 300
+    html = "".join(o["data"].get("text/html", "") for o in out.outputs if "data" in o)
+    assert html.count("<span") == len(real(big, 300).encode("To be"))
+    printed = "".join(o.get("text", "") for o in out.outputs)
+    assert "1.50 characters per token" in printed and f"{300 * 16 * 2 + 300:,} parameters" in printed
+    size.value = 257
+    assert "<span" in "".join(o["data"].get("text/html", "") for o in out.outputs if "data" in o)
+    size.value = 300                            # back to a size seen before: nothing rebuilt
+    assert built == [300, 257]
+
+
+def test_plot_vocab_tradeoff_has_labels():
+    import matplotlib.pyplot as plt
+
+    from course_lib.lessons.bpe_widgets import plot_vocab_tradeoff
+    fig = plot_vocab_tradeoff([{"vocab_size": 300, "chars_per_token": 1.5},
+                               {"vocab_size": 512, "chars_per_token": 1.9}], n_embd=16,
+                              reference={"characters": (67, 1.0)})
+    left, right = fig.axes
+    assert "characters per token" in left.get_ylabel() and "parameters" in right.get_ylabel()
+    assert [t.get_text() for t in left.get_legend().get_texts()] == ["byte-level BPE", "characters"]
+    plt.close(fig)
+
+
+# ----------------------------------------------------------------------------- sliding windows
+
+@pytest.mark.parametrize("n,block_size,stride", [(20, 4, 4), (20, 4, 1), (21, 4, 3), (5, 4, 10)])
+def test_sliding_windows_against_a_loop(n, block_size, stride):
+    from course_lib.core.windows import SlidingWindowDataset
+    data = torch.arange(100, 100 + n)
+    ds = SlidingWindowDataset(data, block_size, stride)
+    starts = [s for s in range(0, n, stride) if s + block_size + 1 <= n]   # room for the target
+    assert len(ds) == len(starts)
+    for i, s in enumerate(starts):
+        x, y = ds[i]
+        assert x.tolist() == list(range(100 + s, 100 + s + block_size))
+        assert torch.equal(y, x + 1)
+    assert ds.overlap == max(0, block_size - stride)
+    loader = torch.utils.data.DataLoader(ds, batch_size=2)
+    xb, yb = next(iter(loader))
+    assert xb.shape == (min(2, len(ds)), block_size)
+
+
+def test_sliding_window_bad_input():
+    from course_lib.core.windows import SlidingWindowDataset
+    with pytest.raises(ValueError, match=r"stride must be a positive integer, got 0"):
+        SlidingWindowDataset(torch.arange(10), 4, 0)
+    with pytest.raises(ValueError, match=r"the data has 4 tokens, but one window of block_size=4 "
+                                         r"needs 5"):
+        SlidingWindowDataset(torch.arange(4), 4, 1)
+    with pytest.raises(ValueError, match=r"expected a 1-D tensor"):
+        SlidingWindowDataset(torch.zeros(2, 9, dtype=torch.long), 4, 1)
+    with pytest.raises(IndexError, match=r"window 3 does not exist: there are 3 windows"):
+        SlidingWindowDataset(torch.arange(10), 4, 2)[3]

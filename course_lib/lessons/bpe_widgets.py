@@ -85,7 +85,9 @@ def vocab_size_explorer(big: BPETokenizer, chars_per_token: dict[int, float], n_
     def draw():
         from IPython.display import HTML, display
         v = size.value
-        tok = cache.setdefault(v, tokenizer_at(big, v))
+        if v not in cache:                      # built once per size, then reused
+            cache[v] = tokenizer_at(big, v)
+        tok = cache[v]
         pieces = tok.pieces(text.value)
         display(HTML(pieces_html(pieces)))
         print(f"{len(text.value)} characters -> {len(pieces)} tokens here; on the validation "
