@@ -248,6 +248,11 @@ def test_build_tokenizer_for_the_commands():
         build_tokenizer("char", SMALL, 300)
     with pytest.raises(ValueError, match=r"tokenizer"):
         build_tokenizer("word", SMALL, 300)
+    # the merges come from the first 90% only: text seen only at the end is never merged
+    tail = SMALL * 9 + "zqzqzqzqzqzqzqzqzqzq" * 20
+    assert (ord("z"), ord("q")) not in build_tokenizer("bpe", tail, 280).merges
+    assert (ord("z"), ord("q")) in build_tokenizer("bpe", tail, 280, train_fraction=1.0).merges
+    assert build_tokenizer("bpe", SMALL, 280).special_tokens == {ENDOFTEXT: 279}
 
 
 def test_corpus_with_a_bpe_tokenizer(corpus_tok):

@@ -435,11 +435,12 @@ TOKENIZERS = ("char", "bpe")
 
 
 def build_tokenizer(kind: str, text: str, vocab_size: int | None = None,
-                    special_tokens: Iterable[str] = ()):
+                    special_tokens: Iterable[str] = (ENDOFTEXT,), train_fraction: float = 0.9):
     """The tokenizer a command trains with: "char" (vocab_size must be None) or "bpe".
 
-    For "bpe", vocab_size is required (512 to 2048 suit the course corpus). Raises
-    ValueError naming the problem.
+    For "bpe", vocab_size is required (512 to 2048 suit the course corpus) and the merges are
+    learned from the first `train_fraction` of the text only, so the validation text stays
+    unseen by the tokenizer too. Raises ValueError naming the problem and the flag to fix.
     """
     from .data import CharTokenizer
     validate.one_of("tokenizer", kind, TOKENIZERS)
@@ -451,4 +452,8 @@ def build_tokenizer(kind: str, text: str, vocab_size: int | None = None,
     if vocab_size is None:
         raise ValueError("--tokenizer bpe needs --vocab-size N (for example 512; at least "
                          "256, the byte tokens)")
-    return BPETokenizer.train(text, vocab_size, special_tokens=special_tokens)
+    validate.finite_number("train_fraction", train_fraction, above=0)
+    if train_fraction > 1:
+        raise ValueError(f"train_fraction must be at most 1, got {train_fraction}")
+    return BPETokenizer.train(text[:max(1, int(train_fraction * len(text)))], vocab_size,
+                              special_tokens=special_tokens)
