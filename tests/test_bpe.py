@@ -386,3 +386,19 @@ def test_sliding_window_bad_input():
         SlidingWindowDataset(torch.zeros(2, 9, dtype=torch.long), 4, 1)
     with pytest.raises(IndexError, match=r"window 3 does not exist: there are 3 windows"):
         SlidingWindowDataset(torch.arange(10), 4, 2)[3]
+
+
+def test_heldout_loss_of_the_comparison_script_is_the_mean_over_every_window():
+    import torch.nn.functional as F
+
+    import compare_tokenizers
+    torch.manual_seed(0)
+    model = GPTLanguageModel(GPTConfig(vocab_size=20, block_size=4, n_embd=8, n_head=2,
+                                       n_layer=1, dropout=0.0))
+    val = torch.randint(20, (23,))                  # 5 windows of 4 (+1 target); 2 tokens left over
+    got = compare_tokenizers.heldout_loss(model, val, 4)
+    x = torch.stack([val[s:s + 4] for s in range(0, 20, 4)])
+    y = torch.stack([val[s + 1:s + 5] for s in range(0, 20, 4)])
+    with torch.no_grad():
+        want = F.cross_entropy(model(x)[0].flatten(0, 1), y.flatten()).item()
+    assert got == pytest.approx(want, rel=1e-6)
