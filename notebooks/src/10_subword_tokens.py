@@ -23,13 +23,14 @@
 # ## Setup
 
 # %%
+import json
 import math
 from collections import Counter
 
 import regex
 import torch
 
-from course_lib import GPTConfig, get_batch, load_corpus
+from course_lib import DATA_DIR, GPTConfig, get_batch, load_corpus
 from course_lib.core.bpe import ENDOFTEXT, GPT2_PATTERN, BPETokenizer
 from course_lib.core.windows import SlidingWindowDataset
 from course_lib.lessons.bpe_widgets import (embedding_parameters, plot_vocab_tradeoff,
@@ -434,10 +435,57 @@ for name, v, cpt in [("characters", corpus.tokenizer.vocab_size, 1.0)] + [
     print(f"{name:>10}: loss {loss:.2f} per token -> {loss / (cpt * math.log(2)):.2f} bits per character")
 
 # %% [markdown]
-# Per token the BPE model looks much worse (a larger loss), per character it is better.
-# The same holds for trained models: compare them in bits per character, on the same
-# validation text.
+# Per token the BPE models look much worse (a larger loss), per character they are better.
 #
+# ### Trained models, characters against BPE
+#
+# `scripts/compare_tokenizers.py` trains the same small GPT (only `vocab_size` differs) on
+# characters and on BPE tokens with 512 and 1,024 tokens, for the same number of steps, three
+# seeds each, and measures the loss on the whole validation text. Training takes minutes,
+# so the lesson loads the results from `data/bpe_vs_char.json`; the command that made them
+# is printed first.
+
+# %%
+comparison = json.loads((DATA_DIR / "bpe_vs_char.json").read_text(encoding="utf-8"))
+print(comparison["command"], "  model:", comparison["model"])
+groups = {}
+for r in comparison["runs"]:
+    groups.setdefault((r["tokenizer"], r["vocab_size"]), []).append(r)
+print(f"{'tokens':>10} {'params':>8} {'chars/token':>11} {'loss/token':>10} {'bits/char':>9} "
+      f"{'spread':>13} seeds")
+for (kind, v), runs in groups.items():
+    bpc = [r["bits_per_char"] for r in runs]
+    loss = sum(r["val_loss_per_token"] for r in runs) / len(runs)
+    print(f"{kind + ' ' + str(v):>10} {runs[0]['params']:>8,} {runs[0]['chars_per_token']:>11.2f} "
+          f"{loss:>10.3f} {sum(bpc) / len(bpc):>9.3f} {min(bpc):>6.3f}-{max(bpc):.3f} {len(runs)}")
+
+# %% [markdown]
+# Bits per character put all three on one scale. The spread over seeds shows how much of a
+# difference is chance: here we compare the worst seed of each BPE model with the best seed
+# of the character model.
+
+# %%
+best_char = min(r["bits_per_char"] for r in groups[("char", corpus.tokenizer.vocab_size)])
+for (kind, v), runs in groups.items():
+    if kind == "bpe":
+        worst = max(r["bits_per_char"] for r in runs)
+        print(f"bpe {v}: worst seed {worst:.3f} bits per character, "
+              f"{'below' if worst < best_char else 'not below'} the best character seed {best_char:.3f}")
+
+# %% [markdown]
+# Each BPE token carries more characters, so with the same steps a BPE model has read more
+# text; it also pays for more parameters in `token_embedding_table` and `lm_head`. The
+# runs are short, so the models are weak, but the comparison is fair. Here is the start of
+# what each model writes (seed 0). A `�` is a byte token above 127: the ASCII training text
+# never holds one alone, but after so few steps the models still give them a little
+# probability.
+
+# %%
+for (kind, v), runs in groups.items():
+    print(f"--- {kind} {v} ---")
+    print(runs[0]["sample"].strip()[:200])
+
+# %% [markdown]
 # ## Summary
 #
 # - Characters make long sequences; words make a huge, open vocabulary with unknown words.
@@ -449,8 +497,10 @@ for name, v, cpt in [("characters", corpus.tokenizer.vocab_size, 1.0)] + [
 #   `tokenizers` learn the same merges; the default tie-breaks differ in how bytes sort.
 # - GPT-2's 50,257 = 256 bytes + 50,000 merges + 1 special token.
 # - A bigger vocabulary shortens sequences but costs `2 × vocab_size × n_embd` parameters;
-#   models with different tokenizers are compared in bits per character.
+#   models with different tokenizers are compared in bits per character
+#   (loss per token ÷ characters per token ÷ ln 2).
 #
-# **Next:** train a GPT on BPE tokens from the command line, as in
-# [Lesson 09](09_scaling_up.ipynb), and compare it with the character model in bits per
-# character.
+# **The end.** You can now build every part of a GPT, its tokenizer included. To train on
+# BPE tokens yourself, run `python scripts/compare_tokenizers.py --steps 2000 --out
+# my_comparison.json` (the table above, with longer training), or go back to
+# [Lesson 09](09_scaling_up.ipynb) for training from the command line.
