@@ -297,6 +297,8 @@ like_hf = train_like_hf(train_text, 512, special_tokens=[ENDOFTEXT])
 print("tie-break of tokenizers:", compare_merges(merges_as_bytes(like_hf), hf_merges(hf)))
 print(f"validation tokens: ours {len(ours.encode(val_text)):,}, tie-break of tokenizers "
       f"{len(like_hf.encode(val_text)):,}, tokenizers {len(hf.encode(val_text).ids):,}")
+print(f"{ENDOFTEXT} has ID {hf.token_to_id(ENDOFTEXT)} in tokenizers, "
+      f"{ours.special_tokens[ENDOFTEXT]} in ours")
 
 # %% [markdown]
 # With the same tie-break, all 255 merges agree, in the same order, and the validation
@@ -412,7 +414,7 @@ print(f"{n_windows:,} random windows cover {covered:.0%} of the positions "
 
 # %% [markdown]
 # Random windows see some text twice and miss about a third of it in one "epoch", but over
-# many steps they see every position equally often, from every offset. With a stride,
+# many steps they see every position about equally often, from every offset. With a stride,
 # one epoch sees each token once, always at the same place in its window: shuffling the
 # windows (`DataLoader(ds, shuffle=True)`) mixes their order, not their offsets.
 #
