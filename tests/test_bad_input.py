@@ -215,6 +215,29 @@ TINY_RUN = ["--corpus", "{tmp}/tiny.txt",
             "--n-layer", "1", "--n-embd", "16", "--n-head", "1", "--block-size", "16",
             "--max-iters", "1", "--eval-iters", "1", "--no-progress", "--precision", "fp32"]
 
+
+def _bpe():
+    from course_lib.core.bpe import BPETokenizer
+    return BPETokenizer
+
+
+def _damaged_bpe_checkpoint(env):
+    """A checkpoint with a BPE tokenizer whose first merge names a token made later; the
+    checksum is renewed, so the tokenizer itself must be refused."""
+    import hashlib
+    tok = _bpe().train(TINY_TEXT, 270)
+    path = save_checkpoint(env.tmp / "bpe-damaged", GPTLanguageModel(replace(env.cfg, vocab_size=270)),
+                           tok)
+    d = json.loads((path / "tokenizer.json").read_text(encoding="utf-8"))
+    d["merges"][0] = [256, 1]
+    raw = json.dumps(d).encode()
+    (path / "tokenizer.json").write_bytes(raw)
+    meta = json.loads((path / "config.json").read_text())
+    meta["files"]["tokenizer.json"] = {"sha256": hashlib.sha256(raw).hexdigest(), "bytes": len(raw)}
+    (path / "config.json").write_text(json.dumps(meta))
+    return path
+
+
 CASES = [
     # ---- a configuration that cannot work
     Case("config-n_embd-n_head", "n_embd not divisible by n_head",
@@ -374,6 +397,20 @@ CASES = [
          lambda e: save_checkpoint(e.tmp / "x", e.model, CharTokenizer("abc")), ValueError,
          "the tokenizer has 3 tokens but the model was built for vocab_size=30; save the "
          "tokenizer the model was trained with"),
+    # ---- byte-level BPE (lesson 10)
+    Case("bpe-vocab-below-bytes", "a BPE vocabulary smaller than the 256 bytes",
+         lambda e: _bpe().train(TINY_TEXT, 200), ValueError,
+         "vocab_size must be an integer >= 256 (the 256 byte tokens), got 200; a byte-level BPE "
+         "never has fewer tokens than bytes"),
+    Case("bpe-vocab-too-large", "a BPE vocabulary larger than the text can merge into",
+         lambda e: _bpe().train(TINY_TEXT, 5000), ValueError,
+         "vocab_size=5000 is more than this text can make: after 48 merges no pair of tokens "
+         "occurs 2 times or more (min_count=2). Use vocab_size <= 304, or a longer text"),
+    Case("bpe-checkpoint-damaged", "a checkpoint whose BPE tokenizer file is damaged",
+         lambda e: load_checkpoint(_damaged_bpe_checkpoint(e)), CheckpointError,
+         "tokenizer.json does not hold a valid tokenizer (merge 0 is [256, 1], but it makes "
+         "token 256 and may only join tokens that exist before it (IDs 0 to 255). The merges "
+         "are damaged or out of order)"),
     # ---- the commands
     Case("cli-n_embd-n_head", "train --n-embd 100 --n-head 3",
          command(TRAIN, "--out", "{tmp}/o", "--n-embd", "100", "--n-head", "3"), CommandFailed,

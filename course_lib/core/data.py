@@ -165,7 +165,8 @@ class CharTokenizer:
 # Every kind of tokenizer a checkpoint can hold, by the "kind" its to_dict() writes. A value
 # is the class, or "module:Class" for a class that is imported only when a checkpoint needs
 # it. Each class has to_dict() -> {"kind": ..., ...} and from_dict(d) -> tokenizer.
-TOKENIZER_KINDS: dict[str, type | str] = {"char": CharTokenizer}
+TOKENIZER_KINDS: dict[str, type | str] = {"char": CharTokenizer,
+                                           "bpe": "course_lib.core.bpe:BPETokenizer"}
 
 
 def register_tokenizer(kind: str, cls: type | str) -> None:

@@ -1,0 +1,459 @@
+"""Byte-level byte-pair encoding (BPE): the subword tokenizer of GPT-2, with CharTokenizer's interface.
+
+Lesson 10 builds each step by hand; this module is the version the rest of the course uses.
+
+    tok = BPETokenizer.train(text, vocab_size=512, special_tokens=["<|endoftext|>"])
+    ids = tok.encode("To be, or not to be")      # list of ints, fewer than the characters
+    tok.decode(ids) == "To be, or not to be"     # the round trip is exact for every text
+
+How it works:
+
+- **Bytes as the base.** The text is encoded as UTF-8, so the first 256 token IDs are the
+  256 possible bytes and no text is ever out of the vocabulary (`è` is 2 bytes, an emoji 4).
+- **Training** counts every pair of adjacent tokens, merges the most frequent pair into a
+  new token (ID 256, then 257, ...) and repeats until the vocabulary is full. Counts are
+  kept up to date incrementally (only the neighbours of each merged pair change), so
+  training on the 1.5 MB course corpus takes seconds, not hours.
+- **Ties** (two pairs with the same count) go to the pair that sorts first by the IDs of
+  its two tokens, (first, second): the result never depends on dictionary order or on the
+  machine. `base_order` changes how the 256 bytes sort; the Hugging Face `tokenizers`
+  library sorts them by its printable stand-in characters (see lessons/hf_bpe.py).
+- **Pre-splitting.** Before counting, a regular expression cuts the text into pieces
+  (GPT-2's pattern: words with their leading space, numbers, punctuation, whitespace), and
+  pairs are counted only inside a piece, so no token glues the end of one word to the
+  start of the next. `pattern=None` turns it off: the text is one long piece.
+- **Special tokens** such as `<|endoftext|>` get the last IDs. They are cut out of the text
+  before anything else, so no merge ever contains one, and encode() turns each occurrence
+  into its one ID.
+- **Encoding** applies the merges in the order they were learned, every occurrence of one
+  merge before the next, exactly as training did; **decoding** joins the bytes of the
+  tokens and reads them as UTF-8.
+
+The vocabulary size is 256 + (number of merges) + (number of special tokens): GPT-2 has
+256 + 50,000 + 1 = 50,257.
+
+A checkpoint stores `to_dict()`: {"kind": "bpe", "merges": [[a, b], ...], ...}, plain JSON.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+import regex
+import torch
+
+from . import validate
+
+# GPT-2's pre-splitting pattern (the same one `tokenizers`' ByteLevel pre-tokenizer uses):
+# English contractions, a word with its leading space, a number, a run of punctuation, and
+# whitespace (a run of spaces keeps its last space for the word after it: `\s+(?!\S)`).
+GPT2_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+ENDOFTEXT = "<|endoftext|>"
+N_BYTES = 256
+FORMAT_VERSION = 1
+_CACHE_LIMIT = 200_000       # pieces whose encoding encode() remembers
+
+
+class _Pieces:
+    """Many short token sequences in one doubly linked list, with an index of where each pair sits.
+
+    A piece with weight w stands for w copies of it (a word seen w times). Pairs never
+    cross from one piece into the next. With `counting`, `counts[pair]` is the number of
+    occurrences of the pair, weighted, kept exact through every merge.
+    """
+
+    def __init__(self, pieces: Iterable[bytes | Sequence[int]], weights: Iterable[int] | None = None,
+                 counting: bool = False):
+        self.tokens: list[int] = []   # token at each position; -1 once merged into its left
+        self.nxt: list[int] = []      # next position in the same piece, or -1
+        self.prv: list[int] = []      # previous position in the same piece, or -1
+        self.weight: list[int] = []
+        self.starts: list[int] = []   # first position of each piece
+        self.where: dict[tuple[int, int], list[int]] = {}   # pair -> positions (some stale)
+        self.counts: Counter | None = Counter() if counting else None
+        weights = iter(weights) if weights is not None else None
+        for piece in pieces:
+            w = next(weights) if weights is not None else 1
+            start = len(self.tokens)
+            self.starts.append(start)
+            n = len(piece)
+            self.tokens.extend(piece)
+            self.weight.extend([w] * n)
+            self.prv.extend(range(start - 1, start + n - 1))
+            self.nxt.extend(range(start + 1, start + n + 1))
+            if n:
+                self.prv[start] = -1
+                self.nxt[start + n - 1] = -1
+            for i in range(start, start + n - 1):
+                pair = (self.tokens[i], self.tokens[i + 1])
+                self.where.setdefault(pair, []).append(i)
+                if counting:
+                    self.counts[pair] += w
+
+    def merge(self, pair: tuple[int, int], new: int) -> set[tuple[int, int]]:
+        """Replace every occurrence of `pair`, left to right, by the token `new`.
+
+        Returns the pairs whose count changed (for the caller's priority queue).
+        """
+        a, b = pair
+        tokens, nxt, prv, where, counts = self.tokens, self.nxt, self.prv, self.where, self.counts
+        changed = set()
+        # Left to right, so in "aaa" the first two merge and the third stays (as in training).
+        for i in sorted(set(where.pop(pair, ()))):
+            j = nxt[i]
+            if tokens[i] != a or j < 0 or tokens[j] != b:
+                continue              # a stale entry: this pair was merged away earlier
+            p, k = prv[i], nxt[j]
+            if p >= 0:
+                left = tokens[p]
+                where.setdefault((left, new), []).append(p)
+                if counts is not None:
+                    w = self.weight[i]
+                    counts[(left, a)] -= w
+                    counts[(left, new)] += w
+                    changed.update(((left, a), (left, new)))
+            if k >= 0:
+                right = tokens[k]
+                where.setdefault((new, right), []).append(i)
+                if counts is not None:
+                    w = self.weight[i]
+                    counts[(b, right)] -= w
+                    counts[(new, right)] += w
+                    changed.update(((b, right), (new, right)))
+            if counts is not None:
+                counts[pair] -= self.weight[i]
+            tokens[i], tokens[j] = new, -1
+            nxt[i] = k
+            if k >= 0:
+                prv[k] = i
+        if counts is not None:
+            changed.add(pair)
+            for q in changed:
+                if counts[q] <= 0:
+                    del counts[q]
+        return changed
+
+    def piece(self, n: int) -> list[int]:
+        """The tokens of piece number n, in order."""
+        out, i = [], self.starts[n]
+        if i >= len(self.tokens):
+            return out
+        while i >= 0:
+            out.append(self.tokens[i])
+            i = self.nxt[i]
+        return out
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+
+class BPETokenizer:
+    """A byte-level BPE tokenizer: 256 byte tokens, then one token per merge, then special tokens.
+
+    Build one with `BPETokenizer.train(text, vocab_size)`, or from stored merges. The
+    interface is CharTokenizer's: encode, decode, vocab_size, to_dict, from_dict.
+    """
+
+    def __init__(self, merges: Iterable[Sequence[int]] = (), special_tokens: Iterable[str] = (),
+                 pattern: str | None = GPT2_PATTERN):
+        merges = [tuple(m) if isinstance(m, (list, tuple)) else m for m in merges]
+        vocab = [bytes([b]) for b in range(N_BYTES)]
+        ranks: dict[tuple[int, int], int] = {}
+        for rank, m in enumerate(merges):
+            if (not isinstance(m, tuple) or len(m) != 2
+                    or not all(validate.is_whole(t) for t in m)):
+                raise ValueError(f"merge {rank} is {m!r}; each merge is a pair of two token "
+                                 f"IDs [a, b]. The merges are damaged")
+            new = N_BYTES + rank
+            if not all(0 <= t < new for t in m):
+                raise ValueError(f"merge {rank} is {list(m)}, but it makes token {new} and may "
+                                 f"only join tokens that exist before it (IDs 0 to {new - 1}). "
+                                 f"The merges are damaged or out of order")
+            if m in ranks:
+                raise ValueError(f"merge {rank} {list(m)} repeats merge {ranks[m]}; each pair "
+                                 f"is merged once. The merges are damaged")
+            ranks[m] = rank
+            vocab.append(vocab[m[0]] + vocab[m[1]])
+        special_tokens = list(special_tokens)
+        for s in special_tokens:
+            if not isinstance(s, str) or not s:
+                raise ValueError(f"a special token is a non-empty string such as "
+                                 f"{ENDOFTEXT!r}, got {s!r}")
+        if len(set(special_tokens)) != len(special_tokens):
+            raise ValueError(f"the special tokens {special_tokens} list one twice; give "
+                             f"distinct ones")
+        if pattern is not None and not isinstance(pattern, str):
+            raise TypeError(f"pattern is a regular expression (a string) or None, got "
+                            f"{type(pattern).__name__}")
+        try:
+            self._split = regex.compile(pattern) if pattern is not None else None
+        except regex.error as err:
+            raise ValueError(f"the pre-splitting pattern {pattern!r} is not a valid regular "
+                             f"expression ({err})") from None
+        self.merges: list[tuple[int, int]] = merges
+        self.ranks = ranks
+        self.vocab: list[bytes] = vocab            # bytes of every non-special token, by ID
+        self.pattern = pattern
+        first_special = N_BYTES + len(merges)
+        self.special_tokens: dict[str, int] = {s: first_special + i
+                                               for i, s in enumerate(special_tokens)}
+        self._special_ids = {i: s for s, i in self.special_tokens.items()}
+        # longest first, so "<|endoftext|>" wins over a shorter special token inside it
+        self._special_split = (regex.compile("(" + "|".join(regex.escape(s) for s in sorted(
+            special_tokens, key=len, reverse=True)) + ")") if special_tokens else None)
+        self._cache: dict[bytes, list[int]] = {}
+
+    # ------------------------------------------------------------------ training
+
+    @classmethod
+    def train(cls, text: str, vocab_size: int, special_tokens: Iterable[str] = (),
+              pattern: str | None = GPT2_PATTERN, min_count: int = 2,
+              base_order: Sequence[int] | None = None) -> BPETokenizer:
+        """Learn merges from `text` until there are `vocab_size` tokens (specials included).
+
+        Each step merges the most frequent adjacent pair; a tie goes to the pair that sorts
+        first by (first token, second token), where the 256 bytes sort by `base_order[b]`
+        (default: the byte value) and every merged token sorts after them, in the order it
+        was made. A pair must occur at least `min_count` times to be merged.
+
+        Raises ValueError when vocab_size is below 256 + the special tokens, or above what
+        the text can make (no pair occurs `min_count` times any more): the message gives the
+        largest vocab_size this text allows.
+        """
+        if not isinstance(text, str) or not text:
+            raise ValueError("train needs a non-empty string to learn the merges from")
+        special_tokens = list(special_tokens)
+        smallest = N_BYTES + len(special_tokens)
+        if not validate.is_whole(vocab_size) or vocab_size < smallest:
+            raise ValueError(
+                f"vocab_size must be an integer >= {smallest} (the 256 byte tokens"
+                f"{f' + {len(special_tokens)} special' if special_tokens else ''}), got "
+                f"{vocab_size!r}; a byte-level BPE never has fewer tokens than bytes")
+        validate.positive_int("min_count", min_count)
+        order = list(range(N_BYTES)) if base_order is None else list(base_order)
+        if sorted(order) != sorted(set(order)) or len(order) != N_BYTES:
+            raise ValueError("base_order gives each of the 256 bytes a distinct sort key")
+        empty = cls([], special_tokens, pattern)          # checks the specials and the pattern
+        n_merges = vocab_size - smallest
+        words = Counter(empty._chunks(text, specials=False))
+        pieces = _Pieces((w.encode("utf-8") for w in words), words.values(), counting=True)
+
+        key = order.copy()          # the sort key of every token ID, merged tokens appended
+        after_bytes = max(key) + 1
+
+        def entry(pair):
+            return (-pieces.counts[pair], key[pair[0]], key[pair[1]], pair)
+
+        heap = [entry(p) for p in pieces.counts]
+        heapq.heapify(heap)
+        merges: list[tuple[int, int]] = []
+        while len(merges) < n_merges:
+            # The queue holds old entries too: take the top one whose count is current.
+            while heap and (heap[0][3] not in pieces.counts
+                            or -heap[0][0] != pieces.counts[heap[0][3]]):
+                heapq.heappop(heap)
+            if not heap or -heap[0][0] < min_count:
+                most = N_BYTES + len(merges) + len(special_tokens)
+                raise ValueError(
+                    f"vocab_size={vocab_size} is more than this text can make: after "
+                    f"{len(merges)} merges no pair of tokens occurs {min_count} times or more "
+                    f"(min_count={min_count}). Use vocab_size <= {most}, or a longer text")
+            pair = heapq.heappop(heap)[3]
+            new = N_BYTES + len(merges)
+            merges.append(pair)
+            key.append(after_bytes + len(merges))   # made later, sorts later
+            for q in pieces.merge(pair, new):
+                if q in pieces.counts:
+                    heapq.heappush(heap, entry(q))
+        return cls(merges, special_tokens, pattern)
+
+    # ------------------------------------------------------------------ encoding
+
+    def _chunks(self, text: str, specials: bool = True) -> list[str]:
+        """The text cut at special tokens, then by the pattern: the pieces merges stay inside.
+
+        With specials=True the special tokens are kept as pieces of their own; with False
+        they are dropped (training never merges across or into one).
+        """
+        parts = self._special_split.split(text) if self._special_split else [text]
+        out = []
+        for n, part in enumerate(parts):
+            if n % 2:                                   # the separators: special tokens
+                if specials:
+                    out.append(part)
+            elif part:
+                out.extend(self._split.findall(part) if self._split else [part])
+        return out
+
+    def _encode_pieces(self, pieces: list[bytes]) -> list[list[int]]:
+        """Apply every merge in order to each piece (a list of bytes objects)."""
+        linked = _Pieces(pieces)
+        for rank, pair in enumerate(self.merges):
+            if pair in linked.where:
+                linked.merge(pair, N_BYTES + rank)
+        return [linked.piece(n) for n in range(len(linked))]
+
+    def encode(self, text: str) -> list[int]:
+        """Turn a string into a list of token IDs (every text can be encoded).
+
+        Each special token in the text becomes its one ID. Raises TypeError for a
+        non-string.
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"encode expects a string, got {type(text).__name__}; "
+                            f"to decode IDs back to text, use decode()")
+        chunks = self._chunks(text)
+        cache, special = self._cache, self.special_tokens
+        todo = list({c.encode("utf-8", "surrogatepass") for c in chunks
+                     if c not in special} - cache.keys())
+        if todo:
+            if len(cache) + len(todo) > _CACHE_LIMIT:
+                cache.clear()
+            cache.update(zip(todo, self._encode_pieces(todo)))
+        ids: list[int] = []
+        for c in chunks:
+            if c in special:
+                ids.append(special[c])
+            else:
+                ids.extend(cache[c.encode("utf-8", "surrogatepass")])
+        if len(cache) > _CACHE_LIMIT:
+            cache.clear()
+        return ids
+
+    def pair_counts(self, text: str) -> Counter:
+        """How often each pair of adjacent tokens occurs in the encoded text, inside pieces.
+
+        These are the counts training looked at when it chose the next merge.
+        """
+        words = Counter(self._chunks(text, specials=False))
+        counts: Counter = Counter()
+        for (word, n), ids in zip(words.items(), self._encode_pieces(
+                [w.encode("utf-8", "surrogatepass") for w in words])):
+            for pair in zip(ids, ids[1:]):
+                counts[pair] += n
+        return counts
+
+    # ------------------------------------------------------------------ decoding
+
+    def _checked_ids(self, ids) -> list[int]:
+        if isinstance(ids, torch.Tensor):
+            if ids.dim() != 1:
+                raise ValueError(f"decode expects a 1-D sequence of IDs, got a tensor of shape "
+                                 f"{tuple(ids.shape)}; decode one row at a time, e.g. "
+                                 f"decode(idx[0])")
+            ids = ids.tolist()
+        if isinstance(ids, (str, bytes)):
+            raise TypeError("decode expects a list of token IDs; to turn text into IDs, use "
+                            "encode()")
+        ids = list(ids)
+        for pos, i in enumerate(ids):
+            if not validate.is_whole(i):
+                raise TypeError(f"token ID at position {pos} is {i!r}; IDs must be integers")
+            if not 0 <= i < self.vocab_size:
+                raise ValueError(f"token ID {i} at position {pos} is outside the vocabulary "
+                                 f"(valid IDs are 0 to {self.vocab_size - 1})")
+        return ids
+
+    def token_bytes(self, i: int) -> bytes:
+        """The bytes token `i` stands for (a special token: its UTF-8 text)."""
+        (i,) = self._checked_ids([i])
+        return self._special_ids[i].encode("utf-8") if i in self._special_ids else self.vocab[i]
+
+    def decode(self, ids) -> str:
+        """Turn a list (or 1-D tensor) of token IDs back into a string.
+
+        The bytes of all tokens are joined first and then read as UTF-8, so a character
+        split over two tokens comes back whole. Bytes that are not valid UTF-8 (a model can
+        generate those) become U+FFFD, the replacement character, instead of an error.
+        """
+        ids = self._checked_ids(ids)
+        data = b"".join(self._special_ids[i].encode("utf-8") if i in self._special_ids
+                        else self.vocab[i] for i in ids)
+        return data.decode("utf-8", errors="replace")
+
+    def pieces(self, text: str) -> list[str]:
+        """The text as the tokens encode() makes of it, each one decoded on its own.
+
+        A token that holds only part of a character shows as U+FFFD.
+        """
+        return [self.token_bytes(i).decode("utf-8", errors="replace") for i in self.encode(text)]
+
+    # ------------------------------------------------------------------ sizes, storage
+
+    @property
+    def vocab_size(self) -> int:
+        return N_BYTES + len(self.merges) + len(self.special_tokens)
+
+    def to_dict(self) -> dict:
+        """What a checkpoint stores (tokenizer.json): plain JSON, no pickles.
+
+        {"kind": "bpe", "version": 1, "vocab_size": ..., "merges": [[a, b], ...],
+         "special_tokens": ["<|endoftext|>"], "pattern": "..." or null}
+        """
+        return {"kind": "bpe", "version": FORMAT_VERSION, "vocab_size": self.vocab_size,
+                "merges": [list(m) for m in self.merges],
+                "special_tokens": list(self.special_tokens), "pattern": self.pattern}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> BPETokenizer:
+        """The tokenizer that to_dict described. Raises ValueError naming what is damaged."""
+        if not isinstance(d, dict) or d.get("kind") != "bpe":
+            raise ValueError('a BPE tokenizer is stored as {"kind": "bpe", "merges": [...], '
+                             '...}; this is not one')
+        if d.get("version") != FORMAT_VERSION:
+            raise ValueError(f"BPE tokenizer format version {d.get('version')!r} is not "
+                             f"supported (this course_lib reads version {FORMAT_VERSION})")
+        for name, kind in (("merges", list), ("special_tokens", list)):
+            if not isinstance(d.get(name), kind):
+                raise ValueError(f'the stored BPE tokenizer has no list of "{name}"; the '
+                                 f'tokenizer file is damaged')
+        if "pattern" not in d:
+            raise ValueError('the stored BPE tokenizer has no "pattern" (null for none); the '
+                             'tokenizer file is damaged')
+        tok = cls(d["merges"], d["special_tokens"], d["pattern"])
+        if d.get("vocab_size") != tok.vocab_size:
+            raise ValueError(f"the stored BPE tokenizer says vocab_size={d.get('vocab_size')!r} "
+                             f"but its merges and special tokens make {tok.vocab_size}; the "
+                             f"tokenizer file is damaged")
+        return tok
+
+    def __repr__(self) -> str:
+        return (f"BPETokenizer(vocab_size={self.vocab_size}, merges={len(self.merges)}, "
+                f"special_tokens={list(self.special_tokens)}, "
+                f"pre_split={'GPT-2' if self.pattern == GPT2_PATTERN else self.pattern is not None})")
+
+    def __eq__(self, other) -> bool:
+        return (isinstance(other, BPETokenizer) and self.merges == other.merges
+                and self.special_tokens == other.special_tokens and self.pattern == other.pattern)
+
+    __hash__ = None
+
+
+TOKENIZERS = ("char", "bpe")
+
+
+def build_tokenizer(kind: str, text: str, vocab_size: int | None = None,
+                    special_tokens: Iterable[str] = (ENDOFTEXT,), train_fraction: float = 0.9):
+    """The tokenizer a command trains with: "char" (vocab_size must be None) or "bpe".
+
+    For "bpe", vocab_size is required (512 to 2048 suit the course corpus) and the merges are
+    learned from the first `train_fraction` of the text only, so the validation text stays
+    unseen by the tokenizer too. Raises ValueError naming the problem and the flag to fix.
+    """
+    from .data import CharTokenizer
+    validate.one_of("tokenizer", kind, TOKENIZERS)
+    if kind == "char":
+        if vocab_size is not None:
+            raise ValueError("--vocab-size is for --tokenizer bpe; a character tokenizer "
+                             "takes its vocabulary from the text")
+        return CharTokenizer.from_text(text)
+    if vocab_size is None:
+        raise ValueError("--tokenizer bpe needs --vocab-size N (for example 512; at least "
+                         "256, the byte tokens)")
+    validate.finite_number("train_fraction", train_fraction, above=0)
+    if train_fraction > 1:
+        raise ValueError(f"train_fraction must be at most 1, got {train_fraction}")
+    return BPETokenizer.train(text[:max(1, int(train_fraction * len(text)))], vocab_size,
+                              special_tokens=special_tokens)

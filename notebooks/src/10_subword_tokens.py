@@ -1,0 +1,508 @@
+# %% [markdown]
+# # Lesson 10: Subword tokens
+#
+# Until now one token was one character. GPT-2 uses 50,257 tokens, and most of them are
+# pieces of words. In this lesson you build that kind of tokenizer, byte-pair encoding
+# (BPE), step by step, and compare it with a production library.
+#
+# **You will learn**
+# - why characters and whole words are both poor units for a big model, measured on the corpus;
+# - why bytes are the base: 256 tokens, and no text is ever out of the vocabulary;
+# - how BPE learns merges (count adjacent pairs, merge the most frequent, repeat), and how it
+#   encodes and decodes;
+# - what pre-splitting and special tokens such as `<|endoftext|>` are, and where GPT-2's
+#   50,257 comes from;
+# - what a bigger vocabulary buys (shorter sequences) and costs (parameters);
+# - how a sliding-window data loader with a stride differs from random windows;
+# - how to compare models with different tokenizers fairly: bits per character.
+#
+# **You need:** [Lesson 00](00_text_to_tokens.ipynb) (the character tokenizer) and
+# [Lesson 08](08_full_gpt.ipynb) (the parts of the GPT whose size depends on `vocab_size`).
+
+# %% [markdown]
+# ## Setup
+
+# %%
+import json
+import math
+from collections import Counter
+
+import regex
+import torch
+
+from course_lib import DATA_DIR, GPTConfig, get_batch, load_corpus
+from course_lib.core.bpe import ENDOFTEXT, GPT2_PATTERN, BPETokenizer
+from course_lib.core.windows import SlidingWindowDataset
+from course_lib.lessons.bpe_widgets import (embedding_parameters, plot_vocab_tradeoff,
+                                            tokenizer_at, vocab_size_explorer)
+from course_lib.lessons.checks import (check_count_pairs, check_decode_bpe, check_encode_bpe,
+                                       check_merge, check_train_bpe)
+from course_lib.lessons.hf_bpe import (compare_merges, hf_merges, merges_as_bytes,
+                                       train_hf_bpe, train_like_hf)
+
+torch.manual_seed(1337)
+corpus = load_corpus()
+n = int(0.9 * len(corpus.text))
+train_text, val_text = corpus.text[:n], corpus.text[n:]
+print(f"train: {len(train_text):,} characters   validation: {len(val_text):,} characters")
+
+# %% [markdown]
+# ## Characters are too small, words are too big
+#
+# With characters, the vocabulary is tiny (67 tokens) but every character is a token, so a
+# sequence is long and each token carries little meaning. With whole words, each token
+# means a lot, but the vocabulary is huge and open: a word that the training text never
+# used has no ID at all. We measure both on the validation text.
+
+# %%
+def words_of(text):
+    return regex.findall(r"\w+|[^\w\s]", text)      # words and punctuation marks
+
+
+train_words, val_words = words_of(train_text), words_of(val_text)
+word_vocab = set(train_words)
+unknown = [w for w in val_words if w not in word_vocab]
+print(f"characters: vocab_size {corpus.tokenizer.vocab_size:>6,}, 1.00 characters per token")
+print(f"words:      vocab_size {len(word_vocab):>6,}, "
+      f"{len(val_text) / len(val_words):.2f} characters per token")
+print(f"{len(unknown):,} of {len(val_words):,} validation words ({len(unknown) / len(val_words):.1%}) "
+      f"never occur in the training text, for example {sorted(set(unknown))[:6]}")
+
+# %% [markdown]
+# A model with a word vocabulary cannot read those words at all. Subword tokens sit in
+# between: frequent words get one token, rare words are spelled from smaller pieces.
+#
+# ## Bytes as the base
+#
+# Every text is stored as bytes. UTF-8 writes each character with 1 to 4 bytes: ASCII
+# letters take 1, `è` takes 2, an emoji 4. With the 256 possible bytes as the first 256
+# tokens, any text at all can be encoded, even one in a script the training text never
+# contained.
+
+# %%
+for s in ["a", "è", "日", "🙂", "Caffè"]:
+    b = s.encode("utf-8")
+    print(f"{s!r:>8}: {len(s)} character(s) -> {len(b)} byte(s) {list(b)}")
+non_ascii = sum(ch > "\x7f" for ch in corpus.text)
+print(f"characters above ASCII in the corpus: {non_ascii}, so here bytes and characters match")
+
+# %% [markdown]
+# ## Byte-pair encoding, step by step
+#
+# BPE starts from the bytes and learns **merges**. It counts every pair of neighbouring
+# tokens, gives the most frequent pair a new ID (256, then 257, ...), replaces every
+# occurrence of the pair by that ID, and repeats. Each merge adds one token to the
+# vocabulary and makes the text shorter.
+#
+# ### Exercise 1: count the pairs
+#
+# Write `my_count_pairs(ids)`: a dict that maps each adjacent pair `(ids[i], ids[i + 1])` to
+# how often it occurs. Pairs overlap: in `[5, 5, 5]` the pair `(5, 5)` occurs twice.
+
+# %%
+def my_count_pairs(ids):
+    # TODO: return {(a, b): count} for every adjacent pair of ids
+    raise NotImplementedError
+
+
+check_count_pairs(my_count_pairs)
+
+# %% [solution]
+def solution_count_pairs(ids):
+    return dict(Counter(zip(ids, ids[1:])))
+
+
+check_count_pairs(solution_count_pairs)
+
+# %% [markdown]
+# ### Exercise 2: merge a pair
+#
+# Write `my_merge(ids, pair, new_id)`: a new list in which every occurrence of `pair`,
+# from left to right, is replaced by `new_id`. After a merge, move past both tokens: in
+# `[5, 5, 5]` only the first two merge, giving `[new_id, 5]`.
+
+# %%
+def my_merge(ids, pair, new_id):
+    # TODO: walk through ids; where (ids[i], ids[i + 1]) == pair append new_id and skip two
+    raise NotImplementedError
+
+
+check_merge(my_merge)
+
+# %% [solution]
+def solution_merge(ids, pair, new_id):
+    out, i = [], 0
+    while i < len(ids):
+        if i + 1 < len(ids) and (ids[i], ids[i + 1]) == pair:
+            out.append(new_id)
+            i += 2
+        else:
+            out.append(ids[i])
+            i += 1
+    return out
+
+
+check_merge(solution_merge)
+
+# %% [markdown]
+# ### Exercise 3: the training loop
+#
+# Write `my_train_bpe(text, n_merges)`: start from the UTF-8 bytes, then `n_merges` times
+# count the pairs, take the most frequent, and merge it; merge `i` makes token `256 + i`.
+# Return the list of merged pairs. When two pairs have the same count, take the smaller
+# pair (`(97, 98)` before `(97, 99)`): `min(counts, key=lambda p: (-counts[p], p))` does
+# both. A fixed rule for ties makes the result the same on every machine.
+# Use your own count and merge functions from the exercises above.
+
+# %%
+def my_train_bpe(text, n_merges):
+    # TODO: ids = list(text.encode("utf-8")); then n_merges times: count, pick, merge
+    raise NotImplementedError
+
+
+check_train_bpe(my_train_bpe)
+
+# %% [solution]
+def solution_train_bpe(text, n_merges):
+    ids, merges = list(text.encode("utf-8")), []
+    for i in range(n_merges):
+        counts = solution_count_pairs(ids)
+        pair = min(counts, key=lambda p: (-counts[p], p))
+        merges.append(pair)
+        ids = solution_merge(ids, pair, 256 + i)
+    return merges
+
+
+check_train_bpe(solution_train_bpe)
+
+# %% [markdown]
+# Here are the first merges on the start of the corpus. Each line shows the new token as
+# text: the first merges join the most frequent neighbours, such as a letter and the space
+# after it, `th`, or a full stop and the end of the line. Merge 11 already uses a merged
+# token: pieces grow from pieces.
+
+# %%
+speech = corpus.text[:3000]
+vocab = [bytes([b]) for b in range(256)]
+for i, (a, b) in enumerate(solution_train_bpe(speech, 12)):
+    vocab.append(vocab[a] + vocab[b])
+    print(f"merge {i:>2}: ({a:>3}, {b:>3}) -> {256 + i}  {vocab[256 + i].decode()!r}")
+
+# %% [markdown]
+# ### Exercise 4: encode
+#
+# To encode a new text, start from its bytes and apply the merges **in the order they were
+# learned**: merge 0 everywhere, then merge 1, and so on. That is exactly what training did
+# to the training text. Write `my_encode_bpe(text, merges)`.
+
+# %%
+def my_encode_bpe(text, merges):
+    # TODO: the UTF-8 bytes, then for i, pair in enumerate(merges): merge pair into 256 + i
+    raise NotImplementedError
+
+
+check_encode_bpe(my_encode_bpe)
+
+# %% [solution]
+def solution_encode_bpe(text, merges):
+    ids = list(text.encode("utf-8"))
+    for i, pair in enumerate(merges):
+        ids = solution_merge(ids, pair, 256 + i)
+    return ids
+
+
+check_encode_bpe(solution_encode_bpe)
+
+# %% [markdown]
+# ### Exercise 5: decode
+#
+# Decoding joins the bytes of the tokens and reads them as UTF-8. `vocab[i]` holds the bytes
+# of token `i`. Join the bytes of **all** tokens first and decode once: a character such as
+# `è` can be split over two tokens. A model can also generate bytes that are not valid
+# UTF-8, so decode with `errors="replace"` (they become `�`, U+FFFD).
+
+# %%
+def my_decode_bpe(ids, vocab):
+    # TODO: join vocab[i] for every id into one bytes object, then decode it as UTF-8
+    raise NotImplementedError
+
+
+check_decode_bpe(my_decode_bpe)
+
+# %% [solution]
+def solution_decode_bpe(ids, vocab):
+    return b"".join(vocab[i] for i in ids).decode("utf-8", errors="replace")
+
+
+check_decode_bpe(solution_decode_bpe)
+
+# %% [markdown]
+# ## The course's BPE tokenizer
+#
+# `course_lib.core.bpe.BPETokenizer` does the same, with two additions explained below
+# (pre-splitting and special tokens) and with pair counts that it updates after each merge
+# instead of counting again, which is what makes it fast enough for the whole corpus. First
+# we check that it learns exactly your merges, on the same speech and with the same rules:
+
+# %%
+same = BPETokenizer.train(speech, 256 + 40, pattern=None, min_count=1)
+assert same.merges == solution_train_bpe(speech, 40)
+assert same.encode(val_text[:500]) == solution_encode_bpe(val_text[:500], same.merges)
+print("course_lib's BPE learns the same 40 merges and encodes the same IDs")
+
+# %% [markdown]
+# Now we train it on the whole training text, to 2,048 tokens, with `<|endoftext|>` as a
+# special token. The round trip is exact on the whole corpus:
+
+# %%
+big = BPETokenizer.train(train_text, 2048, special_tokens=[ENDOFTEXT])
+print(big)
+ids = big.encode(corpus.text)
+assert big.decode(ids) == corpus.text
+print(f"round trip exact on all {len(corpus.text):,} characters: {len(ids):,} tokens, "
+      f"{len(corpus.text) / len(ids):.2f} characters per token")
+print("the last merges:", [big.vocab[i].decode() for i in range(2040, 2047)])
+
+# %% [markdown]
+# ## Next to a production tokenizer
+#
+# Hugging Face `tokenizers` is a fast, well-kept BPE library written in Rust. We train it
+# on the same text with matching settings (all 256 bytes as the base, GPT-2's pre-splitting,
+# the same special token, pairs seen at least twice) and compare the merges with the first
+# 511 tokens of ours (a BPE trained to 512 tokens is the first 255 merges of a longer
+# training: training only adds merges).
+
+# %%
+hf = train_hf_bpe(train_text, 512, special_tokens=[ENDOFTEXT])
+ours = tokenizer_at(big, 512)
+print("default tie-break:", compare_merges(merges_as_bytes(ours), hf_merges(hf)))
+step = compare_merges(merges_as_bytes(ours), hf_merges(hf))["first_difference"]
+print(f"at merge {step}: ours {merges_as_bytes(ours)[step]}, theirs {hf_merges(hf)[step]}")
+
+# %% [markdown]
+# They agree on every merge before the first difference; after it two merges swap places,
+# and both lists hold the same 255 pairs (`in_both`). Why? At that step two pairs had the
+# same count, a tie. Both libraries take the smaller pair, but they number the bytes
+# differently: `tokenizers` stores each byte as a printable stand-in character (a space is
+# `Ġ`, U+0120) and sorts the bytes by those characters, so a space sorts after the letters.
+# We count the two pairs, then break ties in the order of `tokenizers`:
+
+# %%
+pair_counts = BPETokenizer(ours.merges[:step]).pair_counts(train_text)   # just before that step
+ids_of = {v: i for i, v in enumerate(ours.vocab)}
+theirs_pair = tuple(ids_of[b] for b in hf_merges(hf)[step])
+print(f"count of our pair {ours.merges[step]}: {pair_counts[ours.merges[step]]}, of theirs "
+      f"{theirs_pair}: {pair_counts[theirs_pair]}")
+like_hf = train_like_hf(train_text, 512, special_tokens=[ENDOFTEXT])
+print("tie-break of tokenizers:", compare_merges(merges_as_bytes(like_hf), hf_merges(hf)))
+print(f"validation tokens: ours {len(ours.encode(val_text)):,}, tie-break of tokenizers "
+      f"{len(like_hf.encode(val_text)):,}, tokenizers {len(hf.encode(val_text).ids):,}")
+print(f"{ENDOFTEXT} has ID {hf.token_to_id(ENDOFTEXT)} in tokenizers, "
+      f"{ours.special_tokens[ENDOFTEXT]} in ours")
+
+# %% [markdown]
+# With the same tie-break, all 255 merges agree, in the same order, and the validation
+# text becomes the same number of tokens. tests/test_bpe.py also checks that the tokens
+# themselves are identical, one for one. Only the IDs differ: `tokenizers` puts special
+# tokens first.
+#
+# ## Pre-splitting
+#
+# So far `BPETokenizer` cut the text into pieces before counting pairs, with GPT-2's regular
+# expression: words with their leading space, numbers, punctuation, and runs of spaces.
+# Pairs are counted only inside one piece, so no token can glue the end of one word to the
+# start of the next (`"e t"`, `", and"`), which would spend the vocabulary on
+# combinations instead of words.
+
+# %%
+print(regex.findall(GPT2_PATTERN, "KING RICHARD III.\nNow is the winter of our discontent, 'tis 2 days"))
+part = train_text[:300_000]
+split = BPETokenizer.train(part, 512)
+whole = BPETokenizer.train(part, 512, pattern=None)
+across = [v.decode() for v in whole.vocab[256:] if b" " in v.strip(b" ") or v.endswith(b" ")]
+print(f"without pre-splitting, {len(across)} of 256 merges hold a space inside or at the end:",
+      across[:8])
+print(f"with it: {sum(v.endswith(b' ') and bool(v.strip()) for v in split.vocab[256:])}")
+
+# %% [markdown]
+# ## Special tokens and GPT-2's 50,257
+#
+# A special token is a token that no text can produce by merging: it marks a place, such
+# as the end of one document and the start of the next. `<|endoftext|>` gets the last ID,
+# and encode() turns each occurrence into that one ID.
+
+# %%
+two_plays = "Exeunt.\n" + ENDOFTEXT + "THE TEMPEST"
+print(big.encode(two_plays), "->", big.pieces(two_plays))
+print(f"{ENDOFTEXT} is token {big.special_tokens[ENDOFTEXT]}, the last of {big.vocab_size}")
+
+# %% [markdown]
+# GPT-2's vocabulary is built the same way: the 256 bytes, then 50,000 merges learned on its
+# training text, then one special token.
+
+# %%
+gpt2_vocab_size = 256 + 50_000 + 1
+print(f"GPT-2: 256 bytes + 50,000 merges + 1 special token = {gpt2_vocab_size:,} tokens")
+print(f"ours:  256 bytes + {len(big.merges):,} merges + {len(big.special_tokens)} special "
+      f"token = {big.vocab_size:,} tokens")
+
+# %% [markdown]
+# ## Vocabulary size against sequence length
+#
+# Each merge makes the text shorter, but each token also needs a row in
+# `token_embedding_table` and a row in `lm_head`. We measure characters per token on the
+# validation text for several vocabulary sizes, and the parameters those two tables take at
+# the course's `n_embd`.
+
+# %%
+n_embd = GPTConfig().n_embd
+sizes = [257, 320, 384, 512, 768, 1024, 1536, 2048]
+rows = []
+for v in sizes:
+    n_tokens = len(tokenizer_at(big, v).encode(val_text))
+    rows.append({"vocab_size": v, "chars_per_token": len(val_text) / n_tokens})
+    print(f"vocab_size {v:>5,}: {n_tokens:>7,} tokens, {len(val_text) / n_tokens:.2f} characters "
+          f"per token, {embedding_parameters(v, n_embd):>7,} parameters")
+fig = plot_vocab_tradeoff(rows, n_embd, reference={
+    "characters": (corpus.tokenizer.vocab_size, 1.0),
+    "words (with unknown words)": (len(word_vocab), len(val_text) / len(val_words))})
+
+# %% [markdown]
+# The first merges help most: going from 257 to 512 tokens shortens the text far more than
+# going from 1,536 to 2,048. The parameters grow in a straight line with the vocabulary.
+#
+# **Try it.** Move `vocab_size` and type your own sentence. Watch a word such as
+# `question` break into fewer pieces as the vocabulary grows, and try a word Shakespeare
+# never wrote (`smartphone`) or a character outside the corpus (`è`, `🙂`): it is spelled from
+# smaller pieces, down to single bytes (a byte that holds only part of a character shows as `�`).
+
+# %%
+vocab_size_explorer(big, {r["vocab_size"]: r["chars_per_token"] for r in rows}, n_embd)
+
+# %% [markdown]
+# ## A sliding window with a stride
+#
+# The course's `get_batch` picks random windows. The data loader of *Build a Large Language
+# Model (From Scratch)* walks through the text instead: window `i` starts at token
+# `i * stride`. With `stride == block_size` the windows touch and one pass (an epoch) reads
+# every token once; a smaller stride makes more windows that overlap.
+
+# %%
+data = torch.tensor(big.encode(val_text), dtype=torch.long)
+block_size = 64
+for stride in [64, 32, 1]:
+    ds = SlidingWindowDataset(data, block_size, stride)
+    print(f"stride {stride:>2}: {len(ds):>6,} windows per epoch, neighbours share {ds.overlap} tokens")
+x, y = SlidingWindowDataset(data, block_size, 32)[1]
+assert torch.equal(x[:32], SlidingWindowDataset(data, block_size, 32)[0][0][32:])
+assert torch.equal(y[:-1], x[1:])
+
+# %% [markdown]
+# Random windows give no such guarantee. We draw as many random windows as the stride-64
+# loader has, with `get_batch`, and count how many token positions they cover:
+
+# %%
+n_windows = len(SlidingWindowDataset(data, block_size, block_size))
+g = torch.Generator().manual_seed(0)
+xb, _ = get_batch(torch.arange(len(data)), n_windows, block_size, generator=g)
+covered = len(torch.unique(xb)) / len(data)
+positions = SlidingWindowDataset(torch.arange(len(data)), block_size, block_size)
+sliding = len(torch.unique(torch.stack([positions[i][0] for i in range(len(positions))])))
+print(f"{n_windows:,} random windows cover {covered:.0%} of the positions "
+      f"(1 - 1/e = {1 - math.exp(-1):.0%} expected); the sliding windows cover "
+      f"{sliding:,} of {len(data):,} (all but the last {len(data) - sliding} tokens)")
+
+# %% [markdown]
+# Random windows see some text twice and miss about a third of it in one "epoch", but over
+# many steps they see every position about equally often, from every offset. With a stride,
+# one epoch sees each token once, always at the same place in its window: shuffling the
+# windows (`DataLoader(ds, shuffle=True)`) mixes their order, not their offsets.
+#
+# ## Comparing models fairly: bits per character
+#
+# A BPE model predicts one token of about 2-3 characters; a character model predicts one
+# character. Their losses per token cannot be compared. Dividing by the characters per token
+# gives the loss per character, and dividing by ln 2 turns it into bits:
+#
+# $$\text{bits per character} = \frac{\text{loss per token}}{\text{characters per token} \cdot \ln 2}$$
+#
+# Even before training this matters. An untrained model that gives every token the same
+# probability has the loss ln(vocab_size) per token:
+
+# %%
+for name, v, cpt in [("characters", corpus.tokenizer.vocab_size, 1.0)] + [
+        (f"BPE {r['vocab_size']}", r["vocab_size"], r["chars_per_token"])
+        for r in rows if r["vocab_size"] in (512, 2048)]:
+    loss = math.log(v)
+    print(f"{name:>10}: loss {loss:.2f} per token -> {loss / (cpt * math.log(2)):.2f} bits per character")
+
+# %% [markdown]
+# Per token the BPE models look much worse (a larger loss), per character they are better.
+#
+# ### Trained models, characters against BPE
+#
+# `scripts/compare_tokenizers.py` trains the same small GPT (only `vocab_size` differs) on
+# characters and on BPE tokens with 512 and 1,024 tokens, for the same number of steps, three
+# seeds each, and measures the loss on the whole validation text. Training takes minutes,
+# so the lesson loads the results from `data/bpe_vs_char.json`; the command that made them
+# is printed first.
+
+# %%
+comparison = json.loads((DATA_DIR / "bpe_vs_char.json").read_text(encoding="utf-8"))
+print(comparison["command"], "  model:", comparison["model"])
+groups = {}
+for r in comparison["runs"]:
+    groups.setdefault((r["tokenizer"], r["vocab_size"]), []).append(r)
+print(f"{'tokens':>10} {'params':>8} {'chars/token':>11} {'loss/token':>10} {'bits/char':>9} "
+      f"{'spread':>13} seeds")
+for (kind, v), runs in groups.items():
+    bpc = [r["bits_per_char"] for r in runs]
+    loss = sum(r["val_loss_per_token"] for r in runs) / len(runs)
+    print(f"{kind + ' ' + str(v):>10} {runs[0]['params']:>8,} {runs[0]['chars_per_token']:>11.2f} "
+          f"{loss:>10.3f} {sum(bpc) / len(bpc):>9.3f} {min(bpc):>6.3f}-{max(bpc):.3f} {len(runs)}")
+
+# %% [markdown]
+# Bits per character put all three on one scale. The spread over seeds shows how much of a
+# difference is chance: here we compare the worst seed of each BPE model with the best seed
+# of the character model.
+
+# %%
+best_char = min(r["bits_per_char"] for r in groups[("char", corpus.tokenizer.vocab_size)])
+for (kind, v), runs in groups.items():
+    if kind == "bpe":
+        worst = max(r["bits_per_char"] for r in runs)
+        print(f"bpe {v}: worst seed {worst:.3f} bits per character, "
+              f"{'below' if worst < best_char else 'not below'} the best character seed {best_char:.3f}")
+
+# %% [markdown]
+# Each BPE token carries more characters, so with the same steps a BPE model has read more
+# text; it also pays for more parameters in `token_embedding_table` and `lm_head`. The
+# runs are short, so the models are weak, but the comparison is fair. Here is the start of
+# what each model writes (seed 0). A `�` is a byte token above 127: the ASCII training text
+# never holds one alone, but after so few steps the models still give them a little
+# probability.
+
+# %%
+for (kind, v), runs in groups.items():
+    print(f"--- {kind} {v} ---")
+    print(runs[0]["sample"].strip()[:200])
+
+# %% [markdown]
+# ## Summary
+#
+# - Characters make long sequences; words make a huge, open vocabulary with unknown words.
+#   Subword tokens from BPE sit in between.
+# - Byte-level BPE starts from the 256 bytes, so every text can be encoded. Training counts
+#   adjacent pairs and merges the most frequent one, again and again; encoding applies the
+#   merges in order; decoding joins the bytes.
+# - With the same settings and the same tie-break, course_lib's BPE and Hugging Face
+#   `tokenizers` learn the same merges; the default tie-breaks differ in how bytes sort.
+# - GPT-2's 50,257 = 256 bytes + 50,000 merges + 1 special token.
+# - A bigger vocabulary shortens sequences but costs `2 × vocab_size × n_embd` parameters;
+#   models with different tokenizers are compared in bits per character
+#   (loss per token ÷ characters per token ÷ ln 2).
+#
+# **The end.** You can now build every part of a GPT, its tokenizer included. To train on
+# BPE tokens yourself, run `python scripts/compare_tokenizers.py --steps 2000 --out
+# my_comparison.json` (the table above, with longer training), or go back to
+# [Lesson 09](09_scaling_up.ipynb) for training from the command line.
