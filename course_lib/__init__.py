@@ -21,6 +21,8 @@ Where each lesson's code lives:
     lesson 08  the full GPT          core/model.py         GPTLanguageModel; core/checkpoint.py;
                                      lessons/sweep.py      the n_embd sweep
     lesson 09  scaling up            commands/train.py     the train command, torchrun; core/device.py
+    lesson 10  subword tokens        core/bpe.py           BPETokenizer (byte-level BPE);
+                                     core/windows.py       SlidingWindowDataset
 
 Every lesson imports from here (`from course_lib import GPTLanguageModel, ...`) and from
 course_lib.lessons (checks, plots, widgets).
@@ -31,6 +33,7 @@ __version__ = "0.1.0"
 import sys as _sys
 
 try:
+    from .core.bpe import BPETokenizer
     from .core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
     from .core.data import CORPUS_PATH, DATA_DIR, CharTokenizer, Corpus, get_batch, load_corpus, load_text, train_val_split
     from .core.device import pick_device
@@ -57,7 +60,7 @@ except KeyboardInterrupt:
     raise
 
 __all__ = [
-    "BigramLanguageModel", "Block", "CausalSelfAttention", "CharTokenizer", "CheckpointError",
+    "BPETokenizer", "BigramLanguageModel", "Block", "CausalSelfAttention", "CharTokenizer", "CheckpointError",
     "CORPUS_PATH", "Corpus", "DATA_DIR", "FeedForward", "GPTConfig", "GPTLanguageModel", "Head",
     "MultiHeadAttention", "TrainHistory", "TrainingDiverged", "estimate_loss", "generate_text",
     "get_batch", "load_checkpoint", "load_corpus", "load_text", "next_token_probs",

@@ -56,6 +56,26 @@ def test_generate_command_prints_text(trained):
 
 
 @pytest.mark.slow
+def test_train_and_generate_with_bpe_tokens(tmp_path):
+    """--tokenizer bpe --vocab-size N: the checkpoint holds the BPE merges; generate reads them."""
+    from conftest import TINY_TEXT
+    corpus = tmp_path / "tiny.txt"
+    corpus.write_text(TINY_TEXT * 20)
+    out = tmp_path / "ck"
+    r = run("course_lib.train", "--corpus", str(corpus), "--out", str(out), "--tokenizer", "bpe",
+            "--vocab-size", "300", "--n-layer", "1", "--n-head", "2", "--n-embd", "16",
+            "--block-size", "16", "--batch-size", "4", "--max-iters", "5", "--eval-iters", "1")
+    assert r.returncode == 0, r.stderr
+    assert "BPE tokens (vocabulary 300)" in r.stdout
+    tokenizer = json.loads((out / "tokenizer.json").read_text())
+    assert tokenizer["kind"] == "bpe" and len(tokenizer["merges"]) == 300 - 256 - 1
+    g = run("course_lib.generate", "--checkpoint", str(out), "--prompt", "All:",
+            "--max-new-tokens", "10", "--seed", "1")
+    assert g.returncode == 0, g.stderr
+    assert g.stdout.startswith("All:")
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("args,message", [
     (["course_lib.train", "--out", "x", "--n-embd", "100", "--n-head", "3"],
      "n_embd=100 is not divisible by n_head=3"),

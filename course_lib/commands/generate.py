@@ -30,7 +30,9 @@ def build_parser() -> OneLineParser:
                             "'-' works too: --prompt '-- Enter ROMEO'")
     start.add_argument("--prompt-file", type=Path, default=None,
                        help="read the text to start from from this UTF-8 file")
-    p.add_argument("--max-new-tokens", type=non_negative_int, default=500)
+    p.add_argument("--max-new-tokens", type=non_negative_int, default=500,
+                   help="tokens to write: characters for a character-level checkpoint; a BPE "
+                        "token (--tokenizer bpe) is a few characters")
     p.add_argument("--temperature", type=positive_float, default=1.0)
     p.add_argument("--top-k", type=positive_int, default=None)
     p.add_argument("--seed", type=int, default=1337)

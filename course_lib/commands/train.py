@@ -21,7 +21,8 @@ from ..core.checkpoint import (check_memory, check_output_folder, is_checkpoint,
                                shipped_data_error, writer_lock)
 from .cli import (OneLineParser, fail, fraction, non_negative_int, positive_float, positive_int,
                   safe_output, validate_seed)
-from ..core.data import load_corpus
+from ..core.bpe import TOKENIZERS, build_tokenizer
+from ..core.data import load_corpus, load_text
 from ..core.device import pick_device
 from ..core.model import ACTIVATIONS, GPTConfig, GPTLanguageModel
 from ..core.precision import PRECISIONS
@@ -47,6 +48,11 @@ def build_parser() -> OneLineParser:
                       formatter_class=_DefaultsFormatter)
     p.add_argument("--corpus", type=Path, default=None,
                    help="UTF-8 text file to train on (default: data/shakespeare.txt)")
+    p.add_argument("--tokenizer", choices=TOKENIZERS, default="char",
+                   help="char: one token per character; bpe: byte-level BPE learned from the "
+                        "training text (lesson 10; needs --vocab-size)")
+    p.add_argument("--vocab-size", type=positive_int, default=None,
+                   help="with --tokenizer bpe: 256 bytes + merges + <|endoftext|>, e.g. 512")
     p.add_argument("--out", type=Path, required=True, help="checkpoint directory to write")
     p.add_argument("--history", type=Path, default=None,
                    help="also write the loss history (JSON) to this file")
@@ -169,7 +175,8 @@ def _run(args, prog: str) -> int:
             rank, world = 0, 1
             if distributed:
                 device, rank, world = _init_distributed(device)
-            corpus = load_corpus(args.corpus)
+            tokenizer = build_tokenizer(args.tokenizer, load_text(args.corpus), args.vocab_size)
+            corpus = load_corpus(args.corpus, tokenizer=tokenizer)
             cfg = GPTConfig(vocab_size=corpus.tokenizer.vocab_size, block_size=args.block_size,
                             n_embd=args.n_embd, n_head=args.n_head, n_layer=args.n_layer,
                             dropout=args.dropout, activation=args.activation, bias=args.bias,
@@ -184,7 +191,9 @@ def _run(args, prog: str) -> int:
                 stack.enter_context(writer_lock(args.out))   # held until the save is done
                 print(f"{prog}: {model.num_parameters():,} parameters, {cfg}, device {device}"
                       f"{f', {world} processes' if distributed else ''}, corpus "
-                      f"{len(corpus.text):,} characters", flush=True)
+                      f"{len(corpus.text):,} characters"
+                      + (f" in {len(corpus.data):,} BPE tokens (vocabulary {cfg.vocab_size})"
+                         if args.tokenizer == "bpe" else ""), flush=True)
             net = model
             if distributed:
                 from torch.nn.parallel import DistributedDataParallel as DDP

@@ -296,7 +296,6 @@ scaling_calculator(block_size=scaling["block_size"], corpus_tokens=len(corpus.tr
 # - On one machine, processes share its cores: here 2 processes gave only the gain printed
 #   above. A large gain needs each process to bring its own GPU or machine.
 #
-# **The end.** You built a GPT from token IDs to a trained model, and you know how to scale
-# it up. Go back to [Lesson 00](00_text_to_tokens.ipynb) and try the exercises you skipped,
-# or train your own model on another text with `python -m course_lib.train --corpus
-# your_text.txt`.
+# **Next:** [Lesson 10: Subword tokens](10_subword_tokens.ipynb) replaces characters by
+# byte-pair tokens, the kind of tokenizer GPT-2 uses. Or train your own model on another
+# text now, with `python -m course_lib.train --corpus your_text.txt`.
