@@ -54,7 +54,7 @@ class GPTConfig:
     block_size: int = 64      # the longest context, in tokens, that the model reads
     n_embd: int = 128         # channels: the length of each token's vector
     n_head: int = 4           # attention heads per block; each gets n_embd // n_head channels
-    n_layer: int = 4          # how many Blocks are stacked
+    n_layer: int = 2          # how many Blocks are stacked (2: the most learning per CPU minute)
     dropout: float = 0.0      # probability of zeroing an activation while training
     activation: str = "relu"  # the feed-forward's nonlinearity: "relu" or "gelu" (GPT-2's)
     bias: bool = True         # biases in the Linears and LayerNorms (GPT-2 has them)
