@@ -22,7 +22,6 @@ import argparse
 import json
 import math
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -37,6 +36,7 @@ os.environ.setdefault("COURSE_LINEAR_BACKEND", "aten")
 
 from course_lib import (CharTokenizer, GPTConfig, GPTLanguageModel, generate_text,  # noqa: E402
                         load_text, train)
+from course_lib.commands.bench import cpu_model  # noqa: E402
 from course_lib.core.bpe import ENDOFTEXT, BPETokenizer  # noqa: E402
 from course_lib.core.windows import SlidingWindowDataset  # noqa: E402
 
@@ -95,7 +95,7 @@ def run(args) -> dict:
     budget = f"--seconds {args.seconds:g}" if args.seconds else f"--steps {args.steps}"
     return {"command": f"python scripts/compare_tokenizers.py {budget}",
             "steps": None if args.seconds else args.steps, "seconds_per_run": args.seconds, "model": MODEL, "train": TRAIN, "seeds": SEEDS,
-            "torch_threads": torch.get_num_threads(), "cpu": platform.processor() or platform.machine(),
+            "torch_threads": torch.get_num_threads(), "cpu": cpu_model(),
             "runs": results}
 
 

@@ -442,24 +442,29 @@ for name, v, cpt in [("characters", corpus.tokenizer.vocab_size, 1.0)] + [
 # ### Trained models, characters against BPE
 #
 # `scripts/compare_tokenizers.py` trains the same small GPT (only `vocab_size` differs) on
-# characters and on BPE tokens with 512 and 1,024 tokens, for the same number of steps, three
-# seeds each, and measures the loss on the whole validation text. Training takes minutes,
-# so the lesson loads the results from `data/bpe_vs_char.json`; the command that made them
-# is printed first.
+# characters and on BPE tokens with 512 and 1,024 tokens, for the same wall time on one
+# machine with nothing else running (`--seconds`), three seeds each, and measures the loss
+# on the whole validation text. Training takes minutes, so the lesson loads the results
+# from `data/bpe_vs_char.json`; the command that made them and the machine are printed
+# first.
 
 # %%
 comparison = json.loads((DATA_DIR / "bpe_vs_char.json").read_text(encoding="utf-8"))
 print(comparison["command"], "  model:", comparison["model"])
+print(f"CPU: {comparison['cpu']}, {comparison['torch_threads']} threads, "
+      f"{comparison['seconds_per_run']} s per run")
 groups = {}
 for r in comparison["runs"]:
     groups.setdefault((r["tokenizer"], r["vocab_size"]), []).append(r)
-print(f"{'tokens':>10} {'params':>8} {'chars/token':>11} {'loss/token':>10} {'bits/char':>9} "
-      f"{'spread':>13} seeds")
+print(f"{'tokens':>10} {'params':>8} {'steps':>6} {'chars/token':>11} {'loss/token':>10} "
+      f"{'bits/char':>9} {'spread':>13} seeds")
 for (kind, v), runs in groups.items():
     bpc = [r["bits_per_char"] for r in runs]
     loss = sum(r["val_loss_per_token"] for r in runs) / len(runs)
-    print(f"{kind + ' ' + str(v):>10} {runs[0]['params']:>8,} {runs[0]['chars_per_token']:>11.2f} "
-          f"{loss:>10.3f} {sum(bpc) / len(bpc):>9.3f} {min(bpc):>6.3f}-{max(bpc):.3f} {len(runs)}")
+    steps = round(sum(r["steps"] for r in runs) / len(runs))
+    print(f"{kind + ' ' + str(v):>10} {runs[0]['params']:>8,} {steps:>6,} "
+          f"{runs[0]['chars_per_token']:>11.2f} {loss:>10.3f} {sum(bpc) / len(bpc):>9.3f} "
+          f"{min(bpc):>6.3f}-{max(bpc):.3f} {len(runs)}")
 
 # %% [markdown]
 # Bits per character put all three on one scale. The spread over seeds shows how much of a
@@ -475,12 +480,13 @@ for (kind, v), runs in groups.items():
               f"{'below' if worst < best_char else 'not below'} the best character seed {best_char:.3f}")
 
 # %% [markdown]
-# Each BPE token carries more characters, so with the same steps a BPE model has read more
-# text; it also pays for more parameters in `token_embedding_table` and `lm_head`. The
-# runs are short, so the models are weak, but the comparison is fair. Here is the start of
-# what each model writes (seed 0). A `�` is a byte token above 127: the ASCII training text
-# never holds one alone, but after so few steps the models still give them a little
-# probability.
+# Each BPE token carries more characters, so every step of a BPE model reads more text; it
+# also pays for more parameters in `token_embedding_table` and `lm_head`, so it makes fewer
+# steps in the same time (the mean steps are printed above). The runs are short, so the
+# models are weak, but they had the same time on the same machine. Here is the start of
+# what each model writes (seed 0). A BPE model could also write a `�`: a byte above 127 on
+# its own, which is not a whole UTF-8 character. The training text is ASCII, so a trained
+# model gives such bytes almost no probability.
 
 # %%
 for (kind, v), runs in groups.items():
