@@ -508,7 +508,9 @@ for (kind, v), runs in groups.items():
 #   models with different tokenizers are compared in bits per character
 #   (loss per token ÷ characters per token ÷ ln 2).
 #
-# **The end.** You can now build every part of a GPT, its tokenizer included. To train on
-# BPE tokens yourself, run `python scripts/compare_tokenizers.py --steps 2000 --out
-# my_comparison.json` (the table above, with longer training), or go back to
-# [Lesson 09](09_scaling_up.ipynb) for training from the command line.
+# **The end.** You can now build every part of a GPT, its tokenizer included. To train a
+# GPT on BPE tokens yourself, from the command line (see [Lesson 09](09_scaling_up.ipynb)):
+# `python -m course_lib.train --tokenizer bpe --vocab-size 512 --out checkpoints/bpe
+# --max-seconds 300`, then `python -m course_lib.generate --checkpoint checkpoints/bpe`. To
+# redo the table above with longer training: `python scripts/compare_tokenizers.py --seconds
+# 120 --out my_comparison.json` (on a machine that runs nothing else).
