@@ -63,3 +63,31 @@ def ipython_shell():
     """An IPython shell, so that display() inside a widget's draw is captured as in Jupyter."""
     from IPython.core.interactiveshell import InteractiveShell
     return InteractiveShell.instance()
+
+
+def replace_weights(path, state) -> None:
+    """Give the checkpoint at `path` the weights `state`, with a matching checksum: a file
+    made on purpose (tampered with), not a damaged one."""
+    import hashlib
+    import json
+
+    from safetensors.torch import save
+    data = save(state)
+    (path / "model.safetensors").write_bytes(data)
+    meta = json.loads((path / "config.json").read_text())
+    meta["files"]["model.safetensors"] = {"sha256": hashlib.sha256(data).hexdigest(),
+                                          "bytes": len(data)}
+    (path / "config.json").write_text(json.dumps(meta))
+
+
+def reference_merge(ids, pair, new_id) -> list:
+    """The obvious BPE merge, for tests: every `pair`, left to right, becomes `new_id`."""
+    out, i = [], 0
+    while i < len(ids):
+        if i + 1 < len(ids) and (ids[i], ids[i + 1]) == tuple(pair):
+            out.append(new_id)
+            i += 2
+        else:
+            out.append(ids[i])
+            i += 1
+    return out

@@ -20,7 +20,7 @@ from typing import Callable
 import pytest
 import torch
 
-from conftest import TINY_TEXT
+from conftest import TINY_TEXT, replace_weights
 from course_lib import (BigramLanguageModel, CharTokenizer, CheckpointError, GPTConfig,
                         GPTLanguageModel, generate_text, get_batch, load_checkpoint, load_corpus,
                         load_text, save_checkpoint, train, train_val_split)
@@ -79,15 +79,8 @@ class Env:
 
     def _with_weights(self, name, state):
         """A checkpoint whose weights are `state`, with a matching checksum (made on purpose)."""
-        import hashlib
-        from safetensors.torch import save
         path = save_checkpoint(self.tmp / name, self.model, self.tok)
-        data = save(state)
-        (path / "model.safetensors").write_bytes(data)
-        meta = json.loads((path / "config.json").read_text())
-        meta["files"]["model.safetensors"] = {"sha256": hashlib.sha256(data).hexdigest(),
-                                              "bytes": len(data)}
-        (path / "config.json").write_text(json.dumps(meta))
+        replace_weights(path, state)
         return path
 
     def _write(self, name, text):

@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 import torch
 
+from conftest import reference_merge
 from course_lib import CheckpointError, GPTConfig, GPTLanguageModel, load_checkpoint, save_checkpoint
 from course_lib.core import data
 from course_lib.core.bpe import ENDOFTEXT, GPT2_PATTERN, BPETokenizer, build_tokenizer
@@ -33,18 +34,6 @@ def reference_train(text: str, vocab_size: int, pattern=GPT2_PATTERN):
         merges.append(pair)
         seqs = [reference_merge(s, pair, new) for s in seqs]
     return merges, sum(len(s) for s in seqs)
-
-
-def reference_merge(seq, pair, new):
-    out, i = [], 0
-    while i < len(seq):
-        if i + 1 < len(seq) and (seq[i], seq[i + 1]) == pair:
-            out.append(new)
-            i += 2
-        else:
-            out.append(seq[i])
-            i += 1
-    return out
 
 
 @pytest.fixture(scope="module")

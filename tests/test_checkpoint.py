@@ -5,6 +5,7 @@ import pickle
 import pytest
 import torch
 
+from conftest import replace_weights
 from course_lib import (BigramLanguageModel, CheckpointError, GPTConfig, GPTLanguageModel,
                         load_checkpoint, save_checkpoint)
 from course_lib.core import checkpoint as ckpt_module
@@ -430,17 +431,6 @@ def _tamper_config(path, **changes):
     (path / "config.json").write_text(json.dumps(meta))
 
 
-def _replace_weights(path, state):
-    """New weights with a matching checksum: a file made on purpose, not damaged."""
-    from safetensors.torch import save
-    data = save(state)
-    (path / "model.safetensors").write_bytes(data)
-    meta = json.loads((path / "config.json").read_text())
-    meta["files"]["model.safetensors"] = {"sha256": hashlib.sha256(data).hexdigest(),
-                                          "bytes": len(data)}
-    (path / "config.json").write_text(json.dumps(meta))
-
-
 @pytest.mark.parametrize("changes,message", [
     ({"n_layer": 1_000_000}, r"the file holds 2 blocks, the config says n_layer=1000000"),
     ({"n_layer": 2000, "n_embd": 4096},
@@ -475,7 +465,7 @@ def test_a_config_too_large_for_the_memory_is_refused_saying_how_much(monkeypatc
 def test_weights_of_another_dtype_are_refused(tmp_path, tiny_model, tiny_tokenizer, dtype,
                                               message):
     save_checkpoint(tmp_path / "ck", tiny_model, tiny_tokenizer)
-    _replace_weights(tmp_path / "ck", {k: v.to(dtype) for k, v in tiny_model.state_dict().items()})
+    replace_weights(tmp_path / "ck", {k: v.to(dtype) for k, v in tiny_model.state_dict().items()})
     with pytest.raises(CheckpointError, match=rf"stores blocks\.0\.ffwd\.net\.0\.bias {message}, "
                                               rf"but course checkpoints hold float32 weights"):
         load_checkpoint(tmp_path / "ck")
@@ -486,7 +476,7 @@ def test_weights_with_nan_or_inf_are_refused(tmp_path, tiny_model, tiny_tokenize
     save_checkpoint(tmp_path / "ck", tiny_model, tiny_tokenizer)
     state = {k: v.clone() for k, v in tiny_model.state_dict().items()}
     state["blocks.1.sa.proj.weight"][3, 4] = value
-    _replace_weights(tmp_path / "ck", state)
+    replace_weights(tmp_path / "ck", state)
     with pytest.raises(CheckpointError, match=rf"holds {word} values in blocks\.1\.sa\.proj\."
                                               rf"weight: the training that made it diverged"):
         load_checkpoint(tmp_path / "ck")

@@ -338,23 +338,7 @@ class BPETokenizer:
     # ------------------------------------------------------------------ decoding
 
     def _checked_ids(self, ids) -> list[int]:
-        if isinstance(ids, torch.Tensor):
-            if ids.dim() != 1:
-                raise ValueError(f"decode expects a 1-D sequence of IDs, got a tensor of shape "
-                                 f"{tuple(ids.shape)}; decode one row at a time, e.g. "
-                                 f"decode(idx[0])")
-            ids = ids.tolist()
-        if isinstance(ids, (str, bytes)):
-            raise TypeError("decode expects a list of token IDs; to turn text into IDs, use "
-                            "encode()")
-        ids = list(ids)
-        for pos, i in enumerate(ids):
-            if not validate.is_whole(i):
-                raise TypeError(f"token ID at position {pos} is {i!r}; IDs must be integers")
-            if not 0 <= i < self.vocab_size:
-                raise ValueError(f"token ID {i} at position {pos} is outside the vocabulary "
-                                 f"(valid IDs are 0 to {self.vocab_size - 1})")
-        return ids
+        return validate.token_ids(ids, self.vocab_size)
 
     def token_bytes(self, i: int) -> bytes:
         """The bytes token `i` stands for (a special token: its UTF-8 text)."""

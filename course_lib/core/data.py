@@ -127,21 +127,7 @@ class CharTokenizer:
 
     def decode(self, ids) -> str:
         """Turn a list (or 1-D tensor) of token IDs back into a string."""
-        if isinstance(ids, torch.Tensor):
-            if ids.dim() != 1:
-                raise ValueError(f"decode expects a 1-D sequence of IDs, got a tensor of shape "
-                                 f"{tuple(ids.shape)}; decode one row at a time, e.g. "
-                                 f"decode(idx[0])")
-            ids = ids.tolist()
-        out = []
-        for pos, i in enumerate(ids):
-            if not isinstance(i, int) or isinstance(i, bool):
-                raise TypeError(f"token ID at position {pos} is {i!r}; IDs must be integers")
-            if not 0 <= i < self.vocab_size:
-                raise ValueError(f"token ID {i} at position {pos} is outside the vocabulary "
-                                 f"(valid IDs are 0 to {self.vocab_size - 1})")
-            out.append(self.itos[i])
-        return "".join(out)
+        return "".join(self.itos[i] for i in validate.token_ids(ids, self.vocab_size))
 
     def to_dict(self) -> dict:
         """What a checkpoint stores (tokenizer.json): {"kind": "char", "chars": [...]}."""

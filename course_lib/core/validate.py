@@ -79,3 +79,28 @@ def float_tensor(x, name: str) -> torch.Tensor:
     if x.is_complex() or x.dtype == torch.bool:
         raise TypeError(f"{name} must hold real numbers, got {x.dtype}")
     return x if x.is_floating_point() else x.float()
+
+
+def token_ids(ids, vocab_size: int) -> list[int]:
+    """A tokenizer's decode input as a list of IDs in 0..vocab_size-1, or a clear error.
+
+    Takes a list, a 1-D tensor or any iterable of ints; a 2-D tensor (a whole batch) and a
+    string (text, not IDs) are refused with the fix.
+    """
+    if hasattr(ids, "dim") and hasattr(ids, "tolist"):          # a torch.Tensor
+        if ids.dim() != 1:
+            raise ValueError(f"decode expects a 1-D sequence of IDs, got a tensor of shape "
+                             f"{tuple(ids.shape)}; decode one row at a time, e.g. "
+                             f"decode(idx[0])")
+        ids = ids.tolist()
+    if isinstance(ids, (str, bytes)):
+        raise TypeError("decode expects a list of token IDs; to turn text into IDs, use "
+                        "encode()")
+    ids = list(ids)
+    for pos, i in enumerate(ids):
+        if not is_whole(i):
+            raise TypeError(f"token ID at position {pos} is {i!r}; IDs must be integers")
+        if not 0 <= i < vocab_size:
+            raise ValueError(f"token ID {i} at position {pos} is outside the vocabulary "
+                             f"(valid IDs are 0 to {vocab_size - 1})")
+    return ids
