@@ -1,13 +1,20 @@
 """The n_embd experiment: train the same GPT at several widths and record what each costs.
 
-    python scripts/sweep_n_embd.py          # about 10 minutes on 2 CPU cores
+    python scripts/sweep_n_embd.py                  # 3 seeds: about 25 minutes on 2 CPU cores
+    python scripts/sweep_n_embd.py --seeds 1337     # one seed: about 9 minutes
+    python scripts/sweep_n_embd.py --reuse          # keep the runs already in the file
 
-For each n_embd in SIZES it trains a GPTLanguageModel (everything else fixed, see FIXED)
-for the same number of steps from the same seed, and records the parameter count, the
-final train and val loss, the wall time and the loss curve. Lessons 01 and 08 load the
-result, data/sweep_n_embd.json.
+For each n_embd in SIZES and each seed it trains a GPTLanguageModel (everything else
+fixed, see FIXED) for the same number of steps, and records the parameter count, the final
+train and val loss, the wall time and the loss curve. One seed cannot tell a real gain from
+noise, so each size is trained from several seeds (the seed sets both the initial weights
+and the batches). A result's top-level numbers and curves are those of the first seed (the
+run a lesson's widget repeats); `val_losses` and `train_losses` hold every seed's.
+With --reuse, a (size, seed) run already in data/sweep_n_embd.json with the same settings
+is kept instead of trained again. Lessons 01 and 08 load the result.
 """
 
+import argparse
 import json
 import os
 import platform
@@ -18,6 +25,7 @@ from pathlib import Path
 import torch
 
 from course_lib import GPTConfig, GPTLanguageModel, load_corpus, train
+from course_lib.commands.bench import cpu_model
 from course_lib.core.training import TrainHistory
 
 REPO = Path(__file__).resolve().parent.parent
@@ -28,36 +36,85 @@ TRAIN = dict(max_iters=1500, batch_size=32, lr=2e-3, min_lr=2e-4, warmup_iters=5
              grad_clip=1.0, eval_interval=100, eval_iters=20, seed=1337)
 
 
-def run_one(corpus, n_embd: int) -> dict:
+def run_one(corpus, n_embd: int, seed: int) -> dict:
     cfg = GPTConfig(vocab_size=corpus.tokenizer.vocab_size, n_embd=n_embd, **FIXED)
-    torch.manual_seed(1337)
+    torch.manual_seed(seed)
     model = GPTLanguageModel(cfg)
     start = time.perf_counter()
-    h: TrainHistory = train(model, corpus.train_data, corpus.val_data, progress=False, **TRAIN)
+    h: TrainHistory = train(model, corpus.train_data, corpus.val_data, progress=False,
+                            **(TRAIN | {"seed": seed}))
     seconds = time.perf_counter() - start
     final = h.final()
-    print(f"n_embd={n_embd:4d}  params={model.num_parameters():>9,}  train={final['train']:.4f}  "
-          f"val={final['val']:.4f}  {seconds:6.1f} s  {h.tokens_per_second:,.0f} tokens/s",
-          flush=True)
-    return {"n_embd": n_embd, "params": model.num_parameters(),
+    print(f"n_embd={n_embd:4d}  seed={seed}  params={model.num_parameters():>9,}  "
+          f"train={final['train']:.4f}  val={final['val']:.4f}  {seconds:6.1f} s  "
+          f"{h.tokens_per_second:,.0f} tokens/s", flush=True)
+    return {"n_embd": n_embd, "seed": seed, "params": model.num_parameters(),
             "embedding_params": cfg.vocab_size * n_embd,
             "train_loss": final["train"], "val_loss": final["val"],
             "seconds": round(seconds, 2), "tokens_per_second": round(h.tokens_per_second),
             "eval_steps": h.eval_steps, "eval_train": h.eval_train, "eval_val": h.eval_val}
 
 
+def earlier_runs(vocab_size: int) -> dict[tuple[int, int], dict]:
+    """The (n_embd, seed) runs in the existing file that used exactly today's settings."""
+    if not OUT.is_file():
+        return {}
+    old = json.loads(OUT.read_text(encoding="utf-8"))
+    same = (old.get("fixed_config") == FIXED | {"vocab_size": vocab_size}
+            and {k: v for k, v in old.get("training", {}).items() if k != "seed"}
+            == {k: v for k, v in TRAIN.items() if k != "seed"})
+    if not same:
+        print("the existing file used other settings: every run is trained again")
+        return {}
+    runs = {}
+    for r in old.get("results", []):
+        for run in r.get("runs", [r]):           # files from before seeds hold one run each
+            seed = run.get("seed", old["training"].get("seed"))
+            runs[(r["n_embd"], seed)] = {k: v for k, v in run.items() if k != "runs"} | {"seed": seed}
+    return runs
+
+
+def combine(runs: list[dict]) -> dict:
+    """One size's result: the first seed's numbers and curves, plus every seed's losses."""
+    first = dict(runs[0])
+    first["seeds"] = [r["seed"] for r in runs]
+    first["train_losses"] = [r["train_loss"] for r in runs]
+    first["val_losses"] = [r["val_loss"] for r in runs]
+    first["seconds_per_seed"] = [r["seconds"] for r in runs]
+    first["runs"] = [{k: v for k, v in r.items() if k != "runs"} for r in runs]
+    return first
+
+
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1337, 1338, 1339],
+                        help="seeds to train each size from (default: 1337 1338 1339)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep runs already in data/sweep_n_embd.json with the same settings")
+    args = parser.parse_args()
     corpus = load_corpus()
-    results = [run_one(corpus, n) for n in SIZES]
+    old = earlier_runs(corpus.tokenizer.vocab_size) if args.reuse else {}
+    results = []
+    for n in SIZES:
+        runs = []
+        for seed in args.seeds:
+            if (n, seed) in old:
+                print(f"n_embd={n:4d}  seed={seed}  kept from the earlier file", flush=True)
+                runs.append(old[(n, seed)])
+            else:
+                runs.append(run_one(corpus, n, seed))
+        results.append(combine(runs))
     out = {"what": "GPTLanguageModel trained at several n_embd, all else fixed",
            "fixed_config": FIXED | {"vocab_size": corpus.tokenizer.vocab_size},
-           "training": TRAIN,
+           "training": TRAIN | {"seed": args.seeds[0]},
+           "seeds": args.seeds,
            "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, torch "
                       f"{torch.__version__}, {torch.get_num_threads()} threads",
+           "cpu": cpu_model(),
            "command": "python scripts/sweep_n_embd.py",
            "results": results}
     OUT.write_text(json.dumps(out, indent=1), encoding="utf-8")
-    print(f"wrote {OUT.relative_to(REPO)}")
+    print(f"wrote {OUT}")
     return 0
 
 
