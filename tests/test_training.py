@@ -29,6 +29,28 @@ def test_training_lowers_the_loss(tiny_model, tiny_corpus):
     assert h.final() == {"train": h.eval_train[-1], "val": h.eval_val[-1]}
 
 
+def test_a_callback_that_returns_true_stops_training_and_keeps_the_weights(tiny_model,
+                                                                          tiny_corpus):
+    seen = []
+
+    def stop_at_7(step, loss):
+        seen.append(step)
+        return step == 7          # what a Stop button's callback does
+
+    before = [p.detach().clone() for p in tiny_model.parameters()]
+    h = quick(tiny_model, tiny_corpus, max_iters=100, callback=stop_at_7, eval_interval=50)
+    assert h.stopped == "callback" and not h.interrupted
+    assert seen == list(range(1, 8)) and h.steps[-1] == 7
+    assert h.eval_steps[-1] == 7                      # the final estimate was made
+    assert any(not torch.equal(a, b) for a, b in zip(before, tiny_model.parameters()))
+
+
+def test_a_callback_that_returns_something_else_does_not_stop(tiny_model, tiny_corpus):
+    # only True stops: a callback returning a loss, a list's length or None goes on
+    h = quick(tiny_model, tiny_corpus, max_iters=12, callback=lambda step, loss: loss)
+    assert h.stopped == "max_iters" and h.steps[-1] == 12
+
+
 def test_training_is_reproducible(tiny_cfg, tiny_corpus):
     runs = []
     for _ in range(2):

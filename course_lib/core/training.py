@@ -69,7 +69,7 @@ class TrainHistory:
     seconds: float = 0.0          # wall time of the whole run, evaluations included
     train_seconds: float = 0.0    # wall time of the optimisation steps alone
     tokens: int = 0               # tokens processed by the optimisation steps (all processes)
-    stopped: str = ""             # "max_iters", "max_seconds" or "interrupted"
+    stopped: str = ""             # "max_iters", "max_seconds", "interrupted" or "callback"
     precision: str = "fp32"       # what the forward pass computed in: "fp32" or "bf16"
     precision_reason: str = ""    # why (for precision="auto": what was measured)
 
@@ -272,7 +272,9 @@ def train(model: LanguageModel, train_data: torch.Tensor, val_data: torch.Tensor
     autocast for the forward pass) or "auto" (bf16 only where the hardware has it and a short
     timing of this model shows it faster; see course_lib.core.precision).
 
-    `callback(step, loss)` is called after every step (for live plots and tests).
+    `callback(step, loss)` is called after every step (for live plots, a Stop button and
+    tests); if it returns True, training stops after that step, keeps the weights, makes
+    its final loss estimate and returns with `stopped == "callback"`.
     Under torchrun (torch.distributed initialised, model wrapped in DDP), each process
     draws its own batches, the losses are averaged over processes, and only rank 0
     evaluates and shows progress.
@@ -351,11 +353,12 @@ def train(model: LanguageModel, train_data: torch.Tensor, val_data: torch.Tensor
                         history)
                 if bar is not None:
                     bar.update(1)
-                if callback is not None:
-                    callback(step, loss_value)
+                asked_to_stop = callback is not None and callback(step, loss_value) is True
 
                 if stop_now or state["stop"]:
                     history.stopped = "interrupted"
+                elif asked_to_stop:
+                    history.stopped = "callback"
                 elif max_iters is not None and step >= max_iters:
                     history.stopped = "max_iters"
                 elif max_seconds is not None and _elapsed_flag(start, max_seconds, distributed):
