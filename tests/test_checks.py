@@ -1647,6 +1647,8 @@ def test_every_verdict_is_logged_for_the_grader(tmp_path, monkeypatch):
     rows = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
     assert [r["status"] for r in rows] == ["not_attempted", "failed", "failed"]
     assert {r["name"] for r in rows} == {"check_stable_softmax"}
+    # the grader refuses credit for the course's own solution_ functions: it needs the name
+    assert [r["function"] for r in rows] == ["stub", "<lambda>", ""]
 
 
 # ============================================================================= lesson 10

@@ -35,7 +35,8 @@ from .sandbox import describe
 ICONS = {"passed": "✅", "failed": "❌", "not_attempted": "⏳", "timed_out": "⌛"}
 
 # When this environment variable names a file, every check appends its verdict to it as one
-# JSON line {"name", "status", "message"}: `python -m course_lib.grade` reads them.
+# JSON line {"name", "status", "message", "function"} ("function": the __name__ of what the
+# check was given): `python -m course_lib.grade` reads them.
 CHECK_LOG_ENV = "COURSE_CHECK_LOG"
 
 # The limits on one call of learner code (tests lower them to stay fast).
@@ -179,7 +180,7 @@ def exercise(checker):
         if printed["cut"]:
             print(("" if printed["newline"] else "\n") + f"[your code printed {printed['cut'] + OUTPUT_LIMIT:,} characters; only the "
                   f"first {OUTPUT_LIMIT:,} are shown, {printed['cut']:,} were cut]")
-        return _logged(result)
+        return _logged(result, fn)
 
     return check
 
@@ -214,12 +215,13 @@ def _verdict(checker, fn, *args, **kwargs) -> CheckResult:
     return CheckResult(name, "passed", message)
 
 
-def _logged(result: CheckResult) -> CheckResult:
+def _logged(result: CheckResult, fn=None) -> CheckResult:
     """Append the verdict to the file named by $COURSE_CHECK_LOG, if it is set."""
     path = os.environ.get(CHECK_LOG_ENV)
     if path:
+        record = asdict(result) | {"function": str(getattr(fn, "__name__", ""))[:200]}
         with open(path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(asdict(result), ensure_ascii=False) + "\n")
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
     return result
 
 
