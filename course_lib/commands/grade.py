@@ -373,7 +373,7 @@ def _exercise_verdict(ex: str, cells: list, run: Run | None, is_solution,
         if cell_run.get("timed_out"):
             return "timed_out", (f"cell {first + 1} ran past the time limit per cell and was "
                                  f"interrupted before {ex} gave its verdict; does a loop never "
-                                 f"end?")
+                                 f"end?{_earlier_failure(run, first)}")
         err = cell_run.get("error")
         if err:
             return "failed", (f"cell {first + 1} raised {err['ename']}: {err['evalue']} "
@@ -383,7 +383,9 @@ def _exercise_verdict(ex: str, cells: list, run: Run | None, is_solution,
         return "failed", (f"the kernel died in cell {run.dead + 1} ({run.dead_error}: a crash, "
                           f"os._exit or too much memory) before {ex} ran")
     if run.killed:
-        running = max(run.cells, default=-1) + 1
+        last_done = max(run.cells, default=-1)
+        running = next((i for i, c in enumerate(cells) if i > last_done
+                        and c.get("cell_type") == "code"), last_done + 1)
         return "timed_out", (f"the notebook ran past its time limit of {notebook_timeout:g} s "
                              f"before {ex} ran (cell {running + 1} was running)")
     if run.worker_error:
