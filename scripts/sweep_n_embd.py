@@ -3,6 +3,7 @@
     python scripts/sweep_n_embd.py                  # 3 seeds: about 25 minutes on 2 CPU cores
     python scripts/sweep_n_embd.py --seeds 1337     # one seed: about 9 minutes
     python scripts/sweep_n_embd.py --reuse          # keep the runs already in the file
+    python scripts/sweep_n_embd.py --threads 1      # on a busy machine (see below)
 
 For each n_embd in SIZES and each seed it trains a GPTLanguageModel (everything else
 fixed, see FIXED) for the same number of steps, and records the parameter count, the final
@@ -11,7 +12,11 @@ noise, so each size is trained from several seeds (the seed sets both the initia
 and the batches). A result's top-level numbers and curves are those of the first seed (the
 run a lesson's widget repeats); `val_losses` and `train_losses` hold every seed's.
 With --reuse, a (size, seed) run already in data/sweep_n_embd.json with the same settings
-is kept instead of trained again. Lessons 01 and 08 load the result.
+is kept instead of trained again; each finished run is also saved at once to
+data/sweep_n_embd.partial.json (removed at the end), so a stopped sweep resumes with
+--reuse. On a machine that other programs keep busy, two PyTorch threads can wait on each
+other for most of each step (a 40 s run took 1,100 s here): --threads 1 avoids that.
+Lessons 01 and 08 load the result.
 """
 
 import argparse
@@ -30,6 +35,7 @@ from course_lib.core.training import TrainHistory
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "data" / "sweep_n_embd.json"
+PARTIAL = OUT.with_name("sweep_n_embd.partial.json")
 SIZES = [16, 32, 64, 128, 256]
 FIXED = dict(block_size=64, n_head=4, n_layer=4, dropout=0.0)
 TRAIN = dict(max_iters=1500, batch_size=32, lr=2e-3, min_lr=2e-4, warmup_iters=50,
@@ -52,14 +58,38 @@ def run_one(corpus, n_embd: int, seed: int) -> dict:
             "embedding_params": cfg.vocab_size * n_embd,
             "train_loss": final["train"], "val_loss": final["val"],
             "seconds": round(seconds, 2), "tokens_per_second": round(h.tokens_per_second),
+            "threads": torch.get_num_threads(),
             "eval_steps": h.eval_steps, "eval_train": h.eval_train, "eval_val": h.eval_val}
 
 
 def earlier_runs(vocab_size: int) -> dict[tuple[int, int], dict]:
-    """The (n_embd, seed) runs in the existing file that used exactly today's settings."""
-    if not OUT.is_file():
+    """The (n_embd, seed) runs in the existing files that used exactly today's settings."""
+    runs = _runs_in(OUT, vocab_size)
+    return runs | _partial_runs(vocab_size)
+
+
+def _partial_runs(vocab_size: int) -> dict[tuple[int, int], dict]:
+    if not PARTIAL.is_file():
         return {}
-    old = json.loads(OUT.read_text(encoding="utf-8"))
+    saved = json.loads(PARTIAL.read_text(encoding="utf-8"))
+    if saved.get("fixed_config") != FIXED | {"vocab_size": vocab_size} or saved.get("training") \
+            != {k: v for k, v in TRAIN.items() if k != "seed"}:
+        return {}
+    return {(r["n_embd"], r["seed"]): r for r in saved["runs"]}
+
+
+def _save_partial(done: list[dict], vocab_size: int) -> None:
+    tmp = PARTIAL.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"fixed_config": FIXED | {"vocab_size": vocab_size},
+                               "training": {k: v for k, v in TRAIN.items() if k != "seed"},
+                               "runs": done}), encoding="utf-8")
+    tmp.replace(PARTIAL)
+
+
+def _runs_in(path: Path, vocab_size: int) -> dict[tuple[int, int], dict]:
+    if not path.is_file():
+        return {}
+    old = json.loads(path.read_text(encoding="utf-8"))
     same = (old.get("fixed_config") == FIXED | {"vocab_size": vocab_size}
             and {k: v for k, v in old.get("training", {}).items() if k != "seed"}
             == {k: v for k, v in TRAIN.items() if k != "seed"})
@@ -90,19 +120,28 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1337, 1338, 1339],
                         help="seeds to train each size from (default: 1337 1338 1339)")
     parser.add_argument("--reuse", action="store_true",
-                        help="keep runs already in data/sweep_n_embd.json with the same settings")
+                        help="keep runs already in data/sweep_n_embd.json (or the partial "
+                             "file of a stopped sweep) with the same settings")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="PyTorch threads (default: PyTorch's choice); 1 on a busy machine")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     corpus = load_corpus()
-    old = earlier_runs(corpus.tokenizer.vocab_size) if args.reuse else {}
-    results = []
+    vocab = corpus.tokenizer.vocab_size
+    old = earlier_runs(vocab) if args.reuse else {}
+    results, done = [], []
     for n in SIZES:
         runs = []
         for seed in args.seeds:
             if (n, seed) in old:
-                print(f"n_embd={n:4d}  seed={seed}  kept from the earlier file", flush=True)
+                print(f"n_embd={n:4d}  seed={seed}  kept from an earlier run", flush=True)
                 runs.append(old[(n, seed)])
             else:
                 runs.append(run_one(corpus, n, seed))
+                done.append(runs[-1])
+                _save_partial(done + [r for k, r in old.items() if k not in
+                                      {(d["n_embd"], d["seed"]) for d in done}], vocab)
         results.append(combine(runs))
     out = {"what": "GPTLanguageModel trained at several n_embd, all else fixed",
            "fixed_config": FIXED | {"vocab_size": corpus.tokenizer.vocab_size},
@@ -114,6 +153,7 @@ def main() -> int:
            "command": "python scripts/sweep_n_embd.py",
            "results": results}
     OUT.write_text(json.dumps(out, indent=1), encoding="utf-8")
+    PARTIAL.unlink(missing_ok=True)          # this script's own file, now in OUT
     print(f"wrote {OUT}")
     return 0
 
