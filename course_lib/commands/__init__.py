@@ -1,10 +1,13 @@
-"""The command-line tools: the code behind `python -m course_lib.train`, `.generate`, `.bench`.
+"""The command-line tools: the code behind `python -m course_lib.train`, `.generate`, `.bench`,
+`.grade`.
 
     train.py     train a GPT on a text file, save a checkpoint
     generate.py  write text with a checkpoint
     bench.py     time a training step against a reference implementation
     recipes.py   the CPU recipe (the train command's defaults) and the standard one
+    grade.py     grade learners' notebooks (`python -m course_lib.grade`); grade_worker.py
+                 runs one notebook in its own kernel for it
     cli.py       argument types and one-line errors the commands share
 
-course_lib/train.py, generate.py and bench.py are the entry points that `python -m` runs.
+course_lib/train.py, generate.py, bench.py and grade.py are the entry points that `python -m` runs.
 """
