@@ -2,11 +2,7 @@
 
 import sys
 
-try:
-    from .commands.bench import main
-except KeyboardInterrupt:                # Ctrl-C while the command starts: no traceback
-    sys.stderr.write("course_lib: interrupted while starting; nothing was done\n")
-    sys.exit(130)
+from .commands.cli import run_command
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_command("bench"))

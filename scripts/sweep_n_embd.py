@@ -62,46 +62,39 @@ def run_one(corpus, n_embd: int, seed: int) -> dict:
             "eval_steps": h.eval_steps, "eval_train": h.eval_train, "eval_val": h.eval_val}
 
 
+def _settings(vocab_size: int) -> dict:
+    """What a run must share with today's to be kept: the config and training, seed aside."""
+    return {"fixed_config": FIXED | {"vocab_size": vocab_size},
+            "training": {k: v for k, v in TRAIN.items() if k != "seed"}}
+
+
 def earlier_runs(vocab_size: int) -> dict[tuple[int, int], dict]:
-    """The (n_embd, seed) runs in the existing files that used exactly today's settings."""
-    runs = _runs_in(OUT, vocab_size)
-    return runs | _partial_runs(vocab_size)
-
-
-def _partial_runs(vocab_size: int) -> dict[tuple[int, int], dict]:
-    if not PARTIAL.is_file():
-        return {}
-    saved = json.loads(PARTIAL.read_text(encoding="utf-8"))
-    if saved.get("fixed_config") != FIXED | {"vocab_size": vocab_size} or saved.get("training") \
-            != {k: v for k, v in TRAIN.items() if k != "seed"}:
-        return {}
-    return {(r["n_embd"], r["seed"]): r for r in saved["runs"]}
-
-
-def _save_partial(done: list[dict], vocab_size: int) -> None:
-    tmp = PARTIAL.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"fixed_config": FIXED | {"vocab_size": vocab_size},
-                               "training": {k: v for k, v in TRAIN.items() if k != "seed"},
-                               "runs": done}), encoding="utf-8")
-    tmp.replace(PARTIAL)
-
-
-def _runs_in(path: Path, vocab_size: int) -> dict[tuple[int, int], dict]:
-    if not path.is_file():
-        return {}
-    old = json.loads(path.read_text(encoding="utf-8"))
-    same = (old.get("fixed_config") == FIXED | {"vocab_size": vocab_size}
-            and {k: v for k, v in old.get("training", {}).items() if k != "seed"}
-            == {k: v for k, v in TRAIN.items() if k != "seed"})
-    if not same:
-        print("the existing file used other settings: every run is trained again")
-        return {}
+    """The (n_embd, seed) runs in the result file and the partial file that used exactly
+    today's settings."""
     runs = {}
-    for r in old.get("results", []):
-        for run in r.get("runs", [r]):           # files from before seeds hold one run each
-            seed = run.get("seed", old["training"].get("seed"))
-            runs[(r["n_embd"], seed)] = {k: v for k, v in run.items() if k != "runs"} | {"seed": seed}
+    if OUT.is_file():
+        old = json.loads(OUT.read_text(encoding="utf-8"))
+        if _settings(vocab_size) == {"fixed_config": old.get("fixed_config"), "training": {
+                k: v for k, v in old.get("training", {}).items() if k != "seed"}}:
+            for r in old.get("results", []):
+                for run in r.get("runs", [r]):       # files from before seeds hold one run each
+                    seed = run.get("seed", old["training"].get("seed"))
+                    runs[(r["n_embd"], seed)] = {k: v for k, v in run.items() if k != "runs"} \
+                        | {"seed": seed}
+        else:
+            print("the existing file used other settings: its runs are trained again")
+    if PARTIAL.is_file():
+        saved = json.loads(PARTIAL.read_text(encoding="utf-8"))
+        if {k: saved.get(k) for k in ("fixed_config", "training")} == _settings(vocab_size):
+            runs |= {(r["n_embd"], r["seed"]): r for r in saved["runs"]}
     return runs
+
+
+def _save_partial(runs: list[dict], vocab_size: int) -> None:
+    """Every run known so far, written whole (a stopped sweep resumes from it with --reuse)."""
+    tmp = PARTIAL.with_suffix(".tmp")
+    tmp.write_text(json.dumps(_settings(vocab_size) | {"runs": runs}), encoding="utf-8")
+    tmp.replace(PARTIAL)
 
 
 def combine(runs: list[dict]) -> dict:
@@ -129,20 +122,16 @@ def main() -> int:
         torch.set_num_threads(args.threads)
     corpus = load_corpus()
     vocab = corpus.tokenizer.vocab_size
-    old = earlier_runs(vocab) if args.reuse else {}
-    results, done = [], []
+    known = earlier_runs(vocab) if args.reuse else {}
+    results = []
     for n in SIZES:
-        runs = []
         for seed in args.seeds:
-            if (n, seed) in old:
+            if (n, seed) in known:
                 print(f"n_embd={n:4d}  seed={seed}  kept from an earlier run", flush=True)
-                runs.append(old[(n, seed)])
             else:
-                runs.append(run_one(corpus, n, seed))
-                done.append(runs[-1])
-                _save_partial(done + [r for k, r in old.items() if k not in
-                                      {(d["n_embd"], d["seed"]) for d in done}], vocab)
-        results.append(combine(runs))
+                known[(n, seed)] = run_one(corpus, n, seed)
+                _save_partial(list(known.values()), vocab)
+        results.append(combine([known[(n, seed)] for seed in args.seeds]))
     out = {"what": "GPTLanguageModel trained at several n_embd, all else fixed",
            "fixed_config": FIXED | {"vocab_size": corpus.tokenizer.vocab_size},
            "training": TRAIN | {"seed": args.seeds[0]},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import math
 import sys
 
@@ -62,3 +63,17 @@ def safe_output() -> None:
                 reconfigure(errors="backslashreplace")
             except (ValueError, OSError):
                 pass                         # a stream that cannot change: left as it is
+
+
+def run_command(name: str) -> int:
+    """What `python -m course_lib.NAME` runs: import commands/NAME.py and call its main().
+
+    Ctrl-C while the command's modules load gives one line and exit status 130, not a
+    traceback.
+    """
+    try:
+        module = importlib.import_module(f"{__package__}.{name}")
+    except KeyboardInterrupt:
+        sys.stderr.write("course_lib: interrupted while starting; nothing was done\n")
+        return 130
+    return module.main()

@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import csv
 import html
+import io
 import json
 import os
 import re
@@ -44,14 +45,15 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from ..lessons import checks
 from .cli import OneLineParser, positive_float, positive_int
 
 REPO = Path(__file__).resolve().parents[2]
 COURSE_NOTEBOOKS = REPO / "notebooks"
 VERDICTS = ("solved", "wrong", "not_attempted", "timed_out", "failed")
-ICONS = {"solved": "✅", "wrong": "❌", "not_attempted": "⏳", "timed_out": "⌛", "failed": "💥"}
 STATUS_TO_VERDICT = {"passed": "solved", "failed": "wrong", "not_attempted": "not_attempted",
-                     "timed_out": "timed_out"}
+                     "timed_out": "timed_out"}      # a check's status -> the grader's verdict
+ICONS = {STATUS_TO_VERDICT[s]: icon for s, icon in checks.ICONS.items()} | {"failed": "💥"}
 CHECK_CALL = re.compile(r"^\s*(check_\w+)\(", re.M)
 TITLE = re.compile(r"^#\s+Lesson\s+(\d+)\b", re.M)
 START_GRACE_S = 60.0      # time a worker may take beyond the notebook's limit (kernel start)
@@ -82,7 +84,6 @@ def _is_tagged_solution(cell) -> bool:
 
 
 def _checks_in(code: str) -> list[str]:
-    from ..lessons import checks
     return [n for n in CHECK_CALL.findall(code) if callable(getattr(checks, n, None))]
 
 
@@ -236,16 +237,18 @@ class Worker:
                  tmp: Path, index: int):
         self.sub, self.notebook_timeout = sub, notebook_timeout
         self.record = tmp / f"record-{index}.jsonl"
+        verdicts = tmp / f"verdicts-{index}.jsonl"
         self.stderr = open(tmp / f"stderr-{index}.txt", "w+", encoding="utf-8")
         self.start = time.monotonic()
         self.kernel_started: float | None = None
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "course_lib.commands.grade_worker", str(sub.path),
-             str(self.record), "--cell-timeout", str(cell_timeout)],
+             str(self.record), str(verdicts), "--cell-timeout", str(cell_timeout)],
             cwd=str(tmp), stdout=subprocess.DEVNULL, stderr=self.stderr,
             start_new_session=True,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(
-                p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)})
+            env={**os.environ, checks.CHECK_LOG_ENV: str(verdicts),
+                 "PYTHONPATH": os.pathsep.join(
+                     p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)})
 
     def should_stop(self) -> bool:
         """Past the notebook's limit: counted from the kernel's start (a slow start is not
@@ -330,9 +333,9 @@ def grade_notebook(sub: Submission, nb: dict | None, run: Run | None,
             exercises += [n for n in _checks_in(_code(cell)) if n not in exercises]
     if not exercises:
         return []
-    edited = [i for i, c in enumerate(cells) if c.get("cell_type") == "code"
-              and _is_tagged_solution(c) and _normalised(_code(c)) not in solution_code
-              and lesson is not None]
+    # solution cells the learner changed (only a course lesson has code to compare with)
+    edited = [i for i, c in enumerate(cells) if lesson is not None and _is_tagged_solution(c)
+              and _normalised(_code(c)) not in solution_code]
     rows = []
     for ex in exercises:
         verdict, message = _exercise_verdict(ex, cells, run, is_solution, notebook_timeout)
@@ -409,10 +412,20 @@ def _earlier_failure(run: Run, before: int) -> str:
 
 # ----------------------------------------------------------------------------- reports
 
-def table(rows: list[Row]) -> str:
-    """Learner x lesson, "solved/total" in each cell, as fixed-width text."""
+def solved_counts(rows: list[Row]):
+    """The learners (in order), the lessons (sorted) and {(learner, lesson): (solved, total)}."""
     learners = list(dict.fromkeys(r.learner for r in rows))
     lessons = sorted(dict.fromkeys(r.lesson for r in rows))
+    counts: dict[tuple[str, str], tuple[int, int]] = {}
+    for r in rows:
+        solved, total = counts.get((r.learner, r.lesson), (0, 0))
+        counts[(r.learner, r.lesson)] = (solved + (r.verdict == "solved"), total + 1)
+    return learners, lessons, counts
+
+
+def table(rows: list[Row]) -> str:
+    """Learner x lesson, "solved/total" in each cell, as fixed-width text."""
+    learners, lessons, counts = solved_counts(rows)
     width = max([len("learner")] + [len(x) for x in learners])
     cols = [max(len(nb), 5) for nb in lessons]
     lines = ["learner".ljust(width) + "  " + "  ".join(nb.rjust(w)
@@ -421,10 +434,9 @@ def table(rows: list[Row]) -> str:
     for who in learners:
         cells, solved_all, total_all = [], 0, 0
         for nb, w in zip(lessons, cols):
-            mine = [r for r in rows if r.learner == who and r.lesson == nb]
-            solved = sum(r.verdict == "solved" for r in mine)
-            solved_all, total_all = solved_all + solved, total_all + len(mine)
-            cells.append((f"{solved}/{len(mine)}" if mine else "-").rjust(w))
+            solved, total = counts.get((who, nb), (0, 0))
+            solved_all, total_all = solved_all + solved, total_all + total
+            cells.append((f"{solved}/{total}" if total else "-").rjust(w))
         lines.append(who.ljust(width) + "  " + "  ".join(cells) + f"  {solved_all}/{total_all}")
     return "\n".join(lines)
 
@@ -472,7 +484,6 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 def write_csv(rows: list[Row], path: Path) -> None:
-    import io
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_HEADER)
@@ -483,17 +494,15 @@ def write_csv(rows: list[Row], path: Path) -> None:
 
 def write_html(rows: list[Row], path: Path) -> None:
     e = html.escape
-    learners = list(dict.fromkeys(r.learner for r in rows))
-    lessons = sorted(dict.fromkeys(r.lesson for r in rows))
+    learners, lessons, counts = solved_counts(rows)
     head = "".join(f"<th>lesson {e(nb)}</th>" for nb in lessons)
     body = []
     for who in learners:
         tds = []
         for nb in lessons:
-            mine = [r for r in rows if r.learner == who and r.lesson == nb]
-            solved = sum(r.verdict == "solved" for r in mine)
-            full = "all" if mine and solved == len(mine) else ("none" if not solved else "some")
-            tds.append(f'<td class="{full}">{solved}/{len(mine)}</td>' if mine else "<td>-</td>")
+            solved, total = counts.get((who, nb), (0, 0))
+            full = "all" if total and solved == total else ("none" if not solved else "some")
+            tds.append(f'<td class="{full}">{solved}/{total}</td>' if total else "<td>-</td>")
         body.append(f"<tr><th>{e(who)}</th>{''.join(tds)}</tr>")
     detail = "".join(
         f'<tr class="{r.verdict}"><td>{e(r.learner)}</td><td>{e(r.notebook)}</td>'

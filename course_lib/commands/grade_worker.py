@@ -1,6 +1,7 @@
 """Run one notebook for the grader, cell by cell, and record what each cell did.
 
-    python -m course_lib.commands.grade_worker NOTEBOOK RECORD.jsonl [--cell-timeout S]
+    python -m course_lib.commands.grade_worker NOTEBOOK RECORD.jsonl VERDICTS.jsonl
+        [--cell-timeout S]
 
 `python -m course_lib.grade` starts this in a process of its own for every notebook, and
 kills it (and the kernel) if the notebook runs past its time limit. It
@@ -9,8 +10,9 @@ kills it (and the kernel) if the notebook runs past its time limit. It
 - starts a fresh kernel in a new empty folder, so what the notebook saves lands there;
 - runs every code cell, going on after a cell that raises (the checks further down may
   still run), and interrupts a cell that runs past `--cell-timeout`;
-- sets $COURSE_CHECK_LOG in the kernel, so each exercise check appends its verdict to a
-  file (course_lib/lessons/checks.py), and reads the new verdicts after every cell;
+- passes on the grader's environment, whose $COURSE_CHECK_LOG names VERDICTS.jsonl, so
+  each exercise check appends its verdict there (course_lib/lessons/checks.py); it reads
+  the new verdicts after every cell;
 - appends one JSON line per cell to RECORD.jsonl as soon as the cell ends:
   {"cell": index, "seconds": s, "verdicts": [...], "error": {"ename", "evalue"} or null,
    "timed_out": bool}; then {"dead": index, "error": ...} if the kernel died in a cell,
@@ -71,16 +73,13 @@ def _client_class():
     return GradingClient
 
 
-def run(notebook: Path, record: Path, cell_timeout: float) -> int:
+def run(notebook: Path, record: Path, log: Path, cell_timeout: float) -> int:
     import nbformat
     from nbclient.exceptions import DeadKernelError
 
     nb = nbformat.read(notebook, as_version=4)
     workdir = Path(tempfile.mkdtemp(prefix="course_grade_"))
-    log = workdir / ".verdicts.jsonl"
-    repo = str(Path(__file__).resolve().parents[2])
-    env = {**os.environ, "COURSE_CHECK_LOG": str(log),
-           "PYTHONPATH": os.pathsep.join(p for p in (repo, os.environ.get("PYTHONPATH")) if p)}
+    env = dict(os.environ)          # the grader's: PYTHONPATH and $COURSE_CHECK_LOG set
     client = _client_class()(
         nb, timeout=int(max(1, cell_timeout)), kernel_name="python3", allow_errors=True,
         interrupt_on_timeout=True, record_timing=False,
@@ -131,9 +130,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run one notebook for course_lib.grade.")
     parser.add_argument("notebook", type=Path)
     parser.add_argument("record", type=Path)
+    parser.add_argument("verdicts", type=Path)
     parser.add_argument("--cell-timeout", type=float, default=120.0)
     args = parser.parse_args(argv)
-    return run(args.notebook, args.record, args.cell_timeout)
+    return run(args.notebook, args.record, args.verdicts, args.cell_timeout)
 
 
 if __name__ == "__main__":
