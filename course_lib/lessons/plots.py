@@ -889,3 +889,66 @@ def plot_scaling(runs: list[dict], title: str = "Training throughput: 1 process 
     ax.set(title=title, ylabel="tokens per second (all processes)")
     ax.grid(axis="x", visible=False)
     return fig
+
+
+# Lesson 11
+
+@_styled
+def plot_live_loss(steps, losses, floor: float | None = None, format_only: float | None = None,
+                   title: str = "Training loss, live"):
+    """The minibatch loss of each step so far, with the addition task's levels as lines."""
+    if len(steps) != len(losses):
+        raise ValueError(f"steps and losses differ in length ({len(steps)} and {len(losses)})")
+    fig, ax = _new((7, 3.5))
+    if steps:
+        ax.plot(steps, losses, lw=1, color="tab:blue", label="minibatch loss")
+    if floor is not None:
+        ax.axhline(floor, color="tab:green", ls="--", label=f"floor: a perfect adder ({floor:.2f})")
+    if format_only is not None:
+        ax.axhline(format_only, color="tab:red", ls=":",
+                   label=f"knows the format, cannot add ({format_only:.2f})")
+    ax.set(title=title, xlabel="step", ylabel="loss (nats per character)")
+    if steps or floor is not None:
+        ax.legend(fontsize=9)
+    return fig
+
+
+@_styled
+def plot_loss_levels(history, floor: float, format_only: float,
+                     title: str = "The loss stalls where the random question digits begin"):
+    """A TrainHistory's train and val estimates against the two levels of the addition task."""
+    fig, ax = _new((8, 4))
+    ax.plot(history.steps, history.train_loss, lw=0.8, alpha=0.4, color="tab:blue",
+            label="minibatch loss")
+    ax.plot(history.eval_steps, history.eval_val, "o-", ms=3, color="tab:orange",
+            label="val loss (estimate)")
+    ax.axhline(format_only, color="tab:red", ls=":",
+               label=f"knows the format, cannot add ({format_only:.3f})")
+    ax.axhline(floor, color="tab:green", ls="--", label=f"floor: a perfect adder ({floor:.3f})")
+    ax.set(title=title, xlabel="step", ylabel="loss (nats per character)")
+    ax.set_ylim(0, max(3.0, format_only + 0.5))
+    ax.legend(fontsize=9)
+    return fig
+
+
+@_styled
+def plot_addition_digits(runs: dict, title: str = "Held-out accuracy of each answer digit"):
+    """Per-place accuracy (hundreds, tens, units) and whole-answer accuracy over training,
+    one panel per run ({"reversed": run, "as written": run}, each with "eval_steps",
+    "accuracy" and "per_place" lists)."""
+    if not runs:
+        raise ValueError("no runs to plot; give a dict such as {'reversed': run}")
+    fig, axes = plt.subplots(1, len(runs), figsize=(5 * len(runs), 3.8), sharey=True,
+                             squeeze=False)
+    for ax, (name, run) in zip(axes[0], runs.items()):
+        for place, color in (("hundreds", "tab:purple"), ("tens", "tab:orange"),
+                             ("units", "tab:green")):
+            ax.plot(run["eval_steps"], [p[place] for p in run["per_place"]], "o-", ms=3,
+                    color=color, label=f"{place} digit")
+        ax.plot(run["eval_steps"], run["accuracy"], "s-", ms=4, lw=2, color="black",
+                label="whole answer")
+        ax.set(title=f"answers {name}", xlabel="step", ylim=(0, 1.02))
+    axes[0][0].set_ylabel("fraction right (held-out sums)")
+    axes[0][-1].legend(fontsize=8, loc="lower right")
+    fig.suptitle(title)
+    return fig

@@ -1,0 +1,771 @@
+"""Lesson 11, your own GPT: pick a text or a task, choose a size, train, generate, save.
+
+    task = load_task("addition")                  # or "python", "shakespeare", a path
+    own = train_task(task, "small", max_iters=500)
+    print(addition_accuracy(own.model, own.tokenizer, task.held_out, task.reverse))
+    folder = save_model(own, "addition")          # notebooks/my_models/addition/
+    print(cli_commands(folder))
+
+Training is `course_lib.train`, the same function the train command runs. The panels
+(training_panel, generation_panel) are ipywidgets built around these functions.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+import math
+import os
+import random
+import shlex
+import sysconfig
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from ..core.checkpoint import is_checkpoint, load_checkpoint, read_checkpoint_info, save_checkpoint
+from ..core.data import (CORPUS_PATH, DATA_DIR, REPO_DIR, CharTokenizer, load_text,
+                         normalize_text, train_val_split)
+from ..core.model import GPTConfig, GPTLanguageModel
+from ..core.training import TrainHistory, save_history, train
+
+MY_MODELS_DIR = REPO_DIR / "notebooks" / "my_models"
+MADE_BY = "course_lib lesson 11 (own_gpt.save_model)"
+TRAIN_FRACTION = 0.9
+
+# ----------------------------------------------------------------------------- addition
+
+DIGITS = 2                 # digits of each operand: 00 to 99
+ANSWER_DIGITS = 3          # the largest sum, 99 + 99 = 198, has three digits
+HELD_OUT = 200             # pairs that never appear in the training text
+ADDITION_SEED = 11
+
+
+def addition_line(a: int, b: int, reverse: bool = True) -> str:
+    """One training line without its newline: '07+45=052', or with reverse '07+45=250'.
+
+    Both operands are zero-padded to two digits and the answer to three, so every line has
+    the same 9 characters (10 with the newline) and each digit has a fixed place. With
+    `reverse` the answer is written least significant digit first, the order in which
+    carrying works. Raises ValueError for an operand outside 0..99.
+    """
+    for name, v in (("a", a), ("b", b)):
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < 10 ** DIGITS:
+            raise ValueError(f"{name} must be a whole number from 0 to 99 (two digits), got {v!r}")
+    answer = str(a + b).zfill(ANSWER_DIGITS)
+    return f"{a:02d}+{b:02d}={answer[::-1] if reverse else answer}"
+
+
+def read_answer(answer: str, reverse: bool = True) -> int | None:
+    """The number a model wrote as its answer (three characters), or None if it is not one."""
+    if not isinstance(answer, str) or len(answer) != ANSWER_DIGITS or not answer.isdigit() \
+            or not answer.isascii():
+        return None
+    return int(answer[::-1] if reverse else answer)
+
+
+def addition_pairs(seed: int = ADDITION_SEED, held_out: int = HELD_OUT):
+    """(training pairs, held-out pairs): every (a, b) with 0 <= a, b <= 99, split at random.
+
+    The same seed gives the same split on every machine: only random.random() is used,
+    whose sequence Python keeps the same across versions.
+    """
+    pairs = [(a, b) for a in range(10 ** DIGITS) for b in range(10 ** DIGITS)]
+    rng = random.Random(seed)
+    for i in range(len(pairs) - 1, 0, -1):            # Fisher-Yates with random() alone
+        j = int(rng.random() * (i + 1))
+        pairs[i], pairs[j] = pairs[j], pairs[i]
+    return sorted(pairs[held_out:]), sorted(pairs[:held_out])
+
+
+def addition_text(n_lines: int = 20_000, reverse: bool = True, seed: int = ADDITION_SEED) -> str:
+    """`n_lines` lines of random sums from the training pairs, one per line ('07+45=250\\n')."""
+    if isinstance(n_lines, bool) or not isinstance(n_lines, int) or n_lines < 1:
+        raise ValueError(f"n_lines must be a whole number >= 1, got {n_lines!r}")
+    train_pairs, _ = addition_pairs(seed)
+    rng = random.Random(seed + 1)
+    lines = [addition_line(*train_pairs[int(rng.random() * len(train_pairs))], reverse)
+             for _ in range(n_lines)]
+    return "\n".join(lines) + "\n"
+
+
+def loss_levels(text: str) -> dict:
+    """The loss (nats per character) that a perfect adder and a format-only model reach.
+
+    The text is read as lines of equal length (the addition task). For each place in the
+    line the entropy of the character found there is measured: the question digits are
+    random, so no model predicts them better than this entropy; a perfect adder predicts
+    every other character exactly. `floor` is the question digits' entropy per character
+    (newline included), `format_only` the level of a model that knows the format and how
+    often each digit appears at each place, but cannot add.
+    """
+    lines = text.splitlines()
+    width = len(lines[0]) if lines else 0
+    if not lines or any(len(line) != width for line in lines):
+        raise ValueError("loss_levels reads lines of equal length (the addition task's text)")
+    per_char = width + 1                              # the newline is a character too
+    entropy = []
+    for i in range(width):
+        counts = Counter(line[i] for line in lines)
+        n = sum(counts.values())
+        entropy.append(0.0 - sum(c / n * math.log(c / n) for c in counts.values()))
+    question = [i for i in range(width) if i < width - ANSWER_DIGITS - 1]
+    answer = list(range(width - ANSWER_DIGITS, width))
+    return {"per_place": entropy, "chars_per_line": per_char,
+            "question_nats": sum(entropy[i] for i in question),
+            "answer_nats": sum(entropy[i] for i in answer),
+            "floor": sum(entropy[i] for i in question) / per_char,
+            "format_only": sum(entropy) / per_char}
+
+
+@torch.no_grad()
+def answer_held_out(model, tokenizer, pairs, reverse: bool = True, temperature: float = 1.0,
+                    top_k: int | None = 1, seed: int = 0) -> list[str]:
+    """The three characters the model writes after each question '\\nAA+BB=' (all at once).
+
+    top_k=1 (the default) takes the most likely character each time: the model's best
+    answer. Returns one string per pair.
+    """
+    if not pairs:
+        return []
+    prompts = ["\n" + addition_line(a, b, reverse)[:-ANSWER_DIGITS] for a, b in pairs]
+    idx = torch.tensor([tokenizer.encode(p) for p in prompts], dtype=torch.long)   # (N, 7)
+    g = torch.Generator().manual_seed(seed)
+    was_training = model.training
+    model.eval()
+    try:
+        out = model.generate(idx, ANSWER_DIGITS, temperature=temperature, top_k=top_k,
+                             generator=g)                                          # (N, 10)
+    finally:
+        model.train(was_training)
+    return [tokenizer.decode(row[-ANSWER_DIGITS:]) for row in out]
+
+
+def score_answers(answers, pairs, reverse: bool = True) -> float:
+    """The fraction of `answers` (as the model wrote them) that are the right sums."""
+    if len(answers) != len(pairs):
+        raise ValueError(f"{len(answers)} answers for {len(pairs)} pairs; give one answer per pair")
+    if not pairs:
+        raise ValueError("no pairs to score; give at least one")
+    right = sum(read_answer(ans, reverse) == a + b for ans, (a, b) in zip(answers, pairs))
+    return right / len(pairs)
+
+
+PLACES = ("hundreds", "tens", "units")
+
+
+def addition_accuracy(model, tokenizer, pairs, reverse: bool = True, temperature: float = 1.0,
+                      top_k: int | None = 1, seed: int = 0) -> dict:
+    """How well the model adds the held-out `pairs`: the whole answer, and each place.
+
+    Returns {"accuracy", "per_place" ({"hundreds", "tens", "units"}: fraction right),
+    "rows" [(question, written answer, true answer, right?)]}.
+    """
+    answers = answer_held_out(model, tokenizer, pairs, reverse, temperature, top_k, seed)
+    rows, places = [], {p: 0 for p in PLACES}
+    for ans, (a, b) in zip(answers, pairs):
+        true = str(a + b).zfill(ANSWER_DIGITS)
+        as_written = ans[::-1] if reverse else ans           # hundreds, tens, units
+        for place, got, want in zip(PLACES, as_written, true):
+            places[place] += got == want
+        rows.append((f"{a:02d}+{b:02d}=", ans, true[::-1] if reverse else true,
+                     read_answer(ans, reverse) == a + b))
+    n = len(pairs)
+    return {"accuracy": score_answers(answers, pairs, reverse),
+            "per_place": {p: c / n for p, c in places.items()}, "rows": rows}
+
+
+def addition_table_html(result: dict, show: int = 8) -> str:
+    """An HTML table: up to `show` right and `show` wrong held-out sums, and the accuracy."""
+    right = [r for r in result["rows"] if r[3]][:show]
+    wrong = [r for r in result["rows"] if not r[3]][:show]
+    n = len(result["rows"])
+    cells = "".join(
+        f"<tr><td><code>{q}</code></td><td><code>{ans}</code></td><td><code>{true}</code></td>"
+        f"<td>{'right' if ok else 'wrong'}</td></tr>" for q, ans, true, ok in right + wrong)
+    n_right = sum(r[3] for r in result["rows"])
+    return (f"<p>Held-out sums answered right: <b>{n_right} of {n}</b> "
+            f"({100 * result['accuracy']:.1f}%)</p>"
+            f"<table><tr><th>question</th><th>model wrote</th><th>right answer</th><th></th></tr>"
+            f"{cells}</table>")
+
+
+# ----------------------------------------------------------------------------- texts and tasks
+
+@dataclass
+class Task:
+    """A text to train on, and where it came from. For addition: the held-out pairs."""
+    name: str                     # "addition", "python", "shakespeare", "file"
+    text: str
+    source: str                   # a sentence: where the text came from
+    reverse: bool = True          # addition: answers written least significant digit first
+    held_out: tuple = ()          # addition: the (a, b) pairs never in the text
+
+    @property
+    def is_addition(self) -> bool:
+        return self.name == "addition"
+
+    def __repr__(self) -> str:
+        return f"Task({self.name!r}, {len(self.text):,} characters, {len(set(self.text))} distinct)"
+
+
+PYTHON_CHARS = 1_000_000
+
+
+@functools.lru_cache(maxsize=2)
+def python_text(max_chars: int = PYTHON_CHARS) -> str:
+    """Source files of the standard library of the Python that runs this (sorted by name),
+    joined up to `max_chars` characters. Files that are not UTF-8 are left out."""
+    folder = Path(sysconfig.get_paths()["stdlib"])
+    parts, total = [], 0
+    for path in sorted(folder.glob("*.py")):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        text = f"# file: {path.name}\n" + text.replace("\r\n", "\n")
+        parts.append(text[:max_chars - total])
+        total += len(parts[-1])
+        if total >= max_chars:
+            break
+    if not parts:
+        raise ValueError(f"no Python source files found in {folder}; pick another task")
+    return normalize_text("".join(parts), source=str(folder))
+
+
+def load_task(name: str = "addition", reverse: bool = True, n_lines: int = 20_000,
+              max_chars: int = PYTHON_CHARS) -> Task:
+    """One of the built-in tasks: "addition", "python" or "shakespeare" (no download)."""
+    if name == "addition":
+        _, held = addition_pairs()
+        return Task("addition", addition_text(n_lines, reverse), f"{n_lines:,} generated sums "
+                    f"of two-digit numbers, answers {'reversed' if reverse else 'as written'}",
+                    reverse=reverse, held_out=tuple(held))
+    if name == "python":
+        import sys
+        return Task("python", python_text(max_chars), f"the standard library of Python "
+                    f"{sys.version.split()[0]} on this machine (another Python version gives "
+                    f"another text)")
+    if name == "shakespeare":
+        return Task("shakespeare", load_text(CORPUS_PATH), "the course corpus, data/shakespeare.txt")
+    raise ValueError(f"unknown task {name!r}; choose 'addition', 'python' or 'shakespeare', or "
+                     f"give your own text with task_from_path(path) or task_from_upload(upload)")
+
+
+def task_from_path(path) -> Task:
+    """Your own UTF-8 text file as a task. Errors name the problem and the fix."""
+    if not isinstance(path, (str, Path)) or not str(path).strip():
+        raise ValueError(f"give the path of a UTF-8 text file as a string, got {path!r}")
+    path = Path(str(path).strip()).expanduser()
+    if not path.exists():
+        raise FileNotFoundError(f"no file at {path}; check the path (a relative path starts "
+                                f"from the folder this notebook is in: {Path.cwd()})")
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder; give the path of one text file inside it")
+    return Task("file", load_text(path), f"the file {path}")
+
+
+def task_from_upload(upload) -> Task:
+    """The file chosen with an ipywidgets FileUpload (its widget or its value) as a task."""
+    value = getattr(upload, "value", upload)
+    files = list(value.values()) if isinstance(value, dict) else list(value or ())
+    if not files:
+        raise ValueError("no file uploaded yet: click the upload button and choose a UTF-8 "
+                         "text file (.txt)")
+    item = files[-1]
+    name = item.get("name") or item.get("metadata", {}).get("name", "the upload")
+    raw = bytes(item["content"])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{name} is not UTF-8 text (byte 0x{raw[err.start]:02x} at byte "
+                         f"{err.start}); save it as UTF-8 in your editor and upload it again") from None
+    if not text.strip():
+        raise ValueError(f"{name} is empty; upload a file with some text in it")
+    return Task("file", normalize_text(text.replace("\r\n", "\n"), source=name),
+                f"the uploaded file {name}")
+
+
+def check_text_fits(text: str, block_size: int, batch_size: int) -> None:
+    """Raise ValueError unless both parts of `text` hold a batch of windows of block_size."""
+    n = len(text)
+    need_val = block_size + batch_size            # get_batch: batch_size windows + 1 target
+    need = math.ceil(need_val / (1 - TRAIN_FRACTION)) + 1
+    n_val = n - int(TRAIN_FRACTION * n)
+    if n_val < need_val or int(TRAIN_FRACTION * n) < need_val:
+        raise ValueError(f"the text has {n:,} characters, shorter than the training window "
+                         f"needs: its validation part (the last 10%) must hold {batch_size} "
+                         f"windows of block_size={block_size}, so the text needs at least "
+                         f"{need:,} characters. Give a longer text or choose the size 'tiny'")
+
+
+# ----------------------------------------------------------------------------- sizes
+
+@dataclass(frozen=True)
+class Size:
+    """A model size and how long to train it."""
+    n_layer: int
+    n_embd: int
+    n_head: int
+    block_size: int
+    batch_size: int
+    max_iters: int
+    lr: float
+
+    def config(self, vocab_size: int) -> GPTConfig:
+        return GPTConfig(vocab_size=vocab_size, block_size=self.block_size, n_embd=self.n_embd,
+                         n_head=self.n_head, n_layer=self.n_layer, dropout=0.0)
+
+
+SIZES = {
+    "tiny": Size(n_layer=1, n_embd=32, n_head=2, block_size=32, batch_size=16, max_iters=200, lr=3e-3),
+    "small": Size(n_layer=2, n_embd=64, n_head=4, block_size=32, batch_size=32, max_iters=500, lr=3e-3),
+    "medium": Size(n_layer=4, n_embd=128, n_head=4, block_size=64, batch_size=32, max_iters=5000, lr=2e-3),
+    "large": Size(n_layer=6, n_embd=256, n_head=8, block_size=128, batch_size=64, max_iters=10000, lr=1e-3),
+}
+
+
+def get_size(size) -> Size:
+    if isinstance(size, Size):
+        return size
+    if size not in SIZES:
+        raise ValueError(f"unknown size {size!r}; choose one of {list(SIZES)}")
+    return SIZES[size]
+
+
+def size_costs(vocab_size: int, sizes=None) -> list[dict]:
+    """For each size: parameters (counted on a model built for this vocabulary) and the
+    memory its weights and AdamW's state take (weights, gradients, two moments: 16 bytes
+    per float32 parameter)."""
+    rows = []
+    for name in sizes or SIZES:
+        s = get_size(name)
+        torch.manual_seed(0)
+        params = GPTLanguageModel(s.config(vocab_size)).num_parameters()
+        rows.append({"size": name, "n_layer": s.n_layer, "n_embd": s.n_embd,
+                     "block_size": s.block_size, "batch_size": s.batch_size,
+                     "max_iters": s.max_iters, "params": params, "train_bytes": 16 * params})
+    return rows
+
+
+def measure_seconds_per_step(task: Task, size, steps: int = 3) -> float:
+    """Time `steps` training steps of `size` on this machine (after one warm-up step)."""
+    s = get_size(size)
+    tokenizer = CharTokenizer.from_text(task.text)
+    data = torch.tensor(tokenizer.encode(task.text[:200_000]), dtype=torch.long)
+    model = GPTLanguageModel(s.config(tokenizer.vocab_size))
+    kw = dict(batch_size=s.batch_size, lr=s.lr, warmup_iters=0, progress=False, eval_iters=1,
+              eval_interval=10_000)
+    train(model, data, data, max_iters=1, **kw)
+    h = train(model, data, data, max_iters=steps, **kw)
+    return h.train_seconds / steps
+
+
+# ----------------------------------------------------------------------------- training
+
+@dataclass
+class OwnModel:
+    """A trained model with everything needed to use, save and continue it."""
+    model: GPTLanguageModel
+    tokenizer: CharTokenizer
+    task: Task
+    size: str
+    history: TrainHistory = field(default_factory=TrainHistory)
+
+    def final_loss(self) -> dict:
+        return self.history.final()
+
+
+def train_task(task: Task, size="small", max_iters: int | None = None, callback=None,
+               seed: int = 1337, progress: bool = False, eval_interval: int | None = None,
+               eval_iters: int = 10) -> OwnModel:
+    """Train a new model of `size` on `task` with course_lib.train (the command's function).
+
+    The tokenizer is built from the task's characters. `callback(step, loss)` is passed to
+    train: returning True stops training cleanly, keeping the weights.
+    """
+    if not isinstance(task, Task):
+        raise TypeError(f"task must be a Task (from load_task, task_from_path or "
+                        f"task_from_upload), got {type(task).__name__}")
+    s = get_size(size)
+    check_text_fits(task.text, s.block_size, s.batch_size)
+    tokenizer = CharTokenizer.from_text(task.text)
+    data = torch.tensor(tokenizer.encode(task.text), dtype=torch.long)
+    train_data, val_data = train_val_split(data, TRAIN_FRACTION)
+    torch.manual_seed(seed)
+    model = GPTLanguageModel(s.config(tokenizer.vocab_size))
+    iters = max_iters or s.max_iters
+    history = train(model, train_data, val_data, max_iters=iters, batch_size=s.batch_size,
+                    lr=s.lr, min_lr=s.lr / 10, warmup_iters=min(100, iters // 10),
+                    eval_interval=eval_interval or max(1, iters // 10), eval_iters=eval_iters,
+                    seed=seed, progress=progress, callback=callback)
+    model.eval()
+    return OwnModel(model, tokenizer, task, size if isinstance(size, str) else "custom", history)
+
+
+# ----------------------------------------------------------------------------- save and load
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        Path(os.path.abspath(path)).relative_to(os.path.abspath(folder))
+        return True
+    except ValueError:
+        return False
+
+
+def _made_here(folder: Path) -> bool:
+    if not is_checkpoint(folder):
+        return False
+    try:
+        return read_checkpoint_info(folder).get("extra", {}).get("made_by") == MADE_BY
+    except (OSError, ValueError):
+        return False
+
+
+def model_folder(name: str) -> Path:
+    """notebooks/my_models/<name>: where save_model puts a model called `name`."""
+    if not isinstance(name, str) or not name.strip() or name in (".", "..") \
+            or any(c in name for c in "/\\") or name.startswith("."):
+        raise ValueError(f"a model name is a plain folder name such as 'addition' or "
+                         f"'my-poems' (no slashes, not starting with '.'), got {name!r}")
+    return MY_MODELS_DIR / name
+
+
+def save_model(own: OwnModel, name: str = "my_gpt", folder=None, overwrite: bool = False) -> Path:
+    """Save `own` into notebooks/my_models/<name>/ (or `folder`) and return the folder.
+
+    Writes the checkpoint (config.json, tokenizer.json, model.safetensors: the course's
+    safe format), training_text.txt and history.json. Refuses a folder inside data/ (the
+    course's shipped data), and any file or folder this function did not make; a model it
+    saved before is replaced only with overwrite=True.
+    """
+    if not isinstance(own, OwnModel):
+        raise TypeError(f"save_model saves an OwnModel (what train_task returns), got "
+                        f"{type(own).__name__}")
+    target = model_folder(name) if folder is None else Path(folder)
+    if _inside(target, DATA_DIR):
+        raise ValueError(f"{target} is inside the course's data/ folder, which the lessons "
+                         f"load; save your model elsewhere, for example save_model(own, "
+                         f"'{name}') (into notebooks/my_models/{name})")
+    if target.exists() and not (target.is_dir() and not any(target.iterdir())):
+        if not _made_here(target):
+            raise ValueError(f"{target} already exists and was not made by save_model; it is "
+                             f"not replaced. Choose another name, for example "
+                             f"save_model(own, '{target.name}-2')")
+        if not overwrite:
+            raise ValueError(f"{target} already holds a model you saved; pass overwrite=True "
+                             f"to replace it, or choose another name, for example "
+                             f"save_model(own, '{target.name}-2')")
+    extra = {"made_by": MADE_BY, "task": own.task.name, "reverse": own.task.reverse,
+             "size": own.size, "steps": own.history.steps[-1] if own.history.steps else 0,
+             "val_loss": own.history.final().get("val"), "stopped": own.history.stopped}
+    save_checkpoint(target, own.model, own.tokenizer, extra=extra)
+    for fname, data in (("training_text.txt", own.task.text),
+                        ("task.json", json.dumps({"name": own.task.name, "source": own.task.source,
+                                                  "reverse": own.task.reverse,
+                                                  "held_out": [list(p) for p in own.task.held_out]}))):
+        tmp = target / (fname + ".tmp")
+        tmp.write_text(data, encoding="utf-8")
+        os.replace(tmp, target / fname)
+    save_history(own.history, target / "history.json")
+    return target
+
+
+def load_model(folder) -> OwnModel:
+    """Load a model that save_model wrote, with its task and history."""
+    from ..core.training import load_history
+    folder = Path(folder)
+    model, tokenizer = load_checkpoint(folder)
+    info = read_checkpoint_info(folder).get("extra", {})
+    text_path, task_path = folder / "training_text.txt", folder / "task.json"
+    if not text_path.is_file() or not task_path.is_file():
+        raise ValueError(f"{folder} is a checkpoint, but not one saved by save_model "
+                         f"(training_text.txt or task.json is missing); load it with "
+                         f"load_checkpoint({str(folder)!r})")
+    meta = json.loads(task_path.read_text(encoding="utf-8"))
+    task = Task(meta["name"], text_path.read_text(encoding="utf-8"), meta["source"],
+                meta["reverse"], tuple(tuple(p) for p in meta["held_out"]))
+    history = load_history(folder / "history.json") if (folder / "history.json").is_file() \
+        else TrainHistory()
+    return OwnModel(model, tokenizer, task, info.get("size", "custom"), history)
+
+
+def _shown(path: Path) -> str:
+    """`path` relative to the repository (where the commands run), quoted for a shell."""
+    path = Path(os.path.abspath(path))
+    try:
+        path = path.relative_to(REPO_DIR)
+    except ValueError:
+        pass
+    return shlex.quote(path.as_posix())
+
+
+def cli_commands(folder, more_steps: int = 2000) -> str:
+    """The commands, run from the repository folder, that generate from the saved model and
+    continue its training (`--init-from`) into a new folder."""
+    folder = Path(folder)
+    if not is_checkpoint(folder):
+        raise ValueError(f"{folder} holds no saved model; save one first with save_model(...)")
+    cfg = read_checkpoint_info(folder)["config"]
+    extra = read_checkpoint_info(folder).get("extra", {})
+    size = SIZES.get(extra.get("size"))
+    prompt = "\n" if extra.get("task") != "addition" else "\n" + addition_line(12, 34, extra.get("reverse", True))[:-ANSWER_DIGITS]
+    gen = (f"python -m course_lib.generate --checkpoint {_shown(folder)} --prompt "
+           f"{shlex.quote(prompt)} --max-new-tokens {30 if extra.get('task') == 'addition' else 300}"
+           f" --temperature 0.8 --top-k 5")
+    more = folder.with_name(folder.name + "-more")
+    tr = (f"python -m course_lib.train --corpus {_shown(folder / 'training_text.txt')} "
+          f"--init-from {_shown(folder)} --out {_shown(more)} --max-iters {more_steps} "
+          f"--block-size {cfg['block_size']}"
+          + (f" --batch-size {size.batch_size} --lr {size.lr:g}" if size else ""))
+    return gen + "\n" + tr
+
+
+# ----------------------------------------------------------------------------- panels
+
+TASK_CHOICES = (("addition, answers reversed", "addition"),
+                ("addition, answers as written", "addition-plain"),
+                ("Python code (standard library)", "python"),
+                ("Shakespeare", "shakespeare"),
+                ("my own file (upload it or give a path)", "file"))
+
+
+def _choose_task(choice: str, upload=None, path: str = "") -> Task:
+    if choice == "addition":
+        return _cached_task("addition", True)
+    if choice == "addition-plain":
+        return _cached_task("addition", False)
+    if choice in ("python", "shakespeare"):
+        return _cached_task(choice, True)
+    if choice == "file":
+        if path and path.strip():
+            return task_from_path(path)
+        return task_from_upload(upload)
+    raise ValueError(f"unknown task choice {choice!r}")
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_task(name: str, reverse: bool) -> Task:
+    return load_task(name, reverse=reverse)
+
+
+def describe_task(task: Task, size) -> str:
+    """A few lines on the text and on the chosen size's cost for it."""
+    s = get_size(size)
+    vocab = len(set(task.text))
+    cost = size_costs(vocab, [size])[0]
+    shown = "".join(sorted(set(task.text)))[:60].replace("\n", "\\n")
+    return (f"{task.source}\n{len(task.text):,} characters, vocabulary {vocab} characters: "
+            f"{shown!s}{' ...' if vocab > 60 else ''}\n"
+            f"size {size!r}: n_layer={s.n_layer}, n_embd={s.n_embd}, n_head={s.n_head}, "
+            f"block_size={s.block_size}, batch {s.batch_size}, {s.max_iters:,} steps: "
+            f"{cost['params']:,} parameters, {cost['train_bytes'] / 1e6:,.1f} MB for weights "
+            f"and AdamW state")
+
+
+class TrainingPanel:
+    """The training panel: task and size, Train and Stop buttons, progress, a live loss curve.
+
+    `panel.widget` is what to display; `panel.result` is the OwnModel of the last training
+    (None before any). Training runs in a background thread, so the Stop button is handled
+    while it trains: Stop sets a flag that the training callback returns, and train() then
+    ends cleanly after the step, keeps the weights and makes its final loss estimate.
+    """
+
+    REDRAW_S = 0.5                       # the live curve is drawn at most twice a second
+
+    def __init__(self, task: str = "addition", size: str = "tiny", max_iters: int | None = None,
+                 floor: float | None = None):
+        import ipywidgets as widgets
+        self.result: OwnModel | None = None
+        self.max_iters = max_iters
+        self.floor = floor
+        self._stop = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.task_box = widgets.Dropdown(options=TASK_CHOICES, value=task, description="text")
+        self.task_box.add_class("course-task-select")
+        self.size_box = widgets.Dropdown(options=list(SIZES), value=size, description="size")
+        self.size_box.add_class("course-size-select")
+        self.upload = widgets.FileUpload(accept=".txt,.py,.md,text/*", multiple=False,
+                                         description="upload")
+        self.path_box = widgets.Text(value="", placeholder="or a path, e.g. ../data/shakespeare.txt",
+                                     description="path", continuous_update=False)
+        self.info = widgets.Output()
+        self.train_button = widgets.Button(description="Train", icon="play",
+                                           tooltip="train a new model of this size on this text")
+        self.train_button.add_class("course-train-button")
+        self.train_button.add_class("course-trains")
+        self.stop_button = widgets.Button(description="Stop", icon="stop", disabled=True,
+                                          tooltip="stop after this step and keep the model")
+        self.stop_button.add_class("course-stop-button")
+        self.bar = widgets.IntProgress(value=0, min=0, max=1, description="steps")
+        self.status = widgets.Label("Choose a text and a size, then press Train.")
+        self.status.add_class("course-train-status")
+        self.curve = widgets.Image(format="png", layout=widgets.Layout(width="640px"))
+        self.curve.add_class("course-no-redraw")
+        from .widgets import redraw_on_change
+
+        def path_typed(change):          # a path typed in means: train on that file
+            if change["new"].strip():
+                self.task_box.value = "file"
+        self.path_box.observe(path_typed, names="value")
+        redraw_on_change([self.task_box, self.size_box, self.path_box, self.upload], self.info,
+                         self._describe)
+        self.train_button.on_click(lambda _: self.start())
+        self.stop_button.on_click(lambda _: self.stop())
+        self.widget = widgets.VBox([
+            widgets.HBox([self.task_box, self.size_box]),
+            widgets.HBox([self.upload, self.path_box]), self.info,
+            widgets.HBox([self.train_button, self.stop_button, self.bar]), self.status,
+            self.curve])
+
+    def _describe(self):
+        try:
+            task = _choose_task(self.task_box.value, self.upload, self.path_box.value)
+        except (ValueError, OSError) as err:
+            print(f"This text cannot be used yet: {err}")
+            return
+        print(describe_task(task, self.size_box.value))
+
+    def stop(self) -> None:
+        """Ask the training to stop after its current step (the model is kept)."""
+        self._stop.set()
+        self.status.value = "stopping after this step..."
+
+    def start(self) -> threading.Thread | None:
+        """Start training in a background thread; returns the thread (None if it cannot)."""
+        if self.thread is not None and self.thread.is_alive():
+            return self.thread
+        try:
+            task = _choose_task(self.task_box.value, self.upload, self.path_box.value)
+            s = get_size(self.size_box.value)
+            check_text_fits(task.text, s.block_size, s.batch_size)
+        except (ValueError, OSError) as err:
+            self.status.value = f"Cannot train: {err}"
+            return None
+        self._stop.clear()
+        self.thread = threading.Thread(target=self._run, args=(task, self.size_box.value),
+                                       daemon=True)
+        for w in (self.train_button, self.task_box, self.size_box):
+            w.disabled = True
+        self.stop_button.disabled = False
+        self.thread.start()
+        return self.thread
+
+    def _run(self, task: Task, size: str) -> None:
+        s = get_size(size)
+        iters = self.max_iters or s.max_iters
+        self.bar.max, self.bar.value = iters, 0
+        self.status.value = f"training: step 0 of {iters:,}"
+        steps, losses, last = [], [], [0.0]
+        start = time.perf_counter()
+
+        def callback(step, loss):
+            steps.append(step)
+            losses.append(loss)
+            now = time.perf_counter() - start
+            if now - last[0] >= self.REDRAW_S:
+                last[0] = now
+                self.bar.value = step
+                self.status.value = (f"training: step {step:,} of {iters:,}, minibatch loss "
+                                     f"{loss:.3f}, {now:.0f} s")
+                self._draw(steps, losses)
+            return self._stop.is_set()
+
+        try:
+            own = train_task(task, size, max_iters=iters, callback=callback, eval_iters=5)
+            self.result = own
+            self.bar.value = own.history.steps[-1] if own.history.steps else 0
+            self._draw(steps, losses)
+            how = ("stopped by the Stop button" if own.history.stopped == "callback"
+                   else "finished")
+            val = own.history.final().get("val")
+            self.status.value = (f"{how} at step {self.bar.value:,}: kept the model "
+                                 f"(panel.result), val loss {val:.3f}, "
+                                 f"{own.history.seconds:.1f} s")
+        except Exception as err:  # noqa: BLE001 - shown to the learner, the panel stays usable
+            self.status.value = f"training failed: {type(err).__name__}: {err}"
+        finally:
+            for w in (self.train_button, self.task_box, self.size_box):
+                w.disabled = False
+            self.stop_button.disabled = True
+
+    def _draw(self, steps, losses) -> None:
+        from .plots import plot_live_loss
+        import matplotlib.pyplot as plt
+        fig = plot_live_loss(steps, losses, floor=self.floor)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=72)
+        plt.close(fig)
+        self.curve.value = buf.getvalue()
+
+
+def training_panel(task: str = "addition", size: str = "tiny", max_iters: int | None = None,
+                   floor: float | None = None) -> TrainingPanel:
+    """A TrainingPanel (display `panel.widget`; the trained model is `panel.result`)."""
+    if task not in dict((v, k) for k, v in TASK_CHOICES):
+        raise ValueError(f"unknown task {task!r}; choose one of {[v for _, v in TASK_CHOICES]}")
+    get_size(size)
+    return TrainingPanel(task, size, max_iters, floor)
+
+
+def generation_panel(own: OwnModel, length: int = 120, seed: int = 1337):
+    """Generate from `own` with a prompt, temperature and top-k; for addition also the
+    held-out sums answered with the same settings (right and wrong) and the accuracy.
+
+    Nothing trains. A setting seen before is shown from memory without running the model.
+    """
+    import ipywidgets as widgets
+    from IPython.display import HTML, display
+    from .widgets import redraw_on_change
+    if not isinstance(own, OwnModel):
+        raise TypeError(f"generation_panel needs an OwnModel (what train_task or load_model "
+                        f"returns), got {type(own).__name__}")
+    task, tok = own.task, own.tokenizer
+    default = (addition_line(*task.held_out[0], task.reverse)[:-ANSWER_DIGITS]
+               if task.is_addition and task.held_out else task.text[:20].split("\n")[0] or "\n")
+    prompt = widgets.Text(value=default, description="prompt", continuous_update=False)
+    temperature = widgets.FloatSlider(value=1.0, min=0.1, max=2.0, step=0.1,
+                                      description="temperature", readout_format=".1f",
+                                      continuous_update=False)
+    top_k = widgets.IntSlider(value=0, min=0, max=tok.vocab_size, description="top_k",
+                              continuous_update=False)
+    out = widgets.Output()
+    memory: dict[tuple, tuple] = {}
+
+    def draw():
+        k = top_k.value or None
+        key = (prompt.value, round(temperature.value, 3), k)
+        unknown = sorted(set(prompt.value) - set(tok.chars))
+        if not prompt.value or unknown:
+            print(f"The prompt must be made of characters the model knows; "
+                  f"{'it is empty' if not prompt.value else f'it holds {unknown[:5]}'}. This "
+                  f"model knows {tok.vocab_size} characters: "
+                  f"{''.join(tok.chars)[:60]!r}")
+            return
+        if key not in memory:
+            from ..core.sampling import generate_text
+            from .experiments import one_thread
+            with one_thread():
+                text = generate_text(own.model, tok, "\n" + prompt.value
+                                     if task.is_addition else prompt.value, length,
+                                     temperature=temperature.value, top_k=k, seed=seed)
+                table = (addition_accuracy(own.model, tok, task.held_out, task.reverse,
+                                           temperature.value, k, seed)
+                         if task.is_addition else None)
+            memory[key] = (text.lstrip("\n") if task.is_addition else text, table)
+        text, table = memory[key]
+        pool = "every character" if k is None else f"the {k} most likely characters"
+        print(f"temperature {temperature.value:.1f}, sampling from {pool}:")
+        print(text)
+        if table is not None:
+            display(HTML(addition_table_html(table)))
+
+    redraw_on_change([prompt, temperature, top_k], out, draw)
+    note = widgets.HTML("<small>top_k = 0 means no top-k filter.</small>")
+    return widgets.VBox([prompt, widgets.HBox([temperature, top_k, note]), out])
