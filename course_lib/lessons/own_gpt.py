@@ -293,15 +293,19 @@ def task_from_upload(upload) -> Task:
 
 def check_text_fits(text: str, block_size: int, batch_size: int) -> None:
     """Raise ValueError unless both parts of `text` hold a batch of windows of block_size."""
+    def fits(n: int) -> bool:                    # get_batch: batch_size windows + 1 target
+        n_train = int(TRAIN_FRACTION * n)
+        return min(n_train, n - n_train) >= block_size + batch_size
+
     n = len(text)
-    need_val = block_size + batch_size            # get_batch: batch_size windows + 1 target
-    need = math.ceil(need_val / (1 - TRAIN_FRACTION)) + 1
-    n_val = n - int(TRAIN_FRACTION * n)
-    if n_val < need_val or int(TRAIN_FRACTION * n) < need_val:
+    if not fits(n):
+        need = block_size + batch_size           # the smallest length that fits
+        while not fits(need):
+            need += 1
         raise ValueError(f"the text has {n:,} characters, shorter than the training window "
                          f"needs: its validation part (the last 10%) must hold {batch_size} "
                          f"windows of block_size={block_size}, so the text needs at least "
-                         f"{need:,} characters. Give a longer text or choose the size 'tiny'")
+                         f"{need:,} characters. Give a longer text or choose a smaller size")
 
 
 # ----------------------------------------------------------------------------- sizes
@@ -514,10 +518,11 @@ def cli_commands(folder, more_steps: int = 2000) -> str:
     cfg = read_checkpoint_info(folder)["config"]
     extra = read_checkpoint_info(folder).get("extra", {})
     size = SIZES.get(extra.get("size"))
-    prompt = "\n" if extra.get("task") != "addition" else "\n" + addition_line(12, 34, extra.get("reverse", True))[:-ANSWER_DIGITS]
-    gen = (f"python -m course_lib.generate --checkpoint {_shown(folder)} --prompt "
-           f"{shlex.quote(prompt)} --max-new-tokens {30 if extra.get('task') == 'addition' else 300}"
-           f" --temperature 0.8 --top-k 5")
+    adds = extra.get("task") == "addition"
+    prompt = (f" --prompt {addition_line(12, 34, extra.get('reverse', True))[:-ANSWER_DIGITS]}"
+              if adds else "")                   # else the command's default: a new line
+    gen = (f"python -m course_lib.generate --checkpoint {_shown(folder)}{prompt} "
+           f"--max-new-tokens {30 if adds else 300} --temperature 0.8 --top-k 5")
     more = folder.with_name(folder.name + "-more")
     tr = (f"python -m course_lib.train --corpus {_shown(folder / 'training_text.txt')} "
           f"--init-from {_shown(folder)} --out {_shown(more)} --max-iters {more_steps} "
