@@ -480,3 +480,17 @@ def test_weights_with_nan_or_inf_are_refused(tmp_path, tiny_model, tiny_tokenize
     with pytest.raises(CheckpointError, match=rf"holds {word} values in blocks\.1\.sa\.proj\."
                                               rf"weight: the training that made it diverged"):
         load_checkpoint(tmp_path / "ck")
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("tie_weights", [True, False])
+@pytest.mark.parametrize("n_embd,n_head,n_layer,vocab,block", [(32, 2, 3, 20, 16),
+                                                               (64, 4, 1, 67, 64), (48, 3, 2, 5, 7)])
+def test_estimated_parameters_equals_the_models_count(bias, tie_weights, n_embd, n_head,
+                                                      n_layer, vocab, block):
+    """The estimate once counted 3 x n_embd too many per block (biases on key, query and
+    value, which the model does not have) and ignored bias=False."""
+    from course_lib.core.checkpoint import estimated_parameters
+    cfg = GPTConfig(vocab_size=vocab, block_size=block, n_embd=n_embd, n_head=n_head,
+                    n_layer=n_layer, bias=bias, tie_weights=tie_weights)
+    assert estimated_parameters(cfg) == GPTLanguageModel(cfg).num_parameters()

@@ -340,3 +340,70 @@ def test_ctrl_c_while_the_command_imports_gives_one_line(tmp_path, module):
     assert r.returncode == 130, r.stderr
     assert "Traceback" not in r.stderr and "interrupted while starting" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+# ----------------------------------------------------------------------------- --init-from
+
+INIT_RUN = ["--max-iters", "1", "--eval-iters", "1", "--no-progress", "--precision", "fp32"]
+
+
+def test_init_from_continues_the_checkpoint(tmp_path, tiny_corpus, capsys):
+    """The weights, config and vocabulary come from the checkpoint: one step with a tiny
+    learning rate leaves the weights where the checkpoint had them."""
+    import torch
+    from conftest import TINY_TEXT
+    start = checkpoint_with(tmp_path, TINY_TEXT, "start")
+    out = tmp_path / "more"
+    status = train_command.main(["--corpus", str(tiny_corpus), "--init-from", str(start),
+                                 "--out", str(out), *INIT_RUN, "--lr", "1e-9", "--min-lr", "0",
+                                 "--warmup-iters", "0"])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    assert f"continuing from the checkpoint {start}" in captured.out
+    before, tok_before = load_checkpoint(start)
+    after, tok_after = load_checkpoint(out)
+    assert after.cfg == before.cfg and tok_after == tok_before
+    for name, t in before.state_dict().items():
+        torch.testing.assert_close(after.state_dict()[name], t, atol=1e-6, rtol=0)
+    assert ckpt_module.read_checkpoint_info(out)["extra"]["init_from"] == str(start)
+
+
+def test_init_from_takes_flags_that_agree_and_refuses_those_that_differ(tmp_path, tiny_corpus,
+                                                                         capsys):
+    from conftest import TINY_TEXT
+    start = checkpoint_with(tmp_path, TINY_TEXT, "start")     # n_embd 8, block_size 8
+    base = ["--corpus", str(tiny_corpus), "--init-from", str(start), *INIT_RUN]
+    assert train_command.main([*base, "--out", str(tmp_path / "a"), "--n-embd", "8"]) == 0
+    capsys.readouterr()
+    status = train_command.main([*base, "--out", str(tmp_path / "b"), "--n-embd", "32",
+                                 "--block-size", "16"])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert ("the checkpoint's config differs from the flags: --n-embd 32 (the checkpoint has "
+            "n_embd=8), --block-size 16 (the checkpoint has block_size=8). Leave those flags "
+            "out") in err
+    assert not (tmp_path / "b").exists()
+
+
+def test_init_from_refuses_a_corpus_with_other_characters(tmp_path, tiny_corpus, capsys):
+    start = checkpoint_with(tmp_path, "abc ", "start")
+    status = train_command.main(["--corpus", str(tiny_corpus), "--init-from", str(start),
+                                 "--out", str(tmp_path / "more"), *INIT_RUN])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert f"does not fit the vocabulary of --init-from {start}" in err
+    assert "made of the characters it was trained on" in err
+
+
+def test_init_from_a_missing_folder_or_another_tokenizer(tmp_path, tiny_corpus, capsys):
+    from conftest import TINY_TEXT
+    status = train_command.main(["--corpus", str(tiny_corpus), "--init-from",
+                                 str(tmp_path / "nothing"), "--out", str(tmp_path / "o"),
+                                 *INIT_RUN])
+    assert status == 2 and "no such folder" in capsys.readouterr().err
+    start = checkpoint_with(tmp_path, TINY_TEXT, "start")
+    status = train_command.main(["--corpus", str(tiny_corpus), "--init-from", str(start),
+                                 "--out", str(tmp_path / "o"), "--tokenizer", "bpe",
+                                 "--vocab-size", "300", *INIT_RUN])
+    err = capsys.readouterr().err
+    assert status == 2 and "--tokenizer bpe (the checkpoint's tokenizer is char)" in err

@@ -2,6 +2,7 @@
 
     python -m course_lib.train --corpus data/shakespeare.txt --out checkpoints/mine
     torchrun --standalone --nproc_per_node=2 -m course_lib.train --out checkpoints/ddp
+    python -m course_lib.train --corpus my.txt --init-from checkpoints/mine --out checkpoints/more
 
 Every flag has a default (the CPU recipe); `--help` lists them.
 """
@@ -54,6 +55,10 @@ def build_parser() -> OneLineParser:
     p.add_argument("--vocab-size", type=positive_int, default=None,
                    help="with --tokenizer bpe: 256 bytes + merges + <|endoftext|>, e.g. 512")
     p.add_argument("--out", type=Path, required=True, help="checkpoint directory to write")
+    p.add_argument("--init-from", type=Path, default=None, metavar="DIR",
+                   help="continue training the checkpoint in DIR: its weights, config and "
+                        "vocabulary are used (model flags may be left out; one that differs "
+                        "from the checkpoint is refused), the corpus must use its characters")
     p.add_argument("--history", type=Path, default=None,
                    help="also write the loss history (JSON) to this file")
     p.add_argument("--overwrite", action="store_true",
@@ -100,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     safe_output()
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.defaults = {a.dest: a.default for a in parser._actions}
     status = 1
     try:
         status = _run(args, parser.prog)
@@ -155,6 +161,52 @@ def _check_splits(corpus, block_size: int) -> None:
                              f"--block-size or a longer corpus")
 
 
+MODEL_FLAGS = ("n_layer", "n_head", "n_embd", "block_size", "dropout", "activation", "bias",
+               "tie_weights")
+
+
+def _init_from(args):
+    """(model, tokenizer) of the checkpoint --init-from names, after checking that the flags
+    agree with it. A model flag left at its default takes the checkpoint's value."""
+    from ..core.checkpoint import load_checkpoint
+    where = f"--init-from {args.init_from}"
+    if not args.init_from.exists():
+        raise FileNotFoundError(f"{where}: no such folder; give the folder of a checkpoint "
+                                f"that course_lib.train (or save_checkpoint) wrote")
+    model, tokenizer = load_checkpoint(args.init_from)
+    if not isinstance(model, GPTLanguageModel):
+        raise ValueError(f"{where} holds a {type(model).__name__}; the train command continues "
+                         f"a GPTLanguageModel only")
+    saved, defaults = model.cfg, args.defaults
+    diffs = [f"--{name.replace('_', '-')} {getattr(args, name)} (the checkpoint has "
+             f"{name}={getattr(saved, name)})" for name in MODEL_FLAGS
+             if getattr(args, name) != defaults[name] and getattr(args, name) != getattr(saved, name)]
+    kind = tokenizer.to_dict().get("kind")
+    if args.tokenizer != defaults["tokenizer"] and args.tokenizer != kind:
+        diffs.append(f"--tokenizer {args.tokenizer} (the checkpoint's tokenizer is {kind})")
+    if args.vocab_size is not None and args.vocab_size != tokenizer.vocab_size:
+        diffs.append(f"--vocab-size {args.vocab_size} (the checkpoint has "
+                     f"{tokenizer.vocab_size})")
+    if diffs:
+        raise ValueError(f"{where}: the checkpoint's config differs from the flags: "
+                         f"{', '.join(diffs)}. Leave those flags out (the checkpoint's config is "
+                         f"used), or train a new model without --init-from")
+    return model, tokenizer
+
+
+def _corpus_for(args, tokenizer):
+    """The corpus encoded with the checkpoint's vocabulary, or an error naming the misfit."""
+    try:
+        return load_corpus(args.corpus, tokenizer=tokenizer)
+    except ValueError as err:
+        if "not in the vocabulary" not in str(err):
+            raise
+        raise ValueError(f"--corpus {args.corpus or 'data/shakespeare.txt'} does not fit the "
+                         f"vocabulary of --init-from {args.init_from}: {err}. A model continues "
+                         f"only on text made of the characters it was trained on; give such a "
+                         f"corpus, or train a new model without --init-from") from None
+
+
 def _run(args, prog: str) -> int:
     distributed = "RANK" in os.environ and "WORLD_SIZE" in os.environ
     # what has happened so far, for the messages after an error or a Ctrl-C
@@ -175,20 +227,33 @@ def _run(args, prog: str) -> int:
             rank, world = 0, 1
             if distributed:
                 device, rank, world = _init_distributed(device)
-            tokenizer = build_tokenizer(args.tokenizer, load_text(args.corpus), args.vocab_size)
-            corpus = load_corpus(args.corpus, tokenizer=tokenizer)
-            cfg = GPTConfig(vocab_size=corpus.tokenizer.vocab_size, block_size=args.block_size,
-                            n_embd=args.n_embd, n_head=args.n_head, n_layer=args.n_layer,
-                            dropout=args.dropout, activation=args.activation, bias=args.bias,
-                            tie_weights=args.tie_weights)
+            start = _init_from(args) if args.init_from is not None else None
+            if start is None:
+                tokenizer = build_tokenizer(args.tokenizer, load_text(args.corpus),
+                                            args.vocab_size)
+                corpus = load_corpus(args.corpus, tokenizer=tokenizer)
+                cfg = GPTConfig(vocab_size=corpus.tokenizer.vocab_size,
+                                block_size=args.block_size, n_embd=args.n_embd,
+                                n_head=args.n_head, n_layer=args.n_layer, dropout=args.dropout,
+                                activation=args.activation, bias=args.bias,
+                                tie_weights=args.tie_weights)
+            else:
+                model, tokenizer = start
+                corpus = _corpus_for(args, tokenizer)
+                cfg = model.cfg
+                args.block_size = cfg.block_size
             check_memory(cfg, batch_size=args.batch_size)
             _check_splits(corpus, args.block_size)
             torch.manual_seed(args.seed)              # the same initial weights on every rank
-            model = GPTLanguageModel(cfg).to(device)
+            if start is None:
+                model = GPTLanguageModel(cfg)
+            model = model.to(device).train()
             if rank == 0:
                 size = sum(t.numel() * t.element_size() for t in model.state_dict().values())
                 check_output_folder(args.out, overwrite=args.overwrite, size=size)
                 stack.enter_context(writer_lock(args.out))   # held until the save is done
+                if args.init_from is not None:
+                    print(f"{prog}: continuing from the checkpoint {args.init_from}", flush=True)
                 print(f"{prog}: {model.num_parameters():,} parameters, {cfg}, device {device}"
                       f"{f', {world} processes' if distributed else ''}, corpus "
                       f"{len(corpus.text):,} characters"
@@ -255,6 +320,8 @@ def _save(args, prog, model, corpus, history, progress, world, device) -> int:
              "processes": world, "device": str(device),
              "stopped": history.stopped if history else "interrupted",
              "corpus": str(args.corpus or "data/shakespeare.txt")}
+    if args.init_from is not None:
+        extra["init_from"] = str(args.init_from)
     if history is None:
         extra["note"] = "saved without a final loss estimate (Ctrl-C twice)"
     try:

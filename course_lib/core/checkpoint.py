@@ -531,9 +531,12 @@ def _check_shapes_fit_config(state: dict[str, torch.Tensor], cfg: GPTConfig, pat
 def estimated_parameters(cfg: GPTConfig) -> int:
     """The parameter count of GPTLanguageModel(cfg), from the config alone (no model built)."""
     C, V, T, L = cfg.n_embd, cfg.vocab_size, cfg.block_size, cfg.n_layer
-    per_block = 12 * C * C + 13 * C                  # attention 4 C², feed-forward 8 C², biases
-    head = 0 if cfg.tie_weights else V * C
-    return V * C + T * C + L * per_block + 2 * C + head + V
+    # attention: key, query, value (no biases, as in the lecture) 3 C², the projection C² + C;
+    # feed-forward: C -> 4C -> C, 8 C² + 5C; two LayerNorms, 4C (weights only, 2C, without bias)
+    per_block = 12 * C * C + (10 * C if cfg.bias else 2 * C)
+    ln_f = 2 * C if cfg.bias else C
+    head = (0 if cfg.tie_weights else V * C) + (V if cfg.bias else 0)
+    return V * C + T * C + L * per_block + ln_f + head
 
 
 def estimated_bytes(cfg: GPTConfig, batch_size: int | None = None) -> int:
