@@ -42,7 +42,7 @@ TRAIN_FRACTION = 0.9
 
 DIGITS = 2                 # digits of each operand: 00 to 99
 ANSWER_DIGITS = 3          # the largest sum, 99 + 99 = 198, has three digits
-HELD_OUT = 200             # pairs that never appear in the training text
+HELD_OUT = 500             # pairs that never appear in the training text (5%)
 ADDITION_SEED = 11
 
 
@@ -385,31 +385,40 @@ class OwnModel:
         return self.history.final()
 
 
-def train_task(task: Task, size="small", max_iters: int | None = None, callback=None,
-               seed: int = 1337, progress: bool = False, eval_interval: int | None = None,
-               eval_iters: int = 10) -> OwnModel:
-    """Train a new model of `size` on `task` with course_lib.train (the command's function).
-
-    The tokenizer is built from the task's characters. `callback(step, loss)` is passed to
-    train: returning True stops training cleanly, keeping the weights.
-    """
+def new_model(task: Task, size="small", seed: int = 1337) -> OwnModel:
+    """An untrained model of `size` for `task`, with a tokenizer built from its characters."""
     if not isinstance(task, Task):
         raise TypeError(f"task must be a Task (from load_task, task_from_path or "
                         f"task_from_upload), got {type(task).__name__}")
     s = get_size(size)
     check_text_fits(task.text, s.block_size, s.batch_size)
     tokenizer = CharTokenizer.from_text(task.text)
-    data = torch.tensor(tokenizer.encode(task.text), dtype=torch.long)
-    train_data, val_data = train_val_split(data, TRAIN_FRACTION)
     torch.manual_seed(seed)
     model = GPTLanguageModel(s.config(tokenizer.vocab_size))
+    return OwnModel(model, tokenizer, task, size if isinstance(size, str) else "custom")
+
+
+def train_task(task: Task, size="small", max_iters: int | None = None, callback=None,
+               seed: int = 1337, progress: bool = False, eval_interval: int | None = None,
+               eval_iters: int = 10, own: OwnModel | None = None) -> OwnModel:
+    """Train a new model of `size` on `task` (or `own`, made by new_model) with
+    course_lib.train, the function the train command runs; returns the OwnModel.
+
+    `callback(step, loss)` is passed to train: returning True stops training cleanly,
+    keeping the weights and making the final loss estimate.
+    """
+    own = own if own is not None else new_model(task, size, seed)
+    s = get_size(size)
+    data = torch.tensor(own.tokenizer.encode(own.task.text), dtype=torch.long)
+    train_data, val_data = train_val_split(data, TRAIN_FRACTION)
     iters = max_iters or s.max_iters
-    history = train(model, train_data, val_data, max_iters=iters, batch_size=s.batch_size,
-                    lr=s.lr, min_lr=s.lr / 10, warmup_iters=min(100, iters // 10),
-                    eval_interval=eval_interval or max(1, iters // 10), eval_iters=eval_iters,
-                    seed=seed, progress=progress, callback=callback)
-    model.eval()
-    return OwnModel(model, tokenizer, task, size if isinstance(size, str) else "custom", history)
+    own.history = train(own.model, train_data, val_data, max_iters=iters,
+                        batch_size=s.batch_size, lr=s.lr, min_lr=s.lr / 10,
+                        warmup_iters=min(100, iters // 10),
+                        eval_interval=eval_interval or max(1, iters // 10),
+                        eval_iters=eval_iters, seed=seed, progress=progress, callback=callback)
+    own.model.eval()
+    return own
 
 
 # ----------------------------------------------------------------------------- save and load
