@@ -445,3 +445,46 @@ def _shut_down_kernels(lab) -> None:
         req = urllib.request.Request(f"{base}/api/kernels/{k['id']}?token={token}",
                                      method="DELETE")
         urllib.request.urlopen(req, timeout=30).close()
+
+
+LESSON_11 = [p for p in NOTEBOOKS if p.name.startswith("11_")]
+
+
+@pytest.mark.parametrize("nb_path", LESSON_11, ids=lambda p: p.stem)
+def test_lesson_11_train_and_stop_in_jupyterlab(lab, browser, nb_path):
+    """As a learner: run all, choose the tiny size, press Train, see it training, press
+    Stop, and see that it stopped and kept the model (with its loss), without an error.
+    The generic check above never presses a button, so it never trains."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(f"{lab['base']}/lab/workspaces/{nb_path.stem}-train/tree/{nb_path.name}"
+                  f"?reset&token={lab['token']}")
+        page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook",
+                               timeout=60_000)
+        page.wait_for_function(JS_KERNEL_IDLE, timeout=60_000, polling=250)
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        time.sleep(1.0)
+        page.wait_for_function(JS_KERNEL_IDLE, timeout=RUN_ALL_TIMEOUT_S * 1000, polling=500)
+        page.locator(".course-task-select select").first.select_option("addition")
+        page.locator(".course-size-select select").first.select_option("tiny")
+        _wait_until_quiet(page)
+        status = page.locator(".course-train-status").first
+        status.scroll_into_view_if_needed()
+        page.locator(".course-train-button").first.click()
+        page.wait_for_function(
+            "() => (document.querySelector('.course-train-status') || {}).innerText"
+            "?.startsWith('training')", timeout=TRAIN_WAIT_S * 1000, polling=100)
+        page.locator(".course-stop-button").first.click()
+        page.wait_for_function(
+            "() => /stopped by the Stop button at step .*kept the model.*val loss [0-9.]+/"
+            ".test((document.querySelector('.course-train-status') || {}).innerText || '')",
+            timeout=TRAIN_WAIT_S * 1000, polling=200)
+        text = status.inner_text()
+        state = page.evaluate(JS_STATE)
+        shot = _screenshot(page, f"{nb_path.stem}_train_stop")
+        print(f"{nb_path.name}: {text!r}; screenshot {shot}")
+        assert not state["stderr"], f"error output: {state['stderr'][0]!r}. Screenshot: {shot}"
+        assert state["jsErrors"] == 0, f"widget errors shown. Screenshot: {shot}"
+    finally:
+        page.close()
+        _shut_down_kernels(lab)

@@ -252,6 +252,34 @@ def test_lesson_09_scaling_calculator(corpus):
         measured=measured))
 
 
+@pytest.fixture(scope="module")
+def own_addition():
+    from course_lib.lessons.own_gpt import load_task, train_task
+    return train_task(load_task("addition", n_lines=3000), "tiny", max_iters=5, eval_iters=1)
+
+
+def test_lesson_11_training_panel():
+    """Changing the text, the size or the path shows that text's size and cost; nothing
+    trains (only the Train button does; the browser test presses it). The upload button
+    and the live curve are not value controls a learner moves."""
+    from course_lib.lessons.own_gpt import training_panel
+    panel = training_panel("addition", "tiny")
+    assert_every_control_redraws_from_data(panel.widget, leave_out=[panel.upload, panel.curve],
+                                           figures=0)
+    assert panel.result is None
+
+
+def test_lesson_11_generation_panel(own_addition):
+    """A new prompt, temperature or top-k generates (and answers the held-out sums); a
+    setting seen before is shown from memory; nothing trains."""
+    from course_lib.lessons.own_gpt import generation_panel
+    box = generation_panel(own_addition)
+    assert_every_control_redraws_from_data(box, generates=controls_of(box), figures=0)
+    box.children[0].value = "12+34="            # the prompt: a question the model knows
+    html = [o for o in box.children[-1].outputs if "text/html" in o.get("data", {})]
+    assert html and "Held-out sums answered right" in html[0]["data"]["text/html"]
+
+
 def _broken_explorer(draw_for):
     slider = widgets.IntSlider(value=1, min=1, max=3)
     out = widgets.Output()

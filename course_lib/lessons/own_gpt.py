@@ -327,7 +327,7 @@ class Size:
 
 
 SIZES = {
-    "tiny": Size(n_layer=1, n_embd=32, n_head=2, block_size=32, batch_size=16, max_iters=200, lr=3e-3),
+    "tiny": Size(n_layer=1, n_embd=32, n_head=2, block_size=32, batch_size=16, max_iters=1500, lr=3e-3),
     "small": Size(n_layer=2, n_embd=64, n_head=4, block_size=32, batch_size=32, max_iters=500, lr=3e-3),
     "medium": Size(n_layer=4, n_embd=128, n_head=4, block_size=64, batch_size=32, max_iters=5000, lr=2e-3),
     "large": Size(n_layer=6, n_embd=256, n_head=8, block_size=128, batch_size=64, max_iters=10000, lr=1e-3),
@@ -692,7 +692,9 @@ class TrainingPanel:
             return self._stop.is_set()
 
         try:
-            own = train_task(task, size, max_iters=iters, callback=callback, eval_iters=5)
+            from .experiments import one_thread
+            with one_thread():           # small tensors: one thread waits for no other
+                own = train_task(task, size, max_iters=iters, callback=callback, eval_iters=5)
             self.result = own
             self.bar.value = own.history.steps[-1] if own.history.steps else 0
             self._draw(steps, losses)
@@ -756,6 +758,8 @@ def generation_panel(own: OwnModel, length: int = 120, seed: int = 1337):
         k = top_k.value or None
         key = (prompt.value, round(temperature.value, 3), k)
         unknown = sorted(set(prompt.value) - set(tok.chars))
+        pool = "every character" if k is None else f"the {k} most likely characters"
+        print(f"temperature {temperature.value:.1f}, sampling from {pool}:")
         if not prompt.value or unknown:
             print(f"The prompt must be made of characters the model knows; "
                   f"{'it is empty' if not prompt.value else f'it holds {unknown[:5]}'}. This "
@@ -774,8 +778,6 @@ def generation_panel(own: OwnModel, length: int = 120, seed: int = 1337):
                          if task.is_addition else None)
             memory[key] = (text.lstrip("\n") if task.is_addition else text, table)
         text, table = memory[key]
-        pool = "every character" if k is None else f"the {k} most likely characters"
-        print(f"temperature {temperature.value:.1f}, sampling from {pool}:")
         print(text)
         if table is not None:
             display(HTML(addition_table_html(table)))

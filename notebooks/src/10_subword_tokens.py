@@ -508,9 +508,11 @@ for (kind, v), runs in groups.items():
 #   models with different tokenizers are compared in bits per character
 #   (loss per token ÷ characters per token ÷ ln 2).
 #
-# **The end.** You can now build every part of a GPT, its tokenizer included. To train a
-# GPT on BPE tokens yourself, from the command line (see [Lesson 09](09_scaling_up.ipynb)):
-# `python -m course_lib.train --tokenizer bpe --vocab-size 512 --out checkpoints/bpe
-# --max-seconds 300`, then `python -m course_lib.generate --checkpoint checkpoints/bpe`. To
-# redo the table above with longer training: `python scripts/compare_tokenizers.py --seconds
-# 120 --out my_comparison.json` (on a machine that runs nothing else).
+# **Next:** [Lesson 11: Your own GPT](11_your_own_gpt.ipynb): you can now build every part
+# of a GPT, its tokenizer included; there you train one on a text or a task you choose. To
+# train a GPT on BPE tokens yourself, from the command line (see
+# [Lesson 09](09_scaling_up.ipynb)): `python -m course_lib.train --tokenizer bpe --vocab-size
+# 512 --out checkpoints/bpe --max-seconds 300`, then `python -m course_lib.generate
+# --checkpoint checkpoints/bpe`. To redo the table above with longer training: `python
+# scripts/compare_tokenizers.py --seconds 120 --out my_comparison.json` (on a machine that
+# runs nothing else).

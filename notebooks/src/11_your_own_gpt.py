@@ -133,7 +133,7 @@ for r in costs:
 # NBVAL_IGNORE_OUTPUT
 for r in costs:
     with one_thread():
-        per_step = measure_seconds_per_step(addition, r["size"], steps=2)
+        per_step = measure_seconds_per_step(addition, r["size"], steps=1)
     print(f"{r['size']:7} {1000 * per_step:7.1f} ms per step on one thread -> about "
           f"{per_step * r['max_iters'] / 60:6.1f} minutes for {r['max_iters']:,} steps")
 
@@ -192,7 +192,7 @@ for step, va in zip(own.history.eval_steps, own.history.eval_val):
 val = own.history.final()["val"]
 print(f"final val loss {val:.3f}: {val - levels['floor']:.3f} above the floor, "
       f"{levels['format_only'] - val:.3f} below the format-only level")
-plot_loss_levels(own.history, levels["floor"], levels["format_only"])
+fig = plot_loss_levels(own.history, levels["floor"], levels["format_only"])
 
 # %% [markdown]
 # The loss falls fast to the format-only level: the model learns where the digits, `+`
@@ -251,7 +251,7 @@ print(f"size {run['size']}, {run['config']['max_iters']:,} steps per run, one th
 for name, r in run["runs"].items():
     print(f"answers {name:10}: held-out accuracy {100 * r['accuracy'][-1]:5.1f}% after "
           f"{r['eval_steps'][-1]:,} steps, val loss {r['eval_val'][-1]:.3f}")
-plot_addition_digits(run["runs"])
+fig = plot_addition_digits(run["runs"])
 
 # %%
 rev, plain = (run["runs"][k]["accuracy"][-1] for k in ("reversed", "as written"))
