@@ -67,7 +67,7 @@ def test_the_addition_text_is_the_same_every_time():
     assert text.splitlines()[:2] == addition_text(2).splitlines()
     assert addition_pairs()[1][:3] == addition_pairs()[1][:3]
     assert addition_text(3, reverse=False) != addition_text(3, reverse=True)
-    assert text.splitlines()[0] == "47+47=490"
+    assert text.splitlines()[0] == "47+51=890"
 
 
 def test_loss_levels_of_the_addition_text(addition):
