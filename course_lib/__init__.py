@@ -23,6 +23,8 @@ Where each lesson's code lives:
     lesson 09  scaling up            commands/train.py     the train command, torchrun; core/device.py
     lesson 10  subword tokens        core/bpe.py           BPETokenizer (byte-level BPE);
                                      core/windows.py       SlidingWindowDataset
+    lesson 11  your own GPT          lessons/own_gpt.py    tasks (addition, python, a file), sizes,
+                                     commands/train.py     train_task, panels, save_model; --init-from
 
 Every lesson imports from here (`from course_lib import GPTLanguageModel, ...`) and from
 course_lib.lessons (checks, plots, widgets).
