@@ -465,8 +465,10 @@ def test_lesson_11_train_and_stop_in_jupyterlab(lab, browser, nb_path):
         page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
         time.sleep(1.0)
         page.wait_for_function(JS_KERNEL_IDLE, timeout=RUN_ALL_TIMEOUT_S * 1000, polling=500)
-        page.locator(".course-task-select select").first.select_option("addition")
-        page.locator(".course-size-select select").first.select_option("tiny")
+        # ipywidgets lists the options by their labels
+        page.locator(".course-task-select select").first.select_option(
+            label="addition, answers reversed")
+        page.locator(".course-size-select select").first.select_option(label="tiny")
         _wait_until_quiet(page)
         status = page.locator(".course-train-status").first
         status.scroll_into_view_if_needed()

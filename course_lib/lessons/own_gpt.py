@@ -630,6 +630,7 @@ class TrainingPanel:
         self.path_box.observe(path_typed, names="value")
         redraw_on_change([self.task_box, self.size_box, self.path_box, self.upload], self.info,
                          self._describe)
+        self._draw([], [])                # empty axes until training starts: never a blank image
         self.train_button.on_click(lambda _: self.start())
         self.stop_button.on_click(lambda _: self.stop())
         self.widget = widgets.VBox([
