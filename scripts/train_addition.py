@@ -26,21 +26,12 @@ sys.path.insert(0, str(REPO))
 
 import torch  # noqa: E402
 
+from course_lib.commands.bench import cpu_model  # noqa: E402
 from course_lib.lessons.own_gpt import (SIZES, addition_accuracy, load_task,  # noqa: E402
                                         loss_levels, new_model, train_task)
 
 OUT = REPO / "data" / "addition_run.json"
 KIND = "lesson 11 addition run"
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def run_one(reverse: bool, size: str, max_iters: int, eval_every: int, seed: int) -> dict:

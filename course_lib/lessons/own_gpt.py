@@ -328,7 +328,7 @@ class Size:
 
 SIZES = {
     "tiny": Size(n_layer=1, n_embd=32, n_head=2, block_size=32, batch_size=16, max_iters=1500, lr=3e-3),
-    "small": Size(n_layer=2, n_embd=64, n_head=4, block_size=32, batch_size=32, max_iters=500, lr=3e-3),
+    "small": Size(n_layer=2, n_embd=64, n_head=4, block_size=32, batch_size=32, max_iters=800, lr=3e-3),
     "medium": Size(n_layer=4, n_embd=128, n_head=4, block_size=64, batch_size=32, max_iters=5000, lr=2e-3),
     "large": Size(n_layer=6, n_embd=256, n_head=8, block_size=128, batch_size=64, max_iters=10000, lr=1e-3),
 }

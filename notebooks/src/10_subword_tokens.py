@@ -12,7 +12,7 @@
 #   encodes and decodes;
 # - what pre-splitting and special tokens such as `<|endoftext|>` are, and where GPT-2's
 #   50,257 comes from;
-# - what a bigger vocabulary buys (shorter sequences) and costs (parameters);
+# - what a bigger vocabulary gives (shorter sequences) and what it costs (parameters);
 # - how a sliding-window data loader with a stride differs from random windows;
 # - how to compare models with different tokenizers fairly: bits per character.
 #
