@@ -1842,7 +1842,7 @@ def test_addition_line():
     assert check_addition_line(addition_line).passed
     assert check_addition_line(lambda a, b, r: _line(a, b, r)).passed
     assert check_addition_line(stub).status == "not_attempted"
-    assert addition_line(7, 45) == "07+45=250" and addition_line(7, 45, False) == "07+45=052"
+    assert addition_line(7, 45, True) == "07+45=250" and addition_line(7, 45) == "07+45=052"
 
 
 @pytest.mark.parametrize("kw,fragment", [

@@ -19,7 +19,7 @@ from course_lib.lessons.own_gpt import (SIZES, Task, addition_accuracy, addition
 
 @pytest.fixture(scope="module")
 def addition():
-    return load_task("addition", n_lines=3000)
+    return load_task("addition", reverse=True, n_lines=3000)   # the non-default order
 
 
 @pytest.fixture(scope="module")
@@ -38,10 +38,10 @@ def my_models(tmp_path, monkeypatch):
 # ----------------------------------------------------------------------------- addition
 
 def test_addition_lines_are_padded_and_reversed():
-    assert addition_line(7, 45) == "07+45=250"
-    assert addition_line(7, 45, reverse=False) == "07+45=052"
-    assert addition_line(99, 99) == "99+99=891"
-    assert read_answer("250") == 52 and read_answer("052", reverse=False) == 52
+    assert addition_line(7, 45) == "07+45=052"                  # as written by default
+    assert addition_line(7, 45, reverse=True) == "07+45=250"
+    assert addition_line(99, 99, reverse=True) == "99+99=891"
+    assert read_answer("052") == 52 and read_answer("250", reverse=True) == 52
     assert read_answer("2x0") is None and read_answer("25") is None
 
 
@@ -67,7 +67,8 @@ def test_the_addition_text_is_the_same_every_time():
     assert text.splitlines()[:2] == addition_text(2).splitlines()
     assert addition_pairs()[1][:3] == addition_pairs()[1][:3]
     assert addition_text(3, reverse=False) != addition_text(3, reverse=True)
-    assert text.splitlines()[0] == "47+51=890"
+    assert text.splitlines()[0] == "47+51=098"
+    assert addition_text(1, reverse=True) == "47+51=890\n"
 
 
 def test_loss_levels_of_the_addition_text(addition):
@@ -85,9 +86,9 @@ def test_loss_levels_of_the_addition_text(addition):
 
 def test_score_answers_reads_reversed_answers_and_counts_non_numbers_wrong():
     pairs = [(7, 45), (1, 2), (50, 50)]
-    assert score_answers(["250", "300", "001"], pairs) == 1.0
-    assert score_answers(["052", "x03", "001"], pairs) == pytest.approx(1 / 3)
-    assert score_answers(["052", "003", "100"], pairs, reverse=False) == 1.0
+    assert score_answers(["250", "300", "001"], pairs, reverse=True) == 1.0
+    assert score_answers(["052", "x03", "001"], pairs, reverse=True) == pytest.approx(1 / 3)
+    assert score_answers(["052", "003", "100"], pairs) == 1.0
     with pytest.raises(ValueError, match="one answer per pair"):
         score_answers(["250"], pairs)
 

@@ -46,7 +46,7 @@ HELD_OUT = 500             # pairs that never appear in the training text (5%)
 ADDITION_SEED = 11
 
 
-def addition_line(a: int, b: int, reverse: bool = True) -> str:
+def addition_line(a: int, b: int, reverse: bool = False) -> str:
     """One training line without its newline: '07+45=052', or with reverse '07+45=250'.
 
     Both operands are zero-padded to two digits and the answer to three, so every line has
@@ -61,7 +61,7 @@ def addition_line(a: int, b: int, reverse: bool = True) -> str:
     return f"{a:02d}+{b:02d}={answer[::-1] if reverse else answer}"
 
 
-def read_answer(answer: str, reverse: bool = True) -> int | None:
+def read_answer(answer: str, reverse: bool = False) -> int | None:
     """The number a model wrote as its answer (three characters), or None if it is not one."""
     if not isinstance(answer, str) or len(answer) != ANSWER_DIGITS or not answer.isdigit() \
             or not answer.isascii():
@@ -83,7 +83,7 @@ def addition_pairs(seed: int = ADDITION_SEED, held_out: int = HELD_OUT):
     return sorted(pairs[held_out:]), sorted(pairs[:held_out])
 
 
-def addition_text(n_lines: int = 20_000, reverse: bool = True, seed: int = ADDITION_SEED) -> str:
+def addition_text(n_lines: int = 20_000, reverse: bool = False, seed: int = ADDITION_SEED) -> str:
     """`n_lines` lines of random sums from the training pairs, one per line ('07+45=250\\n')."""
     if isinstance(n_lines, bool) or not isinstance(n_lines, int) or n_lines < 1:
         raise ValueError(f"n_lines must be a whole number >= 1, got {n_lines!r}")
@@ -124,7 +124,7 @@ def loss_levels(text: str) -> dict:
 
 
 @torch.no_grad()
-def answer_held_out(model, tokenizer, pairs, reverse: bool = True, temperature: float = 1.0,
+def answer_held_out(model, tokenizer, pairs, reverse: bool = False, temperature: float = 1.0,
                     top_k: int | None = 1, seed: int = 0) -> list[str]:
     """The three characters the model writes after each question '\\nAA+BB=' (all at once).
 
@@ -146,7 +146,7 @@ def answer_held_out(model, tokenizer, pairs, reverse: bool = True, temperature: 
     return [tokenizer.decode(row[-ANSWER_DIGITS:]) for row in out]
 
 
-def score_answers(answers, pairs, reverse: bool = True) -> float:
+def score_answers(answers, pairs, reverse: bool = False) -> float:
     """The fraction of `answers` (as the model wrote them) that are the right sums."""
     if len(answers) != len(pairs):
         raise ValueError(f"{len(answers)} answers for {len(pairs)} pairs; give one answer per pair")
@@ -159,7 +159,7 @@ def score_answers(answers, pairs, reverse: bool = True) -> float:
 PLACES = ("hundreds", "tens", "units")
 
 
-def addition_accuracy(model, tokenizer, pairs, reverse: bool = True, temperature: float = 1.0,
+def addition_accuracy(model, tokenizer, pairs, reverse: bool = False, temperature: float = 1.0,
                       top_k: int | None = 1, seed: int = 0) -> dict:
     """How well the model adds the held-out `pairs`: the whole answer, and each place.
 
@@ -203,7 +203,7 @@ class Task:
     name: str                     # "addition", "python", "shakespeare", "file"
     text: str
     source: str                   # a sentence: where the text came from
-    reverse: bool = True          # addition: answers written least significant digit first
+    reverse: bool = False          # addition: answers written least significant digit first
     held_out: tuple = ()          # addition: the (a, b) pairs never in the text
 
     @property
@@ -238,7 +238,7 @@ def python_text(max_chars: int = PYTHON_CHARS) -> str:
     return normalize_text("".join(parts), source=str(folder))
 
 
-def load_task(name: str = "addition", reverse: bool = True, n_lines: int = 20_000,
+def load_task(name: str = "addition", reverse: bool = False, n_lines: int = 20_000,
               max_chars: int = PYTHON_CHARS) -> Task:
     """One of the built-in tasks: "addition", "python" or "shakespeare" (no download)."""
     if name == "addition":
@@ -328,7 +328,7 @@ class Size:
 
 SIZES = {
     "tiny": Size(n_layer=1, n_embd=32, n_head=2, block_size=32, batch_size=16, max_iters=1500, lr=3e-3),
-    "small": Size(n_layer=2, n_embd=64, n_head=4, block_size=32, batch_size=32, max_iters=800, lr=3e-3),
+    "small": Size(n_layer=2, n_embd=64, n_head=4, block_size=32, batch_size=32, max_iters=1500, lr=3e-3),
     "medium": Size(n_layer=4, n_embd=128, n_head=4, block_size=64, batch_size=32, max_iters=5000, lr=2e-3),
     "large": Size(n_layer=6, n_embd=256, n_head=8, block_size=128, batch_size=64, max_iters=10000, lr=1e-3),
 }
@@ -528,7 +528,7 @@ def cli_commands(folder, more_steps: int = 2000) -> str:
     extra = read_checkpoint_info(folder).get("extra", {})
     size = SIZES.get(extra.get("size"))
     adds = extra.get("task") == "addition"
-    prompt = (f" --prompt {addition_line(12, 34, extra.get('reverse', True))[:-ANSWER_DIGITS]}"
+    prompt = (f" --prompt {addition_line(12, 34, extra.get('reverse', False))[:-ANSWER_DIGITS]}"
               if adds else "")                   # else the command's default: a new line
     gen = (f"python -m course_lib.generate --checkpoint {_shown(folder)}{prompt} "
            f"--max-new-tokens {30 if adds else 300} --temperature 0.8 --top-k 5")
@@ -542,8 +542,8 @@ def cli_commands(folder, more_steps: int = 2000) -> str:
 
 # ----------------------------------------------------------------------------- panels
 
-TASK_CHOICES = (("addition, answers reversed", "addition"),
-                ("addition, answers as written", "addition-plain"),
+TASK_CHOICES = (("addition, answers as written", "addition"),
+                ("addition, answers reversed", "addition-reversed"),
                 ("Python code (standard library)", "python"),
                 ("Shakespeare", "shakespeare"),
                 ("my own file (upload it or give a path)", "file"))
@@ -551,11 +551,11 @@ TASK_CHOICES = (("addition, answers reversed", "addition"),
 
 def _choose_task(choice: str, upload=None, path: str = "") -> Task:
     if choice == "addition":
-        return _cached_task("addition", True)
-    if choice == "addition-plain":
         return _cached_task("addition", False)
+    if choice == "addition-reversed":
+        return _cached_task("addition", True)
     if choice in ("python", "shakespeare"):
-        return _cached_task(choice, True)
+        return _cached_task(choice, False)
     if choice == "file":
         if path and path.strip():
             return task_from_path(path)
