@@ -4,7 +4,7 @@
     python scripts/measure_gpt_changes.py --reuse     # keep runs already in the file(s)
 
 The model and the training are the n_embd=64 runs of scripts/sweep_n_embd.py (its FIXED
-and TRAIN settings, imported from it, and its run_one), with one GPTConfig field changed:
+and TRAIN settings and its run_one, imported from it), with one GPTConfig field changed:
 
     tied   tie_weights=True     lm_head uses token_embedding_table's weight (GPT-2 does)
     gelu   activation="gelu"    GELU instead of ReLU in the feed-forward (GPT-2 does)
@@ -12,7 +12,8 @@ and TRAIN settings, imported from it, and its run_one), with one GPTConfig field
 
 Each variant is trained from the same seeds as the sweep (1337, 1338, 1339). The baseline
 is not trained again: it is the sweep's own n_embd=64 runs, read from
-data/sweep_n_embd.json, which used the same settings and seeds (the script checks that).
+data/sweep_n_embd.json (or, while a sweep still runs, its partial file), which used the same
+settings and seeds (the script checks that).
 Each finished run is saved at once to data/gpt_changes.partial.json (removed at the end),
 so a stopped measurement resumes with --reuse. It runs on one PyTorch thread by default:
 on a busy machine two threads can wait on each other for most of each step. Lesson 08
@@ -30,7 +31,8 @@ import torch
 
 from course_lib import load_corpus
 from course_lib.commands.bench import cpu_model
-from sweep_n_embd import FIXED, OUT as SWEEP, TRAIN, _settings, run_one  # this folder's script
+# this folder's sweep script: its settings (FIXED, TRAIN through _settings) and its run_one
+from sweep_n_embd import OUT as SWEEP, PARTIAL as SWEEP_PARTIAL, _settings, run_one
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "data" / "gpt_changes.json"
@@ -43,22 +45,27 @@ VARIANTS = {"tied": {"tie_weights": True},
 COMMAND = "python scripts/measure_gpt_changes.py"
 
 
-def baseline(vocab_size: int, seeds: list[int]) -> dict | None:
-    """The sweep's n_embd=64 runs for these seeds, if data/sweep_n_embd.json holds them with
-    today's settings; else None."""
-    if not SWEEP.is_file():
+def baseline(vocab_size: int, seeds: list[int]) -> tuple[dict, str] | None:
+    """The sweep's n_embd=64 runs for these seeds and the file they came from: its result
+    file, or its partial file while a sweep still runs (the runs it will keep). None when
+    neither holds them all with today's settings."""
+    runs = {}
+    for path in (SWEEP_PARTIAL, SWEEP):              # the finished file wins
+        if not path.is_file():
+            continue
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        same = {"fixed_config": saved.get("fixed_config"), "training": {
+            k: v for k, v in saved.get("training", {}).items() if k != "seed"}}
+        if same != _settings(vocab_size):
+            continue
+        found = saved.get("runs", [])                # the partial file: a flat list of runs
+        for r in saved.get("results", []):           # the result file: runs per size
+            found = found + r.get("runs", [])
+        runs |= {run["seed"]: (run, path) for run in found if run["n_embd"] == N_EMBD}
+    if not all(s in runs for s in seeds):
         return None
-    sweep = json.loads(SWEEP.read_text(encoding="utf-8"))
-    same = {"fixed_config": sweep.get("fixed_config"), "training": {
-        k: v for k, v in sweep.get("training", {}).items() if k != "seed"}}
-    if same != _settings(vocab_size):
-        return None
-    for r in sweep.get("results", []):
-        if r["n_embd"] == N_EMBD:
-            runs = {run["seed"]: run for run in r.get("runs", [])}
-            if all(s in runs for s in seeds):
-                return combine("baseline", {}, [runs[s] for s in seeds])
-    return None
+    paths = sorted({runs[s][1].name for s in seeds})
+    return combine("baseline", {}, [runs[s][0] for s in seeds]), " and ".join(paths)
 
 
 def combine(name: str, change: dict, runs: list[dict]) -> dict:
@@ -123,15 +130,17 @@ def main() -> int:
             run = run_one(corpus, N_EMBD, seed, **change)
             known[(name, seed)] = {"variant": name, "change": change} | run
             _save(PARTIAL, settings | {"runs": list(known.values())})
-    base = baseline(vocab, SEEDS)
-    if base is None:
+    found = baseline(vocab, SEEDS)
+    if found is None:
         print(f"not written: {SWEEP.name} lacks the baseline runs (n_embd={N_EMBD}, seeds "
               f"{SEEDS}). Run `python scripts/sweep_n_embd.py --reuse`, then `{COMMAND} "
               f"--reuse` (the variants are kept in {PARTIAL.name}).")
         return 1
+    base, source = found
     out = {"what": __doc__.split("\n")[0],
-           "baseline_from": f"data/{SWEEP.name}: its n_embd={N_EMBD} runs (same settings and "
-                            f"seeds; not trained again here)",
+           "baseline_from": f"the n_embd={N_EMBD} runs of scripts/sweep_n_embd.py (same "
+                            f"settings and seeds; not trained again here), read from "
+                            f"data/{source}",
            "n_embd": N_EMBD, "seeds": SEEDS,
            "fixed_config": settings["fixed_config"], "training": settings["training"],
            "cpu": cpu_model(), "torch": torch.__version__,

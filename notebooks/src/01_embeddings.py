@@ -21,7 +21,6 @@
 # ## Setup
 
 # %%
-import json
 import math
 
 import torch
@@ -35,6 +34,8 @@ from course_lib.lessons.embeddings import (WordVectors, cosine_similarity, eucli
                                    load_word_vectors, nearest_rows, pca_project)
 from course_lib.lessons.plots import (plot_char_embeddings_2d, plot_one_hot_vs_dense, plot_vectors_2d,
                               plot_word_map)
+from course_lib.lessons.sweep import (compare_losses, doubling_table, load_sweep, loss_range,
+                                      seed_losses, sweep_table)
 from course_lib.lessons.widgets import embedding_size_explorer
 
 torch.manual_seed(1337)
@@ -191,31 +192,30 @@ assert 50_257 * 768 == 38_597_376
 # only reads its results; the command to redo it is printed below.
 
 # %%
-sweep = json.loads((DATA_DIR / "sweep_n_embd.json").read_text())
+sweep = load_sweep()
 results = sweep["results"]
-print("redo with:", sweep["command"], f"  ({sweep['training']['max_iters']:,} steps per size, "
-      f"{sum(r['seconds'] for r in results) / 60:.0f} minutes on: {sweep['machine']})")
-for prev, r in zip([None] + results[:-1], results):
-    seeds = r.get("val_loss_seeds", [r["val_loss"]])
-    line = (f"n_embd {r['n_embd']:>3}: {r['params']:>9,} parameters, val loss {r['val_loss']:.3f}"
-            + (f" (seeds {min(seeds):.3f} to {max(seeds):.3f})" if len(seeds) > 1 else "")
-            + f", val - train {r['val_loss'] - r['train_loss']:+.3f}")
-    if prev is not None:
-        line += (f"  vs {prev['n_embd']:>3}: val {r['val_loss'] - prev['val_loss']:+.3f}, "
-                 f"parameters × {r['params'] / prev['params']:.1f}, time × "
-                 f"{r['seconds'] / prev['seconds']:.1f}")
-    print(line)
-changes = [b["val_loss"] - a["val_loss"] for a, b in zip(results, results[1:])]
+print("redo with:", sweep["command"], f"  ({sweep['training']['max_iters']:,} steps per run)")
+print(sweep_table(sweep))
+
+# %% [markdown]
+# Each size was trained from three seeds: the seed sets the first random weights and the
+# order of the batches. The table gives the mean over the seeds and the smallest and
+# largest of them. Now the steps from one size to the next: the change of the mean, the
+# seed spread (the wider min-to-max range of the two sizes), and whether the two ranges
+# overlap. "apart" means that every seed of the wider model ended lower than every seed of
+# the narrower one.
+
+# %%
+print(doubling_table(sweep))
+changes = [compare_losses(seed_losses(a), seed_losses(b))["change"]
+           for a, b in zip(results, results[1:])]
+print("every doubling lowered the mean:", all(c < 0 for c in changes))
 print("every doubling helped less than the one before:",
       all(abs(later) < abs(earlier) for earlier, later in zip(changes, changes[1:])))
-last = results[-2:]
-spreads = [max(r.get("val_loss_seeds", [0])) - min(r.get("val_loss_seeds", [0])) for r in last]
-if len(last[0].get("val_loss_seeds", [])) > 1:
-    print(f"the last doubling: {changes[-1]:+.3f}; between seeds one size moves by up to "
-          f"{max(spreads):.3f}")
-else:
-    print(f"the last doubling: {changes[-1]:+.3f} (one seed per size here; lesson 08 shows "
-          f"how much the loss moves from seed to seed)")
+print("parameters at each doubling:", ", ".join(f"x{b['params'] / a['params']:.1f}"
+                                                for a, b in zip(results, results[1:])))
+gaps = [loss_range(seed_losses(r))[0] - loss_range(seed_losses(r, "train"))[0] for r in results]
+print("val - train (means):", ", ".join(f"{r['n_embd']}: {g:+.3f}" for r, g in zip(results, gaps)))
 
 # %% [markdown]
 # The first doublings of `n_embd` lower the validation loss clearly; each one after that

@@ -39,8 +39,11 @@ from course_lib import (CheckpointError, DATA_DIR, GPTConfig, GPTLanguageModel,
                         parameter_breakdown, save_checkpoint, train)
 from course_lib.core.checkpoint import read_checkpoint_info
 from course_lib.lessons.checks import check_gpt_forward, check_gpt_parameter_count, check_linear_forward
-from course_lib.lessons.plots import (plot_loss_curves, plot_n_embd_sweep, plot_parameter_breakdown)
-from course_lib.lessons.sweep import load_sweep, sweep_result, sweep_table, train_sweep_size
+from course_lib.lessons.plots import (plot_gpt_changes, plot_loss_curves, plot_n_embd_sweep,
+                                     plot_parameter_breakdown)
+from course_lib.lessons.sweep import (compare_losses, doubling_table, gpt_changes_table,
+                                      load_gpt_changes, load_sweep, loss_range, seed_losses,
+                                      sweep_result, sweep_table, train_sweep_size)
 from course_lib.core.training import load_history
 from course_lib.lessons.widgets import generation_explorer, n_embd_explorer
 
@@ -623,9 +626,10 @@ tmp.cleanup()
 # ## The `n_embd` experiment
 #
 # How wide should the vectors be? `scripts/sweep_n_embd.py` trained the same GPT with
-# several values of `n_embd`, everything else fixed (same layers, heads, data, seed and
-# number of steps), and recorded the parameter count, the final losses and the time.
-# To run it again (it takes the total time printed below):
+# several values of `n_embd`, everything else fixed (same layers, heads, data and number
+# of steps), and recorded the parameter count, the final losses and the time. One run per
+# size cannot tell a real gain from noise, so it trained each size from three seeds (the
+# seed sets the first random weights and the order of the batches). To run it again:
 #
 # ```bash
 # python scripts/sweep_n_embd.py
@@ -636,7 +640,12 @@ sweep = load_sweep()
 print("fixed:", sweep["fixed_config"])
 print("training:", sweep["training"])
 print(sweep_table(sweep))
-print(f"total: {sum(r['seconds'] for r in sweep['results']) / 60:.1f} minutes on {sweep['machine']}")
+first_seed = sweep["seeds"][0]
+print(f"seed {first_seed}'s runs took {sum(r['seconds'] for r in sweep['results']) / 60:.1f} "
+      f"minutes in all on: {sweep['cpu']}")
+for r in sweep["results"]:
+    print(f"n_embd {r['n_embd']:>3}: seconds per seed", r["seconds_per_seed"], " threads per seed",
+          [run.get("threads", "not recorded") for run in r["runs"]])
 
 # %%
 fig = plot_n_embd_sweep(sweep["results"])
@@ -648,21 +657,27 @@ fig = plot_n_embd_sweep(sweep["results"])
 rs = sweep["results"]
 first, last = rs[0], rs[-1]
 print(f"n_embd {first['n_embd']} -> {last['n_embd']}: parameters x{last['params'] / first['params']:.0f}, "
-      f"time x{last['seconds'] / first['seconds']:.1f}")
+      f"time x{last['seconds'] / first['seconds']:.1f} (seed {first_seed})")
 print("parameters at each doubling:", ", ".join(f"x{b['params'] / a['params']:.1f}"
                                                 for a, b in zip(rs, rs[1:])))
 print("time at each doubling:      ", ", ".join(f"x{b['seconds'] / a['seconds']:.1f}"
-                                                for a, b in zip(rs, rs[1:])))
-changes = [b["val_loss"] - a["val_loss"] for a, b in zip(rs, rs[1:])]
-print("val loss change at each doubling:", ", ".join(f"{d:+.4f}" for d in changes))
-print("in this run (one seed), each doubling gave a lower val loss:", all(d < 0 for d in changes))
-print("val - train gap:", ", ".join(f"{r['n_embd']}: {r['val_loss'] - r['train_loss']:+.3f}"
-                                   for r in rs))
+                                                for a, b in zip(rs, rs[1:])), f"(seed {first_seed})")
+print(doubling_table(sweep))
+steps = [compare_losses(seed_losses(a), seed_losses(b)) for a, b in zip(rs, rs[1:])]
+changes = [c["change"] for c in steps]
+print("each doubling lowered the mean val loss:", all(d < 0 for d in changes))
+print("each doubling helped less than the one before:",
+      all(abs(b) < abs(a) for a, b in zip(changes, changes[1:])))
+print("doublings whose seed ranges are apart:", sum(c["apart"] for c in steps), "of", len(steps))
+print("val - train gap (means):", ", ".join(
+    f"{r['n_embd']}: {loss_range(seed_losses(r))[0] - loss_range(seed_losses(r, 'train'))[0]:+.3f}"
+    for r in rs))
 
 # %% [markdown]
-# Second, with the same **time** instead of the same number of steps. The curves give the
-# val loss at every 100 steps; we take the last one each run reached within the time of
-# the shortest run (assuming its steps all took equally long):
+# Second, with the same **time** instead of the same number of steps. Only the first
+# seed's runs are used here, because only they ran under the same conditions (the threads
+# above). Their curves give the val loss at every 100 steps; we take the last one each run
+# reached within the time of the shortest run (assuming its steps all took equally long):
 
 # %%
 budget = min(r["seconds"] for r in rs)
@@ -747,6 +762,72 @@ print(f"the sweep's last doubling changed the val loss by {changes[-1]:+.4f}: "
 # almost nothing between `n_embd = 128` and 256; it does not show whether the last
 # doubling helps at all. The first three doublings (0.1 or more each) are several times
 # larger than this noise.
+
+# %% [markdown]
+# ## What later GPTs changed, measured
+#
+# Our GPT keeps three choices of the first GPTs: ReLU in the feed-forward, a bias in every
+# `Linear` and `LayerNorm`, and two separate matrices for `token_embedding_table` and
+# `lm_head`. Later GPTs changed them. GPT-2 uses GELU, a smooth curve in place of ReLU's
+# corner at 0, and shares one matrix between the token table and `lm_head` (**weight
+# tying**). Many newer models drop the biases. `GPTConfig` has a field for each change:
+# `activation`, `tie_weights` and `bias`.
+#
+# Do they help *here*? `scripts/measure_gpt_changes.py` trained the sweep's `n_embd = 64`
+# model with one change at a time, from the sweep's three seeds, with the sweep's
+# settings. The baseline is not trained again: it is the sweep's own `n_embd = 64` runs.
+# To redo it (it prints each run as it finishes):
+#
+# ```bash
+# python scripts/measure_gpt_changes.py
+# ```
+
+# %%
+gpt_changes = load_gpt_changes()
+print("redo with:", gpt_changes["command"], f"  ({gpt_changes['training']['max_iters']:,} "
+      f"steps per run, seeds {gpt_changes['seeds']}, {gpt_changes['threads']} thread, "
+      f"on: {gpt_changes['cpu']})")
+print("baseline:", gpt_changes["baseline_from"])
+print("same model and training as the sweep:",
+      gpt_changes["fixed_config"] == sweep["fixed_config"]
+      and gpt_changes["training"] == {k: v for k, v in sweep["training"].items() if k != "seed"})
+print(gpt_changes_table(gpt_changes))
+
+# %% [markdown]
+# Weight tying removes one matrix. `lm_head.weight` has shape `(vocab_size, n_embd)`, the
+# same as the token table, so the tied model should have `vocab_size × n_embd` parameters
+# fewer. Count them on two fresh models:
+
+# %%
+cfg64 = GPTConfig.from_dict({**sweep["fixed_config"], "n_embd": 64})
+untied = GPTLanguageModel(cfg64)
+tied = GPTLanguageModel(GPTConfig.from_dict({**cfg64.to_dict(), "tie_weights": True}))
+no_bias = GPTLanguageModel(GPTConfig.from_dict({**cfg64.to_dict(), "bias": False}))
+saving = untied.num_parameters() - tied.num_parameters()
+print("one matrix in the tied model:", tied.lm_head.weight is tied.token_embedding_table.weight)
+print(f"saving: {untied.num_parameters():,} - {tied.num_parameters():,} = {saving:,}")
+print(f"vocab_size x n_embd = {cfg64.vocab_size} x {cfg64.n_embd} = "
+      f"{cfg64.vocab_size * cfg64.n_embd:,}; equal: {saving == cfg64.vocab_size * cfg64.n_embd}")
+print(f"tying saves {100 * saving / untied.num_parameters():.1f}% here; the biases are "
+      f"{untied.num_parameters() - no_bias.num_parameters():,} parameters "
+      f"({100 * (untied.num_parameters() - no_bias.num_parameters()) / untied.num_parameters():.1f}%)")
+gpt2_tok = 50_257 * 768
+print(f"in GPT-2 small the same matrix is 50,257 x 768 = {gpt2_tok:,} parameters")
+
+# %%
+fig = plot_gpt_changes(gpt_changes["results"])
+
+# %%
+base = gpt_changes["results"][0]
+for r in gpt_changes["results"][1:]:
+    c = compare_losses(base["val_losses"], r["val_losses"])
+    verdict = ("every seed lower than every baseline seed" if c["apart"] and c["change"] < 0
+               else "every seed higher than every baseline seed" if c["apart"]
+               else "the ranges overlap: no difference shown")
+    print(f"{r['variant']:>7}: mean {c['change']:+.4f} (seed spread {c['spread']:.4f}): {verdict}")
+
+# %% [markdown]
+# PROSE_GPT_CHANGES
 
 # %% [markdown]
 # ## Summary
