@@ -116,21 +116,29 @@ def load_sweep_like_file(sweep):
 def test_doubling_table_compares_the_change_with_the_seed_spread(sweep):
     seeded(sweep, {8: [2.8, 2.9, 3.0], 16: [2.5, 2.4, 2.6], 32: [2.45, 2.55, 2.35]})
     lines = doubling_table(load_sweep_like_file(sweep)).splitlines()
-    assert lines[2].split() == ["8->16", "-0.4000", "0.2000", "apart"]
-    assert lines[3].split() == ["16->32", "-0.0500", "0.2000", "overlap"]
+    assert lines[2].split() == ["8->16", "-0.4000", "0.2000", "apart", "3", "of", "3"]
+    assert lines[3].split() == ["16->32", "-0.0500", "0.2000", "overlap", "2", "of", "3"]
 
 
 @pytest.mark.parametrize("before,after,expected", [
-    ([1.0, 1.2], [0.7, 0.9], {"change": -0.3, "spread": 0.2, "apart": True}),
-    ([1.0, 1.2], [0.9, 1.1], {"change": -0.1, "spread": 0.2, "apart": False}),
-    ([1.0, 1.2], [1.2, 1.3], {"change": 0.15, "spread": 0.2, "apart": False}),  # touching
-    ([1.0], [1.0001], {"change": 0.0001, "spread": 0.0, "apart": True}),       # one seed each
+    ([1.0, 1.2], [0.7, 0.9], {"change": -0.3, "spread": 0.2, "apart": True, "lower_in": 2}),
+    ([1.0, 1.2], [0.9, 1.1], {"change": -0.1, "spread": 0.2, "apart": False, "lower_in": 2}),
+    ([1.0, 1.2], [1.2, 1.3], {"change": 0.15, "spread": 0.2, "apart": False,  # touching
+                              "lower_in": 0}),
+    ([1.0, 1.2], [1.1, 1.1], {"change": 0.0, "spread": 0.2, "apart": False, "lower_in": 1}),
+    ([1.0], [1.0001], {"change": 0.0001, "spread": 0.0, "apart": True,         # one seed each
+                       "lower_in": 0}),
 ])
 def test_compare_losses(before, after, expected):
     got = compare_losses(before, after)
-    assert got["apart"] == expected["apart"]
+    assert got["apart"] == expected["apart"] and got["lower_in"] == expected["lower_in"]
     assert got["change"] == pytest.approx(expected["change"])
     assert got["spread"] == pytest.approx(expected["spread"])
+
+
+def test_compare_losses_wants_the_same_seeds():
+    with pytest.raises(ValueError, match="one loss per seed each, for the same seeds; got 2 and 3"):
+        compare_losses([1.0, 1.1], [1.0, 1.1, 1.2])
 
 
 def test_seed_losses_and_bad_input(sweep):
@@ -168,9 +176,9 @@ def test_gpt_changes_table(tmp_path):
     lines = gpt_changes_table(load_gpt_changes(changes_file(tmp_path))).splitlines()
     assert lines[2].split() == ["baseline", "1,000", "2.0500", "2.000-2.100"]
     assert lines[3].split() == ["tied", "tie_weights=True", "900", "2.1000", "2.050-2.150",
-                                "+0.0500", "0.1000", "overlap"]
+                                "+0.0500", "0.1000", "overlap", "0", "of", "2"]
     assert lines[4].split() == ["gelu", "activation=gelu", "1,000", "1.8500", "1.800-1.900",
-                                "-0.2000", "0.1000", "apart"]
+                                "-0.2000", "0.1000", "apart", "2", "of", "2"]
 
 
 @pytest.mark.parametrize("edit,error,message", [

@@ -105,11 +105,17 @@ def compare_losses(before: list[float], after: list[float]) -> dict:
 
     Returns {"change": mean(after) - mean(before), "spread": the wider of the two min-max
     ranges, "apart": True when the ranges do not overlap (every seed of one is below every
-    seed of the other)}. With one seed each, "apart" says nothing about noise.
+    seed of the other), "lower_in": for how many seeds `after` is below `before`, seed by
+    seed (the lists must hold the same seeds in the same order)}. With one seed each,
+    "apart" says nothing about noise.
     """
+    if len(before) != len(after):
+        raise ValueError(f"before and after need one loss per seed each, for the same seeds; "
+                         f"got {len(before)} and {len(after)} losses")
     (m0, lo0, hi0), (m1, lo1, hi1) = loss_range(before), loss_range(after)
     return {"change": m1 - m0, "spread": max(hi0 - lo0, hi1 - lo1),
-            "apart": hi1 < lo0 or lo1 > hi0}
+            "apart": hi1 < lo0 or lo1 > hi0,
+            "lower_in": sum(b < a for a, b in zip(before, after))}
 
 
 def _seeds_line(sweep: dict) -> str:
@@ -138,16 +144,19 @@ def sweep_table(sweep: dict) -> str:
 
 def doubling_table(sweep: dict) -> str:
     """One line per step from one size to the next: the change of the mean val loss, the
-    seed spread (the wider min-max range of the two sizes) and whether the ranges overlap."""
+    seed spread (the wider min-max range of the two sizes), whether the ranges overlap, and
+    for how many seeds the wider model ended lower than the narrower one from the same seed
+    (a seed gives every size the same batches)."""
     validate_sweep(sweep)
     rs = sweep["results"]
-    head = f"{'n_embd':>10} {'mean val change':>16} {'seed spread':>12}  ranges"
+    head = f"{'n_embd':>10} {'mean val change':>16} {'seed spread':>12} {'ranges':>8} {'lower in':>9}"
     lines = [head, "-" * len(head)]
     for a, b in zip(rs, rs[1:]):
         c = compare_losses(seed_losses(a), seed_losses(b))
         step = f"{a['n_embd']}->{b['n_embd']}"
-        lines.append(f"{step:>10} {c['change']:>+16.4f} "
-                     f"{c['spread']:>12.4f}  {'apart' if c['apart'] else 'overlap'}")
+        lower = f"{c['lower_in']} of {len(seed_losses(b))}"
+        lines.append(f"{step:>10} {c['change']:>+16.4f} {c['spread']:>12.4f} "
+                     f"{'apart' if c['apart'] else 'overlap':>8} {lower:>9}")
     return "\n".join(lines)
 
 
@@ -233,12 +242,13 @@ def validate_gpt_changes(data, source: str = "the measurement") -> None:
 
 
 def gpt_changes_table(data: dict) -> str:
-    """One row per variant: parameters, val loss mean and min-max over the seeds, and the
-    change of the mean against the baseline next to the seed spread."""
+    """One row per variant: parameters, val loss mean and min-max over the seeds, the change
+    of the mean against the baseline next to the seed spread, whether the ranges overlap,
+    and for how many seeds the variant ended below the baseline run of the same seed."""
     validate_gpt_changes(data)
     base = data["results"][0]
     head = (f"{'variant':<26} {'parameters':>10} {'val (mean)':>10} {'val min-max':>13} "
-            f"{'vs baseline':>11} {'seed spread':>11}  ranges")
+            f"{'vs baseline':>11} {'seed spread':>11} {'ranges':>8} {'lower in':>9}")
     lines = [head, "-" * len(head)]
     for r in data["results"]:
         mean, lo, hi = loss_range(r["val_losses"])
@@ -246,7 +256,8 @@ def gpt_changes_table(data: dict) -> str:
         row = f"{name:<26} {r['params']:>10,} {mean:>10.4f} {f'{lo:.3f}-{hi:.3f}':>13}"
         if r is not base:
             c = compare_losses(base["val_losses"], r["val_losses"])
-            row += (f" {c['change']:>+11.4f} {c['spread']:>11.4f}  "
-                    f"{'apart' if c['apart'] else 'overlap'}")
+            lower = f"{c['lower_in']} of {len(r['val_losses'])}"
+            row += (f" {c['change']:>+11.4f} {c['spread']:>11.4f} "
+                    f"{'apart' if c['apart'] else 'overlap':>8} {lower:>9}")
         lines.append(row)
     return "\n".join(lines)
