@@ -75,7 +75,7 @@ def combine(name: str, change: dict, runs: list[dict]) -> dict:
             "train_losses": [r["train_loss"] for r in runs],
             "val_losses": [r["val_loss"] for r in runs],
             "seconds": [r["seconds"] for r in runs],
-            "threads": [r["threads"] for r in runs],
+            "threads": [r.get("threads") for r in runs],   # None: not recorded (older runs)
             "eval_steps": runs[0]["eval_steps"],
             "eval_val": [r["eval_val"] for r in runs]}
 
