@@ -217,15 +217,24 @@ print("parameters at each doubling:", ", ".join(f"x{b['params'] / a['params']:.1
 gaps = [loss_range(seed_losses(r))[0] - loss_range(seed_losses(r, "train"))[0] for r in results]
 print("val - train (means):", ", ".join(f"{r['n_embd']}: {g:+.3f}" for r, g in zip(results, gaps)))
 
+# %%
+steps = [compare_losses(seed_losses(a), seed_losses(b)) for a, b in zip(results, results[1:])]
+print("first three doublings: change / seed spread =",
+      ", ".join(f"{abs(c['change']) / c['spread']:.1f}" for c in steps[:3]))
+print(f"last doubling: change {steps[-1]['change']:+.4f}, seed spread {steps[-1]['spread']:.4f}")
+assert all(abs(c["change"]) > 3 * c["spread"] for c in steps[:3])
+assert abs(steps[-1]["change"]) < steps[-1]["spread"]
+
 # %% [markdown]
-# The first doublings of `n_embd` lower the validation loss clearly; each one after that
-# lowers it less, while the whole model grows almost four times (most of its weights are
-# `n_embd × n_embd` matrices, so they grow with the square of `n_embd`). The last doubling,
-# from 128 to 256, changes the validation loss by less than 0.01: no more than training the
-# same model again with another seed can change it (lesson 08 measures that), so here it
-# may give nothing at all, for four times the parameters and more time per step. On a small
-# corpus, a bigger model also fits the training text better than new text: the gap between
-# val and train loss grows.
+# Every doubling of `n_embd` lowered the mean validation loss, and each one lowered it
+# less than the one before, while the whole model grew between 3.5 and 4 times (most of
+# its weights are `n_embd × n_embd` matrices, so they grow with the square of `n_embd`).
+# The first three doublings moved the mean by more than three times the seed spread: those
+# gains are much larger than the noise. The last one, from 128 to 256, moved it by less
+# than the seed spread (the cell below checks both): a small gain at best, for four times
+# the parameters and more time per step. Lesson 08 looks at this noise more closely. On a
+# small corpus, a bigger model also fits the training text better than new text: the gap
+# between val and train loss grows.
 #
 # **Try it.** Move the slider. On the left, the token table keeps its 67 rows and gets
 # wider; the printed lines give its size in parameters and bytes, and the trained losses.
