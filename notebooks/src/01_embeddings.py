@@ -198,9 +198,9 @@ print("redo with:", sweep["command"], f"  ({sweep['training']['max_iters']:,} st
 print(sweep_table(sweep))
 
 # %% [markdown]
-# Each size was trained from three seeds: the seed sets the first random weights and the
-# order of the batches. The table gives the mean over the seeds and the smallest and
-# largest of them. Now the steps from one size to the next: the change of the mean, the
+# Each size was trained from three seeds: the seed sets the first random weights and
+# which batches each run trains and is measured on. The table gives the mean over the
+# seeds and the smallest and largest of them. Now the steps from one size to the next: the change of the mean, the
 # seed spread (the wider min-to-max range of the two sizes), and whether the two ranges
 # overlap. "apart" means that every seed of the wider model ended lower than every seed of
 # the narrower one.
@@ -222,8 +222,10 @@ steps = [compare_losses(seed_losses(a), seed_losses(b)) for a, b in zip(results,
 print("first three doublings: change / seed spread =",
       ", ".join(f"{abs(c['change']) / c['spread']:.1f}" for c in steps[:3]))
 print(f"last doubling: change {steps[-1]['change']:+.4f}, seed spread {steps[-1]['spread']:.4f}")
+assert all(c < 0 for c in changes) and all(abs(b) < abs(a) for a, b in zip(changes, changes[1:]))
 assert all(abs(c["change"]) > 3 * c["spread"] for c in steps[:3])
 assert abs(steps[-1]["change"]) < steps[-1]["spread"]
+assert all(b > a for a, b in zip(gaps, gaps[1:]))          # the val - train gap grows
 
 # %% [markdown]
 # Every doubling of `n_embd` lowered the mean validation loss, and each one lowered it
@@ -231,7 +233,7 @@ assert abs(steps[-1]["change"]) < steps[-1]["spread"]
 # its weights are `n_embd × n_embd` matrices, so they grow with the square of `n_embd`).
 # The first three doublings moved the mean by more than three times the seed spread: those
 # gains are much larger than the noise. The last one, from 128 to 256, moved it by less
-# than the seed spread (the cell below checks both): a small gain at best, for four times
+# than the seed spread (the cell above checks both): a small gain at best, for four times
 # the parameters and more time per step. Lesson 08 looks at this noise more closely. On a
 # small corpus, a bigger model also fits the training text better than new text: the gap
 # between val and train loss grows.

@@ -15,7 +15,9 @@
 # - how temperature and top-k change the generated text;
 # - how to save and load a checkpoint safely;
 # - what a larger `n_embd` costs (parameters, time) and gains (validation loss), and how
-#   large a change in the loss must be to stand out from the noise.
+#   large a change in the loss must be to stand out from the noise;
+# - what three changes of later GPTs (weight tying, GELU, no biases) do to this model,
+#   measured over three seeds.
 #
 # **You need:** [Lesson 07: LayerNorm](07_layernorm.ipynb) and the lessons before it: the
 # token IDs, embeddings, attention heads, blocks and LayerNorm.
@@ -629,7 +631,8 @@ tmp.cleanup()
 # several values of `n_embd`, everything else fixed (same layers, heads, data and number
 # of steps), and recorded the parameter count, the final losses and the time. One run per
 # size cannot tell a real gain from noise, so it trained each size from three seeds (the
-# seed sets the first random weights and the order of the batches). To run it again:
+# seed sets the first random weights and which batches each run trains and is measured
+# on). To run it again:
 #
 # ```bash
 # python scripts/sweep_n_embd.py
@@ -675,8 +678,8 @@ print("val - train gap (means):", ", ".join(
 
 # %% [markdown]
 # Second, with the same **time** instead of the same number of steps. Only the first
-# seed's runs are used here, because only they ran under the same conditions (the threads
-# above). Their curves give the val loss at every 100 steps; we take the last one each run
+# seed's runs are used here: the other seeds ran later, on one thread of a busy machine
+# (their `threads` and their longer times above). Their curves give the val loss at every 100 steps; we take the last one each run
 # reached within the time of the shortest run (assuming its steps all took equally long):
 
 # %%
@@ -716,6 +719,9 @@ print("first three doublings: change / seed spread =",
 print(f"last doubling: change {steps[-1]['change']:+.4f}, seed spread {steps[-1]['spread']:.4f}")
 assert all(abs(c["change"]) > 3 * c["spread"] for c in steps[:3])
 assert abs(steps[-1]["change"]) < steps[-1]["spread"]
+assert all(d < 0 for d in changes) and all(abs(b) < abs(a) for a, b in zip(changes, changes[1:]))
+gaps = [loss_range(seed_losses(r))[0] - loss_range(seed_losses(r, "train"))[0] for r in rs]
+assert all(b > a for a, b in zip(gaps, gaps[1:]))          # the val - train gap grows
 assert first_seed == 1337
 
 # %% [markdown]
