@@ -726,8 +726,9 @@ assert first_seed == 1337
 
 # %% [markdown]
 # Move the slider to see each size's numbers and its validation curve against training
-# time (the other sizes are faint). The button trains the chosen size again, from the
-# same seed, for a few seconds, with a progress bar, and compares it with the sweep.
+# time (the other sizes are faint). The widget shows seed 1337's run of each size, not the
+# mean. The button trains the chosen size again, from that seed, for a few seconds, with a
+# progress bar, and compares it with the sweep.
 
 # %%
 n_embd_explorer(sweep, corpus, train_seconds=10)
