@@ -240,10 +240,9 @@ assert all(b > a for a, b in zip(gaps, gaps[1:]))          # the val - train gap
 #
 # **Try it.** Move the slider. On the left, the token table keeps its 67 rows and gets
 # wider; the printed lines give its size in parameters and bytes, and the trained losses
-# of seed 1337's run.
-# On the right, the circle marks the chosen size on the loss curve. Find the size after
-# which the curve is nearly flat, and compare what the table costs there with what it
-# costs at 16.
+# of seed 1337's run. On the right, the circle marks the chosen size on the loss curve.
+# Find the size after which the curve is nearly flat, and compare what the table costs
+# there with what it costs at 16.
 
 # %%
 embedding_size_explorer(sweep, vocab_size)
