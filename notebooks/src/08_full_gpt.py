@@ -771,7 +771,7 @@ estimates = [estimate_loss(small_model, corpus.train_data, corpus.val_data,
 spread = max(estimates) - min(estimates)
 print("one model, four sets of batches:", ", ".join(f"{v:.4f}" for v in estimates))
 print(f"spread (largest - smallest): {spread:.3f}")
-print(f"the sweep's last doubling changed the val loss by {changes[-1]:+.4f}: "
+print(f"the sweep's last doubling changed the mean val loss by {changes[-1]:+.4f}: "
       f"smaller than the spread: {abs(changes[-1]) < spread}")
 
 # %% [markdown]
