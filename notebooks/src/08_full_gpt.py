@@ -758,8 +758,8 @@ print(f"difference: {abs(again - before):.4f}")
 # ## How much noise is in a val loss?
 #
 # Each val loss of the sweep is an estimate: the mean loss on `eval_iters = 20` random
-# batches of the validation text (every model of the sweep got the same 20 batches). Other
-# batches would give another number. Measure how much on the model just trained: estimate
+# batches of the validation text (the models trained from the same seed got the same 20
+# batches). Other batches would give another number. Measure how much on the model just trained: estimate
 # its val loss on four other sets of 20 batches.
 
 # %%
