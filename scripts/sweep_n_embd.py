@@ -42,8 +42,10 @@ TRAIN = dict(max_iters=1500, batch_size=32, lr=2e-3, min_lr=2e-4, warmup_iters=5
              grad_clip=1.0, eval_interval=100, eval_iters=20, seed=1337)
 
 
-def run_one(corpus, n_embd: int, seed: int) -> dict:
-    cfg = GPTConfig(vocab_size=corpus.tokenizer.vocab_size, n_embd=n_embd, **FIXED)
+def run_one(corpus, n_embd: int, seed: int, **changes) -> dict:
+    """Train one size from one seed; `changes` (GPTConfig fields such as tie_weights=True)
+    replace FIXED's values or GPTConfig's defaults (scripts/measure_gpt_changes.py)."""
+    cfg = GPTConfig(vocab_size=corpus.tokenizer.vocab_size, n_embd=n_embd, **(FIXED | changes))
     torch.manual_seed(seed)
     model = GPTLanguageModel(cfg)
     start = time.perf_counter()

@@ -9,9 +9,12 @@ import pytest
 import torch
 
 from course_lib import GPTConfig, GPTLanguageModel, parameter_breakdown
-from course_lib.lessons.plots import plot_n_embd_sweep, plot_parameter_breakdown, plot_sweep_curves
-from course_lib.lessons.sweep import (SWEEP_COMMAND, load_sweep, sweep_result, sweep_table,
-                              train_sweep_size, validate_sweep)
+from course_lib.lessons.plots import (plot_gpt_changes, plot_n_embd_sweep,
+                                     plot_parameter_breakdown, plot_sweep_curves)
+from course_lib.lessons.sweep import (GPT_CHANGES_COMMAND, SWEEP_COMMAND, compare_losses,
+                                     doubling_table, gpt_changes_table, load_gpt_changes,
+                                     load_sweep, loss_range, seed_losses, sweep_result,
+                                     sweep_table, train_sweep_size, validate_sweep)
 from course_lib.lessons.widgets import generation_explorer, n_embd_explorer
 
 
@@ -80,10 +83,140 @@ def test_sweep_result_and_table(sweep):
     with pytest.raises(ValueError, match=re.escape("no run with n_embd=64; it has [16, 8, 32]")):
         sweep_result(sweep, 64)
     lines = sweep_table(sweep).splitlines()
-    assert lines[0] == "3 runs of 200 steps each"
-    assert lines[1].split() == ["n_embd", "parameters", "embedding", "train", "loss", "val",
-                                "loss", "seconds", "tokens/s"]
-    assert lines[3].split() == ["16", "16,000", "1,072", "2.4900", "2.5000", "4.0", "625"]
+    assert lines[0] == ("3 sizes x 1 seed (1337), 200 steps each run; seconds and tokens/s: "
+                        "seed 1337's run")
+    assert lines[1].split() == ["n_embd", "parameters", "embedding", "train", "(mean)", "val",
+                                "(mean)", "val", "min-max", "seconds", "tokens/s"]
+    assert lines[3].split() == ["16", "16,000", "1,072", "2.4900", "2.5000", "2.500-2.500",
+                                "4.0", "625"]
+
+
+def seeded(sweep, losses):
+    """The fixture with three seeds per size: `losses` maps n_embd to its val losses."""
+    sweep["seeds"] = [1337, 1338, 1339]
+    for r in sweep["results"]:
+        r["val_losses"] = losses[r["n_embd"]]
+        r["train_losses"] = [v - 0.01 for v in losses[r["n_embd"]]]
+        r["seeds"] = sweep["seeds"]
+    return sweep
+
+
+def test_sweep_table_with_seeds_shows_mean_and_range(sweep):
+    seeded(sweep, {8: [2.8, 2.9, 3.0], 16: [2.5, 2.4, 2.6], 32: [2.3, 2.35, 2.25]})
+    lines = sweep_table(load_sweep_like_file(sweep)).splitlines()
+    assert lines[0].startswith("3 sizes x 3 seeds (1337, 1338, 1339), 200 steps each run")
+    assert lines[4].split()[3:6] == ["2.4900", "2.5000", "2.400-2.600"]
+
+
+def load_sweep_like_file(sweep):
+    sweep["results"] = sorted(sweep["results"], key=lambda r: r["n_embd"])
+    return sweep
+
+
+def test_doubling_table_compares_the_change_with_the_seed_spread(sweep):
+    seeded(sweep, {8: [2.8, 2.9, 3.0], 16: [2.5, 2.4, 2.6], 32: [2.45, 2.55, 2.35]})
+    lines = doubling_table(load_sweep_like_file(sweep)).splitlines()
+    assert lines[2].split() == ["8->16", "-0.4000", "0.2000", "apart", "3", "of", "3"]
+    assert lines[3].split() == ["16->32", "-0.0500", "0.2000", "overlap", "2", "of", "3"]
+
+
+@pytest.mark.parametrize("before,after,expected", [
+    ([1.0, 1.2], [0.7, 0.9], {"change": -0.3, "spread": 0.2, "apart": True, "lower_in": 2}),
+    ([1.0, 1.2], [0.9, 1.1], {"change": -0.1, "spread": 0.2, "apart": False, "lower_in": 2}),
+    ([1.0, 1.2], [1.2, 1.3], {"change": 0.15, "spread": 0.2, "apart": False,  # touching
+                              "lower_in": 0}),
+    ([1.0, 1.2], [1.1, 1.1], {"change": 0.0, "spread": 0.2, "apart": False, "lower_in": 1}),
+    ([1.0], [1.0001], {"change": 0.0001, "spread": 0.0, "apart": True,         # one seed each
+                       "lower_in": 0}),
+])
+def test_compare_losses(before, after, expected):
+    got = compare_losses(before, after)
+    assert got["apart"] == expected["apart"] and got["lower_in"] == expected["lower_in"]
+    assert got["change"] == pytest.approx(expected["change"])
+    assert got["spread"] == pytest.approx(expected["spread"])
+
+
+def test_compare_losses_wants_the_same_seeds():
+    with pytest.raises(ValueError, match="one loss per seed each, for the same seeds; got 2 and 3"):
+        compare_losses([1.0, 1.1], [1.0, 1.1, 1.2])
+
+
+def test_seed_losses_and_bad_input(sweep):
+    r = sweep["results"][0]
+    assert seed_losses(r) == [2.5] and seed_losses(r, "train") == [2.49]   # no seeds: one run
+    r["val_losses"] = [2.5, 2.6]
+    assert seed_losses(r) == [2.5, 2.6] and loss_range([1.0, 3.0, 2.0]) == (2.0, 1.0, 3.0)
+    with pytest.raises(ValueError, match="split must be 'val' or 'train', got 'test'"):
+        seed_losses(r, "test")
+    with pytest.raises(ValueError, match="loss_range needs at least one loss"):
+        loss_range([])
+    r["val_losses"] = []
+    with pytest.raises(ValueError, match=re.escape("val_losses of n_embd=16 in the sweep should "
+                                                   "be a non-empty list of losses")):
+        validate_sweep(sweep)
+
+
+# ------------------------------------------------------------- what later GPTs changed
+
+def changes_file(tmp_path, **edits):
+    base = {"variant": "baseline", "change": {}, "params": 1000, "seeds": [1, 2],
+            "train_losses": [1.9, 1.8], "val_losses": [2.0, 2.1], "seconds": [5.0, 5.0]}
+    data = {"seeds": [1, 2], "results": [
+        base,
+        base | {"variant": "tied", "change": {"tie_weights": True}, "params": 900,
+                "val_losses": [2.05, 2.15]},
+        base | {"variant": "gelu", "change": {"activation": "gelu"}, "val_losses": [1.8, 1.9]}]}
+    data.update(edits)
+    path = tmp_path / "changes.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_gpt_changes_table(tmp_path):
+    lines = gpt_changes_table(load_gpt_changes(changes_file(tmp_path))).splitlines()
+    assert lines[2].split() == ["baseline", "1,000", "2.0500", "2.000-2.100"]
+    assert lines[3].split() == ["tied", "tie_weights=True", "900", "2.1000", "2.050-2.150",
+                                "+0.0500", "0.1000", "overlap", "0", "of", "2"]
+    assert lines[4].split() == ["gelu", "activation=gelu", "1,000", "1.8500", "1.800-1.900",
+                                "-0.2000", "0.1000", "apart", "2", "of", "2"]
+
+
+@pytest.mark.parametrize("edit,error,message", [
+    (None, FileNotFoundError, f"run `{GPT_CHANGES_COMMAND}`"),
+    ("{not json", ValueError, "is not valid JSON"),
+    ({"results": []}, ValueError, "should be a dict with a non-empty 'results' list"),
+    ({"results": [{"variant": "x"}]}, ValueError, "(x) lacks ['change', 'params'"),
+    ({"results": [{"variant": "gelu", "change": {"activation": "gelu"}, "params": 1,
+                   "seeds": [1], "train_losses": [1.0], "val_losses": [1.0], "seconds": [1]}]},
+     ValueError, "should start with the baseline (no change), got 'gelu' first"),
+])
+def test_load_gpt_changes_bad_files(tmp_path, edit, error, message):
+    path = tmp_path / "changes.json"
+    if isinstance(edit, str):
+        path.write_text(edit)
+    elif edit is not None:
+        path = changes_file(tmp_path, **edit)
+    with pytest.raises(error, match=re.escape(message)):
+        load_gpt_changes(path)
+
+
+def test_plot_gpt_changes(tmp_path):
+    fig = plot_gpt_changes(load_gpt_changes(changes_file(tmp_path))["results"])
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "val loss (nats)" and ax.get_title().startswith("Validation loss")
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "baseline", "tied\ntie_weights=True", "gelu\nactivation=gelu"]
+    assert ax.patches[0].get_label() == "baseline: min to max of its seeds"
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("bad,message", [
+    ([], "results must be a non-empty list"),
+    ([{"variant": "a"}], "every result needs 'val_losses'"),
+])
+def test_plot_gpt_changes_bad_input(bad, message):
+    with pytest.raises(ValueError, match=message):
+        plot_gpt_changes(bad)
 
 
 def test_train_sweep_size_is_reproducible(corpus, sweep):
@@ -156,6 +289,19 @@ def test_plot_n_embd_sweep(sweep):
     assert ax1.get_xscale() == "log" and ax1.get_ylabel() == "val loss (nats)"
     assert ax2.get_xlabel() == "n_embd" and ax2.get_ylabel() == "wall time (s)"
     assert len(ax2.patches) == 3
+    plt.close(fig)
+
+
+def test_plot_n_embd_sweep_shows_every_seed(sweep):
+    seeded(sweep, {8: [2.8, 2.9, 3.0], 16: [2.5, 2.4, 2.6], 32: [2.3, 2.35, 2.25]})
+    fig = plot_n_embd_sweep(load_sweep_like_file(sweep)["results"])
+    ax1, ax2 = fig.axes
+    mean_line, seeds = ax1.get_lines()[0], ax1.get_lines()[-1]
+    assert list(mean_line.get_ydata()) == pytest.approx([2.9, 2.5, 2.3])
+    assert sorted(seeds.get_ydata()) == sorted([2.8, 2.9, 3.0, 2.5, 2.4, 2.6, 2.3, 2.35, 2.25])
+    assert [t.get_text() for t in ax1.get_legend().get_texts()] == [
+        "each seed", "mean of 3 seeds, bar: min to max"]
+    assert ax2.get_title() == "Training time of each run (seed 1337 only)"
     plt.close(fig)
 
 

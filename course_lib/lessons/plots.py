@@ -26,6 +26,7 @@ import torch
 from matplotlib.layout_engine import TightLayoutEngine
 
 from ..core.validate import finite_number, is_whole, positive_int
+from .sweep import loss_range, seed_losses
 
 FIGSIZE = (8, 4.5)
 
@@ -824,14 +825,27 @@ def _validate_sweep_results(results) -> None:
 
 @_styled
 def plot_n_embd_sweep(results: list[dict]):
-    """Two panels: final val loss against parameter count, and training time against n_embd."""
+    """Two panels: final val loss against parameter count (the mean over the seeds, a bar
+    from the smallest to the largest, and each seed as a dot), and the first seed's training
+    time against n_embd."""
     _validate_sweep_results(results)
     n = [r["n_embd"] for r in results]
+    params = [r["params"] for r in results]
+    spread = [loss_range(seed_losses(r)) for r in results]          # (mean, min, max) each
+    n_seeds = max(len(seed_losses(r)) for r in results)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.5))
-    ax1.plot([r["params"] for r in results], [r["val_loss"] for r in results], "o-")
-    for r in results:
-        ax1.annotate(f"n_embd={r['n_embd']}", (r["params"], r["val_loss"]),
-                     textcoords="offset points", xytext=(4, 6), fontsize=9)
+    means = [m for m, _, _ in spread]
+    ax1.errorbar(params, means, yerr=[[m - lo for m, lo, _ in spread],
+                                      [hi - m for m, _, hi in spread]],
+                 fmt="o-", capsize=4, label=f"mean of {n_seeds} seeds, bar: min to max"
+                 if n_seeds > 1 else "one seed")
+    if n_seeds > 1:
+        xs, ys = zip(*[(r["params"], v) for r in results for v in seed_losses(r)])
+        ax1.plot(xs, ys, ".", color="black", ms=4, alpha=0.6, label="each seed")
+        ax1.legend(fontsize=9, loc="upper right")
+    for r, m in zip(results, means):
+        ax1.annotate(f"n_embd={r['n_embd']}", (r["params"], m),
+                     textcoords="offset points", xytext=(6, 6), fontsize=9)
     ax1.set_xscale("log")
     ax1.margins(x=0.15, y=0.1)               # room for the labels at both ends
     ax1.set(title="Validation loss after the same number of steps",
@@ -839,7 +853,10 @@ def plot_n_embd_sweep(results: list[dict]):
     ax2.bar([str(v) for v in n], [r["seconds"] for r in results], color="tab:orange")
     for i, r in enumerate(results):
         ax2.text(i, r["seconds"], f"{r['seconds']:.0f} s", ha="center", va="bottom", fontsize=9)
-    ax2.set(title="Training time of each run", xlabel="n_embd", ylabel="wall time (s)")
+    first = (results[0].get("seeds") or [results[0].get("seed")])[0]
+    ax2.set(title="Training time of each run" + (f" (seed {first} only)" if n_seeds > 1 and first
+                                                 is not None else ""),
+            xlabel="n_embd", ylabel="wall time (s)")
     ax2.grid(axis="x", visible=False)
     return fig
 
@@ -870,6 +887,37 @@ def plot_sweep_curves(results: list[dict], highlight: int | None = None):
     ax.set(title="Validation loss during training, by wall time",
            xlabel="training time (s, log scale)", ylabel="val loss (nats)")
     ax.legend(fontsize=9)
+    return fig
+
+
+@_styled
+def plot_gpt_changes(results: list[dict]):
+    """Each variant's val loss per seed (dots) and mean (a bar), one row per variant; the
+    first result is the baseline, whose min-max range is shaded across the whole plot."""
+    if not isinstance(results, list) or not results:
+        raise ValueError("results must be a non-empty list, for example "
+                         "load_gpt_changes()['results']")
+    for key in ("variant", "val_losses"):
+        if any(key not in r for r in results):
+            raise ValueError(f"every result needs {key!r}; load them with load_gpt_changes()")
+    fig, ax = _new((8, 0.7 * len(results) + 1.8))
+    _, lo, hi = loss_range(results[0]["val_losses"])
+    ax.axvspan(lo, hi, color="tab:blue", alpha=0.12,
+               label=f"{results[0]['variant']}: min to max of its seeds")
+    for i, r in enumerate(results):
+        mean = loss_range(r["val_losses"])[0]
+        ax.plot(r["val_losses"], [i] * len(r["val_losses"]), "o", color="black", ms=5,
+                alpha=0.7, label="each seed" if i == 0 else None)
+        ax.plot([mean, mean], [i - 0.3, i + 0.3], color="tab:red", lw=2.5,
+                label="mean" if i == 0 else None)
+    ax.set_yticks(range(len(results)), [
+        r["variant"] + "".join(f"\n{k}={v}" for k, v in r.get("change", {}).items())
+        for r in results])
+    ax.invert_yaxis()                        # the baseline on top
+    ax.margins(y=0.3)
+    ax.set(title="Validation loss of each variant (same steps, same seeds)",
+           xlabel="val loss (nats)")
+    ax.legend(fontsize=9, loc="best")
     return fig
 
 

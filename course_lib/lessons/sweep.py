@@ -5,8 +5,12 @@ data/sweep_n_embd.json. This module reads that file and trains one width again w
 same settings, for a few steps or seconds, so a learner can watch what one size costs:
 
     sweep = load_sweep()
-    print(sweep_table(sweep))
+    print(sweep_table(sweep))             # mean and min-max over the seeds, per size
+    print(doubling_table(sweep))          # each doubling's change against the seed spread
     model, history = train_sweep_size(sweep, corpus, n_embd=64, max_seconds=10)
+
+It also reads data/gpt_changes.json (`scripts/measure_gpt_changes.py`): the sweep's
+n_embd=64 model with one later-GPT change at a time (`load_gpt_changes`, `gpt_changes_table`).
 """
 
 from __future__ import annotations
@@ -62,6 +66,13 @@ def validate_sweep(sweep, source: str = "the sweep") -> None:
         if missing:
             raise ValueError(f"a result in {source} (n_embd={r.get('n_embd', '?')}) lacks "
                              f"{missing}; run `{SWEEP_COMMAND}` again")
+        for key in ("val_losses", "train_losses"):
+            values = r.get(key)
+            if values is not None and (not isinstance(values, list) or not values or not all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)):
+                raise ValueError(f"{key} of n_embd={r.get('n_embd', '?')} in {source} should "
+                                 f"be a non-empty list of losses (one per seed), got {values!r}; "
+                                 f"run `{SWEEP_COMMAND}` again")
 
 
 def sweep_result(sweep: dict, n_embd: int) -> dict:
@@ -73,17 +84,79 @@ def sweep_result(sweep: dict, n_embd: int) -> dict:
     raise ValueError(f"the sweep has no run with n_embd={n_embd!r}; it has {sizes}")
 
 
+def seed_losses(result: dict, split: str = "val") -> list[float]:
+    """Every seed's final `split` loss ("val" or "train") of one result; a file from before
+    seeds has one."""
+    if split not in ("val", "train"):
+        raise ValueError(f"split must be 'val' or 'train', got {split!r}")
+    values = result.get(f"{split}_losses") or [result[f"{split}_loss"]]
+    return [float(v) for v in values]
+
+
+def loss_range(values: list[float]) -> tuple[float, float, float]:
+    """(mean, smallest, largest) of a list of losses."""
+    if not values:
+        raise ValueError("loss_range needs at least one loss, got an empty list")
+    return sum(values) / len(values), min(values), max(values)
+
+
+def compare_losses(before: list[float], after: list[float]) -> dict:
+    """How `after` differs from `before` (each a list of losses, one per seed).
+
+    Returns {"change": mean(after) - mean(before), "spread": the wider of the two min-max
+    ranges, "apart": True when the ranges do not overlap (every seed of one is below every
+    seed of the other), "lower_in": for how many seeds `after` is below `before`, seed by
+    seed (the lists must hold the same seeds in the same order)}. With one seed each,
+    "apart" says nothing about noise.
+    """
+    if len(before) != len(after):
+        raise ValueError(f"before and after need one loss per seed each, for the same seeds; "
+                         f"got {len(before)} and {len(after)} losses")
+    (m0, lo0, hi0), (m1, lo1, hi1) = loss_range(before), loss_range(after)
+    return {"change": m1 - m0, "spread": max(hi0 - lo0, hi1 - lo1),
+            "apart": hi1 < lo0 or lo1 > hi0,
+            "lower_in": sum(b < a for a, b in zip(before, after))}
+
+
+def _seeds_line(sweep: dict) -> str:
+    seeds = sweep.get("seeds") or [sweep["training"].get("seed", "?")]
+    return f"{len(seeds)} seed{'s' if len(seeds) > 1 else ''} ({', '.join(map(str, seeds))})"
+
+
 def sweep_table(sweep: dict) -> str:
-    """The sweep results as a fixed-width text table, one row per n_embd."""
+    """The sweep results as a fixed-width text table, one row per n_embd: the mean and the
+    min-max of the final losses over the seeds, and the first seed's time."""
     validate_sweep(sweep)
     steps = sweep["training"].get("max_iters", "?")
-    head = (f"{'n_embd':>6} {'parameters':>11} {'embedding':>10} {'train loss':>10} "
-            f"{'val loss':>9} {'seconds':>8} {'tokens/s':>9}")
-    lines = [f"{len(sweep['results'])} runs of {steps} steps each", head, "-" * len(head)]
+    first = (sweep.get("seeds") or [sweep["training"].get("seed", "?")])[0]
+    head = (f"{'n_embd':>6} {'parameters':>11} {'embedding':>10} {'train (mean)':>12} "
+            f"{'val (mean)':>10} {'val min-max':>13} {'seconds':>8} {'tokens/s':>9}")
+    lines = [f"{len(sweep['results'])} sizes x {_seeds_line(sweep)}, {steps} steps each run; "
+             f"seconds and tokens/s: seed {first}'s run", head, "-" * len(head)]
     for r in sweep["results"]:
+        train_mean = loss_range(seed_losses(r, "train"))[0]
+        mean, lo, hi = loss_range(seed_losses(r))
         lines.append(f"{r['n_embd']:>6} {r['params']:>11,} {r['embedding_params']:>10,} "
-                     f"{r['train_loss']:>10.4f} {r['val_loss']:>9.4f} {r['seconds']:>8.1f} "
-                     f"{r['tokens_per_second']:>9,}")
+                     f"{train_mean:>12.4f} {mean:>10.4f} {f'{lo:.3f}-{hi:.3f}':>13} "
+                     f"{r['seconds']:>8.1f} {r['tokens_per_second']:>9,}")
+    return "\n".join(lines)
+
+
+def doubling_table(sweep: dict) -> str:
+    """One line per step from one size to the next: the change of the mean val loss, the
+    seed spread (the wider min-max range of the two sizes), whether the ranges overlap, and
+    for how many seeds the wider model ended lower than the narrower one from the same seed
+    (a seed gives every size the same batches)."""
+    validate_sweep(sweep)
+    rs = sweep["results"]
+    head = f"{'n_embd':>10} {'mean val change':>16} {'seed spread':>12} {'ranges':>8} {'lower in':>9}"
+    lines = [head, "-" * len(head)]
+    for a, b in zip(rs, rs[1:]):
+        c = compare_losses(seed_losses(a), seed_losses(b))
+        step = f"{a['n_embd']}->{b['n_embd']}"
+        lower = f"{c['lower_in']} of {len(seed_losses(b))}"
+        lines.append(f"{step:>10} {c['change']:>+16.4f} {c['spread']:>12.4f} "
+                     f"{'apart' if c['apart'] else 'overlap':>8} {lower:>9}")
     return "\n".join(lines)
 
 
@@ -126,3 +199,65 @@ def train_sweep_size(sweep: dict, corpus: Corpus, n_embd: int, *, max_iters: int
                     progress=progress,
                     callback=callback)
     return model, history
+
+
+# ------------------------------------------------------------- what later GPTs changed
+
+GPT_CHANGES_PATH = DATA_DIR / "gpt_changes.json"
+GPT_CHANGES_COMMAND = "python scripts/measure_gpt_changes.py"
+CHANGE_KEYS = ("variant", "change", "params", "seeds", "train_losses", "val_losses", "seconds")
+
+
+def load_gpt_changes(path: str | Path | None = None) -> dict:
+    """Read data/gpt_changes.json (or `path`): the sweep's n_embd=64 model with one change
+    at a time. Its "results" start with the baseline (no change). Raises FileNotFoundError
+    with the command that makes the file, or ValueError naming what is missing."""
+    path = GPT_CHANGES_PATH if path is None else Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no results at {path}; run `{GPT_CHANGES_COMMAND}` from the "
+                                f"repository root to make them (about 15 minutes)")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{path} is not valid JSON ({err}); run `{GPT_CHANGES_COMMAND}` "
+                         f"again") from None
+    validate_gpt_changes(data, source=str(path))
+    return data
+
+
+def validate_gpt_changes(data, source: str = "the measurement") -> None:
+    """Raise ValueError unless `data` looks like what measure_gpt_changes.py writes."""
+    if not isinstance(data, dict) or not isinstance(data.get("results"), list) \
+            or not data["results"]:
+        raise ValueError(f"{source} should be a dict with a non-empty 'results' list; run "
+                         f"`{GPT_CHANGES_COMMAND}` again")
+    for r in data["results"]:
+        missing = [k for k in CHANGE_KEYS if k not in r]
+        if missing:
+            raise ValueError(f"a result in {source} ({r.get('variant', '?')}) lacks {missing}; "
+                             f"run `{GPT_CHANGES_COMMAND}` again")
+    if data["results"][0]["change"]:
+        raise ValueError(f"{source} should start with the baseline (no change), got "
+                         f"{data['results'][0]['variant']!r} first")
+
+
+def gpt_changes_table(data: dict) -> str:
+    """One row per variant: parameters, val loss mean and min-max over the seeds, the change
+    of the mean against the baseline next to the seed spread, whether the ranges overlap,
+    and for how many seeds the variant ended below the baseline run of the same seed."""
+    validate_gpt_changes(data)
+    base = data["results"][0]
+    head = (f"{'variant':<26} {'parameters':>10} {'val (mean)':>10} {'val min-max':>13} "
+            f"{'vs baseline':>11} {'seed spread':>11} {'ranges':>8} {'lower in':>9}")
+    lines = [head, "-" * len(head)]
+    for r in data["results"]:
+        mean, lo, hi = loss_range(r["val_losses"])
+        name = r["variant"] + "".join(f" {k}={v}" for k, v in r["change"].items())
+        row = f"{name:<26} {r['params']:>10,} {mean:>10.4f} {f'{lo:.3f}-{hi:.3f}':>13}"
+        if r is not base:
+            c = compare_losses(base["val_losses"], r["val_losses"])
+            lower = f"{c['lower_in']} of {len(r['val_losses'])}"
+            row += (f" {c['change']:>+11.4f} {c['spread']:>11.4f} "
+                    f"{'apart' if c['apart'] else 'overlap':>8} {lower:>9}")
+        lines.append(row)
+    return "\n".join(lines)

@@ -21,7 +21,6 @@
 # ## Setup
 
 # %%
-import json
 import math
 
 import torch
@@ -35,6 +34,8 @@ from course_lib.lessons.embeddings import (WordVectors, cosine_similarity, eucli
                                    load_word_vectors, nearest_rows, pca_project)
 from course_lib.lessons.plots import (plot_char_embeddings_2d, plot_one_hot_vs_dense, plot_vectors_2d,
                               plot_word_map)
+from course_lib.lessons.sweep import (compare_losses, doubling_table, load_sweep, loss_range,
+                                      seed_losses, sweep_table)
 from course_lib.lessons.widgets import embedding_size_explorer
 
 torch.manual_seed(1337)
@@ -191,47 +192,57 @@ assert 50_257 * 768 == 38_597_376
 # only reads its results; the command to redo it is printed below.
 
 # %%
-sweep = json.loads((DATA_DIR / "sweep_n_embd.json").read_text())
+sweep = load_sweep()
 results = sweep["results"]
-print("redo with:", sweep["command"], f"  ({sweep['training']['max_iters']:,} steps per size, "
-      f"{sum(r['seconds'] for r in results) / 60:.0f} minutes on: {sweep['machine']})")
-for prev, r in zip([None] + results[:-1], results):
-    seeds = r.get("val_loss_seeds", [r["val_loss"]])
-    line = (f"n_embd {r['n_embd']:>3}: {r['params']:>9,} parameters, val loss {r['val_loss']:.3f}"
-            + (f" (seeds {min(seeds):.3f} to {max(seeds):.3f})" if len(seeds) > 1 else "")
-            + f", val - train {r['val_loss'] - r['train_loss']:+.3f}")
-    if prev is not None:
-        line += (f"  vs {prev['n_embd']:>3}: val {r['val_loss'] - prev['val_loss']:+.3f}, "
-                 f"parameters × {r['params'] / prev['params']:.1f}, time × "
-                 f"{r['seconds'] / prev['seconds']:.1f}")
-    print(line)
-changes = [b["val_loss"] - a["val_loss"] for a, b in zip(results, results[1:])]
-print("every doubling helped less than the one before:",
-      all(abs(later) < abs(earlier) for earlier, later in zip(changes, changes[1:])))
-last = results[-2:]
-spreads = [max(r.get("val_loss_seeds", [0])) - min(r.get("val_loss_seeds", [0])) for r in last]
-if len(last[0].get("val_loss_seeds", [])) > 1:
-    print(f"the last doubling: {changes[-1]:+.3f}; between seeds one size moves by up to "
-          f"{max(spreads):.3f}")
-else:
-    print(f"the last doubling: {changes[-1]:+.3f} (one seed per size here; lesson 08 shows "
-          f"how much the loss moves from seed to seed)")
+print("redo with:", sweep["command"], f"  ({sweep['training']['max_iters']:,} steps per run)")
+print(sweep_table(sweep))
 
 # %% [markdown]
-# The first doublings of `n_embd` lower the validation loss clearly; each one after that
-# lowers it less, while the whole model grows almost four times (most of its weights are
-# `n_embd × n_embd` matrices, so they grow with the square of `n_embd`). The last doubling,
-# from 128 to 256, changes the validation loss by less than 0.01: no more than training the
-# same model again with another seed can change it (lesson 08 measures that), so here it
-# may give nothing at all, for four times the parameters and more time per step. On a small
-# corpus, a bigger model also fits the training text better than new text: the gap between
-# val and train loss grows.
+# Each size was trained from three seeds: the seed sets the first random weights and
+# which batches each run trains and is measured on. The table gives the mean over the
+# seeds and the smallest and largest of them. Now the steps from one size to the next: the change of the mean, the
+# seed spread (the wider min-to-max range of the two sizes), and whether the two ranges
+# overlap. "apart" means that every seed of the wider model ended lower than every seed of
+# the narrower one.
+
+# %%
+print(doubling_table(sweep))
+changes = [compare_losses(seed_losses(a), seed_losses(b))["change"]
+           for a, b in zip(results, results[1:])]
+print("every doubling lowered the mean:", all(c < 0 for c in changes))
+print("every doubling helped less than the one before:",
+      all(abs(later) < abs(earlier) for earlier, later in zip(changes, changes[1:])))
+print("parameters at each doubling:", ", ".join(f"x{b['params'] / a['params']:.1f}"
+                                                for a, b in zip(results, results[1:])))
+gaps = [loss_range(seed_losses(r))[0] - loss_range(seed_losses(r, "train"))[0] for r in results]
+print("val - train (means):", ", ".join(f"{r['n_embd']}: {g:+.3f}" for r, g in zip(results, gaps)))
+
+# %%
+steps = [compare_losses(seed_losses(a), seed_losses(b)) for a, b in zip(results, results[1:])]
+print("first three doublings: change / seed spread =",
+      ", ".join(f"{abs(c['change']) / c['spread']:.1f}" for c in steps[:3]))
+print(f"last doubling: change {steps[-1]['change']:+.4f}, seed spread {steps[-1]['spread']:.4f}")
+assert all(c < 0 for c in changes) and all(abs(b) < abs(a) for a, b in zip(changes, changes[1:]))
+assert all(abs(c["change"]) > 3 * c["spread"] for c in steps[:3])
+assert abs(steps[-1]["change"]) < steps[-1]["spread"]
+assert all(b > a for a, b in zip(gaps, gaps[1:]))          # the val - train gap grows
+
+# %% [markdown]
+# Every doubling of `n_embd` lowered the mean validation loss, and each one lowered it
+# less than the one before, while the whole model grew between 3.5 and 4 times (most of
+# its weights are `n_embd × n_embd` matrices, so they grow with the square of `n_embd`).
+# The first three doublings moved the mean by more than three times the seed spread: those
+# gains are much larger than the noise. The last one, from 128 to 256, moved it by less
+# than the seed spread (the cell above checks both): a small gain at best, for four times
+# the parameters and more time per step. Lesson 08 looks at this noise more closely. On a
+# small corpus, a bigger model also fits the training text better than new text: the gap
+# between val and train loss grows.
 #
 # **Try it.** Move the slider. On the left, the token table keeps its 67 rows and gets
-# wider; the printed lines give its size in parameters and bytes, and the trained losses.
-# On the right, the circle marks the chosen size on the loss curve. Find the size after
-# which the curve is nearly flat, and compare what the table costs there with what it
-# costs at 16.
+# wider; the printed lines give its size in parameters and bytes, and the trained losses
+# of seed 1337's run. On the right, the circle marks the chosen size on the loss curve.
+# Find the size after which the curve is nearly flat, and compare what the table costs
+# there with what it costs at 16.
 
 # %%
 embedding_size_explorer(sweep, vocab_size)

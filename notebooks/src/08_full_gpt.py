@@ -15,7 +15,9 @@
 # - how temperature and top-k change the generated text;
 # - how to save and load a checkpoint safely;
 # - what a larger `n_embd` costs (parameters, time) and gains (validation loss), and how
-#   large a change in the loss must be to stand out from the noise.
+#   large a change in the loss must be to stand out from the noise;
+# - what three changes of later GPTs (weight tying, GELU, no biases) do to this model,
+#   measured over three seeds.
 #
 # **You need:** [Lesson 07: LayerNorm](07_layernorm.ipynb) and the lessons before it: the
 # token IDs, embeddings, attention heads, blocks and LayerNorm.
@@ -39,8 +41,11 @@ from course_lib import (CheckpointError, DATA_DIR, GPTConfig, GPTLanguageModel,
                         parameter_breakdown, save_checkpoint, train)
 from course_lib.core.checkpoint import read_checkpoint_info
 from course_lib.lessons.checks import check_gpt_forward, check_gpt_parameter_count, check_linear_forward
-from course_lib.lessons.plots import (plot_loss_curves, plot_n_embd_sweep, plot_parameter_breakdown)
-from course_lib.lessons.sweep import load_sweep, sweep_result, sweep_table, train_sweep_size
+from course_lib.lessons.plots import (plot_gpt_changes, plot_loss_curves, plot_n_embd_sweep,
+                                     plot_parameter_breakdown)
+from course_lib.lessons.sweep import (compare_losses, doubling_table, gpt_changes_table,
+                                      load_gpt_changes, load_sweep, loss_range, seed_losses,
+                                      sweep_result, sweep_table, train_sweep_size)
 from course_lib.core.training import load_history
 from course_lib.lessons.widgets import generation_explorer, n_embd_explorer
 
@@ -623,9 +628,11 @@ tmp.cleanup()
 # ## The `n_embd` experiment
 #
 # How wide should the vectors be? `scripts/sweep_n_embd.py` trained the same GPT with
-# several values of `n_embd`, everything else fixed (same layers, heads, data, seed and
-# number of steps), and recorded the parameter count, the final losses and the time.
-# To run it again (it takes the total time printed below):
+# several values of `n_embd`, everything else fixed (same layers, heads, data and number
+# of steps), and recorded the parameter count, the final losses and the time. One run per
+# size cannot tell a real gain from noise, so it trained each size from three seeds (the
+# seed sets the first random weights and which batches each run trains and is measured
+# on). To run it again:
 #
 # ```bash
 # python scripts/sweep_n_embd.py
@@ -636,7 +643,12 @@ sweep = load_sweep()
 print("fixed:", sweep["fixed_config"])
 print("training:", sweep["training"])
 print(sweep_table(sweep))
-print(f"total: {sum(r['seconds'] for r in sweep['results']) / 60:.1f} minutes on {sweep['machine']}")
+first_seed = sweep["seeds"][0]
+print(f"seed {first_seed}'s runs took {sum(r['seconds'] for r in sweep['results']) / 60:.1f} "
+      f"minutes in all on: {sweep['cpu']}")
+for r in sweep["results"]:
+    print(f"n_embd {r['n_embd']:>3}: seconds per seed", r["seconds_per_seed"], " threads per seed",
+          [run.get("threads", "not recorded") for run in r["runs"]])
 
 # %%
 fig = plot_n_embd_sweep(sweep["results"])
@@ -648,21 +660,27 @@ fig = plot_n_embd_sweep(sweep["results"])
 rs = sweep["results"]
 first, last = rs[0], rs[-1]
 print(f"n_embd {first['n_embd']} -> {last['n_embd']}: parameters x{last['params'] / first['params']:.0f}, "
-      f"time x{last['seconds'] / first['seconds']:.1f}")
+      f"time x{last['seconds'] / first['seconds']:.1f} (seed {first_seed})")
 print("parameters at each doubling:", ", ".join(f"x{b['params'] / a['params']:.1f}"
                                                 for a, b in zip(rs, rs[1:])))
 print("time at each doubling:      ", ", ".join(f"x{b['seconds'] / a['seconds']:.1f}"
-                                                for a, b in zip(rs, rs[1:])))
-changes = [b["val_loss"] - a["val_loss"] for a, b in zip(rs, rs[1:])]
-print("val loss change at each doubling:", ", ".join(f"{d:+.4f}" for d in changes))
-print("in this run (one seed), each doubling gave a lower val loss:", all(d < 0 for d in changes))
-print("val - train gap:", ", ".join(f"{r['n_embd']}: {r['val_loss'] - r['train_loss']:+.3f}"
-                                   for r in rs))
+                                                for a, b in zip(rs, rs[1:])), f"(seed {first_seed})")
+print(doubling_table(sweep))
+steps = [compare_losses(seed_losses(a), seed_losses(b)) for a, b in zip(rs, rs[1:])]
+changes = [c["change"] for c in steps]
+print("each doubling lowered the mean val loss:", all(d < 0 for d in changes))
+print("each doubling helped less than the one before:",
+      all(abs(b) < abs(a) for a, b in zip(changes, changes[1:])))
+print("doublings whose seed ranges are apart:", sum(c["apart"] for c in steps), "of", len(steps))
+print("val - train gap (means):", ", ".join(
+    f"{r['n_embd']}: {loss_range(seed_losses(r))[0] - loss_range(seed_losses(r, 'train'))[0]:+.3f}"
+    for r in rs))
 
 # %% [markdown]
-# Second, with the same **time** instead of the same number of steps. The curves give the
-# val loss at every 100 steps; we take the last one each run reached within the time of
-# the shortest run (assuming its steps all took equally long):
+# Second, with the same **time** instead of the same number of steps. Only the first
+# seed's runs are used here: the other seeds ran later, on one thread of a busy machine
+# (their `threads` and their longer times above). Their curves give the val loss at every 100 steps; we take the last one each run
+# reached within the time of the shortest run (assuming its steps all took equally long):
 
 # %%
 budget = min(r["seconds"] for r in rs)
@@ -675,25 +693,42 @@ for r in rs:
 print("best within that time: n_embd =", min(within, key=within.get))
 
 # %% [markdown]
-# An honest reading:
+# An honest reading, with three seeds per size:
 #
-# - After the same number of steps, each wider model of this run ended with a lower val
-#   loss, but the gain shrank at every doubling (the changes printed above), while the
-#   parameters grew between 3.5 and 4 times per doubling. The last doubling changed the
-#   val loss by less than 0.01: the end of this lesson measures the noise of a val loss
-#   estimate, and that change is smaller than it.
+# - After the same number of steps, every doubling lowered the mean val loss, and each
+#   lowered it less than the one before, while the parameters grew between 3.5 and 4
+#   times per doubling (the lines above).
+# - The first three doublings moved the mean by more than three times the seed spread
+#   (checked below): those gains are far larger than the noise.
+# - The last doubling, from 128 to 256, moved the mean by less than the seed spread. The
+#   table says whether the two ranges still stay apart and in how many seeds the wider
+#   model ended lower; either way the gain is small for four times the parameters.
+#   With one seed per size, this gain could not be told from noise at all.
 # - The time grew much less than the parameters (first line above), and `n_embd = 32` even
 #   ran faster than 16: the parameter count is not the whole cost of a step.
 # - The gap between val and train loss grows with the width: the wider models start to
 #   memorise the training plays. This corpus is small for them.
 # - With the same time instead of the same steps, the widest model is not the best: it
 #   has done too few steps. Which size is "best" depends on what you hold fixed.
-# - These are single runs with one seed, timed on one machine: differences in the time
-#   of a few seconds can come from the machine being busy with something else.
-#
+# - The times are those of seed 1337's runs, on one machine: differences of a few seconds
+#   can come from the machine being busy with something else.
+
+# %%
+print("first three doublings: change / seed spread =",
+      ", ".join(f"{abs(c['change']) / c['spread']:.1f}" for c in steps[:3]))
+print(f"last doubling: change {steps[-1]['change']:+.4f}, seed spread {steps[-1]['spread']:.4f}")
+assert all(abs(c["change"]) > 3 * c["spread"] for c in steps[:3])
+assert abs(steps[-1]["change"]) < steps[-1]["spread"]
+assert all(d < 0 for d in changes) and all(abs(b) < abs(a) for a, b in zip(changes, changes[1:]))
+gaps = [loss_range(seed_losses(r))[0] - loss_range(seed_losses(r, "train"))[0] for r in rs]
+assert all(b > a for a, b in zip(gaps, gaps[1:]))          # the val - train gap grows
+assert first_seed == 1337
+
+# %% [markdown]
 # Move the slider to see each size's numbers and its validation curve against training
-# time (the other sizes are faint). The button trains the chosen size again, from the
-# same seed, for a few seconds, with a progress bar, and compares it with the sweep.
+# time (the other sizes are faint). The widget shows seed 1337's run of each size, not the
+# mean. The button trains the chosen size again, from that seed, for a few seconds, with a
+# progress bar, and compares it with the sweep.
 
 # %%
 n_embd_explorer(sweep, corpus, train_seconds=10)
@@ -723,8 +758,8 @@ print(f"difference: {abs(again - before):.4f}")
 # ## How much noise is in a val loss?
 #
 # Each val loss of the sweep is an estimate: the mean loss on `eval_iters = 20` random
-# batches of the validation text (every model of the sweep got the same 20 batches). Other
-# batches would give another number. Measure how much on the model just trained: estimate
+# batches of the validation text (the models trained from the same seed got the same 20
+# batches). Other batches would give another number. Measure how much on the model just trained: estimate
 # its val loss on four other sets of 20 batches.
 
 # %%
@@ -736,17 +771,127 @@ estimates = [estimate_loss(small_model, corpus.train_data, corpus.val_data,
 spread = max(estimates) - min(estimates)
 print("one model, four sets of batches:", ", ".join(f"{v:.4f}" for v in estimates))
 print(f"spread (largest - smallest): {spread:.3f}")
-print(f"the sweep's last doubling changed the val loss by {changes[-1]:+.4f}: "
+print(f"the sweep's last doubling changed the mean val loss by {changes[-1]:+.4f}: "
       f"smaller than the spread: {abs(changes[-1]) < spread}")
 
 # %% [markdown]
-# So the last doubling's gain is smaller than the change that other batches make to one
-# and the same model's estimate. Comparing all the models on the same batches makes their
-# differences steadier than that spread, but a second training seed would add noise of its
-# own, and the sweep has one seed per size. What it shows is that the gain shrank to
-# almost nothing between `n_embd = 128` and 256; it does not show whether the last
-# doubling helps at all. The first three doublings (0.1 or more each) are several times
-# larger than this noise.
+# So even with the model fixed, other batches move the estimate by about this much (the
+# last line compares it with the last doubling's change of the mean). The seed spread in
+# the sweep's table holds this noise too, because each seed also draws its own evaluation
+# batches, and it adds the noise of training from other random weights on other batches.
+# That is why this lesson counts a difference between two models as shown only when the
+# seed ranges do not overlap.
+
+# %% [markdown]
+# ## What later GPTs changed, measured
+#
+# Our GPT keeps three choices of the first GPTs: ReLU in the feed-forward, a bias in every
+# `Linear` and `LayerNorm`, and two separate matrices for `token_embedding_table` and
+# `lm_head`. Later GPTs changed them. GPT-2 uses GELU, a smooth curve in place of ReLU's
+# corner at 0, and shares one matrix between the token table and `lm_head` (**weight
+# tying**). Many newer models drop the biases. `GPTConfig` has a field for each change:
+# `activation`, `tie_weights` and `bias`.
+#
+# Do they help *here*? `scripts/measure_gpt_changes.py` trained the sweep's `n_embd = 64`
+# model with one change at a time, from the sweep's three seeds, with the sweep's
+# settings. The baseline is not trained again: it is the sweep's own `n_embd = 64` runs.
+# To redo it (it prints each run as it finishes):
+#
+# ```bash
+# python scripts/measure_gpt_changes.py
+# ```
+
+# %%
+gpt_changes = load_gpt_changes()
+print("redo with:", gpt_changes["command"], f"  ({gpt_changes['training']['max_iters']:,} "
+      f"steps per run, seeds {gpt_changes['seeds']}, {gpt_changes['threads']} thread, "
+      f"on: {gpt_changes['cpu']})")
+print("baseline:", gpt_changes["baseline_from"])
+print("same model and training as the sweep:",
+      gpt_changes["fixed_config"] == sweep["fixed_config"]
+      and gpt_changes["training"] == {k: v for k, v in sweep["training"].items() if k != "seed"})
+print(gpt_changes_table(gpt_changes))
+
+# %% [markdown]
+# Weight tying removes one matrix. `lm_head.weight` has shape `(vocab_size, n_embd)`, the
+# same as the token table, so the tied model should have `vocab_size × n_embd` parameters
+# fewer. Count them on two fresh models:
+
+# %%
+cfg64 = GPTConfig.from_dict({**sweep["fixed_config"], "n_embd": 64})
+untied = GPTLanguageModel(cfg64)
+tied = GPTLanguageModel(GPTConfig.from_dict({**cfg64.to_dict(), "tie_weights": True}))
+no_bias = GPTLanguageModel(GPTConfig.from_dict({**cfg64.to_dict(), "bias": False}))
+saving = untied.num_parameters() - tied.num_parameters()
+print("one matrix in the tied model:", tied.lm_head.weight is tied.token_embedding_table.weight)
+print(f"saving: {untied.num_parameters():,} - {tied.num_parameters():,} = {saving:,}")
+print(f"vocab_size x n_embd = {cfg64.vocab_size} x {cfg64.n_embd} = "
+      f"{cfg64.vocab_size * cfg64.n_embd:,}; equal: {saving == cfg64.vocab_size * cfg64.n_embd}")
+print(f"tying saves {100 * saving / untied.num_parameters():.1f}% here; the biases are "
+      f"{untied.num_parameters() - no_bias.num_parameters():,} parameters "
+      f"({100 * (untied.num_parameters() - no_bias.num_parameters()) / untied.num_parameters():.1f}%)")
+gpt2_tok = 50_257 * 768
+print(f"in GPT-2 small the same matrix is 50,257 x 768 = {gpt2_tok:,} parameters")
+
+# %%
+fig = plot_gpt_changes(gpt_changes["results"])
+
+# %%
+base = gpt_changes["results"][0]
+for r in gpt_changes["results"][1:]:
+    c = compare_losses(base["val_losses"], r["val_losses"])
+    verdict = ("every seed lower than every baseline seed" if c["apart"] and c["change"] < 0
+               else "every seed higher than every baseline seed" if c["apart"]
+               else "the ranges overlap: no difference shown")
+    print(f"{r['variant']:>7}: mean {c['change']:+.4f} (seed spread {c['spread']:.4f}): {verdict}")
+
+# %% [markdown]
+# By the rule above (a difference counts only when the seed ranges do not overlap):
+#
+# - **Weight tying** saved `vocab_size × n_embd` parameters, 2.0% of this model, and showed
+#   no difference in the val loss: its range overlaps the baseline's. In GPT-2 small the
+#   same matrix is 38,597,376 parameters (the line above), so there tying saves far more.
+# - **GELU** was worse here: every seed ended above every baseline seed. The cell below
+#   shows when the gap opened.
+# - **No biases** removed 1% of the parameters. Its mean is a little lower, and it was lower
+#   than the baseline run of the same seed for every seed, but the ranges overlap, so three
+#   seeds do not show a difference.
+#
+# The checks below prove each of these statements from the file.
+
+# %%
+by_name = {r["variant"]: r for r in gpt_changes["results"]}
+verdicts = {n: compare_losses(base["val_losses"], by_name[n]["val_losses"])
+            for n in ("tied", "gelu", "nobias")}
+assert round(100 * saving / untied.num_parameters(), 1) == 2.0 and not verdicts["tied"]["apart"]
+assert verdicts["gelu"]["apart"] and verdicts["gelu"]["change"] > 0
+assert not verdicts["nobias"]["apart"] and verdicts["nobias"]["lower_in"] == 3
+assert round(100 * (untied.num_parameters() - no_bias.num_parameters())
+             / untied.num_parameters()) == 1
+mean_curve = lambda r: [sum(v) / len(v) for v in zip(*r["eval_val"])]
+gap = [g - b for g, b in zip(mean_curve(by_name["gelu"]), mean_curve(base))]
+print("GELU minus baseline, mean val loss at step",
+      ", ".join(f"{s}: {d:+.3f}" for s, d in zip(base["eval_steps"], gap) if s % 300 == 0))
+assert gap[-1] > 0.9 * max(gap)              # still at least 90% of its widest at the end
+
+# %% [markdown]
+# The GELU gap opened in the first few hundred steps and did not close by the end.
+#
+# **What these runs can and cannot say.** Each run is short and small: the numbers below
+# give its size and how much text it saw. The later GPTs made these changes for much
+# larger models trained far longer, often with other settings too (a learning rate and a
+# warmup chosen for them). So a result here holds for this model, this run length and
+# these settings. GELU losing here does not show that it loses in GPT-2; tying and no
+# biases showing no difference does not show that they make none at a larger size. A
+# claim about those needs runs at that size. The file also records each run's seconds,
+# but the runs shared a busy machine, so we do not compare their times.
+
+# %%
+tr = gpt_changes["training"]
+seen = tr["max_iters"] * tr["batch_size"] * gpt_changes["fixed_config"]["block_size"]
+print(f"{base['params']:,} parameters; {tr['max_iters']:,} steps x {tr['batch_size']} x "
+      f"{gpt_changes['fixed_config']['block_size']} = {seen:,} training tokens, "
+      f"{seen / len(corpus.train_data):.1f} times the {len(corpus.train_data):,} training characters")
 
 # %% [markdown]
 # ## Summary
@@ -760,10 +905,11 @@ print(f"the sweep's last doubling changed the val loss by {changes[-1]:+.4f}: "
 #   from the config alone.
 # - Training shows a progress bar and loss curves; temperature and top-k trade safe text
 #   for varied text; a checkpoint is three files that load back to identical logits.
-# - In the sweep (one seed per size), each wider model reached a lower val loss in the
-#   same number of steps, but each doubling gained less (the last one less than the noise
-#   of a val loss estimate), and widened the gap between train and val loss; from
-#   `n_embd = 64` on, each doubling also cost much more time.
+# - In the sweep (three seeds per size), every doubling of `n_embd` lowered the mean val
+#   loss after the same number of steps, but each gained less: the first three gains are
+#   more than three times the seed spread, the last one is smaller than it. A difference
+#   counts only when the seed ranges do not overlap; of three later-GPT changes on this
+#   small model, only GELU gave one (a worse loss), and tying saved `vocab_size × n_embd`.
 #
 # **Next:** [Lesson 09: Scaling up](09_scaling_up.ipynb) runs the same training from the
 # command line, on a GPU when there is one, and on several processes at once.
