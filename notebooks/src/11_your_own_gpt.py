@@ -300,7 +300,8 @@ else:
           f"show that one order is easier.")
 for name, r in run["runs"].items():
     first = next((s for s, a in zip(r["eval_steps"], r["accuracy"]) if a >= 0.9), None)
-    print(f"answers {name:10}: 90% accuracy first reached at step {first}")
+    print(f"answers {name:10}: 90% accuracy first reached "
+          f"{'at step ' + format(first, ',') if first else 'at no step of the run'}")
 
 # %% [markdown]
 # This surprised us. Reversed answers are often said to be easier for a GPT, yet in this
