@@ -785,11 +785,11 @@ print(f"the sweep's last doubling changed the mean val loss by {changes[-1]:+.4f
 # %% [markdown]
 # ## What later GPTs changed, measured
 #
-# Our GPT keeps three choices of the first GPTs: ReLU in the feed-forward, a bias in every
-# `Linear` and `LayerNorm`, and two separate matrices for `token_embedding_table` and
-# `lm_head`. Later GPTs changed them. GPT-2 uses GELU, a smooth curve in place of ReLU's
-# corner at 0, and shares one matrix between the token table and `lm_head` (**weight
-# tying**). Many newer models drop the biases. `GPTConfig` has a field for each change:
+# Our GPT keeps three choices of the lecture's code: ReLU in the feed-forward, a bias in
+# every `Linear` and `LayerNorm`, and two separate matrices for `token_embedding_table` and
+# `lm_head`. GPT-2 makes two of them differently: it uses GELU, a smooth curve in place of
+# ReLU's corner at 0, and it shares one matrix between the token table and `lm_head`
+# (**weight tying**). Many newer models also drop the biases. `GPTConfig` has a field for each change:
 # `activation`, `tie_weights` and `bias`.
 #
 # Do they help *here*? `scripts/measure_gpt_changes.py` trained the sweep's `n_embd = 64`
