@@ -963,7 +963,7 @@ def plot_live_loss(steps, losses, floor: float | None = None, format_only: float
 
 @_styled
 def plot_loss_levels(history, floor: float, format_only: float,
-                     title: str = "The loss stalls where the random question digits begin"):
+                     title: str = "Addition: the loss against its two levels"):
     """A TrainHistory's train and val estimates against the two levels of the addition task."""
     fig, ax = _new((8, 4))
     ax.plot(history.steps, history.train_loss, lw=0.8, alpha=0.4, color="tab:blue",

@@ -231,6 +231,10 @@ with torch.no_grad():
 per_place = F.cross_entropy(logits.transpose(1, 2), y, reduction="none").mean(0)   # (T,)
 print(f"mean loss at window places 0-9: {per_place[:10].mean():.3f}, places 10-31: "
       f"{per_place[10:].mean():.3f}, floor {levels['floor']:.3f}")
+
+# %% [markdown]
+# From place 10 on, every character has its whole line before it in the window, and the
+# loss there is at the floor (printed above).
 #
 # ### The training panel
 #
