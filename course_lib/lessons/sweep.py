@@ -30,6 +30,18 @@ RESULT_KEYS = ("n_embd", "params", "embedding_params", "train_loss", "val_loss",
                "tokens_per_second", "eval_steps", "eval_train", "eval_val")
 
 
+def _read_result(path: Path, what: str, command: str, takes: str) -> dict:
+    """Read a result file a script wrote; a missing or broken file names the command that
+    makes it again."""
+    if not path.is_file():
+        raise FileNotFoundError(f"no {what} at {path}; run `{command}` from the repository "
+                                f"root to make them ({takes})")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{path} is not valid JSON ({err}); run `{command}` again") from None
+
+
 def load_sweep(path: str | Path | None = None) -> dict:
     """Read the sweep file (data/sweep_n_embd.json when `path` is None) and check its shape.
 
@@ -38,13 +50,7 @@ def load_sweep(path: str | Path | None = None) -> dict:
     missing.
     """
     path = SWEEP_PATH if path is None else Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no sweep results at {path}; run `{SWEEP_COMMAND}` from the "
-                                f"repository root to make them (about 10 minutes)")
-    try:
-        sweep = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValueError(f"{path} is not valid JSON ({err}); run `{SWEEP_COMMAND}` again") from None
+    sweep = _read_result(path, "sweep results", SWEEP_COMMAND, "about 10 minutes")
     validate_sweep(sweep, source=str(path))
     sweep["results"] = sorted(sweep["results"], key=lambda r: r["n_embd"])
     return sweep
@@ -213,14 +219,7 @@ def load_gpt_changes(path: str | Path | None = None) -> dict:
     at a time. Its "results" start with the baseline (no change). Raises FileNotFoundError
     with the command that makes the file, or ValueError naming what is missing."""
     path = GPT_CHANGES_PATH if path is None else Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no results at {path}; run `{GPT_CHANGES_COMMAND}` from the "
-                                f"repository root to make them (about 15 minutes)")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValueError(f"{path} is not valid JSON ({err}); run `{GPT_CHANGES_COMMAND}` "
-                         f"again") from None
+    data = _read_result(path, "results", GPT_CHANGES_COMMAND, "about 15 minutes")
     validate_gpt_changes(data, source=str(path))
     return data
 
