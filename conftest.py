@@ -18,7 +18,7 @@ os.environ.setdefault("COURSE_LINEAR_BACKEND", "aten")
 # subset (README, Testing).
 MARKED_FILES = {"test_distributed.py": "distributed"}
 SLOW_TESTS = {   # file::function, each measured above 2 s on a busy 2-core machine
-    "test_checks.py::test_a_check_in_a_real_kernel_stops_a_loop_and_the_kernel_lives_on",
+    "test_checks_framework.py::test_a_check_in_a_real_kernel_stops_a_loop_and_the_kernel_lives_on",
     "test_lesson_08.py::test_train_sweep_size_is_reproducible",
     "test_lesson_08.py::test_n_embd_explorer_slider_and_button",
 }

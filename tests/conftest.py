@@ -10,6 +10,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))   # lets tests import the scripts as modules
 
 from course_lib import CharTokenizer, GPTConfig, GPTLanguageModel, load_corpus  # noqa: E402
+from course_lib.lessons.checks import framework  # noqa: E402
 
 # The unit tests use tiny tensors, where a second thread only waits for the first. On a busy
 # machine PyTorch's threads also wait for each other's CPU time: a 0.2 s test took 31 s with
@@ -24,6 +25,21 @@ TINY_TEXT = ("First Citizen:\nBefore we proceed any further, hear me speak.\n\n"
 @pytest.fixture(scope="session")
 def corpus():
     return load_corpus()
+
+
+@pytest.fixture(scope="module")
+def tok():
+    """The course corpus's character tokenizer (the exercise checks' tests use it)."""
+    return load_corpus().tokenizer
+
+
+@pytest.fixture
+def short_limits(monkeypatch):
+    """Small limits on learner code, so a looping or greedy function is stopped in a fraction of
+    a second (the exercise checks' tests use it)."""
+    monkeypatch.setattr(framework, "TIME_LIMIT_S", 0.3)
+    monkeypatch.setattr(framework, "MAX_ITEMS", 1000)
+    monkeypatch.setattr(framework, "MEMORY_LIMIT", 150 << 20)
 
 
 @pytest.fixture

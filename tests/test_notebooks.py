@@ -5,6 +5,7 @@ tests check what nbval cannot: that nothing drifted from notebooks/src, that eve
 has its plot, widget, exercises with checks that are really called, and a summary.
 """
 
+import ast
 import json
 import re
 from pathlib import Path
@@ -89,12 +90,40 @@ def test_exercises_are_checked_stub_first_then_solution(path):
 
 def test_every_check_is_used_by_a_notebook_and_tested():
     used = "\n".join(p.read_text(encoding="utf-8") for p in NOTEBOOKS)
-    tested = (REPO / "tests" / "test_checks.py").read_text(encoding="utf-8")
     names = [n for n in dir(checks) if n.startswith("check_")]
     assert names
     for name in names:
+        lesson = next(k for k, v in checks.EXERCISES.items() if name in v)
+        tests = list((REPO / "tests").glob(f"test_checks_l{lesson}_*.py"))
+        assert len(tests) == 1, f"lesson {lesson} needs one tests/test_checks_l{lesson}_*.py"
         assert name in used, f"{name} is never called in a notebook"
-        assert name in tested, f"{name} has no test in tests/test_checks.py"
+        assert name in tests[0].read_text(encoding="utf-8"), f"{name} has no test in {tests[0].name}"
+
+
+def _checks_in_call_order(src: Path) -> list[str]:
+    """The check_* names that a lesson source calls, in the order of their first call."""
+    calls = [n.func.id for n in ast.walk(ast.parse(src.read_text(encoding="utf-8")))
+             if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+             and n.func.id.startswith("check_")]
+    return list(dict.fromkeys(calls))
+
+
+def test_every_check_a_notebook_calls_resolves_and_is_listed_under_its_lesson():
+    """notebooks/src call checks by name: each must exist in course_lib.lessons.checks, and
+    EXERCISES must list exactly the lesson's checks, in the order the notebook first calls them,
+    each in the module of that lesson (checks/lNN_*.py)."""
+    for src in SOURCES:
+        lesson = src.name[:2]
+        called = _checks_in_call_order(src)
+        for name in called:
+            assert callable(getattr(checks, name, None)), f"{src.name} calls {name}, not in checks"
+            module = getattr(checks, name).__module__.rsplit(".", 1)[-1]
+            assert module.startswith(f"l{lesson}_"), f"{name} of {src.name} lives in {module}"
+        assert list(checks.EXERCISES.get(lesson, ())) == called, (
+            f"EXERCISES[{lesson!r}] is {checks.EXERCISES.get(lesson)}, {src.name} calls {called}")
+    assert set(checks.EXERCISES) <= {src.name[:2] for src in SOURCES}
+    listed = [n for names in checks.EXERCISES.values() for n in names]
+    assert sorted(listed) == sorted(n for n in dir(checks) if n.startswith("check_"))
 
 
 # ----------------------------------------------------------------------------- solution cells

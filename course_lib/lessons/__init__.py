@@ -1,6 +1,6 @@
 """The lesson support: what the notebooks use to explain, show and check.
 
-    checks.py       the exercise checks, one check_* per exercise
+    checks/         the exercise checks, one module per lesson (see checks/__init__.py)
     plots.py        every figure the course draws
     widgets.py      every interactive control the course shows
     experiments.py  the measurements lessons 05 to 07 make

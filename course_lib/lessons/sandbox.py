@@ -1,4 +1,4 @@
-"""Running a learner's function safely, for the exercise checks (checks.py uses it for every call).
+"""Running a learner's function safely, for the exercise checks (checks/framework.py uses it for every call).
 
 A learner's code may loop forever, eat all memory, print megabytes, change the tensors it
 was given, call sys.exit() or return something of the wrong kind. None of that may hang or

@@ -1,0 +1,115 @@
+"""Helpers that the checks of several lessons share: reading a learner's answer as a
+number, a list of IDs or a float tensor, comparing tensors, and naming a typical mistake."""
+
+from __future__ import annotations
+
+import torch
+
+from ..sandbox import describe
+from .framework import Mistake
+
+
+def expect_tensor(out, shape: tuple, what: str = "your result") -> torch.Tensor:
+    """Fail with a clear message unless `out` is a tensor of `shape`."""
+    if not isinstance(out, torch.Tensor):
+        raise Mistake(f"{what} should be a torch.Tensor, got {type(out).__name__}")
+    if tuple(out.shape) != tuple(shape):
+        raise Mistake(f"{what} has shape {tuple(out.shape)}, expected {tuple(shape)}")
+    return out
+
+
+def close(a: torch.Tensor, b: torch.Tensor, atol: float = 1e-5, rtol: float = 1e-4) -> bool:
+    return torch.allclose(a.float(), b.float(), atol=atol, rtol=rtol)
+
+
+def is_int(value) -> bool:
+    """A whole number of an integer type: int, numpy integer or an integer 0-d tensor."""
+    if isinstance(value, torch.Tensor):
+        return value.dim() == 0 and not value.is_floating_point() and value.dtype != torch.bool
+    return not isinstance(value, bool) and hasattr(value, "__index__")
+
+
+def id_list(ids, what: str) -> list[int]:
+    """The learner's token IDs as a list of ints, or a Mistake that says what they were."""
+    if isinstance(ids, str):
+        raise Mistake(f"{what} returned a string; it should return a list of integers (IDs)")
+    if isinstance(ids, torch.Tensor):
+        ids = ids.tolist()
+    elif hasattr(ids, "tolist") and type(ids).__module__ == "numpy":
+        ids = ids.tolist()
+    if is_int(ids) or isinstance(ids, float):
+        raise Mistake(f"{what} returned one number ({ids!r}); it should return a list with "
+                      f"one ID per character")
+    if not isinstance(ids, (list, tuple)):
+        raise Mistake(f"{what} returned {describe(ids)}; it should return a list of integers")
+    if ids and all(isinstance(i, str) for i in ids):
+        raise Mistake(f"{what} returned characters ({ids[:3]}...), not IDs: look each one "
+                      f"up in stoi")
+    if not all(is_int(i) for i in ids):
+        bad = next(i for i in ids if not is_int(i))
+        raise Mistake(f"{what} returned {describe(bad)} among the IDs; every ID is an int "
+                      f"(stoi[c] already is one)")
+    return [int(i) for i in ids]
+
+
+def as_number(out, hint: str) -> float:
+    """The learner's result as a float; a Mistake (with `hint`) if it is not one number."""
+    if isinstance(out, torch.Tensor):
+        if out.numel() != 1:
+            raise Mistake(f"your result has shape {tuple(out.shape)}; {hint}")
+        out = out.item()
+    if isinstance(out, (str, bytes, bool)) or isinstance(out, complex):
+        raise Mistake(f"your function returned {describe(out)}; return a number")
+    try:
+        return float(out)
+    except (TypeError, ValueError):
+        raise Mistake(f"your function returned {describe(out)}; return a number") from None
+
+
+# autograd operations that read rows of a tensor directly: a lookup, not a product
+LOOKUP_OPS = {"IndexBackward0", "EmbeddingBackward0", "IndexSelectBackward0", "SelectBackward0",
+               "GatherBackward0", "UnbindBackward0", "EmbeddingBagBackward0", "TakeBackward0"}
+
+
+def ops_on_inputs(out, direct: bool = True) -> set[str]:
+    """Names of the autograd operations that made `out`: with direct=True only those applied
+    directly to an input that requires grad (a lookup, a product, ...), else all of them."""
+    names, seen, stack = set(), set(), [getattr(out, "grad_fn", None)]
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        if not direct:
+            names.add(type(node).__name__)
+        for child, _ in node.next_functions:
+            if child is None:
+                continue
+            if type(child).__name__ == "AccumulateGrad":
+                names.add(type(node).__name__)
+            else:
+                stack.append(child)
+    return names
+
+
+def as_float_tensor(out, what: str = "your result") -> torch.Tensor:
+    if not isinstance(out, torch.Tensor):
+        raise Mistake(f"{what} should be a torch.Tensor, got {type(out).__name__}")
+    if not out.is_floating_point():
+        raise Mistake(f"{what} has dtype {out.dtype}; probabilities are floats (torch.float32)")
+    return out
+
+
+def same_with_nan(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return a.shape == b.shape and torch.allclose(a.float(), b.float(), atol=1e-5, rtol=1e-4,
+                                                 equal_nan=True)
+
+
+def whole_number(got) -> int:
+    """A count returned as an int, a whole float or a one-element tensor, as an int."""
+    if isinstance(got, torch.Tensor) and got.numel() == 1:
+        got = got.item()
+    if isinstance(got, bool) or not (isinstance(got, int)
+                                     or (isinstance(got, float) and got.is_integer())):
+        raise Mistake(f"return a whole number of parameters, got {got!r}")
+    return int(got)
