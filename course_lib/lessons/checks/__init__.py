@@ -1,7 +1,7 @@
-"""The exercise checks, one module per lesson; `from course_lib.lessons.checks import check_x`.
+"""The exercise checks (one module per lesson): `from course_lib.lessons.checks import check_x`.
 
-    framework.py                  CheckResult, the exceptions, @exercise, the sandboxed `call`, the log
-    answers.py                    helpers the lessons' checks share (numbers, IDs, tensors, mistakes)
+    framework.py                  CheckResult, the exceptions, @exercise, the sandboxed call, the log
+    answers.py                    helpers the lessons' checks share; name_the_mistake (a table)
     l00_text_to_tokens.py         lesson 00's checks (notebooks/00_text_to_tokens.ipynb)
     l01_embeddings.py             lesson 01's checks (notebooks/01_embeddings.ipynb)
     l02_bigram.py                 lesson 02's checks (notebooks/02_bigram.ipynb)

@@ -3,6 +3,9 @@ number, a list of IDs or a float tensor, comparing tensors, and naming a typical
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import Any
+
 import torch
 
 from ..sandbox import describe
@@ -20,6 +23,19 @@ def expect_tensor(out, shape: tuple, what: str = "your result") -> torch.Tensor:
 
 def close(a: torch.Tensor, b: torch.Tensor, atol: float = 1e-5, rtol: float = 1e-4) -> bool:
     return torch.allclose(a.float(), b.float(), atol=atol, rtol=rtol)
+
+
+def name_the_mistake(got, mistakes: Iterable[tuple[Any, str]],
+                     same: Callable[[Any, Any], bool] = close) -> None:
+    """A table of typical mistakes: raise Mistake(message) for the first (wrong answer, message)
+    of `mistakes` that `got` matches, `same(got, wrong)`; return if none does.
+
+    `mistakes` may be a generator, so a wrong answer that is costly to compute (a training
+    run done the wrong way) is only computed when the mistakes before it did not match.
+    """
+    for wrong, message in mistakes:
+        if same(got, wrong):
+            raise Mistake(message)
 
 
 def is_int(value) -> bool:

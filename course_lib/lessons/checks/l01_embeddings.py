@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 
 from ..sandbox import describe
-from .answers import LOOKUP_OPS, as_number, close, is_int, ops_on_inputs
+from .answers import LOOKUP_OPS, as_number, close, is_int, name_the_mistake, ops_on_inputs
 from .framework import Mistake, call, exercise
 
 
@@ -75,9 +75,9 @@ def check_cosine_similarity(cosine_similarity) -> str:
         }
         if abs(out - want) < 1e-4:
             continue
-        for message, values in wrong.items():
-            if any(abs(out - v) < 1e-4 for v in (values if isinstance(values, list) else [values])):
-                raise Mistake(message)
+        name_the_mistake(out, ((v, message) for message, values in wrong.items()
+                               for v in (values if isinstance(values, list) else [values])),
+                         same=lambda a, b: abs(a - b) < 1e-4)
         raise Mistake(f"cosine_similarity({x.tolist()[:3]}..., {y.tolist()[:3]}...) gave "
                       f"{out:.4f}, expected {want:.4f}")
     return "a·b / (|a| |b|): 1 for the same direction, -1 for opposite, and length does not matter."

@@ -15,7 +15,7 @@ from ...core.model import BigramLanguageModel
 from ...core.training import estimate_loss as library_estimate
 from ...core.training import train
 from ..sandbox import describe
-from .answers import as_number, close, expect_tensor, is_int
+from .answers import as_number, close, expect_tensor, is_int, name_the_mistake
 from .framework import Mistake, Shortcut, call, exercise
 
 
@@ -96,9 +96,7 @@ def check_counting_loss(counting_loss) -> str:
         (float(-probs[data[:-1], data[1:]].mean()),
          "you forgot the log: the loss is the mean of -ln p, not of -p"),
     ]
-    for value, message in wrong:
-        if abs(out - value) < 1e-4:
-            raise Mistake(message)
+    name_the_mistake(out, wrong, same=lambda a, b: abs(a - b) < 1e-4)
     raise Mistake(f"your loss is {out:.4f}, expected {want:.4f}")
 
 
@@ -208,9 +206,7 @@ def check_bigram_forward(forward) -> str:
             want = model.loss(want_logits, targets)
             if close(loss.detach().reshape(()), want):
                 continue
-            for value, message in _loss_variants(want_logits, idx, targets):
-                if close(loss.detach().reshape(()), value):
-                    raise Mistake(message)
+            name_the_mistake(loss.detach().reshape(()), _loss_variants(want_logits, idx, targets))
             raise Mistake(f"your loss is {float(loss):.4f}, expected {float(want):.4f}: "
                           f"F.cross_entropy(logits.view(B*T, C), targets.view(B*T))")
     return "logits (B, T, C) from the table, and the cross-entropy over all B*T positions."
@@ -277,9 +273,8 @@ def check_bigram_generate(generate) -> str:
          "softmax over the wrong dimension: the probabilities of each row (one sequence) must "
          "sum to 1, softmax(logits, dim=-1)"),
     ]
-    for pick, message in variants:
-        if torch.equal(out.long(), _generate_like(model, idx, n, seed, pick)):
-            raise Mistake(message)
+    name_the_mistake(out.long(), ((_generate_like(model, idx, n, seed, pick), message)
+                                  for pick, message in variants), same=torch.equal)
     raise Mistake("your tokens differ from model.generate with the same generator. Each step: "
                   + hint)
 
@@ -448,11 +443,10 @@ def check_training_loop(train_loop) -> str:
     same = (close(got_w, want_w, atol=1e-5)
             and close(torch.tensor(losses), torch.tensor(want_losses), atol=1e-5))
     if not same:
-        for variant, message in _TRAIN_MISTAKES.items():
-            wrong_losses, wrong_w = _train_like(copy.deepcopy(start), train_data, n, lr, B, T,
-                                                seed, variant)
-            if close(got_w, wrong_w, atol=1e-5):
-                raise Mistake(message)
+        name_the_mistake(got_w, ((_train_like(copy.deepcopy(start), train_data, n, lr, B, T,
+                                              seed, variant)[1], message)
+                                 for variant, message in _TRAIN_MISTAKES.items()),
+                         same=lambda a, b: close(a, b, atol=1e-5))
         raise Mistake("after the same steps your weights differ from course_lib.train with the "
                       "same seed. Each step: a batch from get_batch(train_data, batch_size, "
                       "block_size, generator=g), model(xb, yb), optimizer.zero_grad(), "

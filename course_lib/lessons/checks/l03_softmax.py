@@ -8,7 +8,8 @@ import torch
 import torch.nn.functional as F
 
 from ..sandbox import describe
-from .answers import as_float_tensor, close, expect_tensor, ops_on_inputs, same_with_nan
+from .answers import (as_float_tensor, close, expect_tensor, name_the_mistake, ops_on_inputs,
+                      same_with_nan)
 from .framework import Mistake, NotAttempted, attempt, call, exercise
 
 
@@ -71,12 +72,12 @@ def check_stable_softmax(softmax) -> str:
     if not torch.isfinite(p).all():
         shifts = {"mean": wide.mean(dim=-1, keepdim=True),
                   "min": wide.min(dim=-1, keepdim=True).values}
-        for name, shift in shifts.items():
-            if same_with_nan(p, _softmax_after(wide, shift)):
-                raise Mistake(f"the row [0, 100, 200] gives nan: you subtracted the row's {name}, "
+        name_the_mistake(p, ((_softmax_after(wide, shift),
+                              f"the row [0, 100, 200] gives nan: you subtracted the row's {name}, "
                               f"which leaves e^{float((wide - shift)[0].max()):.0f} = inf. "
                               f"Subtract the max: then the largest exponent is e^0 = 1 and "
-                              f"nothing overflows")
+                              f"nothing overflows") for name, shift in shifts.items()),
+                         same=same_with_nan)
         raise Mistake("rows with a wide range such as [0, 100, 200] give nan or inf: subtract "
                       "each row's max, x.max(dim=-1, keepdim=True).values, before exp")
     x = torch.randn(4, 6, generator=g) * 60               # random logits of a wide range

@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 
 from ...core.model import Block, FeedForward
-from .answers import close, expect_tensor
+from .answers import close, expect_tensor, name_the_mistake
 from .framework import Mistake, call, exercise
 
 
@@ -69,9 +69,7 @@ def check_block_forward(block_forward) -> str:
         right, wrong = _block_variants(x, *parts)
         if close(out, right):
             return "pre-norm, attention then feed-forward, each added to the residual stream."
-        for value, message in wrong:
-            if close(out, value):
-                raise Mistake(message)
+        name_the_mistake(out, wrong)
     raise Mistake("the values differ from a Block: x = x + sa(ln1(x)), then "
                   "x = x + ffwd(ln2(x))")
 

@@ -4,13 +4,14 @@ Their tests: tests/test_checks_l08_full_gpt.py."""
 
 from __future__ import annotations
 
+import operator
 from contextlib import contextmanager
 
 import torch
 import torch.nn.functional as F
 
 from ...core.model import GPTConfig, GPTLanguageModel
-from .answers import close, expect_tensor, whole_number
+from .answers import close, expect_tensor, name_the_mistake, whole_number
 from .framework import Mistake, Shortcut, call, exercise
 
 
@@ -119,9 +120,10 @@ def check_gpt_parameter_count(count_parameters) -> str:
         if got == want:
             continue
         missing = want - got
-        for message, diff in _parameter_mistakes(cfg).items():
-            if diff == missing:
-                raise Mistake(f"{message} (for {cfg} you got {got:,}, the model has {want:,})")
+        name_the_mistake(missing, ((diff, f"{message} (for {cfg} you got {got:,}, the model has "
+                                          f"{want:,})")
+                                   for message, diff in _parameter_mistakes(cfg).items()),
+                         same=operator.eq)
         raise Mistake(f"for {cfg} you got {got:,}, but the model has {want:,} parameters "
                       f"({missing:+,} off); count each part: embeddings, n_layer blocks "
                       f"(attention, feed-forward, two LayerNorms), ln_f, lm_head")
@@ -185,9 +187,8 @@ def check_gpt_forward(gpt_forward) -> str:
                 raise Mistake("you returned probabilities; the forward pass returns the raw "
                               "logits of lm_head (softmax comes later, when sampling or in the "
                               "loss)")
-            for message, wrong in _forward_variants(model, idx).items():
-                if close(got, wrong):
-                    raise Mistake(message)
+            name_the_mistake(got, ((wrong, message)
+                                   for message, wrong in _forward_variants(model, idx).items()))
             raise Mistake("your logits differ from model(idx); the order is token embedding + "
                           "position embedding -> blocks -> ln_f -> lm_head")
     return "your forward pass gives exactly the logits of model(idx)."
