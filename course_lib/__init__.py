@@ -5,7 +5,10 @@ import the core; the core imports neither):
 
     core/       the model and what trains it: model, data, training, sampling, checkpoint
     lessons/    what the notebooks use to explain and check: checks, plots, widgets, ...
-    commands/   `python -m course_lib.train`, `.generate` and `.bench`
+    commands/   the code of `python -m course_lib.train`, `.generate`, `.bench` and `.grade`
+
+    train.py, generate.py, bench.py, grade.py   the entry points `python -m` runs (a few lines
+                                                each, calling commands/)
 
 Where each lesson's code lives:
 
@@ -24,10 +27,12 @@ Where each lesson's code lives:
     lesson 10  subword tokens        core/bpe.py           BPETokenizer (byte-level BPE);
                                      core/windows.py       SlidingWindowDataset
     lesson 11  your own GPT          lessons/own_gpt.py    tasks (addition, python, a file), sizes,
-                                     commands/train.py     train_task, panels, save_model; --init-from
+                                                           train_task, panels, save_model;
+                                     commands/train.py     --init-from (continue from a saved model)
 
-Every lesson imports from here (`from course_lib import GPTLanguageModel, ...`) and from
-course_lib.lessons (checks, plots, widgets).
+Every lesson imports the core's main names from here (`from course_lib import GPTLanguageModel,
+...`), its checks, figures and controls from course_lib.lessons.<module>, and a few more
+from course_lib.core.<module> (checkpoint, training, device, precision, bpe, windows).
 """
 
 __version__ = "0.1.0"

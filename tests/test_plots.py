@@ -86,7 +86,7 @@ def test_no_figure_is_left_in_a_style_that_changes_later():
 
 def test_bars_over_chars_groups_the_series_around_each_character():
     fig, ax = plt.subplots()
-    plots._bars_over_chars(ax, {"a": [1.0, 2.0], "b": [3.0, 4.0]}, [" ", "\n"])
+    plots.base._bars_over_chars(ax, {"a": [1.0, 2.0], "b": [3.0, 4.0]}, [" ", "\n"])
     assert [t.get_text() for t in ax.get_xticklabels()] == ["␣", "\\n"]
     xs = [p.get_x() + p.get_width() / 2 for p in ax.patches]
     assert xs == pytest.approx([-0.2, 0.8, 0.2, 1.2])
@@ -96,8 +96,8 @@ def test_bars_over_chars_groups_the_series_around_each_character():
 def test_annotate_cells_skips_masked_and_missing_cells():
     fig, ax = plt.subplots()
     m = torch.tensor([[1.0, float("nan")], [0.25, 0.75]])
-    plots._annotate_cells(ax, m, skip=torch.tensor([[False, False], [True, False]]))
+    plots.base._annotate_cells(ax, m, skip=torch.tensor([[False, False], [True, False]]))
     assert [t.get_text() for t in ax.texts] == ["1.00", "0.75"]
     assert [t.get_color() for t in ax.texts] == ["black", "black"]
-    plots._annotate_cells(ax, m, vmax=2.0)
+    plots.base._annotate_cells(ax, m, vmax=2.0)
     assert ax.texts[-1].get_color() == "white"      # 0.75 is dark on a scale up to 2

@@ -5,6 +5,7 @@
     generate.py  write text with a checkpoint
     bench.py     time a training step against a reference implementation
     recipes.py   the CPU recipe (the train command's defaults) and the standard one
+    contender.py the GPT written the way nanoGPT writes one, that bench.py measures against
     grade.py     grade learners' notebooks (`python -m course_lib.grade`); grade_worker.py
                  runs one notebook in its own kernel for it
     cli.py       argument types and one-line errors the commands share

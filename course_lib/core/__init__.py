@@ -8,6 +8,10 @@
     sampling.py    temperature, top-k, sampling the next token, generate_text
     checkpoint.py  safe save and load of a model with its tokenizer
     device.py      cpu, cuda or mps
+    precision.py   the number format training computes in (float32, or bfloat16 where it pays)
+    bpe.py         BPETokenizer: byte-level byte-pair encoding (lesson 10)
+    windows.py     SlidingWindowDataset: windows of a token stream with a stride (lesson 10)
+    validate.py    argument checks that name the argument, the value and the fix
 
 Nothing here imports the lesson support (course_lib.lessons) or the commands.
 """

@@ -1,13 +1,18 @@
 """The lesson support: what the notebooks use to explain, show and check.
 
     checks/         the exercise checks, one module per lesson (see checks/__init__.py)
-    plots.py        every figure the course draws
-    widgets.py      every interactive control the course shows
-    experiments.py  the measurements lessons 05 to 07 make
+    sandbox.py      runs a learner's function for a check: time, memory and output limits
+    plots/          the figures of lessons 00 to 09 and 11 (lesson 10's is in bpe_widgets.py)
+    widgets.py      the interactive controls of lessons 00 to 09 (lessons 10 and 11 keep theirs
+                    in bpe_widgets.py and own_gpt.py)
+    experiments.py  the measurements lessons 05 to 07 make; one_thread for tiny tensor work
+    env.py          lesson 00: the environment report
     embeddings.py   lesson 01: similarity, projections, word vectors
     bigram.py       lesson 02: the counting model
-    sweep.py        lesson 08: the n_embd sweep
-    env.py          lesson 00: the environment report
+    sweep.py        lesson 08: the n_embd sweep and the GPT-changes results, read and checked
+    bpe_widgets.py  lesson 10: vocabulary size against sequence length, its figure and widget
+    hf_bpe.py       lesson 10: the same BPE trained with Hugging Face `tokenizers`, compared
+    own_gpt.py      lesson 11: tasks, sizes, train_task, save/load, and the two panels
 
 These modules import the core (course_lib.core); the core never imports them.
 """
