@@ -438,7 +438,7 @@ CASES = [
                         "window of --block-size 64 needs at least 65"),
     Case("cli-min-lr", "train --min-lr 5 (above --lr)",
          command(TRAIN, "--out", "{tmp}/o", "--min-lr", "5"), CommandFailed,
-         "--min-lr must be between 0 and --lr"),
+         "--min-lr=5.0 is larger than --lr=0.002; the schedule decays from --lr down to --min-lr"),
     Case("cli-diverges", "train with a learning rate so high that the loss becomes NaN",
          command(TRAIN, "--out", "{tmp}/o", "--corpus", "{tmp}/tiny.txt", "--lr", "1e30",
                  "--n-layer", "1", "--n-embd", "16", "--n-head", "2", "--block-size", "16",

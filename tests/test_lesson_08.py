@@ -321,9 +321,9 @@ def load_sweep_like(sweep):
 
 @pytest.mark.parametrize("fn", [plot_n_embd_sweep, plot_sweep_curves])
 def test_sweep_plots_bad_input(fn):
-    with pytest.raises(ValueError, match="results must be a non-empty list"):
+    with pytest.raises(ValueError, match="results holds no results: it must be a non-empty list"):
         fn([])
-    with pytest.raises(ValueError, match="every sweep result needs 'seconds'"):
+    with pytest.raises(ValueError, match=r"\(n_embd=8\) lacks \['seconds'\]"):
         fn([{"n_embd": 8, "params": 1, "val_loss": 2.0}])
 
 

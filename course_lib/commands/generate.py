@@ -14,6 +14,7 @@ import unicodedata
 from pathlib import Path
 
 from ..core.checkpoint import load_checkpoint
+from ..core.defaults import SEED
 from .cli import (OneLineParser, fail, non_negative_int, positive_float, positive_int,
                   safe_output, validate_seed)
 from ..core.device import pick_device
@@ -35,7 +36,7 @@ def build_parser() -> OneLineParser:
                         "token (--tokenizer bpe) is a few characters")
     p.add_argument("--temperature", type=positive_float, default=1.0)
     p.add_argument("--top-k", type=positive_int, default=None)
-    p.add_argument("--seed", type=int, default=1337)
+    p.add_argument("--seed", type=int, default=SEED)
     p.add_argument("--device", default="cpu", help="cpu (default), cuda, mps or auto")
     return p
 

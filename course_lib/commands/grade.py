@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from ..core.defaults import GRADE_CELL_TIMEOUT_S, GRADE_NOTEBOOK_TIMEOUT_S
 from ..lessons import checks
 from .cli import OneLineParser, positive_float, positive_int
 
@@ -529,7 +530,8 @@ tr.solved td:nth-child(4) {{ color: #1a7f1a; }} tr.wrong td:nth-child(4) {{ colo
 
 # ----------------------------------------------------------------------------- the command
 
-def grade(paths: list[Path], cell_timeout: float = 120.0, notebook_timeout: float = 300.0,
+def grade(paths: list[Path], cell_timeout: float = GRADE_CELL_TIMEOUT_S,
+          notebook_timeout: float = GRADE_NOTEBOOK_TIMEOUT_S,
           jobs: int = 1, report=print) -> list[Row]:
     """Grade every notebook under `paths`; one Row per (learner, notebook, exercise)."""
     subs = name_learners(find_notebooks(paths))
@@ -562,11 +564,12 @@ def main(argv: list[str] | None = None) -> int:
                              f"({COURSE_NOTEBOOKS.relative_to(REPO)}/) as you left it")
     parser.add_argument("--csv", type=Path, help="write one row per exercise to this file")
     parser.add_argument("--html", type=Path, help="write a report page to this file")
-    parser.add_argument("--cell-timeout", type=positive_float, default=120.0,
-                        help="seconds one cell may run before it is interrupted (default 120)")
-    parser.add_argument("--notebook-timeout", type=positive_float, default=300.0,
-                        help="seconds one notebook may run, kernel start not counted "
-                             "(default 300)")
+    parser.add_argument("--cell-timeout", type=positive_float, default=GRADE_CELL_TIMEOUT_S,
+                        help=f"seconds one cell may run before it is interrupted (default "
+                             f"{GRADE_CELL_TIMEOUT_S:g})")
+    parser.add_argument("--notebook-timeout", type=positive_float, default=GRADE_NOTEBOOK_TIMEOUT_S,
+                        help=f"seconds one notebook may run, kernel start not counted "
+                             f"(default {GRADE_NOTEBOOK_TIMEOUT_S:g})")
     parser.add_argument("--jobs", type=positive_int, default=1,
                         help="notebooks run at the same time (default 1)")
     parser.add_argument("--details", action="store_true",

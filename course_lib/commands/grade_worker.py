@@ -30,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from ..core.defaults import GRADE_CELL_TIMEOUT_S
+
 CELL_TIMEOUT_ENAME = "CellTimeout"
 
 
@@ -131,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("notebook", type=Path)
     parser.add_argument("record", type=Path)
     parser.add_argument("verdicts", type=Path)
-    parser.add_argument("--cell-timeout", type=float, default=120.0)
+    parser.add_argument("--cell-timeout", type=float, default=GRADE_CELL_TIMEOUT_S)
     args = parser.parse_args(argv)
     return run(args.notebook, args.record, args.verdicts, args.cell_timeout)
 

@@ -20,6 +20,7 @@ import time
 import torch
 
 from ..core.data import get_batch, load_corpus
+from ..core.defaults import SEED
 from ..core.model import GPTConfig, GPTLanguageModel
 from ..core.training import DEFAULTS, estimate_loss, train
 from .contender import NanoGPTStyle, nanogpt_optimizer
@@ -37,7 +38,7 @@ def nanogpt_lr(it: int, r: dict = NANOGPT_CPU) -> float:
     return r["min_lr"] + 0.5 * (r["lr"] - r["min_lr"]) * (1 + math.cos(math.pi * progress))
 
 
-def train_nanogpt_recipe(corpus, seed: int = 1337):
+def train_nanogpt_recipe(corpus, seed: int = SEED):
     """nanoGPT's CPU recipe on NanoGPTStyle -> (model, steps, seconds)."""
     r = NANOGPT_CPU
     cfg = GPTConfig(vocab_size=corpus.tokenizer.vocab_size, block_size=r["block_size"],
@@ -59,7 +60,7 @@ def train_nanogpt_recipe(corpus, seed: int = 1337):
     return model, r["iters"], time.perf_counter() - start
 
 
-def train_course_defaults(corpus, seconds: float, seed: int = 1337, **overrides):
+def train_course_defaults(corpus, seconds: float, seed: int = SEED, **overrides):
     """The train command's defaults for `seconds` of wall time -> (model, steps, seconds).
 
     `overrides` change GPTConfig or TrainConfig fields (for trying other recipes).

@@ -23,11 +23,14 @@ from ..core.checkpoint import (check_memory, check_output_folder, is_checkpoint,
 from .cli import (OneLineParser, fail, fraction, non_negative_int, positive_float, positive_int,
                   safe_output, validate_seed)
 from ..core.bpe import TOKENIZERS, build_tokenizer
-from ..core.data import load_corpus, load_text
+from ..core.data import CORPUS_PATH, REPO_DIR, load_corpus, load_text
+from ..core.defaults import COMMAND_PRECISION, EVALS_PER_RUN, TRAIN_FRACTION
 from ..core.device import pick_device
 from ..core.model import ACTIVATIONS, GPTConfig, GPTLanguageModel
 from ..core.precision import PRECISIONS
-from ..core.training import DEFAULTS, save_history, train
+from ..core.training import DEFAULTS, save_history, train, validate_optimizer_args
+
+CORPUS_SHOWN = CORPUS_PATH.relative_to(REPO_DIR).as_posix()   # data/shakespeare.txt
 
 
 class _DefaultsFormatter(argparse.HelpFormatter):
@@ -48,7 +51,7 @@ def build_parser() -> OneLineParser:
                                   "checkpoint. The defaults are the course's CPU recipe.",
                       formatter_class=_DefaultsFormatter)
     p.add_argument("--corpus", type=Path, default=None,
-                   help="UTF-8 text file to train on (default: data/shakespeare.txt)")
+                   help=f"UTF-8 text file to train on (default: {CORPUS_SHOWN})")
     p.add_argument("--tokenizer", choices=TOKENIZERS, default="char",
                    help="char: one token per character; bpe: byte-level BPE learned from the "
                         "training text (lesson 10; needs --vocab-size)")
@@ -88,12 +91,13 @@ def build_parser() -> OneLineParser:
     t.add_argument("--warmup-iters", type=non_negative_int, default=R.warmup_iters, help="steps of linear learning-rate warmup")
     t.add_argument("--weight-decay", type=float, default=R.weight_decay, help="AdamW weight decay")
     t.add_argument("--grad-clip", type=positive_float, default=R.grad_clip, help="clip the gradient norm to this")
-    t.add_argument("--eval-interval", type=positive_int, default=None, help="steps between loss estimates (default: max-iters / 10)")
+    t.add_argument("--eval-interval", type=positive_int, default=None, help=f"steps between loss estimates (default: max-iters / {EVALS_PER_RUN})")
     t.add_argument("--eval-iters", type=positive_int, default=R.eval_iters, help="batches per loss estimate")
     t.add_argument("--seed", type=int, default=R.seed, help="random seed")
-    t.add_argument("--precision", choices=PRECISIONS, default="auto",
+    t.add_argument("--precision", choices=PRECISIONS, default=COMMAND_PRECISION,
                    help="fp32; bf16 (bfloat16 autocast); auto: bf16 only where the hardware has "
-                        "it and a short timing of this model shows it faster (default: auto)")
+                        f"it and a short timing of this model shows it faster (default: "
+                        f"{COMMAND_PRECISION})")
     t.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, mps")
     t.add_argument("--threads", type=positive_int, default=None,
                    help="CPU threads for PyTorch (default: PyTorch's choice)")
@@ -134,7 +138,7 @@ def _say(prog: str, message: str) -> None:
     print(f"{prog}: {message}", file=sys.stderr, flush=True)
 
 
-def _check_history_path(path: Path | None, overwrite: bool) -> None:
+def _validate_history_path(path: Path | None, overwrite: bool) -> None:
     """Refuse a --history that cannot take the file, before any training."""
     if path is None:
         return
@@ -150,10 +154,12 @@ def _check_history_path(path: Path | None, overwrite: bool) -> None:
         raise ValueError(f"cannot write --history {path}: {parent} is a file, not a folder")
 
 
-def _check_splits(corpus, block_size: int) -> None:
+def _validate_splits(corpus, block_size: int) -> None:
     """Each split must hold one window of block_size + 1 tokens; name the split that does not."""
-    for name, data, share in (("training", corpus.train_data, "the first 90%"),
-                              ("validation", corpus.val_data, "the last 10%")):
+    train_share = f"the first {TRAIN_FRACTION:.0%}"
+    val_share = f"the last {1 - TRAIN_FRACTION:.0%}"
+    for name, data, share in (("training", corpus.train_data, train_share),
+                              ("validation", corpus.val_data, val_share)):
         if len(data) < block_size + 1:
             raise ValueError(f"the {name} split ({share} of the corpus) has {len(data)} tokens, "
                              f"but one window of --block-size {block_size} needs at least "
@@ -201,7 +207,7 @@ def _corpus_for(args, tokenizer):
     except ValueError as err:
         if "not in the vocabulary" not in str(err):
             raise
-        raise ValueError(f"--corpus {args.corpus or 'data/shakespeare.txt'} does not fit the "
+        raise ValueError(f"--corpus {args.corpus or CORPUS_SHOWN} does not fit the "
                          f"vocabulary of --init-from {args.init_from}: {err}. A model continues "
                          f"only on text made of the characters it was trained on; give such a "
                          f"corpus, or train a new model without --init-from") from None
@@ -213,14 +219,12 @@ def _run(args, prog: str) -> int:
     progress = {"step": 0, "loss": None, "training": False}
     with contextlib.ExitStack() as stack:
         try:
-            if args.min_lr is not None and not 0 <= args.min_lr <= args.lr:
-                raise ValueError(f"--min-lr must be between 0 and --lr ({args.lr}), got "
-                                 f"{args.min_lr}")
-            if args.weight_decay < 0:
-                raise ValueError(f"--weight-decay must be >= 0, got {args.weight_decay}")
+            validate_optimizer_args(args.lr, args.min_lr, args.weight_decay,
+                                    names={"lr": "--lr", "min_lr": "--min-lr",
+                                           "weight_decay": "--weight-decay"})
             validate_seed(args.seed)
             check_output_folder(args.out, overwrite=args.overwrite)   # fail before the slow part
-            _check_history_path(args.history, args.overwrite)
+            _validate_history_path(args.history, args.overwrite)
             if args.threads:
                 torch.set_num_threads(args.threads)
             device = pick_device(args.device)
@@ -243,7 +247,7 @@ def _run(args, prog: str) -> int:
                 cfg = model.cfg
                 args.block_size = cfg.block_size
             check_memory(cfg, batch_size=args.batch_size)
-            _check_splits(corpus, args.block_size)
+            _validate_splits(corpus, args.block_size)
             torch.manual_seed(args.seed)              # the same initial weights on every rank
             if start is None:
                 model = GPTLanguageModel(cfg)
@@ -319,7 +323,7 @@ def _save(args, prog, model, corpus, history, progress, world, device) -> int:
              "tokens_per_second": round(history.tokens_per_second) if history else None,
              "processes": world, "device": str(device),
              "stopped": history.stopped if history else "interrupted",
-             "corpus": str(args.corpus or "data/shakespeare.txt")}
+             "corpus": str(args.corpus or CORPUS_SHOWN)}
     if args.init_from is not None:
         extra["init_from"] = str(args.init_from)
     if history is None:

@@ -12,6 +12,9 @@
     bpe.py         BPETokenizer: byte-level byte-pair encoding (lesson 10)
     windows.py     SlidingWindowDataset: windows of a token stream with a stride (lesson 10)
     validate.py    argument checks that name the argument, the value and the fix
+    defaults.py    the defaults several modules share: SEED, TRAIN_FRACTION, the eval interval,
+                   the precision, the grader's time limits (each written once)
+    tokenizer.py   the Tokenizer protocol that CharTokenizer and BPETokenizer follow
 
 Nothing here imports the lesson support (course_lib.lessons) or the commands.
 """

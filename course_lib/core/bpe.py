@@ -1,4 +1,5 @@
-"""Byte-level byte-pair encoding (BPE): the subword tokenizer of GPT-2, with CharTokenizer's interface.
+"""Byte-level byte-pair encoding (BPE): the subword tokenizer of GPT-2. BPETokenizer follows
+the Tokenizer protocol (tokenizer.py), as CharTokenizer does.
 
 Lesson 10 builds each step by hand; this module is the version the rest of the course uses.
 
@@ -45,6 +46,7 @@ import regex
 import torch
 
 from . import validate
+from .defaults import TRAIN_FRACTION
 
 # GPT-2's pre-splitting pattern (the same one `tokenizers`' ByteLevel pre-tokenizer uses):
 # English contractions, a word with its leading space, a number, a run of punctuation, and
@@ -419,7 +421,8 @@ TOKENIZERS = ("char", "bpe")
 
 
 def build_tokenizer(kind: str, text: str, vocab_size: int | None = None,
-                    special_tokens: Iterable[str] = (ENDOFTEXT,), train_fraction: float = 0.9):
+                    special_tokens: Iterable[str] = (ENDOFTEXT,),
+                    train_fraction: float = TRAIN_FRACTION):
     """The tokenizer a command trains with: "char" (vocab_size must be None) or "bpe".
 
     For "bpe", vocab_size is required (512 to 2048 suit the course corpus) and the merges are

@@ -40,14 +40,14 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load as safetensors_load, save as safetensors_save
 
-from .data import CharTokenizer, tokenizer_class, tokenizer_from_dict
+from .data import tokenizer_class, tokenizer_from_dict
 from .model import BigramLanguageModel, GPTConfig, GPTLanguageModel, LanguageModel
+from .tokenizer import Tokenizer
 
 FORMAT = "course_lib-checkpoint"
 VERSION = 2
 FILES = ("config.json", "tokenizer.json", "model.safetensors")
 FILES_V1 = ("config.json", "vocab.json", "model.safetensors")
-CHECKED = ("tokenizer.json", "model.safetensors")   # config.json holds a checksum of each
 
 
 class CheckpointError(ValueError):
@@ -271,7 +271,7 @@ def _link_or_copy(src, dst) -> None:
         shutil.copy2(src, dst)
 
 
-def save_checkpoint(path: str | Path, model: LanguageModel, tokenizer: CharTokenizer,
+def save_checkpoint(path: str | Path, model: LanguageModel, tokenizer: Tokenizer,
                     extra: dict | None = None) -> Path:
     """Write `model` and `tokenizer` to the directory `path`; returns the path.
 
@@ -375,7 +375,7 @@ def _identity(path: Path):
 
 
 def load_checkpoint(path: str | Path, cfg: GPTConfig | None = None,
-                    device: str | torch.device = "cpu") -> tuple[LanguageModel, CharTokenizer]:
+                    device: str | torch.device = "cpu") -> tuple[LanguageModel, Tokenizer]:
     """Load a checkpoint directory written by save_checkpoint -> (model, tokenizer).
 
     If `cfg` is given, the checkpoint must have been made for that configuration. The model
@@ -403,7 +403,7 @@ def load_checkpoint(path: str | Path, cfg: GPTConfig | None = None,
 
 
 def _load_once(path: Path, cfg: GPTConfig | None,
-               device: str | torch.device) -> tuple[LanguageModel, CharTokenizer]:
+               device: str | torch.device) -> tuple[LanguageModel, Tokenizer]:
     if not path.exists() and _backup_path(path).exists():
         path = _backup_path(path)  # a save was interrupted between its two renames
     if not path.exists():

@@ -14,6 +14,8 @@ from pathlib import Path
 import torch
 
 from . import validate
+from .defaults import TRAIN_FRACTION
+from .tokenizer import Tokenizer
 
 REPO_DIR = Path(__file__).resolve().parents[2]   # course_lib/core/data.py -> the repository
 DATA_DIR = REPO_DIR / "data"
@@ -150,16 +152,9 @@ class CharTokenizer:
 
 # Every kind of tokenizer a checkpoint can hold, by the "kind" its to_dict() writes. A value
 # is the class, or "module:Class" for a class that is imported only when a checkpoint needs
-# it. Each class has to_dict() -> {"kind": ..., ...} and from_dict(d) -> tokenizer.
+# it. Each class follows the Tokenizer protocol (tokenizer.py).
 TOKENIZER_KINDS: dict[str, type | str] = {"char": CharTokenizer,
                                            "bpe": "course_lib.core.bpe:BPETokenizer"}
-
-
-def register_tokenizer(kind: str, cls: type | str) -> None:
-    """Let checkpoints hold tokenizers of `kind` (the "kind" that cls.to_dict() writes)."""
-    if not isinstance(kind, str) or not kind:
-        raise ValueError(f"a tokenizer kind is a non-empty string, got {kind!r}")
-    TOKENIZER_KINDS[kind] = cls
 
 
 def tokenizer_class(kind) -> type:
@@ -175,7 +170,7 @@ def tokenizer_class(kind) -> type:
     return cls
 
 
-def tokenizer_from_dict(d) -> CharTokenizer:
+def tokenizer_from_dict(d) -> Tokenizer:
     """Rebuild a tokenizer from its to_dict(), choosing the class by d["kind"]."""
     if not isinstance(d, dict):
         raise ValueError(f"a stored tokenizer is a JSON object with a \"kind\", got "
@@ -183,7 +178,7 @@ def tokenizer_from_dict(d) -> CharTokenizer:
     return tokenizer_class(d.get("kind")).from_dict(d)
 
 
-def train_val_split(data: torch.Tensor, train_fraction: float = 0.9
+def train_val_split(data: torch.Tensor, train_fraction: float = TRAIN_FRACTION
                     ) -> tuple[torch.Tensor, torch.Tensor]:
     """Split a 1-D token tensor into its first `train_fraction` (train) and the rest (val).
 
@@ -192,7 +187,8 @@ def train_val_split(data: torch.Tensor, train_fraction: float = 0.9
     """
     if not 0.0 < train_fraction < 1.0:
         raise ValueError(f"train_fraction must be between 0 and 1 (exclusive), got "
-                         f"{train_fraction}; 0.9 keeps 90% for training")
+                         f"{train_fraction}; {TRAIN_FRACTION} keeps {TRAIN_FRACTION:.0%} for "
+                         f"training")
     if data.dim() != 1:
         raise ValueError(f"expected a 1-D tensor of token IDs, got shape {tuple(data.shape)}")
     n = int(train_fraction * len(data))
@@ -234,9 +230,9 @@ def get_batch(data: torch.Tensor, batch_size: int, block_size: int,
 class Corpus:
     """A text, its tokenizer, and its token IDs split into training and validation parts."""
     text: str
-    tokenizer: CharTokenizer
+    tokenizer: Tokenizer
     data: torch.Tensor        # (N,) int64: the whole text as token IDs
-    train_data: torch.Tensor  # the first 90%
+    train_data: torch.Tensor  # the first TRAIN_FRACTION (90%)
     val_data: torch.Tensor    # the last 10%
 
     def __repr__(self) -> str:
@@ -244,8 +240,8 @@ class Corpus:
                 f"train={len(self.train_data):,} tokens, val={len(self.val_data):,} tokens)")
 
 
-def load_corpus(path: str | Path | None = None, train_fraction: float = 0.9,
-                tokenizer: CharTokenizer | None = None) -> Corpus:
+def load_corpus(path: str | Path | None = None, train_fraction: float = TRAIN_FRACTION,
+                tokenizer: Tokenizer | None = None) -> Corpus:
     """Read, tokenize and split a text file (the course corpus when `path` is None).
 
     Give `tokenizer` to encode with an existing vocabulary (for example a checkpoint's);

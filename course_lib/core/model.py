@@ -124,9 +124,9 @@ class LanguageModel(nn.Module):
         The loss is the cross-entropy over all B*T positions. Raises ValueError or TypeError
         with the fix for a wrong shape, dtype, length or token ID.
         """
-        self._check_idx(idx, "idx")
+        self._validate_idx(idx, "idx")
         if targets is not None:
-            self._check_targets(idx, targets)
+            self._validate_targets(idx, targets)
         logits = self.logits(idx)                        # (B, T, V)
         if targets is None:
             return logits, None
@@ -138,7 +138,7 @@ class LanguageModel(nn.Module):
         # cross_entropy wants (N, C) scores and (N,) classes: flatten batch and time together
         return F.cross_entropy(logits.view(B * T, C), targets.reshape(B * T))
 
-    def _check_idx(self, idx, name: str) -> None:
+    def _validate_idx(self, idx, name: str) -> None:
         if not isinstance(idx, torch.Tensor):
             raise TypeError(f"{name} must be a torch.Tensor of token IDs, got "
                             f"{type(idx).__name__}; use torch.tensor([ids], dtype=torch.long)")
@@ -165,7 +165,7 @@ class LanguageModel(nn.Module):
                                  f"are 0 to {self.cfg.vocab_size - 1}); encode the text with the "
                                  f"tokenizer this model was built for")
 
-    def _check_targets(self, idx, targets) -> None:
+    def _validate_targets(self, idx, targets) -> None:
         if not isinstance(targets, torch.Tensor):
             raise TypeError(f"targets must be a torch.Tensor, got {type(targets).__name__}")
         if targets.shape != idx.shape:
@@ -188,7 +188,7 @@ class LanguageModel(nn.Module):
         length of prompt works. The model runs in eval mode (no dropout) and its mode is
         restored afterwards.
         """
-        self._check_generate_args(idx, max_new_tokens, temperature, top_k)
+        self._validate_generate_args(idx, max_new_tokens, temperature, top_k)
         was_training = self.training
         self.eval()
         try:
@@ -204,14 +204,14 @@ class LanguageModel(nn.Module):
     def _crop(self, idx: torch.Tensor) -> torch.Tensor:
         return idx if self.context_size is None else idx[:, -self.context_size:]
 
-    def _check_generate_args(self, idx, max_new_tokens, temperature, top_k) -> None:
+    def _validate_generate_args(self, idx, max_new_tokens, temperature, top_k) -> None:
         if isinstance(idx, torch.Tensor) and idx.dim() == 2 and idx.size(1) == 0:
             raise ValueError("the prompt is empty: generate needs at least one token to start "
                              "from; encode a prompt such as '\\n' (a new line)")
         if isinstance(idx, torch.Tensor) and idx.dim() == 2 and self.context_size is not None:
-            self._check_idx(idx[:, -self.context_size:], "idx")
+            self._validate_idx(idx[:, -self.context_size:], "idx")
         else:
-            self._check_idx(idx, "idx")
+            self._validate_idx(idx, "idx")
         validate.int_at_least("max_new_tokens", max_new_tokens, 0)
         validate_sampling_args(temperature, top_k, self.cfg.vocab_size)
 
@@ -522,7 +522,7 @@ class GPTLanguageModel(LanguageModel):
         """
         if not (use_cache and self.can_cache()):
             return super().generate(idx, max_new_tokens, temperature, top_k, generator)
-        self._check_generate_args(idx, max_new_tokens, temperature, top_k)
+        self._validate_generate_args(idx, max_new_tokens, temperature, top_k)
         was_training = self.training
         self.eval()
         try:
@@ -551,7 +551,7 @@ class GPTLanguageModel(LanguageModel):
 
     def attention_maps(self, idx: torch.Tensor) -> torch.Tensor:
         """(B, T) token IDs -> (n_layer, B, nh, T, T): every head's weights in every layer."""
-        self._check_idx(idx, "idx")
+        self._validate_idx(idx, "idx")
         maps = []
         with torch.no_grad():
             x = self.embed(idx)

@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from . import validate
+from .defaults import SEED
 
 
 def validate_sampling_args(temperature: float, top_k: int | None, vocab_size: int) -> None:
@@ -60,7 +61,7 @@ def sample_next_token(logits: torch.Tensor, temperature: float = 1.0, top_k: int
 
 def generate_text(model, tokenizer, prompt: str = "\n",
                   max_new_tokens: int = 200, temperature: float = 1.0,
-                  top_k: int | None = None, seed: int | None = 1337) -> str:
+                  top_k: int | None = None, seed: int | None = SEED) -> str:
     """Continue `prompt` with `max_new_tokens` sampled characters; returns prompt + new text.
 
     The same seed gives the same text. Raises ValueError for an empty prompt, a prompt

@@ -22,6 +22,7 @@ import torch.distributed as dist
 
 from . import validate
 from .data import get_batch
+from .defaults import PRECISION, SEED, default_eval_interval
 from .model import LanguageModel
 from .precision import autocast, choose_precision, validate_precision
 
@@ -42,8 +43,8 @@ class TrainConfig:
     weight_decay: float = 0.01        # AdamW's decoupled weight decay
     grad_clip: float | None = 1.0     # clip the gradient norm to this; None: no clipping
     eval_iters: int = 20              # batches per loss estimate
-    seed: int = 1337                  # batches, dropout and (in the commands) initial weights
-    precision: str = "fp32"           # "fp32", "bf16" or "auto" (the train command: "auto")
+    seed: int = SEED                  # batches, dropout and (in the commands) initial weights
+    precision: str = PRECISION        # "fp32", "bf16" or "auto" (the train command: "auto")
 
 
 DEFAULTS = TrainConfig()
@@ -280,15 +281,15 @@ def train(model: LanguageModel, train_data: torch.Tensor, val_data: torch.Tensor
     evaluates and shows progress.
     """
     core = model.module if hasattr(model, "module") else model  # unwrap DDP
-    _check_train_args(max_iters, max_seconds, batch_size, lr, min_lr, warmup_iters,
-                      weight_decay, grad_clip, eval_interval, eval_iters)
+    _validate_train_args(max_iters, max_seconds, batch_size, lr, min_lr, warmup_iters,
+                         weight_decay, grad_clip, eval_interval, eval_iters)
     block_size = _block_size(core, block_size)
     distributed = dist.is_available() and dist.is_initialized()
     rank = dist.get_rank() if distributed else 0
     world = dist.get_world_size() if distributed else 1
     device = _model_device(core)
     if eval_interval is None:
-        eval_interval = max(1, (max_iters or 1000) // 10)
+        eval_interval = default_eval_interval(max_iters)
     # check the sizes once, before any time is spent
     get_batch(train_data, batch_size, block_size)
     get_batch(val_data, batch_size, block_size)
@@ -391,8 +392,8 @@ def _run_progress(step: int, start: float, max_iters: int | None, max_seconds: f
     return max(by_steps, by_time)
 
 
-def _check_train_args(max_iters, max_seconds, batch_size, lr, min_lr, warmup_iters,
-                      weight_decay, grad_clip, eval_interval, eval_iters) -> None:
+def _validate_train_args(max_iters, max_seconds, batch_size, lr, min_lr, warmup_iters,
+                         weight_decay, grad_clip, eval_interval, eval_iters) -> None:
     if max_iters is None and max_seconds is None:
         raise ValueError("give max_iters or max_seconds (or both), or training never stops")
     if max_iters is not None:
@@ -400,19 +401,26 @@ def _check_train_args(max_iters, max_seconds, batch_size, lr, min_lr, warmup_ite
     if max_seconds is not None:
         validate.finite_number("max_seconds", max_seconds, above=0)
     validate.positive_int("batch_size", batch_size)
-    validate.finite_number("lr", lr, above=0)
-    if min_lr is not None:
-        validate.finite_number("min_lr", min_lr, at_least=0)
-        if min_lr > lr:
-            raise ValueError(f"min_lr={min_lr} is larger than lr={lr}; the schedule decays from "
-                             f"lr down to min_lr")
+    validate_optimizer_args(lr, min_lr, weight_decay)
     validate.int_at_least("warmup_iters", warmup_iters, 0)
-    validate.finite_number("weight_decay", weight_decay, at_least=0)
     if grad_clip is not None:
         validate.finite_number("grad_clip", grad_clip, above=0)
     if eval_interval is not None:
         validate.positive_int("eval_interval", eval_interval)
     validate.positive_int("eval_iters", eval_iters)
+
+
+def validate_optimizer_args(lr, min_lr, weight_decay, names: dict[str, str] | None = None) -> None:
+    """lr > 0, 0 <= min_lr <= lr (or None), weight_decay >= 0, else ValueError. `names` shows
+    the arguments under other names (the train command's flags: {"min_lr": "--min-lr", ...})."""
+    n = {"lr": "lr", "min_lr": "min_lr", "weight_decay": "weight_decay"} | (names or {})
+    validate.finite_number(n["lr"], lr, above=0)
+    if min_lr is not None:
+        validate.finite_number(n["min_lr"], min_lr, at_least=0)
+        if min_lr > lr:
+            raise ValueError(f"{n['min_lr']}={min_lr} is larger than {n['lr']}={lr}; the schedule "
+                             f"decays from {n['lr']} down to {n['min_lr']}")
+    validate.finite_number(n["weight_decay"], weight_decay, at_least=0)
 
 
 def _resolve_precision(precision, model, train_data, batch_size, block_size, device,

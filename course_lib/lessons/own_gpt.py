@@ -31,12 +31,12 @@ import torch
 from ..core.checkpoint import is_checkpoint, load_checkpoint, read_checkpoint_info, save_checkpoint
 from ..core.data import (CORPUS_PATH, DATA_DIR, REPO_DIR, CharTokenizer, load_text,
                          normalize_text, train_val_split)
+from ..core.defaults import SEED, TRAIN_FRACTION, default_eval_interval
 from ..core.model import GPTConfig, GPTLanguageModel
 from ..core.training import TrainHistory, save_history, train
 
 MY_MODELS_DIR = REPO_DIR / "notebooks" / "my_models"
 MADE_BY = "course_lib lesson 11 (own_gpt.save_model)"
-TRAIN_FRACTION = 0.9
 
 # ----------------------------------------------------------------------------- addition
 
@@ -385,7 +385,7 @@ class OwnModel:
         return self.history.final()
 
 
-def new_model(task: Task, size="small", seed: int = 1337) -> OwnModel:
+def new_model(task: Task, size="small", seed: int = SEED) -> OwnModel:
     """An untrained model of `size` for `task`, with a tokenizer built from its characters."""
     if not isinstance(task, Task):
         raise TypeError(f"task must be a Task (from load_task, task_from_path or "
@@ -399,7 +399,7 @@ def new_model(task: Task, size="small", seed: int = 1337) -> OwnModel:
 
 
 def train_task(task: Task, size="small", max_iters: int | None = None, callback=None,
-               seed: int = 1337, progress: bool = False, eval_interval: int | None = None,
+               seed: int = SEED, progress: bool = False, eval_interval: int | None = None,
                eval_iters: int = 10, own: OwnModel | None = None) -> OwnModel:
     """Train a new model of `size` on `task` (or `own`, made by new_model) with
     course_lib.train, the function the train command runs; returns the OwnModel.
@@ -415,7 +415,7 @@ def train_task(task: Task, size="small", max_iters: int | None = None, callback=
     own.history = train(own.model, train_data, val_data, max_iters=iters,
                         batch_size=s.batch_size, lr=s.lr, min_lr=s.lr / 10,
                         warmup_iters=min(100, iters // 10),
-                        eval_interval=eval_interval or max(1, iters // 10),
+                        eval_interval=eval_interval or default_eval_interval(iters),
                         eval_iters=eval_iters, seed=seed, progress=progress, callback=callback)
     own.model.eval()
     return own
@@ -731,7 +731,7 @@ def training_panel(task: str = "addition", size: str = "tiny", max_iters: int | 
     return TrainingPanel(task, size, max_iters, floor)
 
 
-def generation_panel(own: OwnModel, length: int = 120, seed: int = 1337):
+def generation_panel(own: OwnModel, length: int = 120, seed: int = SEED):
     """Generate from `own` with a prompt, temperature and top-k; for addition also the
     held-out sums answered with the same settings (right and wrong) and the accuracy.
 

@@ -44,6 +44,11 @@ from dataclasses import dataclass, field
 
 import torch
 
+# The limits on one call of learner code (the checks' framework uses these; tests lower them)
+TIME_LIMIT_S = 10.0       # seconds per call (a check may pass its own `seconds`)
+MEMORY_LIMIT = 1 << 30    # bytes the process may grow by during one call (1 GiB)
+MAX_ITEMS = 100_000       # items read from a generator that the learner returns
+
 POLL_S = 0.02          # how often the watchdog looks at the clock and the memory
 REFIRE_S = 0.01        # how often the stop is raised again while the code keeps running
 
@@ -330,8 +335,8 @@ def describe(value) -> str:
 
 # ----------------------------------------------------------------------------- run
 
-def run(fn, args: tuple = (), kwargs: dict | None = None, *, seconds: float = 10.0,
-        memory_bytes: int | None = 1 << 30, max_items: int = 100_000,
+def run(fn, args: tuple = (), kwargs: dict | None = None, *, seconds: float = TIME_LIMIT_S,
+        memory_bytes: int | None = MEMORY_LIMIT, max_items: int = MAX_ITEMS,
         modifies: tuple[int, ...] = ()) -> Outcome:
     """Call fn(*args, **kwargs) within the limits; never raises except KeyboardInterrupt.
 

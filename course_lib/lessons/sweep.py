@@ -21,6 +21,7 @@ from pathlib import Path
 import torch
 
 from ..core.data import DATA_DIR, Corpus
+from ..core.defaults import SEED
 from ..core.model import GPTConfig, GPTLanguageModel
 from ..core.training import TrainHistory, train
 
@@ -64,11 +65,20 @@ def validate_sweep(sweep, source: str = "the sweep") -> None:
         if key not in sweep:
             raise ValueError(f"{source} has no {key!r}; it was not written by "
                              f"`{SWEEP_COMMAND}` (run it again)")
-    results = sweep["results"]
+    validate_sweep_results(sweep["results"], source)
+
+
+def validate_sweep_results(results, source: str = "the sweep results",
+                           keys: tuple[str, ...] = RESULT_KEYS) -> None:
+    """Raise ValueError unless `results` is a non-empty list of results that each have `keys`
+    (the plots ask only for the keys they draw) and, if they have them, lists of seed losses."""
     if not isinstance(results, list) or not results:
-        raise ValueError(f"{source} holds no results; run `{SWEEP_COMMAND}` again")
+        raise ValueError(f"{source} holds no results: it must be a non-empty list of sweep "
+                         f"results (load_sweep()['results']); run `{SWEEP_COMMAND}` again")
     for r in results:
-        missing = [k for k in RESULT_KEYS if k not in r]
+        if not isinstance(r, dict):
+            raise ValueError(f"each result in {source} should be a dict, got {type(r).__name__}")
+        missing = [k for k in keys if k not in r]
         if missing:
             raise ValueError(f"a result in {source} (n_embd={r.get('n_embd', '?')}) lacks "
                              f"{missing}; run `{SWEEP_COMMAND}` again")
@@ -192,7 +202,7 @@ def train_sweep_size(sweep: dict, corpus: Corpus, n_embd: int, *, max_iters: int
                          f"corpus (load_corpus())")
     cfg = GPTConfig.from_dict({**fixed, "n_embd": n_embd})   # checks n_embd and n_head
     settings = dict(sweep["training"])
-    seed = settings.get("seed", 1337)
+    seed = settings.get("seed", SEED)
     torch.manual_seed(seed)                                   # the sweep's initial weights
     model = GPTLanguageModel(cfg)
     history = train(model, corpus.train_data, corpus.val_data, max_iters=max_iters,

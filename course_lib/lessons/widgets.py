@@ -19,6 +19,7 @@ from IPython.display import Image, display
 from IPython.utils.capture import capture_output
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+from ..core.defaults import SEED
 from ..core.model import LanguageModel
 from ..core.sampling import generate_text, next_token_probs
 from ..core.validate import finite_number, is_whole, positive_int
@@ -537,7 +538,7 @@ DEFAULT_PROMPTS = ("\n", "Ham.\n", "OTHELLO.\n", "To be, or not to be", "[Enter 
 
 
 def generation_explorer(model, tokenizer, prompts=DEFAULT_PROMPTS, max_new_tokens: int = 80,
-                        seed: int = 1337):
+                        seed: int = SEED):
     """Generate text from `model` with sliders for temperature, top-k, length and the seed.
 
     The same settings give the same text (the seed fixes the random draws), and a shorter

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 
 from .. import sandbox
 from ..experiments import one_thread
-from ..sandbox import describe
+from ..sandbox import MAX_ITEMS, MEMORY_LIMIT, TIME_LIMIT_S, describe
 
 ICONS = {"passed": "✅", "failed": "❌", "not_attempted": "⏳", "timed_out": "⌛"}
 
@@ -36,10 +36,8 @@ ICONS = {"passed": "✅", "failed": "❌", "not_attempted": "⏳", "timed_out": 
 # check was given): `python -m course_lib.grade` reads them.
 CHECK_LOG_ENV = "COURSE_CHECK_LOG"
 
-# The limits on one call of learner code (tests lower them to stay fast).
-TIME_LIMIT_S = 10.0              # seconds per call (a check may pass its own `seconds`)
-MEMORY_LIMIT = 1 << 30           # bytes the kernel may grow by during one call (1 GiB)
-MAX_ITEMS = 100_000              # items read from a generator that the learner returns
+# The limits on one call of learner code: TIME_LIMIT_S, MEMORY_LIMIT and MAX_ITEMS are the
+# sandbox's (sandbox.py), imported here so that tests can lower them for the checks.
 MAX_RESULT_BYTES = 64 << 20      # a returned tensor or list larger than this is refused
 OUTPUT_LIMIT = 5_000             # characters learner code may print during one check
 

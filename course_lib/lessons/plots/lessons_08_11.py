@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import matplotlib.ticker
 
 from ...core.validate import is_whole
-from ..sweep import loss_range, seed_losses
+from ..sweep import loss_range, seed_losses, validate_sweep_results
 from .base import _new, _styled
 
 
@@ -39,13 +39,7 @@ def plot_parameter_breakdown(breakdown: dict[str, int], title: str = "Where the 
     return fig
 
 
-def _validate_sweep_results(results) -> None:
-    if not isinstance(results, list) or not results:
-        raise ValueError("results must be a non-empty list of sweep results, for example "
-                         "load_sweep()['results']")
-    for key in ("n_embd", "params", "val_loss", "seconds"):
-        if any(key not in r for r in results):
-            raise ValueError(f"every sweep result needs {key!r}; load them with load_sweep()")
+PLOTTED_KEYS = ("n_embd", "params", "val_loss", "seconds")   # what the sweep plots read
 
 
 @_styled
@@ -53,7 +47,7 @@ def plot_n_embd_sweep(results: list[dict]):
     """Two panels: final val loss against parameter count (the mean over the seeds, a bar
     from the smallest to the largest, and each seed as a dot), and the first seed's training
     time against n_embd."""
-    _validate_sweep_results(results)
+    validate_sweep_results(results, "results", PLOTTED_KEYS)
     n = [r["n_embd"] for r in results]
     params = [r["params"] for r in results]
     spread = [loss_range(seed_losses(r)) for r in results]          # (mean, min, max) each
@@ -94,7 +88,7 @@ def plot_sweep_curves(results: list[dict], highlight: int | None = None):
     assumes every step of a run took as long. Step 0 (before training) is left out: it has
     no time on a log scale.
     """
-    _validate_sweep_results(results)
+    validate_sweep_results(results, "results", PLOTTED_KEYS)
     sizes = [r["n_embd"] for r in results]
     if highlight is not None and highlight not in sizes:
         raise ValueError(f"highlight={highlight!r} is not one of the sweep's sizes {sizes}")
@@ -167,9 +161,8 @@ def plot_scaling(runs: list[dict], title: str = "Training throughput: 1 process 
 # Lesson 11
 
 @_styled
-def plot_live_loss(steps, losses, floor: float | None = None, format_only: float | None = None,
-                   title: str = "Training loss, live"):
-    """The minibatch loss of each step so far, with the addition task's levels as lines."""
+def plot_live_loss(steps, losses, floor: float | None = None, title: str = "Training loss, live"):
+    """The minibatch loss of each step so far, with the addition task's floor as a line."""
     if len(steps) != len(losses):
         raise ValueError(f"steps and losses differ in length ({len(steps)} and {len(losses)})")
     fig, ax = _new((7, 3.5))
@@ -177,9 +170,6 @@ def plot_live_loss(steps, losses, floor: float | None = None, format_only: float
         ax.plot(steps, losses, lw=1, color="tab:blue", label="minibatch loss")
     if floor is not None:
         ax.axhline(floor, color="tab:green", ls="--", label=f"floor: a perfect adder ({floor:.2f})")
-    if format_only is not None:
-        ax.axhline(format_only, color="tab:red", ls=":",
-                   label=f"knows the format, cannot add ({format_only:.2f})")
     ax.set(title=title, xlabel="step", ylabel="loss (nats per character)")
     if steps or floor is not None:
         ax.legend(fontsize=9)
