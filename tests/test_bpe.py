@@ -144,7 +144,7 @@ def _damage(path, change):
     (lambda d: d["merges"].__setitem__(5, d["merges"][0]), r"merge 5 .* repeats merge 0"),
     (lambda d: d["merges"].__setitem__(2, "ab"), r"merge 2 is 'ab'; each merge is a pair"),
     (lambda d: d.pop("merges"), r'has no list of "merges"'),
-    (lambda d: d["merges"].pop(), r"says vocab_size=512 but its merges and special tokens make 511"),
+    (lambda d: d.update(vocab_size=511), r"says vocab_size=511 but its merges and special tokens make 512"),
     (lambda d: d.update(pattern="(["), r"pattern .* is not a valid regular expression"),
     (lambda d: d.update(version=7), r"format version 7 is not supported"),
 ])

@@ -9,7 +9,7 @@ from conftest import replace_weights
 from course_lib import (BigramLanguageModel, CheckpointError, GPTConfig, GPTLanguageModel,
                         load_checkpoint, save_checkpoint)
 from course_lib.core import checkpoint as ckpt_module
-from course_lib.core.checkpoint import check_output_folder, read_checkpoint_info, writer_lock
+from course_lib.core.checkpoint import validate_output_folder, read_checkpoint_info, writer_lock
 
 
 def test_save_then_load_gives_identical_logits(tmp_path, tiny_model, tiny_tokenizer, tiny_cfg):
@@ -306,7 +306,7 @@ def test_an_output_that_cannot_hold_a_checkpoint_is_refused_before_writing(
     monkeypatch.chdir(tmp_path)
     (tmp_path / "file.txt").write_text("keep me")
     with pytest.raises(CheckpointError, match=message):
-        check_output_folder(out)
+        validate_output_folder(out)
     with pytest.raises(CheckpointError, match=message):
         save_checkpoint(out, tiny_model, tiny_tokenizer)
     assert (tmp_path / "file.txt").read_text() == "keep me"
@@ -323,7 +323,7 @@ def test_a_read_only_folder_and_a_full_disk_are_named(tmp_path, monkeypatch):
         if os.access(ro, os.W_OK):
             pytest.skip("running as a user who can write anywhere (root)")
         with pytest.raises(CheckpointError, match=r"cannot write in .*ro \(Permission denied\)"):
-            check_output_folder(ro / "ck")
+            validate_output_folder(ro / "ck")
     finally:
         ro.chmod(0o700)
     usage = shutil.disk_usage(tmp_path)
@@ -331,7 +331,7 @@ def test_a_read_only_folder_and_a_full_disk_are_named(tmp_path, monkeypatch):
                         lambda p: usage._replace(free=500_000))
     with pytest.raises(CheckpointError, match=r"has 0\.5 MB free, but saving this checkpoint "
                                               r"needs about 21\.0 MB"):
-        check_output_folder(tmp_path / "ck", size=10_000_000)
+        validate_output_folder(tmp_path / "ck", size=10_000_000)
 
 
 def test_a_read_only_folder_is_refused_even_for_root(tmp_path, monkeypatch):
@@ -340,7 +340,7 @@ def test_a_read_only_folder_is_refused_even_for_root(tmp_path, monkeypatch):
     monkeypatch.setattr(ckpt_module.tempfile, "TemporaryFile", refuses)
     with pytest.raises(CheckpointError, match=r"cannot write in .* \(Permission denied\); give "
                                               r"an --out in a folder you can write to"):
-        check_output_folder(tmp_path / "ck")
+        validate_output_folder(tmp_path / "ck")
 
 
 def test_the_shipped_checkpoint_is_refused_without_overwrite():
@@ -348,8 +348,8 @@ def test_the_shipped_checkpoint_is_refused_without_overwrite():
     with pytest.raises(CheckpointError, match=r"part of the course's shipped data \(data/"
                                               r"checkpoints/gpt.*--overwrite.*`git checkout "
                                               r"data/checkpoints/gpt` brings"):
-        check_output_folder(DATA_DIR / "checkpoints" / "gpt")
-    check_output_folder(DATA_DIR / "checkpoints" / "gpt", overwrite=True)   # a checkpoint: fine
+        validate_output_folder(DATA_DIR / "checkpoints" / "gpt")
+    validate_output_folder(DATA_DIR / "checkpoints" / "gpt", overwrite=True)   # a checkpoint: fine
 
 
 def test_a_second_writer_is_refused_while_one_saves(tmp_path, tiny_model, tiny_tokenizer):
@@ -450,15 +450,15 @@ def test_a_tampered_config_is_refused_before_a_model_is_built(tmp_path, tiny_mod
 
 def test_a_config_too_large_for_the_memory_is_refused_saying_how_much(monkeypatch):
     import psutil
-    from course_lib.core.checkpoint import check_memory
+    from course_lib.core.checkpoint import require_memory
     free = psutil.virtual_memory()._replace(available=2 * 10**9)
     monkeypatch.setattr(psutil, "virtual_memory", lambda: free)
     cfg = GPTConfig(vocab_size=65, n_layer=48, n_embd=4096, n_head=32, block_size=1024)
     with pytest.raises(CheckpointError, match=r"this configuration makes a model of about "
                                               r"9,6\d\d,\d{3},\d{3} parameters .* needs about "
                                               r"\d[\d,.]* GB, but this machine has 2\.0 GB free"):
-        check_memory(cfg, batch_size=16)
-    check_memory(GPTConfig(vocab_size=65), batch_size=16)     # the course's model fits
+        require_memory(cfg, batch_size=16)
+    require_memory(GPTConfig(vocab_size=65), batch_size=16)     # the course's model fits
 
 
 @pytest.mark.parametrize("dtype,message", [(torch.int8, "as int8"), (torch.float64, "as float64")])

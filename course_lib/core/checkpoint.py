@@ -420,11 +420,13 @@ def _memory_limit() -> int:
     return int(psutil.virtual_memory().available)
 
 
-def read_side_file(path: str | Path, name: str, limit: int) -> bytes:
+def read_side_file(path: str | Path, name: str, limit: int, unchecked_ok: bool = False) -> bytes:
     """The bytes of `name`, a side file that save_checkpoint(side_files=...) wrote into the
     checkpoint at `path`, after checking them against config.json's checksum (a file from
-    another save, edited or cut short is refused). Raises FileNotFoundError if it is not
-    there, CheckpointError if it is damaged or larger than `limit` bytes."""
+    another save, edited or cut short is refused). With `unchecked_ok`, a file that
+    config.json has no checksum for (written by an older course_lib) is read as it is.
+    Raises FileNotFoundError if it is not there, CheckpointError if it is damaged, not a
+    regular file, or larger than `limit` bytes."""
     path = Path(path)
     meta = _read_json(path / "config.json")
     files = meta.get("files") if isinstance(meta, dict) else None
@@ -432,6 +434,11 @@ def read_side_file(path: str | Path, name: str, limit: int) -> bytes:
     if not (path / name).exists():
         raise FileNotFoundError(f"{path / name} is missing")
     if not isinstance(entry, dict):
+        if unchecked_ok:
+            try:
+                return read_regular_file(path / name, limit, "checkpoint file")
+            except ValueError as err:
+                raise CheckpointError(str(err)) from None
         raise CheckpointError(f"{path / 'config.json'} has no checksum for {name}: it was not "
                               f"saved with this checkpoint")
     size = entry.get("bytes")

@@ -81,7 +81,8 @@ _BOMS = ((b"\xff\xfe\x00\x00", "UTF-32", "FF FE 00 00"), (b"\x00\x00\xfe\xff", "
          (b"\xff\xfe", "UTF-16", "FF FE"), (b"\xfe\xff", "UTF-16", "FE FF"))
 
 
-def decode_utf8(raw: bytes, source: str | Path, what: str = "corpus file") -> str:
+def decode_utf8(raw: bytes, source: str | Path, what: str = "corpus file",
+                then: str = "give converted.txt") -> str:
     """`raw` read as UTF-8, or a ValueError that names the encoding it is in (UTF-16 or
     UTF-32, from its byte-order mark or its NUL bytes) and the iconv command that converts it."""
     source = str(source)
@@ -90,13 +91,12 @@ def decode_utf8(raw: bytes, source: str | Path, what: str = "corpus file") -> st
         if raw.startswith(bom):
             raise ValueError(f"{what} {source} is {name} text (it starts with the byte-order "
                              f"mark {shown}), not UTF-8; convert it with "
-                             f"`{convert.format(name)}` and give converted.txt")
+                             f"`{convert.format(name)}` and {then}")
     head = raw[:4096]
     if len(head) >= 4 and head.count(0) * 4 >= len(head):   # every other byte NUL: UTF-16
         name = "UTF-16LE" if head[1::2].count(0) > head[0::2].count(0) else "UTF-16BE"
         raise ValueError(f"{what} {source} looks like {name} text (every other byte is NUL), "
-                         f"not UTF-8; convert it with `{convert.format(name)}` and give "
-                         f"converted.txt")
+                         f"not UTF-8; convert it with `{convert.format(name)}` and {then}")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as err:
