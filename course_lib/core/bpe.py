@@ -307,17 +307,20 @@ class BPETokenizer:
         """`text` cut by the pre-splitting pattern. The text between two matches (which a
         pattern that does not cover every character leaves) is a piece of its own, so no
         character is ever dropped and decode(encode(text)) == text for every pattern."""
+        if self.pattern == GPT2_PATTERN:      # covers every character, never matches empty
+            return self._split.findall(text)
         kw = {}
         if self._split_timeout:
             kw["timeout"] = timeout or PATTERN_SECONDS + PATTERN_SECONDS_PER_MB * len(text) / 1e6
         out, end = [], 0
         try:
             for m in self._split.finditer(text, **kw):
+                if m.end() == m.start():
+                    continue                 # an empty match cuts nothing
                 if m.start() > end:
                     out.append(text[end:m.start()])
-                if m.end() > m.start():
-                    out.append(m.group())
-                end = max(end, m.end())
+                out.append(m.group())
+                end = m.end()
         except TimeoutError:
             raise ValueError(f"the pre-splitting pattern {self.pattern!r} took more than "
                              f"{kw['timeout']:.0f} s on a text of {len(text):,} characters: it "
