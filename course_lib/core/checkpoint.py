@@ -404,7 +404,8 @@ def _checked_bytes(path: Path, name: str, meta: dict) -> bytes:
                 else f"{len(data):,} bytes")
         what = ("the file is truncated or damaged" if name == "model.safetensors" else
                 "the file was changed after saving (a reordered vocabulary would turn the "
-                "model's output into garbage)")
+                "model's output into garbage)" if name in ("tokenizer.json", "vocab.json") else
+                "the file was changed or cut short after saving")
         raise CheckpointError(f"{path / name} does not match its checksum in config.json: "
                               f"{what} ({size}). Save the checkpoint again")
     return data

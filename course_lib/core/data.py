@@ -65,7 +65,7 @@ def read_regular_file(path: str | Path, limit: int, what: str = "file") -> bytes
 def _refuse_kind(mode: int, path: Path, what: str) -> None:
     kind = _file_kind(mode)
     if kind == "a directory":
-        raise ValueError(f"{what} {path} is a directory; give the path of a file")
+        raise ValueError(f"{what} {path} is a directory; give the path of a text file")
     if kind is not None:
         raise ValueError(f"{what} {path} is {kind}, not a regular file: reading it could wait "
                          f"forever or never end. Give the path of an ordinary file")
