@@ -538,7 +538,8 @@ def load_model(folder) -> OwnModel:
             history = TrainHistory.from_json(json.loads(read_side_file(
                 folder, "history.json", SIDE_LIMIT["history.json"], unchecked_ok=True)))
     except CheckpointError as err:
-        raise ValueError(f"{err}; this folder was not saved whole by save_model (or was "
+        reason = str(err).removesuffix(". Save the checkpoint again")
+        raise ValueError(f"{reason}; this folder was not saved whole by save_model (or was "
                          f"changed since). Load the weights alone with load_checkpoint("
                          f"{str(folder)!r}), or save the model again") from None
     except (KeyError, TypeError, ValueError, AttributeError) as err:
