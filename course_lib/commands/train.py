@@ -20,8 +20,8 @@ import torch
 import torch.distributed as dist
 
 from ..core.checkpoint import (OWN_FILES, is_checkpoint, require_memory, resolved,
-                               same_or_inside, save_checkpoint, shipped_data_error,
-                               validate_output_folder, writer_lock)
+                               save_checkpoint, shipped_data_error, validate_output_folder,
+                               writer_lock)
 from .cli import (OneLineParser, fail, fraction, non_negative_int, positive_float, positive_int,
                   safe_output, validate_seed)
 from ..core.bpe import TOKENIZERS, build_tokenizer
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.typed = {name for name in (*MODEL_FLAGS, "tokenizer") if getattr(args, name) is not None}
     if args.init_from is None:                # no checkpoint to take them from: the defaults
-        fill_defaults(args)
+        _fill_defaults(args)
     status = 1
     try:
         status = _run(args, parser.prog)
@@ -146,7 +146,7 @@ def _say(prog: str, message: str) -> None:
     print(f"{prog}: {message}", file=sys.stderr, flush=True)
 
 
-def fill_defaults(args) -> None:
+def _fill_defaults(args) -> None:
     """Give each model flag and --tokenizer left out (None) its default value."""
     M = GPTConfig()
     for name in MODEL_FLAGS:
