@@ -107,3 +107,23 @@ def reference_merge(ids, pair, new_id) -> list:
             out.append(ids[i])
             i += 1
     return out
+
+
+def within(seconds, call):
+    """call() in a thread; its result, or a failed test if it has not returned in time (a
+    read of a named pipe that blocks forever)."""
+    import threading
+    box = {}
+
+    def run():
+        try:
+            box["value"] = call()
+        except BaseException as err:  # noqa: BLE001 - handed to the test
+            box["error"] = err
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    t.join(seconds)
+    assert not t.is_alive(), f"still running after {seconds} s (blocked)"
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")

@@ -76,6 +76,19 @@ class Env:
         nan = {k: v.clone() for k, v in self.model.state_dict().items()}
         nan["lm_head.weight"][0, 0] = float("nan")
         self.nan = self._with_weights("nan", nan)
+        # issue 22: special files, other encodings, damaged side files, links into data/
+        import os
+        if hasattr(os, "mkfifo"):
+            os.mkfifo(tmp / "pipe.txt")
+        (tmp / "utf16.txt").write_bytes("To be, or not to be\n".encode("utf-16"))
+        (tmp / "zero.txt").write_bytes(b"")
+        (tmp / "datalink").symlink_to(Path(__file__).resolve().parents[1] / "data")
+        self.bpe_bomb = _bpe_bomb_checkpoint(self)
+        from course_lib.lessons.own_gpt import Task, new_model, save_model
+        self.own = new_model(Task("file", TINY_TEXT, "a test text"), "tiny", seed=0)
+        self.saved = save_model(self.own, folder=tmp / "saved")
+        self.damaged = save_model(self.own, folder=tmp / "damaged")
+        (self.damaged / "task.json").write_text("{")
 
     def _with_weights(self, name, state):
         """A checkpoint whose weights are `state`, with a matching checksum (made on purpose)."""
@@ -229,6 +242,33 @@ def _damaged_bpe_checkpoint(env):
     meta["files"]["tokenizer.json"] = {"sha256": hashlib.sha256(raw).hexdigest(), "bytes": len(raw)}
     (path / "config.json").write_text(json.dumps(meta))
     return path
+
+
+def _bpe_bomb_checkpoint(env):
+    """A checkpoint whose tokenizer.json (checksum renewed) holds 60 merges that each double a
+    token: 2**60 bytes if it were built."""
+    import hashlib
+    path = save_checkpoint(env.tmp / "bpe-bomb", env.model, env.tok)
+    raw = json.dumps({"kind": "bpe", "version": 1, "vocab_size": 316, "special_tokens": [],
+                      "merges": [[97, 97]] + [[256 + i, 256 + i] for i in range(59)],
+                      "pattern": None}).encode()
+    (path / "tokenizer.json").write_bytes(raw)
+    meta = json.loads((path / "config.json").read_text())
+    meta["files"]["tokenizer.json"] = {"sha256": hashlib.sha256(raw).hexdigest(), "bytes": len(raw)}
+    (path / "config.json").write_text(json.dumps(meta))
+    return path
+
+
+def _save_model_as(name):
+    def call(env):
+        from course_lib.lessons.own_gpt import save_model
+        return save_model(env.own, name)
+    return call
+
+
+def _stored_pattern(pattern):
+    return {"kind": "bpe", "version": 1, "vocab_size": 256, "merges": [], "special_tokens": [],
+            "pattern": pattern}
 
 
 CASES = [
@@ -416,7 +456,8 @@ CASES = [
          CommandFailed, "argument --lr: expected a finite number > 0, got 'fast'"),
     Case("cli-bpe-no-size", "train --tokenizer bpe without --vocab-size",
          command(TRAIN, "--out", "{tmp}/o", "--tokenizer", "bpe"), CommandFailed,
-         "--tokenizer bpe needs --vocab-size N (for example 512; at least 256, the byte tokens)"),
+         "--tokenizer bpe needs --vocab-size N (for example 512; at least 257: the 256 byte "
+         "tokens + 1 special (<|endoftext|>))"),
     Case("cli-char-with-size", "train --vocab-size 300 with the character tokenizer",
          command(TRAIN, "--out", "{tmp}/o", "--vocab-size", "300"), CommandFailed,
          "--vocab-size is for --tokenizer bpe; a character tokenizer takes its vocabulary"),
@@ -516,6 +557,97 @@ CASES = [
          command(GEN, "--checkpoint", "{tmp}/ck", "--prompt-file", "{tmp}/nope.txt"),
          CommandFailed, "nope.txt: no such file; check the path (or give the text itself with "
                         "--prompt)"),
+    # ---- special files, other encodings, wrong locales (issue 22)
+    Case("corpus-fifo", "a named pipe given as the corpus",
+         lambda e: load_text(e.tmp / "pipe.txt"), ValueError,
+         "pipe.txt is a named pipe (FIFO), not a regular file: reading it could wait forever or "
+         "never end. Give the path of an ordinary file"),
+    Case("corpus-dev-zero", "/dev/zero given as the corpus (it never ends)",
+         lambda e: load_text("/dev/zero"), ValueError,
+         "corpus file /dev/zero is a character device (such as /dev/zero), not a regular file"),
+    Case("corpus-utf16", "a corpus saved as UTF-16 (Windows Notepad's 'Unicode')",
+         lambda e: load_text(e.tmp / "utf16.txt"), ValueError,
+         "is UTF-16 text (it starts with the byte-order mark FF FE), not UTF-8; convert it with "
+         "`iconv -f UTF-16 -t UTF-8 "),
+    Case("task-fifo", "a named pipe as lesson 11's own file",
+         lambda e: __import__("course_lib.lessons.own_gpt", fromlist=["x"]).task_from_path(
+             e.tmp / "pipe.txt"), ValueError, "is a named pipe (FIFO), not a regular file"),
+    Case("cli-corpus-fifo", "train --corpus on a named pipe",
+         command(TRAIN, "--out", "{tmp}/o", "--corpus", "{tmp}/pipe.txt"), CommandFailed,
+         "pipe.txt is a named pipe (FIFO), not a regular file"),
+    Case("cli-gen-prompt-file-fifo", "generate --prompt-file on a named pipe",
+         command(GEN, "--checkpoint", "{tmp}/ck", "--prompt-file", "{tmp}/pipe.txt"),
+         CommandFailed, "pipe.txt is a named pipe (FIFO), not a regular file"),
+    Case("cli-gen-prompt-file-device", "generate --prompt-file /dev/zero",
+         command(GEN, "--checkpoint", "{tmp}/ck", "--prompt-file", "/dev/zero"), CommandFailed,
+         "--prompt-file /dev/zero is a character device (such as /dev/zero), not a regular file"),
+    Case("cli-gen-prompt-file-empty", "generate --prompt-file on an empty file",
+         command(GEN, "--checkpoint", "{tmp}/ck", "--prompt-file", "{tmp}/zero.txt"),
+         CommandFailed, "zero.txt is empty (0 bytes); write the text to start from in it, or "
+                        "leave --prompt-file out to start from a new line"),
+    Case("cli-gen-prompt-not-utf8", "generate --prompt with bytes that are not UTF-8",
+         command(GEN, "--checkpoint", "{tmp}/ck", "--prompt", "\udcff"), CommandFailed,
+         "--prompt holds bytes that are not UTF-8 text ('\\udcff'); type it in a terminal set "
+         "to UTF-8, or save it in a UTF-8 file"),
+    Case("bpe-encode-surrogates", "BPE-encoding text read under LC_ALL=C (surrogate escapes)",
+         lambda e: _bpe()([]).encode("\udce4\udcbd\udca0"), ValueError,
+         "the text holds U+DCE4 at position 0, half of a surrogate pair and not a character: "
+         "bytes that were read with an encoding other than UTF-8"),
+    # ---- where the commands write, part two (issue 22)
+    Case("cli-history-corpus", "train --history naming the corpus itself",
+         command_leaves(TRAIN, ["--out", "{tmp}/h2", "--corpus", "{tmp}/val-short.txt",
+                                "--history", "{tmp}/val-short.txt", "--overwrite"],
+                        {"{tmp}/val-short.txt": "abcdefghij" * 15}), CommandFailed,
+         "val-short.txt is the corpus the command trains on (--corpus "),
+    Case("cli-history-checkpoint-file", "train --history naming a file of --init-from",
+         command_leaves(TRAIN, ["--out", "{tmp}/h3", "--corpus", "{tmp}/tiny.txt", "--init-from",
+                                "{tmp}/ck", "--history", "{tmp}/ck/config.json"],
+                        {"{tmp}/ck": ["config.json", "model.safetensors", "tokenizer.json"]}),
+         CommandFailed, "ck/config.json is a file of the checkpoint --init-from continues"),
+    Case("cli-history-not-ours", "train --history on a file the learner wrote",
+         command_leaves(TRAIN, ["--out", "{tmp}/h4", "--history", "{tmp}/short.txt", *TINY_RUN],
+                        {"{tmp}/short.txt": "To be."}), CommandFailed,
+         "short.txt exists and is not a loss history this command wrote; it is not replaced. "
+         "Give a new file name, or pass --overwrite to replace it"),
+    Case("cli-out-link-to-data", "train --out through a symbolic link into data/",
+         command(TRAIN, "--out", "{tmp}/datalink/checkpoints/gpt", *TINY_RUN), CommandFailed,
+         "is part of the course's shipped data (data/checkpoints/gpt, which the lessons load)"),
+    Case("cli-init-from-typed-default", "train --init-from with --n-embd 128 (the default) on "
+                                        "a 32-wide checkpoint",
+         command(TRAIN, "--out", "{tmp}/i", "--corpus", "{tmp}/tiny.txt", "--init-from",
+                 "{tmp}/ck", "--n-embd", "128"), CommandFailed,
+         "the checkpoint's config differs from the flags: --n-embd 128 (the checkpoint has "
+         "n_embd=32)"),
+    # ---- untrusted tokenizers do bounded work (issue 22)
+    Case("checkpoint-bpe-bomb", "a tokenizer.json whose merges double a token 60 times",
+         lambda e: load_checkpoint(e.bpe_bomb), CheckpointError,
+         "tokenizer.json describes 316 tokens but the model config says vocab_size=30; the "
+         "tokenizer file does not belong to this model"),
+    Case("bpe-merges-bomb", "BPE merges that would build tokens of 2**60 bytes",
+         lambda e: _bpe()([(97, 97)] + [(256 + i, 256 + i) for i in range(59)]), ValueError,
+         "the merges make tokens of more than 16,000,000 bytes in all (merge 22 makes a token "
+         "of 8,388,608 bytes)"),
+    Case("bpe-special-many", "200,000 special tokens",
+         lambda e: _bpe()([], [f"<|{i}|>" for i in range(200_000)]), ValueError,
+         "200,000 special tokens is more than the 1,000 a course tokenizer may have"),
+    Case("bpe-pattern-backtracks", "a stored pre-splitting pattern that backtracks without end",
+         lambda e: _bpe().from_dict(_stored_pattern(r"(\w|\w\w)+\d")), ValueError,
+         "took more than 2 s on a text of 316 characters: it backtracks without end on such "
+         "text. Use the GPT-2 pattern (the default) or pattern=None"),
+    # ---- lesson 11's save and load (issue 22)
+    Case("save-model-name-nul", "save_model with a name holding a NUL character",
+         _save_model_as("my\x00model"), ValueError,
+         "the model name 'my\\x00model' holds the control character '\\x00', which no folder "
+         "name may hold"),
+    Case("save-model-name-long", "save_model with a 300-character name",
+         _save_model_as("x" * 300), ValueError,
+         "the model name has 300 characters; a folder name may have at most 100. Give a "
+         "shorter name"),
+    Case("load-model-damaged-task", "load_model on a folder whose task.json was damaged",
+         lambda e: __import__("course_lib.lessons.own_gpt", fromlist=["x"]).load_model(
+             e.damaged), ValueError,
+         "task.json does not match its checksum in config.json: the file was changed or cut "
+         "short after saving"),
     # ---- checkpoints changed after saving
     Case("checkpoint-n_layer-tampered", "a config.json edited to n_layer 1000000",
          lambda e: load_checkpoint(e.deep), CheckpointError,
@@ -550,7 +682,7 @@ def test_the_catalogue_is_large_and_unique():
     assert len({c.id for c in CASES}) == len(CASES)
 
 
-SLOW_CASES = {"cli-diverges", "cli-save-fails"}     # trains a few steps: seconds on a busy machine
+SLOW_CASES = {"cli-diverges", "cli-save-fails", "bpe-pattern-backtracks"}     # trains a few steps: seconds on a busy machine
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id, marks=[pytest.mark.slow]

@@ -144,7 +144,7 @@ def _damage(path, change):
     (lambda d: d["merges"].__setitem__(5, d["merges"][0]), r"merge 5 .* repeats merge 0"),
     (lambda d: d["merges"].__setitem__(2, "ab"), r"merge 2 is 'ab'; each merge is a pair"),
     (lambda d: d.pop("merges"), r'has no list of "merges"'),
-    (lambda d: d["merges"].pop(), r"says vocab_size=512 but its merges and special tokens make 511"),
+    (lambda d: d.update(vocab_size=511), r"says vocab_size=511 but its merges and special tokens make 512"),
     (lambda d: d.update(pattern="(["), r"pattern .* is not a valid regular expression"),
     (lambda d: d.update(version=7), r"format version 7 is not supported"),
 ])
@@ -391,3 +391,77 @@ def test_heldout_loss_of_the_comparison_script_is_the_mean_over_every_window():
     with torch.no_grad():
         want = F.cross_entropy(model(x)[0].flatten(0, 1), y.flatten()).item()
     assert got == pytest.approx(want, rel=1e-6)
+
+
+# ----------------------------------------------------------------------------- issue 22
+
+@pytest.mark.parametrize("pattern", [r"[a-z]+", r"\d", r"x*", r"(?!)"])
+def test_any_pattern_keeps_every_character(pattern):
+    """A pattern that does not cover every character (or matches nothing) loses no text: the
+    text between matches is a piece of its own."""
+    tok = BPETokenizer.train("hello world, 42! " * 20, 258, pattern=pattern)
+    for text in ("hello world, 42!", "", " ", "café 你好 🙂\n"):
+        assert tok.decode(tok.encode(text)) == text
+    assert tok.encode("hello world, 42!")                 # never empty for a non-empty text
+
+
+def test_merges_that_would_build_huge_tokens_are_refused_before_building():
+    # the chained case first: code without the check builds its 18 MB and fails here, before
+    # the doubling case would try to build 2**60 bytes
+    chained = [(97, 97)] + [(256 + i, 97) for i in range(6000)]        # 18 MB of token bytes
+    with pytest.raises(ValueError, match="merges make tokens of more than 16,000,000 bytes"):
+        BPETokenizer(chained)
+    BPETokenizer(chained[:3000])                                         # 4.5 MB: fine
+    doubling = [(97, 97)] + [(256 + i, 256 + i) for i in range(59)]       # a token of 2**60 bytes
+    with pytest.raises(ValueError, match=r"the merges make tokens of more than 16,000,000 bytes "
+                                         r"in all .*The merges are damaged"):
+        BPETokenizer(doubling)
+
+
+def test_special_tokens_are_bounded():
+    with pytest.raises(ValueError, match=r"2,000 special tokens is more than the 1,000"):
+        BPETokenizer([], [f"<|{i}|>" for i in range(2000)])
+    with pytest.raises(ValueError, match=r"a special token has 300 characters, more than the "
+                                         r"256"):
+        BPETokenizer([], ["x" * 300])
+
+
+def _stored(pattern):
+    return {"kind": "bpe", "version": 1, "vocab_size": 256, "merges": [], "special_tokens": [],
+            "pattern": pattern}
+
+
+def test_a_stored_pattern_that_backtracks_without_end_is_refused():
+    """The known patterns (GPT-2's, None) load at once; any other must cut a short test text
+    within a time limit, so a crafted pattern cannot hang generate."""
+    assert BPETokenizer.from_dict(_stored(GPT2_PATTERN)).pattern == GPT2_PATTERN
+    assert BPETokenizer.from_dict(_stored(r"\w+|\W")).encode("ab, c") == list(b"ab, c")
+    with pytest.raises(ValueError, match=r"took more than 2 s .*backtracks without end.*Use the "
+                                         r"GPT-2 pattern"):
+        BPETokenizer.from_dict(_stored(r"(\w|\w\w)+\d"))
+
+
+def test_encode_of_a_custom_pattern_has_a_time_limit(monkeypatch):
+    from course_lib.core import bpe
+    monkeypatch.setattr(bpe, "PATTERN_SECONDS", 1e-6)     # any search that runs long times out
+    monkeypatch.setattr(bpe, "PATTERN_SECONDS_PER_MB", 0.0)
+    tok = BPETokenizer([], pattern=r"(\w|\w\w)+\d")
+    with pytest.raises(ValueError, match="backtracks without end"):
+        tok.encode("a" * 60)                    # without a limit: about 2**40 steps
+
+
+def test_text_read_with_the_wrong_locale_is_refused_not_encoded_wrong():
+    """Under LC_ALL=C Python keeps the bytes of 你好 as 6 surrogate escapes; encoding them
+    (as 18 bytes) would give wrong tokens without a word."""
+    tok = BPETokenizer.train(SMALL, 270)
+    escaped = "你好".encode("utf-8").decode("ascii", "surrogateescape")
+    with pytest.raises(ValueError, match=r"the text holds U\+DCE4 at position 0, half of a "
+                                         r"surrogate pair.*Read the text as UTF-8"):
+        tok.encode(escaped)
+    assert len(tok.encode("你好")) == 6
+
+
+def test_bpe_without_a_size_names_the_real_minimum():
+    with pytest.raises(ValueError, match=r"at least 257: the 256 byte tokens \+ 1 special "
+                                         r"\(<\|endoftext\|>\)"):
+        build_tokenizer("bpe", SMALL)

@@ -5,11 +5,11 @@ import pickle
 import pytest
 import torch
 
-from conftest import replace_weights
+from conftest import replace_weights, within
 from course_lib import (BigramLanguageModel, CheckpointError, GPTConfig, GPTLanguageModel,
                         load_checkpoint, save_checkpoint)
 from course_lib.core import checkpoint as ckpt_module
-from course_lib.core.checkpoint import check_output_folder, read_checkpoint_info, writer_lock
+from course_lib.core.checkpoint import validate_output_folder, read_checkpoint_info, writer_lock
 
 
 def test_save_then_load_gives_identical_logits(tmp_path, tiny_model, tiny_tokenizer, tiny_cfg):
@@ -306,7 +306,7 @@ def test_an_output_that_cannot_hold_a_checkpoint_is_refused_before_writing(
     monkeypatch.chdir(tmp_path)
     (tmp_path / "file.txt").write_text("keep me")
     with pytest.raises(CheckpointError, match=message):
-        check_output_folder(out)
+        validate_output_folder(out)
     with pytest.raises(CheckpointError, match=message):
         save_checkpoint(out, tiny_model, tiny_tokenizer)
     assert (tmp_path / "file.txt").read_text() == "keep me"
@@ -323,7 +323,7 @@ def test_a_read_only_folder_and_a_full_disk_are_named(tmp_path, monkeypatch):
         if os.access(ro, os.W_OK):
             pytest.skip("running as a user who can write anywhere (root)")
         with pytest.raises(CheckpointError, match=r"cannot write in .*ro \(Permission denied\)"):
-            check_output_folder(ro / "ck")
+            validate_output_folder(ro / "ck")
     finally:
         ro.chmod(0o700)
     usage = shutil.disk_usage(tmp_path)
@@ -331,7 +331,7 @@ def test_a_read_only_folder_and_a_full_disk_are_named(tmp_path, monkeypatch):
                         lambda p: usage._replace(free=500_000))
     with pytest.raises(CheckpointError, match=r"has 0\.5 MB free, but saving this checkpoint "
                                               r"needs about 21\.0 MB"):
-        check_output_folder(tmp_path / "ck", size=10_000_000)
+        validate_output_folder(tmp_path / "ck", size=10_000_000)
 
 
 def test_a_read_only_folder_is_refused_even_for_root(tmp_path, monkeypatch):
@@ -340,7 +340,7 @@ def test_a_read_only_folder_is_refused_even_for_root(tmp_path, monkeypatch):
     monkeypatch.setattr(ckpt_module.tempfile, "TemporaryFile", refuses)
     with pytest.raises(CheckpointError, match=r"cannot write in .* \(Permission denied\); give "
                                               r"an --out in a folder you can write to"):
-        check_output_folder(tmp_path / "ck")
+        validate_output_folder(tmp_path / "ck")
 
 
 def test_the_shipped_checkpoint_is_refused_without_overwrite():
@@ -348,8 +348,8 @@ def test_the_shipped_checkpoint_is_refused_without_overwrite():
     with pytest.raises(CheckpointError, match=r"part of the course's shipped data \(data/"
                                               r"checkpoints/gpt.*--overwrite.*`git checkout "
                                               r"data/checkpoints/gpt` brings"):
-        check_output_folder(DATA_DIR / "checkpoints" / "gpt")
-    check_output_folder(DATA_DIR / "checkpoints" / "gpt", overwrite=True)   # a checkpoint: fine
+        validate_output_folder(DATA_DIR / "checkpoints" / "gpt")
+    validate_output_folder(DATA_DIR / "checkpoints" / "gpt", overwrite=True)   # a checkpoint: fine
 
 
 def test_a_second_writer_is_refused_while_one_saves(tmp_path, tiny_model, tiny_tokenizer):
@@ -450,15 +450,15 @@ def test_a_tampered_config_is_refused_before_a_model_is_built(tmp_path, tiny_mod
 
 def test_a_config_too_large_for_the_memory_is_refused_saying_how_much(monkeypatch):
     import psutil
-    from course_lib.core.checkpoint import check_memory
+    from course_lib.core.checkpoint import require_memory
     free = psutil.virtual_memory()._replace(available=2 * 10**9)
     monkeypatch.setattr(psutil, "virtual_memory", lambda: free)
     cfg = GPTConfig(vocab_size=65, n_layer=48, n_embd=4096, n_head=32, block_size=1024)
     with pytest.raises(CheckpointError, match=r"this configuration makes a model of about "
                                               r"9,6\d\d,\d{3},\d{3} parameters .* needs about "
                                               r"\d[\d,.]* GB, but this machine has 2\.0 GB free"):
-        check_memory(cfg, batch_size=16)
-    check_memory(GPTConfig(vocab_size=65), batch_size=16)     # the course's model fits
+        require_memory(cfg, batch_size=16)
+    require_memory(GPTConfig(vocab_size=65), batch_size=16)     # the course's model fits
 
 
 @pytest.mark.parametrize("dtype,message", [(torch.int8, "as int8"), (torch.float64, "as float64")])
@@ -494,3 +494,180 @@ def test_estimated_parameters_equals_the_models_count(bias, tie_weights, n_embd,
     cfg = GPTConfig(vocab_size=vocab, block_size=block, n_embd=n_embd, n_head=n_head,
                     n_layer=n_layer, bias=bias, tie_weights=tie_weights)
     assert estimated_parameters(cfg) == GPTLanguageModel(cfg).num_parameters()
+
+
+# ----------------------------------------------------------------------------- issue 22
+
+def _own(text, task_name="file"):
+    """An untrained lesson-11 model of size tiny on `text`."""
+    from course_lib.lessons.own_gpt import Task, new_model
+    return new_model(Task(task_name, text, "a test text"), "tiny", seed=0)
+
+
+SONNET = "Shall I compare thee to a summer's day?\nThou art more lovely.\n" * 20
+SUMS = "".join(f"{a:02d}+{b:02d}={a + b:03d}\n" for a in range(30) for b in range(3))
+
+
+def test_a_save_model_that_fails_midway_keeps_the_previous_save_whole(tmp_path, monkeypatch):
+    """A full disk while the training text is written: the folder still holds the previous
+    model with its own task and text (never the new weights beside the old task), and no
+    partial .tmp file or .saving-* folder is left."""
+    import errno
+    import pathlib
+    from course_lib.lessons.own_gpt import load_model, save_model
+    folder = tmp_path / "mine"
+    save_model(_own(SONNET), folder=folder)
+
+    def full(path, *args, **kwargs):
+        if pathlib.Path(path).name.startswith("training_text.txt"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(path, *args, **kwargs)
+
+    def full_text(self, *args, **kwargs):                  # how a save wrote it before
+        return full(self, *args, **kwargs) if self.name.startswith("training_text") \
+            else real_text(self, *args, **kwargs)
+    real_write, real_text = ckpt_module._write_file, pathlib.Path.write_text
+    monkeypatch.setattr(ckpt_module, "_write_file", full)
+    monkeypatch.setattr(pathlib.Path, "write_text", full_text)
+    with pytest.raises(OSError, match="No space left on device"):
+        save_model(_own(SUMS), folder=folder, overwrite=True)
+    monkeypatch.undo()
+    own = load_model(folder)
+    assert own.task.text == SONNET and own.tokenizer.vocab_size == len(set(SONNET))
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "config.json", "history.json", "model.safetensors", "task.json", "tokenizer.json",
+        "training_text.txt"]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".mine.saving")] == []
+
+
+def test_the_free_space_check_of_save_model_counts_the_training_text(tmp_path, monkeypatch):
+    from course_lib.lessons.own_gpt import save_model
+    sizes = []
+    real = ckpt_module.validate_output_folder
+
+    def spy(path, overwrite=False, size=0):
+        sizes.append(size)
+        return real(path, overwrite=overwrite, size=size)
+    monkeypatch.setattr(ckpt_module, "validate_output_folder", spy)
+    text = "abcdefgh " * 20_000                      # 180,000 bytes, more than the weights
+    save_model(_own(text), folder=tmp_path / "big")
+    weights = (tmp_path / "big" / "model.safetensors").stat().st_size
+    assert max(sizes) >= weights + len(text)
+
+
+@pytest.mark.parametrize("damage,message", [
+    (lambda f: (f / "task.json").write_text("{"), "task.json does not match its checksum"),
+    (lambda f: (f / "training_text.txt").write_bytes(b"\xff\xfe"), "training_text.txt does not "
+                                                                   "match its checksum"),
+    (lambda f: (f / "history.json").write_text("[]"), "history.json does not match its checksum"),
+])
+def test_load_model_refuses_a_damaged_side_file_with_one_line(tmp_path, damage, message):
+    from course_lib.lessons.own_gpt import load_model, save_model
+    folder = save_model(_own(SONNET), folder=tmp_path / "mine")
+    damage(folder)
+    with pytest.raises(ValueError, match=message + r".*not saved whole by save_model"):
+        load_model(folder)
+
+
+@pytest.mark.parametrize("task,message", [
+    ("{", "JSONDecodeError"),
+    ('{"name": "x"}', "KeyError: 'source'"),
+    ('{"name": "x", "source": "s", "reverse": false, "held_out": 7}', "TypeError"),
+    ('[1, 2]', "TypeError"),
+])
+def test_load_model_names_a_damaged_task_of_an_older_save(tmp_path, task, message):
+    """A folder saved before the side files had checksums: read as it is, and a damaged
+    task.json is named, not a raw KeyError or JSONDecodeError."""
+    from course_lib.lessons.own_gpt import load_model, save_model
+    folder = save_model(_own(SONNET), folder=tmp_path / "mine")
+    meta = json.loads((folder / "config.json").read_text())
+    for name in ("task.json", "training_text.txt", "history.json"):
+        meta["files"].pop(name)                       # as an older course_lib wrote it
+    (folder / "config.json").write_text(json.dumps(meta))
+    (folder / "task.json").write_text(task)
+    with pytest.raises(ValueError, match=r"holds a damaged training_text\.txt, task\.json or "
+                                         r"history\.json \(" + message):
+        load_model(folder)
+
+
+def test_cli_commands_names_a_damaged_config(tmp_path):
+    from course_lib.lessons.own_gpt import cli_commands, save_model
+    folder = save_model(_own(SONNET), folder=tmp_path / "mine")
+    meta = json.loads((folder / "config.json").read_text())
+    meta["config"] = None
+    (folder / "config.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="config.json is damaged"):
+        cli_commands(folder)
+
+
+def test_save_model_through_a_link_into_data_is_refused(tmp_path, monkeypatch):
+    from course_lib.core import data
+    from course_lib.lessons import own_gpt
+    (tmp_path / "data" / "checkpoints").mkdir(parents=True)
+    monkeypatch.setattr(own_gpt, "DATA_DIR", tmp_path / "data")
+    monkeypatch.setattr(data, "DATA_DIR", tmp_path / "data")
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "data")
+    with pytest.raises(ValueError, match="is inside the course's data/ folder"):
+        own_gpt.save_model(_own(SONNET), folder=link / "checkpoints" / "mine")
+    assert list((tmp_path / "data" / "checkpoints").iterdir()) == []
+    shipped = save_checkpoint(tmp_path / "data" / "checkpoints" / "gpt",
+                              *_model_and_tokenizer())
+    with pytest.raises(CheckpointError, match="is part of the course's shipped data"):
+        validate_output_folder(link / "checkpoints" / "gpt")
+    assert shipped.exists()
+
+
+def _model_and_tokenizer():
+    own = _own(SONNET)
+    return own.model, own.tokenizer
+
+
+@pytest.mark.parametrize("name,message", [
+    ("my\x00model", r"holds the control character '\\x00'"),
+    ("x" * 300, "the model name has 300 characters; a folder name may have at most 100"),
+])
+def test_a_model_name_no_disk_takes_is_refused_with_the_fix(name, message):
+    from course_lib.lessons.own_gpt import model_folder
+    with pytest.raises(ValueError, match=message):
+        model_folder(name)
+
+
+def test_a_tokenizer_file_larger_than_the_model_is_refused_before_it_is_built(tmp_path,
+                                                                            monkeypatch):
+    """A BPE tokenizer.json (checksum renewed) whose merges double a token 60 times: 2**60
+    bytes if built. Its merges are counted against the config's vocab_size first."""
+    from course_lib.core import bpe
+    model, tok = _model_and_tokenizer()
+    path = save_checkpoint(tmp_path / "ck", model, tok)
+    merges = [[97, 97]] + [[256 + i, 256 + i] for i in range(59)]
+    raw = json.dumps({"kind": "bpe", "version": 1, "vocab_size": 256 + 60, "merges": merges,
+                      "special_tokens": [], "pattern": None}).encode()
+    (path / "tokenizer.json").write_bytes(raw)
+    meta = json.loads((path / "config.json").read_text())
+    meta["files"]["tokenizer.json"] = {"sha256": hashlib.sha256(raw).hexdigest(), "bytes": len(raw)}
+    (path / "config.json").write_text(json.dumps(meta))
+    built = []
+    monkeypatch.setattr(bpe.BPETokenizer, "__init__", lambda *a, **k: built.append(1))
+    with pytest.raises(CheckpointError, match=r"describes 316 tokens but the model config says "
+                                              r"vocab_size=\d+; the tokenizer file does not "
+                                              r"belong to this model"):
+        load_checkpoint(path)
+    assert built == []
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_in_a_checkpoint_or_as_a_task_is_refused(tmp_path):
+    import os
+    from course_lib.lessons.own_gpt import task_from_path
+    model, tok = _model_and_tokenizer()
+    path = save_checkpoint(tmp_path / "ck", model, tok)
+    (path / "config.json").unlink()
+    os.mkfifo(path / "config.json")
+    assert not ckpt_module.is_checkpoint(path)
+    with pytest.raises(CheckpointError, match="config.json missing"):
+        load_checkpoint(path)
+    os.mkfifo(tmp_path / "pipe.txt")
+    with pytest.raises(ValueError, match=r"pipe\.txt is a named pipe \(FIFO\), not a regular "
+                                         r"file: reading it could wait forever"):
+        within(60, lambda: task_from_path(tmp_path / "pipe.txt"))   # a kernel never hangs

@@ -407,3 +407,218 @@ def test_init_from_a_missing_folder_or_another_tokenizer(tmp_path, tiny_corpus, 
                                  "--vocab-size", "300", *INIT_RUN])
     err = capsys.readouterr().err
     assert status == 2 and "--tokenizer bpe (the checkpoint's tokenizer is char)" in err
+
+
+# ----------------------------------------------------------------------------- issue 22
+
+def bpe_checkpoint_with(tmp_path, text, vocab_size, name="bpe"):
+    """A tiny untrained checkpoint with a BPE tokenizer learned from `text`."""
+    import torch
+    from course_lib.core.bpe import BPETokenizer
+    tok = BPETokenizer.train(text, vocab_size)
+    torch.manual_seed(0)
+    model = GPTLanguageModel(GPTConfig(vocab_size=tok.vocab_size, block_size=8, n_embd=8,
+                                       n_head=1, n_layer=1))
+    return ckpt_module.save_checkpoint(tmp_path / name, model, tok)
+
+
+CJK_TEXT = "你好世界，我们学习语言模型。春天来了，花开了。" * 30
+
+
+def test_a_bpe_stream_of_cjk_text_equals_generate_text(tmp_path, monkeypatch, capsys):
+    """A CJK character is 3 bytes; a BPE token often holds part of one. The stream prints
+    only whole characters, so it shows the text generate_text returns, with no U+FFFD where
+    a character fell into two tokens."""
+    from course_lib import generate_text
+    ck = bpe_checkpoint_with(tmp_path, CJK_TEXT, 300)
+    model, tok = load_checkpoint(ck)
+    split = [i for i in range(256, tok.vocab_size - 1)
+             if not _whole_utf8(tok.token_bytes(i))]
+    assert split, "the test needs tokens that hold part of a character"
+    writes = []
+    real_write = generate_command.sys.stdout.write
+    monkeypatch.setattr(generate_command.sys.stdout, "write",
+                        lambda text: writes.append(text) or real_write(text))
+    for seed in (1, 2, 3):
+        writes.clear()
+        status = generate_command.main(["--checkpoint", str(ck), "--prompt", "你好",
+                                        "--max-new-tokens", "40", "--seed", str(seed)])
+        out = capsys.readouterr().out
+        assert status == 0
+        expected = generate_text(model, tok, "你好", 40, seed=seed)
+        assert out == expected + "\n"
+        # every piece written was whole text (never half a character shown as U+FFFD and
+        # then corrected): the concatenation is the text, and so is every prefix
+        assert "".join(writes) == out
+
+
+def _whole_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+@pytest.mark.slow
+def test_a_cjk_prompt_is_utf8_whatever_the_locale(tmp_path):
+    """LC_ALL=C with locale coercion and UTF-8 mode off: Python reads argv as ASCII with
+    surrogate escapes; the prompt 你好 must still be its 6 UTF-8 bytes (its tokens), not 18."""
+    ck = bpe_checkpoint_with(tmp_path, CJK_TEXT, 300)
+    env = dict(os.environ, LC_ALL="C", LANG="C", PYTHONCOERCECLOCALE="0", PYTHONUTF8="0",
+               OMP_NUM_THREADS="1")
+    r = subprocess.run([sys.executable, "-m", "course_lib.generate", "--checkpoint", str(ck),
+                        "--prompt", "你好", "--max-new-tokens", "0"], capture_output=True,
+                       cwd=REPO, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr.decode("utf-8", "replace")
+    assert r.stdout.decode("utf-8") == "你好\n"
+
+
+def test_command_line_text_is_read_as_utf8():
+    from course_lib.commands.cli import utf8_text
+    escaped = "你好".encode("utf-8").decode("ascii", "surrogateescape")   # what LC_ALL=C gives
+    assert utf8_text(escaped, "--prompt") == "你好"
+    assert utf8_text("plain é", "--prompt") == "plain é"
+    if os.fsencode("\udcff") == b"\xff":
+        with pytest.raises(ValueError, match="--prompt holds bytes that are not UTF-8 text"):
+            utf8_text("\udcff", "--prompt")
+
+
+def test_init_from_refuses_typed_flags_that_equal_the_defaults(tmp_path, tiny_corpus, capsys):
+    """--n-embd 128 --n-layer 2 are GPTConfig's defaults: typed on a 8/1 checkpoint they are
+    refused, not silently dropped; so is --tokenizer char on a BPE checkpoint."""
+    from conftest import TINY_TEXT
+    start = checkpoint_with(tmp_path, TINY_TEXT, "start")     # n_embd 8, n_layer 1
+    M = GPTConfig()
+    base = ["--corpus", str(tiny_corpus), "--init-from", str(start), *INIT_RUN]
+    status = train_command.main([*base, "--out", str(tmp_path / "b"), "--n-embd", str(M.n_embd),
+                                 "--n-layer", str(M.n_layer)])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert (f"--n-layer {M.n_layer} (the checkpoint has n_layer=1), --n-embd {M.n_embd} (the "
+            f"checkpoint has n_embd=8)") in err
+    assert not (tmp_path / "b").exists()
+    bpe = bpe_checkpoint_with(tmp_path, TINY_TEXT * 3, 280)
+    status = train_command.main(["--corpus", str(tiny_corpus), "--init-from", str(bpe), *INIT_RUN,
+                                 "--out", str(tmp_path / "c"), "--tokenizer", "char"])
+    err = capsys.readouterr().err
+    assert status == 2 and "--tokenizer char (the checkpoint's tokenizer is bpe)" in err
+    status = train_command.main(["--corpus", str(tiny_corpus), "--init-from", str(bpe), *INIT_RUN,
+                                 "--out", str(tmp_path / "d"), "--no-bias"])
+    err = capsys.readouterr().err
+    assert status == 2 and "--no-bias (the checkpoint has bias=True)" in err
+
+
+def test_history_never_overwrites_the_corpus_or_a_checkpoint(tmp_path, tiny_corpus, capsys):
+    from conftest import TINY_TEXT
+    start = checkpoint_with(tmp_path, TINY_TEXT, "start")
+    out = tmp_path / "out"
+    before = {p: p.read_bytes() for p in [tiny_corpus, *start.iterdir()]}
+    for history, words in [(tiny_corpus, "is the corpus the command trains on"),
+                           (start / "model.safetensors", "is a file of the checkpoint --init-from"),
+                           (out / "config.json", "is a file of the new checkpoint (--out)"),
+                           (tmp_path / "link-to-corpus", "is the corpus")]:
+        if history.name == "link-to-corpus":
+            history.symlink_to(tiny_corpus)
+        for extra in ([], ["--overwrite"]):                 # not even with --overwrite
+            status = train_command.main(["--corpus", str(tiny_corpus), "--init-from", str(start),
+                                         "--out", str(out), "--history", str(history),
+                                         *INIT_RUN, *extra])
+            err = capsys.readouterr().err
+            assert status == 2 and words in err, err
+    assert {p: p.read_bytes() for p in before} == before
+    assert not out.exists()
+
+
+def test_history_replaces_only_a_history_it_wrote(tmp_path, tiny_corpus, capsys):
+    notes = tmp_path / "notes.json"
+    notes.write_text('{"my": "notes"}')
+    (tmp_path / "h.json.tmp").write_text("mine")            # the old temp name: not touched
+    args = ["--corpus", str(tiny_corpus), *TINY_RUN]
+    status = train_command.main([*args, "--out", str(tmp_path / "a"), "--history", str(notes)])
+    err = capsys.readouterr().err
+    assert status == 2 and "exists and is not a loss history this command wrote" in err
+    assert notes.read_text() == '{"my": "notes"}'
+    history = tmp_path / "h.json"
+    assert train_command.main([*args, "--out", str(tmp_path / "b"), "--history", str(history)]) == 0
+    first = json.loads(history.read_text())
+    assert train_command.main([*args, "--out", str(tmp_path / "c"), "--history", str(history),
+                               "--seed", "2"]) == 0                  # its own file: replaced
+    assert json.loads(history.read_text()) != first
+    assert (tmp_path / "h.json.tmp").read_text() == "mine"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".h.json")]
+    assert train_command.main([*args, "--out", str(tmp_path / "d"), "--history", str(notes),
+                               "--overwrite"]) == 0                  # asked for: replaced
+    assert "steps" in json.loads(notes.read_text())
+
+
+def test_a_link_into_data_is_data(tmp_path, tiny_corpus, monkeypatch, capsys):
+    """--out or --history through a symbolic link (or ..) that reaches data/ is refused like
+    data/ itself."""
+    from course_lib.core import data
+    shipped = checkpoint_with(tmp_path / "data" / "checkpoints", "abc", "gpt")
+    (tmp_path / "data" / "notes.json").write_text('{"shipped": 1}')
+    monkeypatch.setattr(data, "DATA_DIR", tmp_path / "data")
+    (tmp_path / "elsewhere").mkdir()
+    link = tmp_path / "elsewhere" / "link"
+    link.symlink_to(tmp_path / "data")
+    for flags in (["--out", str(link / "checkpoints" / "gpt")],
+                  ["--out", str(tmp_path / "elsewhere" / ".." / "data" / "checkpoints" / "gpt")],
+                  ["--out", str(tmp_path / "o"), "--history", str(link / "notes.json")]):
+        status = train_command.main(["--corpus", str(tiny_corpus), *flags, *TINY_RUN])
+        err = capsys.readouterr().err
+        assert status == 2 and "is part of the course's shipped data" in err, err
+    assert load_checkpoint(shipped)[1].chars == ["a", "b", "c"]       # untouched
+    assert (tmp_path / "data" / "notes.json").read_text() == '{"shipped": 1}'
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_as_corpus_or_prompt_is_refused_without_waiting(tmp_path, capsys):
+    from conftest import within
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    status = within(60, lambda: train_command.main(["--corpus", str(fifo), "--out",
+                                                    str(tmp_path / "o"), *TINY_RUN]))
+    err = capsys.readouterr().err
+    assert status == 2 and "is a named pipe (FIFO), not a regular file" in err
+    ck = checkpoint_with(tmp_path, "abc")
+    status = within(60, lambda: generate_command.main(["--checkpoint", str(ck),
+                                                       "--prompt-file", str(fifo)]))
+    err = capsys.readouterr().err
+    assert status == 2 and "--prompt-file " in err and "is a named pipe (FIFO)" in err
+
+
+def test_a_prompt_file_of_spaces_is_a_prompt_and_an_empty_one_says_so(tmp_path, capsys):
+    ck = checkpoint_with(tmp_path, "ab \n")
+    prompt = tmp_path / "prompt.txt"
+    prompt.write_text(" \n")
+    status = generate_command.main(["--checkpoint", str(ck), "--prompt-file", str(prompt),
+                                    "--max-new-tokens", "3"])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    assert captured.out.startswith(" \n") and len(captured.out) == 2 + 3 + 1
+    prompt.write_text("")
+    status = generate_command.main(["--checkpoint", str(ck), "--prompt-file", str(prompt)])
+    err = capsys.readouterr().err
+    assert status == 2 and "prompt.txt is empty (0 bytes); write the text to start from" in err
+    assert "corpus" not in err
+
+
+def test_a_pattern_that_matches_nothing_still_generates(tmp_path, capsys):
+    """A BPE checkpoint whose stored pattern matches no character: the prompt is one piece
+    (no text is dropped), not "the prompt is empty" after the prompt was printed."""
+    import torch
+    from course_lib.core.bpe import BPETokenizer
+    tok = BPETokenizer.train("hello world " * 20, 260, pattern=r"x*")
+    torch.manual_seed(0)
+    model = GPTLanguageModel(GPTConfig(vocab_size=tok.vocab_size, block_size=8, n_embd=8,
+                                       n_head=1, n_layer=1))
+    ck = ckpt_module.save_checkpoint(tmp_path / "ck", model, tok)
+    status = generate_command.main(["--checkpoint", str(ck), "--prompt", "hello",
+                                    "--max-new-tokens", "3"])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    assert captured.out.startswith("hello")
+    status = generate_command.main(["--checkpoint", str(ck), "--prompt=", "--max-new-tokens", "3"])
+    captured = capsys.readouterr()
+    assert status == 2 and captured.out == "" and "the prompt is empty" in captured.err

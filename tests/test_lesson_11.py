@@ -11,7 +11,7 @@ import torch
 from course_lib import DATA_DIR, GPTLanguageModel
 from course_lib.lessons import own_gpt
 from course_lib.lessons.own_gpt import (SIZES, Task, addition_accuracy, addition_line,
-                                        addition_pairs, addition_text, check_text_fits,
+                                        addition_pairs, addition_text, validate_text_fits,
                                         cli_commands, load_model, load_task, loss_levels,
                                         read_answer, save_model, score_answers, size_costs,
                                         task_from_path, task_from_upload, train_task)
@@ -150,6 +150,9 @@ def test_an_upload_as_ipywidgets_8_gives_it():
     with pytest.raises(ValueError, match="no file uploaded yet"):
         task_from_upload(())
     with pytest.raises(ValueError, match="poem.txt is not UTF-8 text.*save it as UTF-8"):
+        task_from_upload(({"name": "poem.txt", "content": memoryview(b"caf\xe9 x")},))
+    with pytest.raises(ValueError, match="poem.txt is UTF-16 text .*byte-order mark FF FE.*"
+                                         "iconv -f UTF-16 -t UTF-8 poem.txt"):
         task_from_upload(({"name": "poem.txt", "content": memoryview(b"\xff\xfe x")},))
     with pytest.raises(ValueError, match="poem.txt is empty"):
         task_from_upload(({"name": "poem.txt", "content": memoryview(b"")},))
@@ -158,10 +161,10 @@ def test_an_upload_as_ipywidgets_8_gives_it():
 def test_a_text_shorter_than_a_window_is_refused():
     with pytest.raises(ValueError, match="shorter than the training window needs.*at least "
                                          "471 characters"):
-        check_text_fits("x" * 300, block_size=32, batch_size=16)
-    check_text_fits("x" * 471, block_size=32, batch_size=16)
+        validate_text_fits("x" * 300, block_size=32, batch_size=16)
+    validate_text_fits("x" * 471, block_size=32, batch_size=16)
     with pytest.raises(ValueError, match="at least 471"):
-        check_text_fits("x" * 470, block_size=32, batch_size=16)
+        validate_text_fits("x" * 470, block_size=32, batch_size=16)
     with pytest.raises(ValueError, match="shorter than the training window"):
         train_task(Task("file", "abc" * 50, "a short text"), "tiny")
 

@@ -52,16 +52,38 @@ def validate_seed(seed: int) -> int:
     return seed
 
 
+def utf8_text(text: str, flag: str) -> str:
+    """`text` typed on the command line, as the UTF-8 the user typed, whatever the locale.
+
+    Where the locale is not UTF-8 (LC_ALL=C with PYTHONUTF8=0), Python keeps the bytes it
+    cannot read as surrogate escapes ('你' becomes '\\udce4\\udcbd\\udca0'): they are
+    read again as UTF-8. Bytes that are not UTF-8 either are refused with a ValueError."""
+    import os
+    if not any("\udc80" <= c <= "\udcff" for c in text):
+        return text
+    try:
+        return os.fsencode(text).decode("utf-8")
+    except (UnicodeError, ValueError):
+        raise ValueError(f"{flag} holds bytes that are not UTF-8 text ({ascii(text)[:60]}); type "
+                         f"it in a terminal set to UTF-8, or save it in a UTF-8 file and give "
+                         f"that file instead") from None
+
+
 def safe_output() -> None:
     """Characters the terminal cannot show (a cp1252 console, a lone surrogate in a
     vocabulary) are written as \\uXXXX escapes instead of ending the command with a
-    UnicodeEncodeError."""
+    UnicodeEncodeError; an ASCII-only stream (the C locale) is switched to UTF-8."""
+    import codecs
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             try:
-                reconfigure(errors="backslashreplace")
-            except (ValueError, OSError):
+                # the C locale's ASCII (LC_ALL=C, PYTHONUTF8=0) shows no text beyond English:
+                # write UTF-8 there, as Python's own UTF-8 mode would
+                ascii_only = codecs.lookup(stream.encoding or "utf-8").name == "ascii"
+                reconfigure(errors="backslashreplace", **({"encoding": "utf-8"} if ascii_only
+                                                          else {}))
+            except (ValueError, OSError, LookupError):
                 pass                         # a stream that cannot change: left as it is
 
 

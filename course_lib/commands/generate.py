@@ -16,7 +16,7 @@ from pathlib import Path
 from ..core.checkpoint import load_checkpoint
 from ..core.defaults import SEED
 from .cli import (OneLineParser, fail, non_negative_int, positive_float, positive_int,
-                  safe_output, validate_seed)
+                  safe_output, utf8_text, validate_seed)
 from ..core.device import pick_device
 from ..core.sampling import generate_text
 
@@ -55,14 +55,26 @@ def _join_prompt_value(argv: list[str]) -> list[str]:
     return out
 
 
+PROMPT_LIMIT = 10_000_000      # bytes of a --prompt-file (a model sees block_size tokens of it)
+
+
 def _read_prompt(args) -> str:
+    """The text to start from: --prompt (read as UTF-8 whatever the locale), --prompt-file
+    (a regular UTF-8 file; a pipe or device is refused before it is read), or a new line."""
     if args.prompt_file is None:
-        return "\n" if args.prompt is None else args.prompt
-    from ..core.data import load_text
-    if not args.prompt_file.is_file():
-        raise FileNotFoundError(f"--prompt-file {args.prompt_file}: no such file; check the "
-                                f"path (or give the text itself with --prompt)")
-    return load_text(args.prompt_file)       # UTF-8 checked, BOM dropped, NFC (see load_text)
+        return "\n" if args.prompt is None else utf8_text(args.prompt, "--prompt")
+    from ..core.data import decode_utf8, normalize_text, read_regular_file
+    path, flag = args.prompt_file, f"--prompt-file {args.prompt_file}"
+    if not path.exists():
+        raise FileNotFoundError(f"{flag}: no such file; check the path (or give the text "
+                                f"itself with --prompt)")
+    raw = read_regular_file(path, PROMPT_LIMIT, "--prompt-file")
+    text = decode_utf8(raw, path, "--prompt-file")
+    if not text:
+        raise ValueError(f"{flag} is empty (0 bytes); write the text to start from in it, or "
+                         f"leave --prompt-file out to start from a new line")
+    # a prompt of spaces or new lines is a prompt like any other (the default is one new line)
+    return normalize_text(text.replace("\r\n", "\n"), source=str(path))
 
 
 def _fit_prompt(prompt: str, tokenizer, prog: str) -> str:
@@ -91,7 +103,12 @@ def main(argv: list[str] | None = None) -> int:
         device = pick_device(args.device)
         model, tokenizer = load_checkpoint(args.checkpoint, device=device)
         prompt = _fit_prompt(prompt, tokenizer, prog)
-        tokenizer.encode(prompt)             # an unknown character: refused before any output
+        if not prompt:
+            raise ValueError("the prompt is empty: give at least one character to start from, "
+                             "for example --prompt '\\n' (a new line), or leave --prompt out")
+        if not tokenizer.encode(prompt):     # an unknown character: refused before any output
+            raise ValueError(f"the tokenizer turns the prompt {prompt[:40]!r} into no tokens "
+                             f"at all; give a prompt with other characters")
         return _stream(model, tokenizer, prompt, args, prog)
     except (ValueError, TypeError, OSError, RuntimeError) as err:
         if os.environ.get("COURSE_DEBUG"):
@@ -102,14 +119,26 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _stream(model, tokenizer, prompt: str, args, prog: str) -> int:
-    """Generate, printing each character as it is drawn; Ctrl-C keeps what is printed."""
+    """Generate, printing each character as soon as it is whole; Ctrl-C keeps what is printed.
+
+    A BPE token can hold part of a character (a CJK character is 3 bytes, often split over
+    two tokens): the tokens' bytes go through an incremental UTF-8 decoder, which gives out
+    only complete characters, so the printed text equals generate_text's text."""
+    import codecs
     from ..core import model as model_module
     original = model_module.sample_next_token
     count = [0]
+    token_bytes = getattr(tokenizer, "token_bytes", None)
+    utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
+
+    def text_of(token_id: int) -> str:
+        if token_bytes is None:              # a character tokenizer: a token is a character
+            return tokenizer.decode([token_id])
+        return utf8.decode(token_bytes(token_id))
 
     def sample_and_print(*a, **kw):
         token = original(*a, **kw)           # (B, 1); the command generates one text (B = 1)
-        sys.stdout.write(tokenizer.decode(token[0].tolist()))
+        sys.stdout.write(text_of(token[0].item()))
         sys.stdout.flush()
         count[0] += 1
         return token
@@ -123,11 +152,14 @@ def _stream(model, tokenizer, prompt: str, args, prog: str) -> int:
         generate_text(model, tokenizer, prompt, args.max_new_tokens, args.temperature,
                       args.top_k, args.seed)
     except KeyboardInterrupt:
+        sys.stdout.write(utf8.decode(b"", final=True))
         print(flush=True)
-        print(f"{prog}: stopped by Ctrl-C after {count[0]} new characters (printed above)",
+        unit = "characters" if token_bytes is None else "tokens"
+        print(f"{prog}: stopped by Ctrl-C after {count[0]} new {unit} (printed above)",
               file=sys.stderr)
         return 130
     finally:
         model_module.sample_next_token = original
+    sys.stdout.write(utf8.decode(b"", final=True))   # bytes of a character never finished: U+FFFD
     print(flush=True)
     return 0

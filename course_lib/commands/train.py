@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import sys
 from pathlib import Path
@@ -18,8 +19,9 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-from ..core.checkpoint import (check_memory, check_output_folder, is_checkpoint, save_checkpoint,
-                               shipped_data_error, writer_lock)
+from ..core.checkpoint import (OWN_FILES, is_checkpoint, require_memory, resolved,
+                               save_checkpoint, shipped_data_error, validate_output_folder,
+                               writer_lock)
 from .cli import (OneLineParser, fail, fraction, non_negative_int, positive_float, positive_int,
                   safe_output, validate_seed)
 from ..core.bpe import TOKENIZERS, build_tokenizer
@@ -52,9 +54,9 @@ def build_parser() -> OneLineParser:
                       formatter_class=_DefaultsFormatter)
     p.add_argument("--corpus", type=Path, default=None,
                    help=f"UTF-8 text file to train on (default: {CORPUS_SHOWN})")
-    p.add_argument("--tokenizer", choices=TOKENIZERS, default="char",
+    p.add_argument("--tokenizer", choices=TOKENIZERS, default=None,
                    help="char: one token per character; bpe: byte-level BPE learned from the "
-                        "training text (lesson 10; needs --vocab-size)")
+                        "training text (lesson 10; needs --vocab-size) (default: char)")
     p.add_argument("--vocab-size", type=positive_int, default=None,
                    help="with --tokenizer bpe: 256 bytes + merges + <|endoftext|>, e.g. 512")
     p.add_argument("--out", type=Path, required=True, help="checkpoint directory to write")
@@ -66,19 +68,27 @@ def build_parser() -> OneLineParser:
                    help="also write the loss history (JSON) to this file")
     p.add_argument("--overwrite", action="store_true",
                    help="allow --out (and --history) to replace the course's shipped data in "
-                        "data/ (`git checkout data/...` brings it back)")
+                        "data/ (`git checkout data/...` brings it back), and --history to "
+                        "replace a file that is not a history this command wrote")
+    # the model flags default to None, so a flag the user typed is told from one left out
+    # (with --init-from, a typed flag that differs from the checkpoint is refused)
     m = p.add_argument_group("model (GPTConfig)")
-    m.add_argument("--n-layer", type=positive_int, default=M.n_layer, help="Blocks stacked")
-    m.add_argument("--n-head", type=positive_int, default=M.n_head, help="attention heads per block")
-    m.add_argument("--n-embd", type=positive_int, default=M.n_embd, help="channels per token")
-    m.add_argument("--block-size", type=positive_int, default=M.block_size, help="longest context, in tokens")
-    m.add_argument("--dropout", type=fraction, default=M.dropout, help="dropout probability")
-    m.add_argument("--activation", choices=list(ACTIVATIONS), default=M.activation,
-                   help="the feed-forward's nonlinearity")
-    m.add_argument("--bias", action=argparse.BooleanOptionalAction, default=M.bias,
-                   help="biases in the Linears and LayerNorms")
-    m.add_argument("--tie-weights", action=argparse.BooleanOptionalAction, default=M.tie_weights,
-                   help="lm_head shares the token embedding's weight")
+
+    def model_flag(flag, help, **kw):
+        default = getattr(M, flag[2:].replace("-", "_"))
+        shown = {True: "on", False: "off"}.get(default, default) if isinstance(default, bool) \
+            else default
+        m.add_argument(flag, default=None, help=f"{help} (default: {shown})", **kw)
+    model_flag("--n-layer", "Blocks stacked", type=positive_int)
+    model_flag("--n-head", "attention heads per block", type=positive_int)
+    model_flag("--n-embd", "channels per token", type=positive_int)
+    model_flag("--block-size", "longest context, in tokens", type=positive_int)
+    model_flag("--dropout", "dropout probability", type=fraction)
+    model_flag("--activation", "the feed-forward's nonlinearity", choices=list(ACTIVATIONS))
+    model_flag("--bias", "biases in the Linears and LayerNorms",
+               action=argparse.BooleanOptionalAction)
+    model_flag("--tie-weights", "lm_head shares the token embedding's weight",
+               action=argparse.BooleanOptionalAction)
     t = p.add_argument_group("training")
     t.add_argument("--batch-size", type=positive_int, default=R.batch_size,
                    help="sequences per step and per process")
@@ -109,7 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     safe_output()
     parser = build_parser()
     args = parser.parse_args(argv)
-    args.defaults = {a.dest: a.default for a in parser._actions}
+    args.typed = {name for name in (*MODEL_FLAGS, "tokenizer") if getattr(args, name) is not None}
+    if args.init_from is None:                # no checkpoint to take them from: the defaults
+        _fill_defaults(args)
     status = 1
     try:
         status = _run(args, parser.prog)
@@ -138,20 +150,73 @@ def _say(prog: str, message: str) -> None:
     print(f"{prog}: {message}", file=sys.stderr, flush=True)
 
 
-def _validate_history_path(path: Path | None, overwrite: bool) -> None:
-    """Refuse a --history that cannot take the file, before any training."""
+def _fill_defaults(args) -> None:
+    """Give each model flag and --tokenizer left out (None) its default value."""
+    M = GPTConfig()
+    for name in MODEL_FLAGS:
+        if getattr(args, name) is None:
+            setattr(args, name, getattr(M, name))
+    if args.tokenizer is None:
+        args.tokenizer = "char"
+
+
+def _is_history_file(path: Path) -> bool:
+    """True if `path` holds a loss history this command wrote (JSON with its fields)."""
+    from dataclasses import fields
+    from ..core.data import read_regular_file
+    from ..core.training import TrainHistory
+    try:
+        d = json.loads(read_regular_file(path, 100_000_000, "history file"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(d, dict) and set(d) == {f.name for f in fields(TrainHistory)}
+
+
+def _validate_history_path(args) -> None:
+    """Refuse a --history that cannot take the file or would overwrite something, before
+    any training (and again just before it is written).
+
+    Every comparison is made on resolved paths (links, ..). Never written: the corpus, the
+    --init-from checkpoint's files, the new checkpoint's files, a folder, a pipe or device.
+    Written over only with --overwrite: the shipped data, a file that is not a history this
+    command wrote.
+    """
+    path, flag = args.history, f"--history {args.history}"
     if path is None:
         return
     if path.is_dir():
-        raise ValueError(f"--history {path} is a folder; give a file name, for example "
+        raise ValueError(f"{flag} is a folder; give a file name, for example "
                          f"{(path / 'history.json').as_posix()}")
-    if not overwrite and (err := shipped_data_error(path)) is not None:
+    from ..core.data import CORPUS_PATH
+    corpus = args.corpus if args.corpus is not None else CORPUS_PATH
+    if resolved(path) == resolved(corpus):
+        raise ValueError(f"{flag} is the corpus the command trains on (--corpus "
+                         f"{args.corpus or 'data/shakespeare.txt'}); writing the history there "
+                         f"would replace your text. Give a new file name, for example "
+                         f"history.json")
+    for folder, what in ((args.out, "the new checkpoint (--out)"),
+                         (args.init_from, "the checkpoint --init-from continues")):
+        if folder is not None and (resolved(path) == resolved(folder) or any(
+                resolved(path) == resolved(Path(folder) / name) for name in OWN_FILES)):
+            raise ValueError(f"{flag} is a file of {what}, {folder}; writing the history there "
+                             f"would break that checkpoint. Give another file name, for "
+                             f"example {(Path(folder) / 'history.json').as_posix()}")
+    if not args.overwrite and (err := shipped_data_error(path)) is not None:
         raise err
+    if path.exists() or path.is_symlink():
+        import stat
+        if path.exists() and not stat.S_ISREG(os.stat(path).st_mode):
+            raise ValueError(f"{flag} is not a regular file (a pipe, a device or a socket); "
+                             f"give the name of a new file")
+        if not args.overwrite and not _is_history_file(path):
+            raise ValueError(f"{flag} exists and is not a loss history this command wrote; it "
+                             f"is not replaced. Give a new file name, or pass --overwrite to "
+                             f"replace it")
     parent = path.parent
     while not parent.exists():
         parent = parent.parent
     if not parent.is_dir():
-        raise ValueError(f"cannot write --history {path}: {parent} is a file, not a folder")
+        raise ValueError(f"cannot write {flag}: {parent} is a file, not a folder")
 
 
 def _validate_splits(corpus, block_size: int) -> None:
@@ -173,7 +238,8 @@ MODEL_FLAGS = ("n_layer", "n_head", "n_embd", "block_size", "dropout", "activati
 
 def _init_from(args):
     """(model, tokenizer) of the checkpoint --init-from names, after checking that the flags
-    agree with it. A model flag left at its default takes the checkpoint's value."""
+    agree with it. A model flag left out takes the checkpoint's value; one typed that
+    differs from the checkpoint is refused (even if it equals the default)."""
     from ..core.checkpoint import load_checkpoint
     where = f"--init-from {args.init_from}"
     if not args.init_from.exists():
@@ -183,12 +249,12 @@ def _init_from(args):
     if not isinstance(model, GPTLanguageModel):
         raise ValueError(f"{where} holds a {type(model).__name__}; the train command continues "
                          f"a GPTLanguageModel only")
-    saved, defaults = model.cfg, args.defaults
-    diffs = [f"--{name.replace('_', '-')} {getattr(args, name)} (the checkpoint has "
+    saved = model.cfg
+    diffs = [f"{_flag_text(name, getattr(args, name))} (the checkpoint has "
              f"{name}={getattr(saved, name)})" for name in MODEL_FLAGS
-             if getattr(args, name) != defaults[name] and getattr(args, name) != getattr(saved, name)]
+             if name in args.typed and getattr(args, name) != getattr(saved, name)]
     kind = tokenizer.to_dict().get("kind")
-    if args.tokenizer != defaults["tokenizer"] and args.tokenizer != kind:
+    if "tokenizer" in args.typed and args.tokenizer != kind:
         diffs.append(f"--tokenizer {args.tokenizer} (the checkpoint's tokenizer is {kind})")
     if args.vocab_size is not None and args.vocab_size != tokenizer.vocab_size:
         diffs.append(f"--vocab-size {args.vocab_size} (the checkpoint has "
@@ -197,7 +263,17 @@ def _init_from(args):
         raise ValueError(f"{where}: the checkpoint's config differs from the flags: "
                          f"{', '.join(diffs)}. Leave those flags out (the checkpoint's config is "
                          f"used), or train a new model without --init-from")
+    for name in MODEL_FLAGS:                 # what the model is, for the messages that follow
+        setattr(args, name, getattr(saved, name))
+    args.tokenizer = kind
     return model, tokenizer
+
+
+def _flag_text(name: str, value) -> str:
+    flag = f"--{name.replace('_', '-')}"
+    if isinstance(value, bool):
+        return flag if value else f"--no-{flag[2:]}"
+    return f"{flag} {value}"
 
 
 def _corpus_for(args, tokenizer):
@@ -223,8 +299,8 @@ def _run(args, prog: str) -> int:
                                     names={"lr": "--lr", "min_lr": "--min-lr",
                                            "weight_decay": "--weight-decay"})
             validate_seed(args.seed)
-            check_output_folder(args.out, overwrite=args.overwrite)   # fail before the slow part
-            _validate_history_path(args.history, args.overwrite)
+            validate_output_folder(args.out, overwrite=args.overwrite)   # before the slow part
+            _validate_history_path(args)
             if args.threads:
                 torch.set_num_threads(args.threads)
             device = pick_device(args.device)
@@ -246,7 +322,7 @@ def _run(args, prog: str) -> int:
                 corpus = _corpus_for(args, tokenizer)
                 cfg = model.cfg
                 args.block_size = cfg.block_size
-            check_memory(cfg, batch_size=args.batch_size)
+            require_memory(cfg, batch_size=args.batch_size)
             _validate_splits(corpus, args.block_size)
             torch.manual_seed(args.seed)              # the same initial weights on every rank
             if start is None:
@@ -254,7 +330,7 @@ def _run(args, prog: str) -> int:
             model = model.to(device).train()
             if rank == 0:
                 size = sum(t.numel() * t.element_size() for t in model.state_dict().values())
-                check_output_folder(args.out, overwrite=args.overwrite, size=size)
+                validate_output_folder(args.out, overwrite=args.overwrite, size=size)
                 stack.enter_context(writer_lock(args.out))   # held until the save is done
                 if args.init_from is not None:
                     print(f"{prog}: continuing from the checkpoint {args.init_from}", flush=True)
@@ -355,8 +431,9 @@ def _save(args, prog, model, corpus, history, progress, world, device) -> int:
              if history is None or history.interrupted else ""), flush=True)
     if args.history and history is not None:
         try:
+            _validate_history_path(args)     # again: the file may have appeared meanwhile
             save_history(history, args.history)
-        except OSError as err:
+        except (OSError, ValueError) as err:
             return fail(prog, OSError(f"the checkpoint is saved, but the history could not be "
                                       f"written to {args.history} ({_reason(err)})"))
     return 0

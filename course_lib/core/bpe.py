@@ -56,6 +56,17 @@ ENDOFTEXT = "<|endoftext|>"
 N_BYTES = 256
 FORMAT_VERSION = 1
 _CACHE_LIMIT = 200_000       # pieces whose encoding encode() remembers
+# Bounds on what a tokenizer (a tokenizer.json from a stranger) may make us build: GPT-2's
+# 50,000 merges hold about 0.3 MB of token bytes; cl100k_base has 100,000 merges.
+MAX_MERGES = 1_000_000
+MAX_TOKEN_BYTES = 16_000_000   # all merged tokens' bytes together
+MAX_SPECIAL_TOKENS = 1_000
+MAX_SPECIAL_CHARS = 256        # characters of one special token
+PATTERN_SECONDS = 10.0         # a pattern other than GPT-2's gets this long per text, plus
+PATTERN_SECONDS_PER_MB = 10.0  # this per million characters, before encode() gives up
+PATTERN_TEST_SECONDS = 2.0     # a stored pattern must cut a short test text in this time
+_PATTERN_TEST = ("Hello, world! It's 2024: 42 apples cost $3.50.\n\tCafé 你好 🙂 "
+                 + "a" * 64 + " " + "1" * 64 + "!" * 64 + " " * 64 + "\n")
 
 
 class _Pieces:
@@ -161,6 +172,8 @@ class BPETokenizer:
     def __init__(self, merges: Iterable[Sequence[int]] = (), special_tokens: Iterable[str] = (),
                  pattern: str | None = GPT2_PATTERN):
         merges = [tuple(m) if isinstance(m, (list, tuple)) else m for m in merges]
+        special_tokens = list(special_tokens)
+        _validate_sizes(merges, special_tokens)     # before any token's bytes are built
         vocab = [bytes([b]) for b in range(N_BYTES)]
         ranks: dict[tuple[int, int], int] = {}
         for rank, m in enumerate(merges):
@@ -194,6 +207,9 @@ class BPETokenizer:
         except regex.error as err:
             raise ValueError(f"the pre-splitting pattern {pattern!r} is not a valid regular "
                              f"expression ({err})") from None
+        # GPT-2's pattern is known to take time in proportion to the text; any other gets a
+        # time limit in every search (a pattern can backtrack for hours on a crafted text)
+        self._split_timeout = pattern not in (GPT2_PATTERN, None)
         self.merges: list[tuple[int, int]] = merges
         self.ranks = ranks
         self.vocab: list[bytes] = vocab            # bytes of every non-special token, by ID
@@ -286,7 +302,34 @@ class BPETokenizer:
                 if specials:
                     out.append(part)
             elif part:
-                out.extend(self._split.findall(part) if self._split else [part])
+                out.extend(self._split_pieces(part) if self._split else [part])
+        return out
+
+    def _split_pieces(self, text: str, timeout: float | None = None) -> list[str]:
+        """`text` cut by the pre-splitting pattern. The text between two matches (which a
+        pattern that does not cover every character leaves) is a piece of its own, so no
+        character is ever dropped and decode(encode(text)) == text for every pattern."""
+        if self.pattern == GPT2_PATTERN:      # covers every character, never matches empty
+            return self._split.findall(text)
+        kw = {}
+        if self._split_timeout:
+            kw["timeout"] = timeout or PATTERN_SECONDS + PATTERN_SECONDS_PER_MB * len(text) / 1e6
+        out, end = [], 0
+        try:
+            for m in self._split.finditer(text, **kw):
+                if m.end() == m.start():
+                    continue                 # an empty match cuts nothing
+                if m.start() > end:
+                    out.append(text[end:m.start()])
+                out.append(m.group())
+                end = m.end()
+        except TimeoutError:
+            raise ValueError(f"the pre-splitting pattern {self.pattern!r} took more than "
+                             f"{kw['timeout']:.0f} s on a text of {len(text):,} characters: it "
+                             f"backtracks without end on such text. Use the GPT-2 pattern "
+                             f"(the default) or pattern=None") from None
+        if end < len(text):
+            out.append(text[end:])
         return out
 
     def _encode_pieces(self, pieces: list[bytes]) -> list[list[int]]:
@@ -306,6 +349,7 @@ class BPETokenizer:
         if not isinstance(text, str):
             raise TypeError(f"encode expects a string, got {type(text).__name__}; "
                             f"to decode IDs back to text, use decode()")
+        _refuse_surrogates(text)
         chunks = self._chunks(text)
         cache, special = self._cache, self.special_tokens
         todo = list({c.encode("utf-8", "surrogatepass") for c in chunks
@@ -398,7 +442,15 @@ class BPETokenizer:
         if "pattern" not in d:
             raise ValueError('the stored BPE tokenizer has no "pattern" (null for none); the '
                              'tokenizer file is damaged')
-        tok = cls(d["merges"], d["special_tokens"], d["pattern"])
+        pattern = d["pattern"]
+        if d.get("vocab_size") != N_BYTES + len(d["merges"]) + len(d["special_tokens"]):
+            raise ValueError(f"the stored BPE tokenizer says vocab_size={d.get('vocab_size')!r} "
+                             f"but its merges and special tokens make "
+                             f"{N_BYTES + len(d['merges']) + len(d['special_tokens'])}; the "
+                             f"tokenizer file is damaged")
+        tok = cls(d["merges"], d["special_tokens"], pattern)
+        if pattern not in (GPT2_PATTERN, None):      # a stranger's pattern: try it first
+            tok._split_pieces(_PATTERN_TEST, timeout=PATTERN_TEST_SECONDS)
         if d.get("vocab_size") != tok.vocab_size:
             raise ValueError(f"the stored BPE tokenizer says vocab_size={d.get('vocab_size')!r} "
                              f"but its merges and special tokens make {tok.vocab_size}; the "
@@ -415,6 +467,51 @@ class BPETokenizer:
                 and self.special_tokens == other.special_tokens and self.pattern == other.pattern)
 
     __hash__ = None
+
+
+def _validate_sizes(merges: list, special_tokens: list) -> None:
+    """Refuse merges and special tokens that would take unbounded memory or time to build,
+    counting token lengths (not bytes) first: 60 merges that each double a token would make
+    one of 2**60 bytes."""
+    if len(merges) > MAX_MERGES:
+        raise ValueError(f"{len(merges):,} merges is more than the {MAX_MERGES:,} a course "
+                         f"tokenizer may have (GPT-2 has 50,000); the merges are damaged")
+    if len(special_tokens) > MAX_SPECIAL_TOKENS:
+        raise ValueError(f"{len(special_tokens):,} special tokens is more than the "
+                         f"{MAX_SPECIAL_TOKENS:,} a course tokenizer may have (GPT-2 has 1); "
+                         f"give fewer")
+    long = [s for s in special_tokens if isinstance(s, str) and len(s) > MAX_SPECIAL_CHARS]
+    if long:
+        raise ValueError(f"a special token has {len(long[0]):,} characters, more than the "
+                         f"{MAX_SPECIAL_CHARS} one may have; give shorter ones such as "
+                         f"{ENDOFTEXT!r}")
+    length, total = [1] * N_BYTES, 0
+    for m in merges:
+        if (isinstance(m, tuple) and len(m) == 2 and all(validate.is_whole(t) for t in m)
+                and all(0 <= t < len(length) for t in m)):
+            n = length[m[0]] + length[m[1]]
+        else:
+            n = 2                            # not a merge: __init__ names the problem
+        length.append(n)
+        total += n
+        if total > MAX_TOKEN_BYTES:
+            raise ValueError(f"the merges make tokens of more than {MAX_TOKEN_BYTES:,} bytes "
+                             f"in all (merge {len(length) - N_BYTES - 1} makes a token of "
+                             f"{n:,} bytes); real vocabularies hold far less (GPT-2's: about "
+                             f"300,000 bytes). The merges are damaged")
+
+
+def _refuse_surrogates(text: str) -> None:
+    """A lone surrogate (U+D800 to U+DFFF) is not a character: text that holds one was read
+    with the wrong encoding (Python keeps bytes it cannot read as U+DC80 to U+DCFF under a
+    locale that is not UTF-8). Encoding it would make wrong tokens without a word."""
+    m = regex.search(r"[\ud800-\udfff]", text)
+    if m is not None:
+        raise ValueError(f"the text holds U+{ord(m.group()):04X} at position {m.start()}, half "
+                         f"of a surrogate pair and not a character: bytes that were read with "
+                         f"an encoding other than UTF-8 (a terminal or locale that is not "
+                         f"UTF-8). Read the text as UTF-8, for example "
+                         f"os.fsencode(text).decode('utf-8'), or set LC_ALL=C.UTF-8")
 
 
 TOKENIZERS = ("char", "bpe")
@@ -437,8 +534,11 @@ def build_tokenizer(kind: str, text: str, vocab_size: int | None = None,
                              "takes its vocabulary from the text")
         return CharTokenizer.from_text(text)
     if vocab_size is None:
-        raise ValueError("--tokenizer bpe needs --vocab-size N (for example 512; at least "
-                         "256, the byte tokens)")
+        special = list(special_tokens)
+        raise ValueError(f"--tokenizer bpe needs --vocab-size N (for example 512; at least "
+                         f"{N_BYTES + len(special)}: the {N_BYTES} byte tokens"
+                         + (f" + {len(special)} special ({', '.join(special)})" if special else "")
+                         + ")")
     validate.finite_number("train_fraction", train_fraction, above=0)
     if train_fraction > 1:
         raise ValueError(f"train_fraction must be at most 1, got {train_fraction}")

@@ -40,7 +40,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load as safetensors_load, save as safetensors_save
 
-from .data import tokenizer_class, tokenizer_from_dict
+from .data import read_regular_file, tokenizer_class, tokenizer_from_dict
 from .model import BigramLanguageModel, GPTConfig, GPTLanguageModel, LanguageModel
 from .tokenizer import Tokenizer
 
@@ -48,6 +48,8 @@ FORMAT = "course_lib-checkpoint"
 VERSION = 2
 FILES = ("config.json", "tokenizer.json", "model.safetensors")
 FILES_V1 = ("config.json", "vocab.json", "model.safetensors")
+CONFIG_LIMIT = 10_000_000          # bytes of config.json a load reads at most
+TOKENIZER_LIMIT = 64_000_000       # bytes of tokenizer.json (GPT-2's 50,000 merges: 1 MB)
 
 
 class CheckpointError(ValueError):
@@ -97,6 +99,21 @@ def _absolute(path: str | Path) -> Path:
     return Path(os.path.abspath(path))
 
 
+def resolved(path: str | Path) -> Path:
+    """`path` with every symbolic link and ".." resolved (the parts that exist): the path to
+    compare with data/ or with a command's own inputs, which a link could otherwise hide."""
+    return Path(os.path.realpath(path))
+
+
+def same_or_inside(path: str | Path, other: str | Path) -> bool:
+    """True if `path` is `other` or lies inside it, after resolving both (links, ..)."""
+    try:
+        resolved(path).relative_to(resolved(other))
+        return True
+    except ValueError:
+        return False
+
+
 OWN_FILES = frozenset(FILES) | frozenset(FILES_V1)   # what a save replaces; nothing else
 
 
@@ -104,9 +121,9 @@ def is_checkpoint(path: str | Path) -> bool:
     """True if `path` is a folder whose config.json says it is a course_lib checkpoint."""
     config = Path(path) / "config.json"
     try:
-        if not config.is_file() or config.stat().st_size > 1_000_000:
+        if not config.is_file() or config.stat().st_size > CONFIG_LIMIT:
             return False
-        meta = json.loads(config.read_bytes())
+        meta = json.loads(read_regular_file(config, CONFIG_LIMIT, "checkpoint config"))
     except (OSError, ValueError):
         return False
     return isinstance(meta, dict) and meta.get("format") == FORMAT
@@ -126,9 +143,9 @@ def _some_entries(path: Path, n: int = 5) -> tuple[list[str], bool]:
 
 def _shipped(path: Path) -> Path | None:
     """The path relative to the repository if `path` is (inside) the course's data/ folder."""
-    from .data import DATA_DIR, REPO_DIR
-    try:
-        rel = _absolute(path).relative_to(_absolute(DATA_DIR))
+    from .data import DATA_DIR
+    try:   # resolved: a symlink (or a "..") that reaches data/ is data/
+        rel = resolved(path).relative_to(resolved(DATA_DIR))
     except ValueError:
         return None
     return Path(DATA_DIR.name) / rel if rel.parts else Path(DATA_DIR.name)
@@ -147,7 +164,7 @@ def shipped_data_error(path: str | Path, flag: str = "--overwrite") -> Checkpoin
         f"brings the shipped version back")
 
 
-def check_output_folder(path: str | Path, overwrite: bool = False, size: int = 0) -> None:
+def validate_output_folder(path: str | Path, overwrite: bool = False, size: int = 0) -> None:
     """Raise CheckpointError unless a checkpoint of about `size` bytes can be saved at `path`.
 
     Run it before training, so that nothing trained is lost to a bad --out:
@@ -235,25 +252,25 @@ def writer_lock(path: str | Path):
         lock.release()
 
 
-def _remove_stale_saves(path: Path) -> None:
+def _remove_stale_saves(path: Path, own: frozenset = OWN_FILES) -> None:
     """Delete .NAME.saving-* folders that a killed save left next to `path` (only folders
-    that hold nothing but checkpoint files; the caller holds the writer lock, so no save is
-    writing them)."""
+    that hold nothing but the files a save writes, `own`; the caller holds the writer lock,
+    so no save is writing them)."""
     for tmp in path.parent.glob(f".{path.name}.saving-*"):
         try:
             if tmp.is_dir() and not tmp.is_symlink() and all(
-                    e.name in OWN_FILES for e in os.scandir(tmp)):
+                    e.name in own for e in os.scandir(tmp)):
                 shutil.rmtree(tmp)
         except OSError:
             pass                            # not ours to clean, or already gone
 
 
-def _keep_learner_files(old: Path, new: Path) -> None:
-    """Put every entry of the old checkpoint folder that is not a checkpoint file (notes, a
-    history, a sub-folder) into the new one, as hard links where the disk allows: a save
-    replaces the checkpoint's own files and nothing else."""
+def _keep_learner_files(old: Path, new: Path, own: frozenset = OWN_FILES) -> None:
+    """Put every entry of the old checkpoint folder that is not a file the save writes
+    (`own`: notes, a sub-folder) into the new one, as hard links where the disk allows: a
+    save replaces the checkpoint's own files and nothing else."""
     for entry in os.scandir(old):
-        if entry.name in OWN_FILES:
+        if entry.name in own:
             continue
         src, dst = Path(entry.path), new / entry.name
         if entry.is_dir(follow_symlinks=False):
@@ -272,14 +289,17 @@ def _link_or_copy(src, dst) -> None:
 
 
 def save_checkpoint(path: str | Path, model: LanguageModel, tokenizer: Tokenizer,
-                    extra: dict | None = None) -> Path:
+                    extra: dict | None = None, side_files: dict[str, bytes] | None = None) -> Path:
     """Write `model` and `tokenizer` to the directory `path`; returns the path.
 
     `extra` is a JSON-serialisable dict stored in config.json (for example the number of
-    training steps and the loss reached). An existing checkpoint at `path` is replaced:
+    training steps and the loss reached). `side_files` maps more file names to their bytes
+    (lesson 11's training text, task and history): they are written in the same new folder,
+    with a checksum in config.json (read them back with read_side_file), so the whole set
+    is swapped in at once or not at all. An existing checkpoint at `path` is replaced:
     its own files (config.json, tokenizer.json, model.safetensors) are, anything else in
     the folder is kept. A folder that is not a checkpoint and not empty is refused (see
-    check_output_folder), and so is a second writer while one is saving (writer_lock).
+    validate_output_folder), and so is a second writer while one is saving (writer_lock).
     A reader loading at the same time gets the old checkpoint or the new one.
     """
     if not isinstance(model, LanguageModel):
@@ -290,9 +310,15 @@ def save_checkpoint(path: str | Path, model: LanguageModel, tokenizer: Tokenizer
                          f"was built for vocab_size={model.cfg.vocab_size}; save the tokenizer "
                          f"the model was trained with")
     shown, path = Path(path), _absolute(path)
+    side_files = dict(side_files or {})
+    for name, data in side_files.items():
+        if (not isinstance(name, str) or name in OWN_FILES or os.path.basename(name) != name
+                or name.startswith(".") or not isinstance(data, bytes)):
+            raise ValueError(f"side_files maps plain file names (not {sorted(OWN_FILES)}) to "
+                             f"bytes, got {name!r}: {type(data).__name__}")
     state = _plain_tensors(model.state_dict())
     contents = {"tokenizer.json": _tokenizer_bytes(tokenizer),
-                "model.safetensors": safetensors_save(state)}
+                "model.safetensors": safetensors_save(state), **side_files}
     config = {
         "format": FORMAT,
         "version": VERSION,
@@ -304,13 +330,14 @@ def save_checkpoint(path: str | Path, model: LanguageModel, tokenizer: Tokenizer
     }
     config_bytes = json.dumps(config, indent=2).encode()
     size = sum(map(len, contents.values())) + len(config_bytes)
-    check_output_folder(shown, overwrite=True, size=size)   # before the lock file is made
+    validate_output_folder(shown, overwrite=True, size=size)   # before the lock file is made
     with writer_lock(path):
         backup = _backup_path(path)
         if backup.exists() and not path.exists() and is_checkpoint(backup):
             os.replace(backup, path)   # an earlier save stopped between its renames: undo it
-        check_output_folder(shown, overwrite=True, size=size)   # again: now nobody else writes
-        _remove_stale_saves(path)
+        validate_output_folder(shown, overwrite=True, size=size)   # again: now nobody else writes
+        own = OWN_FILES | frozenset(side_files)
+        _remove_stale_saves(path, own)
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.saving-", dir=path.parent))
         umask = os.umask(0)
         os.umask(umask)
@@ -320,7 +347,7 @@ def save_checkpoint(path: str | Path, model: LanguageModel, tokenizer: Tokenizer
                 _write_file(tmp / name, data)
             _write_file(tmp / "config.json", config_bytes)
             if path.is_dir():
-                _keep_learner_files(path, tmp)
+                _keep_learner_files(path, tmp, own)
             if backup.exists():
                 shutil.rmtree(backup)
             if path.exists():
@@ -334,17 +361,23 @@ def save_checkpoint(path: str | Path, model: LanguageModel, tokenizer: Tokenizer
     return shown
 
 
-def _read_json(path: Path, data: bytes | None = None) -> dict:
+def _read_json(path: Path, data: bytes | None = None, limit: int = CONFIG_LIMIT) -> dict:
+    if data is None:
+        try:
+            data = read_regular_file(path, limit, "checkpoint file")
+        except ValueError as err:
+            raise CheckpointError(str(err)) from None
     try:
-        return json.loads(path.read_bytes() if data is None else data)
+        return json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise CheckpointError(f"{path} is not valid JSON ({err}); the checkpoint is damaged, "
                               f"save or download it again") from None
 
 
 def _checked_bytes(path: Path, name: str, meta: dict) -> bytes:
-    """The bytes of file `name`, after comparing them with the checksum in config.json."""
-    data = (path / name).read_bytes()
+    """The bytes of file `name`, after comparing them with the checksum in config.json.
+    The size is compared first (from the file system), so a file far larger than the one
+    saved is refused before it is read."""
     if meta.get("version") == 1:
         expected = {"sha256": meta.get("weights_sha256")} if name == "model.safetensors" else None
     else:
@@ -353,16 +386,67 @@ def _checked_bytes(path: Path, name: str, meta: dict) -> bytes:
         if not isinstance(expected, dict):
             raise CheckpointError(f"{path / 'config.json'} has no checksum for {name}; the "
                                   f"config is damaged. Save the checkpoint again")
+    size = expected.get("bytes") if isinstance(expected, dict) else None
+    known = _is_whole(size) and size >= 0
+    try:
+        data = read_regular_file(path / name, size if known else _memory_limit(),
+                                 "checkpoint file")
+    except ValueError as err:
+        if known and "larger than" in str(err):
+            raise CheckpointError(
+                f"{path / name} does not match its checksum in config.json: it holds "
+                f"{os.stat(path / name).st_size:,} bytes, {size:,} expected (the file was "
+                f"changed or damaged after saving). Save the checkpoint again") from None
+        raise CheckpointError(str(err)) from None
     if expected is not None and _sha256(data) != expected.get("sha256"):
         size = (f"{len(data):,} bytes, {expected['bytes']:,} expected"
                 if isinstance(expected.get("bytes"), int) and expected["bytes"] != len(data)
                 else f"{len(data):,} bytes")
         what = ("the file is truncated or damaged" if name == "model.safetensors" else
                 "the file was changed after saving (a reordered vocabulary would turn the "
-                "model's output into garbage)")
+                "model's output into garbage)" if name in ("tokenizer.json", "vocab.json") else
+                "the file was changed or cut short after saving")
         raise CheckpointError(f"{path / name} does not match its checksum in config.json: "
                               f"{what} ({size}). Save the checkpoint again")
     return data
+
+
+def _is_whole(n) -> bool:
+    return isinstance(n, int) and not isinstance(n, bool)
+
+
+def _memory_limit() -> int:
+    """The most bytes a load reads from a weights file of unknown size: the free memory."""
+    import psutil
+    return int(psutil.virtual_memory().available)
+
+
+def read_side_file(path: str | Path, name: str, limit: int, unchecked_ok: bool = False) -> bytes:
+    """The bytes of `name`, a side file that save_checkpoint(side_files=...) wrote into the
+    checkpoint at `path`, after checking them against config.json's checksum (a file from
+    another save, edited or cut short is refused). With `unchecked_ok`, a file that
+    config.json has no checksum for (written by an older course_lib) is read as it is.
+    Raises FileNotFoundError if it is not there, CheckpointError if it is damaged, not a
+    regular file, or larger than `limit` bytes."""
+    path = Path(path)
+    meta = _read_json(path / "config.json")
+    files = meta.get("files") if isinstance(meta, dict) else None
+    entry = files.get(name) if isinstance(files, dict) else None
+    if not (path / name).exists():
+        raise FileNotFoundError(f"{path / name} is missing")
+    if not isinstance(entry, dict):
+        if unchecked_ok:
+            try:
+                return read_regular_file(path / name, limit, "checkpoint file")
+            except ValueError as err:
+                raise CheckpointError(str(err)) from None
+        raise CheckpointError(f"{path / 'config.json'} has no checksum for {name}: it was not "
+                              f"saved with this checkpoint")
+    size = entry.get("bytes")
+    if _is_whole(size) and size > limit:
+        raise CheckpointError(f"{path / name} would be {size:,} bytes, more than the {limit:,} "
+                              f"this reads; the config is damaged")
+    return _checked_bytes(path, name, meta)
 
 
 def _identity(path: Path):
@@ -434,7 +518,12 @@ def _load_once(path: Path, cfg: GPTConfig | None,
         stored = {"kind": "char", "chars": vocab.get("chars") if isinstance(vocab, dict) else None}
     else:
         tokenizer_file = "tokenizer.json"
+        if os.stat(path / tokenizer_file).st_size > TOKENIZER_LIMIT:
+            raise CheckpointError(f"{path / tokenizer_file} is larger than {TOKENIZER_LIMIT:,} "
+                                  f"bytes, more than any course tokenizer (GPT-2's 50,000 "
+                                  f"merges take about 1 MB); the file is damaged")
         stored = _read_json(path / tokenizer_file, _checked_bytes(path, tokenizer_file, meta))
+    _validate_stored_vocab_size(stored, meta, path / tokenizer_file)
     try:
         tokenizer = tokenizer_from_dict(stored)
     except (KeyError, TypeError, ValueError) as err:
@@ -450,7 +539,7 @@ def _load_once(path: Path, cfg: GPTConfig | None,
             f"from torch.save (a pickle), the course will not load it: unpickling can run any "
             f"code. Load it yourself only if you trust it, then write a checkpoint with "
             f"save_checkpoint(...)") from None
-    _check_weight_values(state, path / "model.safetensors")
+    _validate_weight_values(state, path / "model.safetensors")
 
     kind = meta.get("model")
     try:
@@ -464,8 +553,8 @@ def _load_once(path: Path, cfg: GPTConfig | None,
                                       f"the checkpoint's config, or pass cfg=None")
             # the file's shapes must fit the config before a model of that config is built:
             # a tampered config.json (n_layer=1000000) would otherwise fill the memory first
-            _check_shapes_fit_config(state, saved_cfg, path)
-            check_memory(saved_cfg, what=f"the config in {path / 'config.json'}")
+            _validate_shapes_fit_config(state, saved_cfg, path)
+            require_memory(saved_cfg, what=f"the config in {path / 'config.json'}")
             model = GPTLanguageModel(saved_cfg)
         elif kind == "BigramLanguageModel":
             vocab = int(meta["config"]["vocab_size"])
@@ -488,7 +577,31 @@ def _load_once(path: Path, cfg: GPTConfig | None,
     return model.to(device).eval(), tokenizer
 
 
-def _check_weight_values(state: dict[str, torch.Tensor], source: Path) -> None:
+def _stored_vocab_size(stored) -> int | None:
+    """The vocabulary size a stored tokenizer describes, counted without building it."""
+    if not isinstance(stored, dict):
+        return None
+    if stored.get("kind") == "char" and isinstance(stored.get("chars"), list):
+        return len(stored["chars"])
+    if stored.get("kind") == "bpe" and isinstance(stored.get("merges"), list) \
+            and isinstance(stored.get("special_tokens"), list):
+        return 256 + len(stored["merges"]) + len(stored["special_tokens"])
+    return None
+
+
+def _validate_stored_vocab_size(stored, meta: dict, source: Path) -> None:
+    """The tokenizer file's size must be the model's vocab_size: compared before a tokenizer
+    is built, so a file with a million merges does no work beyond counting them."""
+    config = meta.get("config")
+    vocab = config.get("vocab_size") if isinstance(config, dict) else None
+    n = _stored_vocab_size(stored)
+    if n is not None and _is_whole(vocab) and n != vocab:
+        raise CheckpointError(f"{source} describes {n:,} tokens but the model config says "
+                              f"vocab_size={vocab:,}; the tokenizer file does not belong to "
+                              f"this model (or was changed). Save the checkpoint again")
+
+
+def _validate_weight_values(state: dict[str, torch.Tensor], source: Path) -> None:
     """float32 weights with finite values only, as save_checkpoint writes them."""
     for name, t in sorted(state.items()):
         if t.dtype != torch.float32:
@@ -505,7 +618,7 @@ def _check_weight_values(state: dict[str, torch.Tensor], source: Path) -> None:
                 f"with a lower learning rate")
 
 
-def _check_shapes_fit_config(state: dict[str, torch.Tensor], cfg: GPTConfig, path: Path) -> None:
+def _validate_shapes_fit_config(state: dict[str, torch.Tensor], cfg: GPTConfig, path: Path) -> None:
     """The few shapes that fix a GPT's size (vocabulary, context, width, depth), compared
     with the config before a model of that config is built."""
     expected = {"token_embedding_table.weight": (cfg.vocab_size, cfg.n_embd),
@@ -550,7 +663,7 @@ def estimated_bytes(cfg: GPTConfig, batch_size: int | None = None) -> int:
     return 4 * (4 * params + activations + 3 * tokens * cfg.vocab_size)
 
 
-def check_memory(cfg: GPTConfig, batch_size: int | None = None,
+def require_memory(cfg: GPTConfig, batch_size: int | None = None,
                  what: str = "this configuration") -> None:
     """Refuse a config whose model cannot fit in the memory this machine has free, saying
     how much it would need (with `batch_size`: to train it)."""

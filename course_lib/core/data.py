@@ -22,27 +22,105 @@ DATA_DIR = REPO_DIR / "data"
 CORPUS_PATH = DATA_DIR / "shakespeare.txt"
 
 
+MAX_TEXT_BYTES = 256_000_000    # a corpus, a task or a prompt file: 256 MB (the course's is 1 MB)
+
+
+def _file_kind(mode: int) -> str | None:
+    """What a file that is not a regular file is, in words (None for a regular file)."""
+    import stat
+    if stat.S_ISREG(mode):
+        return None
+    for test, words in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+                        (stat.S_ISCHR, "a character device (such as /dev/zero)"),
+                        (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return words
+    return "not a regular file"
+
+
+def read_regular_file(path: str | Path, limit: int, what: str = "file") -> bytes:
+    """The bytes of the regular file `path`, if it holds at most `limit` bytes.
+
+    A named pipe, a device or a socket is refused by its type before anything is read (a
+    pipe would wait forever for a writer, /dev/zero never ends), and the file is opened
+    without blocking, so one swapped in after the check is refused too. Raises
+    FileNotFoundError if nothing is at `path`, ValueError naming the problem otherwise.
+    """
+    import os
+    path = Path(path)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{what} {path}: no such file; check the path") from None
+    _refuse_kind(st.st_mode, path, what)
+    _refuse_size(st.st_size, limit, path, what)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    with open(fd, "rb", closefd=True) as f:
+        st = os.fstat(f.fileno())
+        _refuse_kind(st.st_mode, path, what)         # swapped for a pipe after the stat
+        data = f.read(limit + 1)
+    _refuse_size(len(data), limit, path, what)
+    return data
+
+
+def _refuse_kind(mode: int, path: Path, what: str) -> None:
+    kind = _file_kind(mode)
+    if kind == "a directory":
+        raise ValueError(f"{what} {path} is a directory; give the path of a text file")
+    if kind is not None:
+        raise ValueError(f"{what} {path} is {kind}, not a regular file: reading it could wait "
+                         f"forever or never end. Give the path of an ordinary file")
+
+
+def _refuse_size(size: int, limit: int, path: Path, what: str) -> None:
+    if size > limit:
+        raise ValueError(f"{what} {path} is larger than {limit:,} bytes, the most the course "
+                         f"reads from such a file; give a smaller file (or a part of it)")
+
+
+_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32", "FF FE 00 00"), (b"\x00\x00\xfe\xff", "UTF-32", "00 00 FE FF"),
+         (b"\xff\xfe", "UTF-16", "FF FE"), (b"\xfe\xff", "UTF-16", "FE FF"))
+
+
+def decode_utf8(raw: bytes, source: str | Path, what: str = "corpus file",
+                then: str = "give converted.txt") -> str:
+    """`raw` read as UTF-8, or a ValueError that names the encoding it is in (UTF-16 or
+    UTF-32, from its byte-order mark or its NUL bytes) and the iconv command that converts it."""
+    source = str(source)
+    convert = f"iconv -f {{}} -t UTF-8 {source} > converted.txt"
+    for bom, name, shown in _BOMS:
+        if raw.startswith(bom):
+            raise ValueError(f"{what} {source} is {name} text (it starts with the byte-order "
+                             f"mark {shown}), not UTF-8; convert it with "
+                             f"`{convert.format(name)}` and {then}")
+    head = raw[:4096]
+    if len(head) >= 4 and head.count(0) * 4 >= len(head):   # every other byte NUL: UTF-16
+        name = "UTF-16LE" if head[1::2].count(0) > head[0::2].count(0) else "UTF-16BE"
+        raise ValueError(f"{what} {source} looks like {name} text (every other byte is NUL), "
+                         f"not UTF-8; convert it with `{convert.format(name)}` and {then}")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"{what} {source} is not UTF-8 text (byte 0x{raw[err.start]:02x} at byte "
+            f"{err.start}); save it as UTF-8, or convert it, for example with "
+            f"`iconv -f latin1 -t utf-8` if it is Latin-1") from None
+
+
 def load_text(path: str | Path | None = None) -> str:
     """Read a UTF-8 text file (the course corpus when `path` is None) and return its text.
 
     Raises FileNotFoundError if the file is missing, ValueError if it is empty, not UTF-8
-    text, or a directory.
+    text, a directory, a pipe or device (not a regular file), or over MAX_TEXT_BYTES.
     """
     path = CORPUS_PATH if path is None else Path(path)
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         raise FileNotFoundError(
             f"corpus file not found: {path}. Check the path; with no path, load_text() "
             f"reads the course corpus {CORPUS_PATH.relative_to(REPO_DIR)}")
-    if path.is_dir():
-        raise ValueError(f"corpus path {path} is a directory; give the path of a text file")
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise ValueError(
-            f"corpus file {path} is not UTF-8 text (byte 0x{raw[err.start]:02x} at byte "
-            f"{err.start}); save it as UTF-8, or convert it, for example with "
-            f"`iconv -f latin1 -t utf-8`") from None
+    raw = read_regular_file(path, MAX_TEXT_BYTES, "corpus file")
+    text = decode_utf8(raw, path, "corpus file")
     if not text.strip():
         raise ValueError(f"corpus file {path} is empty; give a file with some text in it")
     return normalize_text(text.replace("\r\n", "\n"), source=str(path))

@@ -98,15 +98,26 @@ class TrainHistory:
 
 
 def save_history(history: TrainHistory, path) -> None:
-    """Write a TrainHistory as JSON (atomically: temp file, then rename)."""
+    """Write a TrainHistory as JSON: into a new temporary file next to `path`, then renamed
+    over it, so there is never a partial file and no other file (such as PATH.tmp) is touched."""
+    import contextlib
     import json
     import os
+    import tempfile
     from pathlib import Path
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(history.to_json()), encoding="utf-8")
-    os.replace(tmp, path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with open(fd, "w", encoding="utf-8") as f:
+            json.dump(history.to_json(), f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def load_history(path) -> TrainHistory:

@@ -28,12 +28,14 @@ from pathlib import Path
 
 import torch
 
-from ..core.checkpoint import is_checkpoint, load_checkpoint, read_checkpoint_info, save_checkpoint
-from ..core.data import (CORPUS_PATH, DATA_DIR, REPO_DIR, CharTokenizer, load_text,
-                         normalize_text, train_val_split)
+from ..core.checkpoint import (CheckpointError, is_checkpoint, load_checkpoint,
+                               read_checkpoint_info, read_side_file, same_or_inside,
+                               save_checkpoint)
+from ..core.data import (CORPUS_PATH, DATA_DIR, MAX_TEXT_BYTES, REPO_DIR, CharTokenizer,
+                         decode_utf8, load_text, normalize_text, train_val_split)
 from ..core.defaults import SEED, TRAIN_FRACTION, default_eval_interval
 from ..core.model import GPTConfig, GPTLanguageModel
-from ..core.training import TrainHistory, save_history, train
+from ..core.training import TrainHistory, train
 
 MY_MODELS_DIR = REPO_DIR / "notebooks" / "my_models"
 MADE_BY = "course_lib lesson 11 (own_gpt.save_model)"
@@ -267,6 +269,8 @@ def task_from_path(path) -> Task:
                                 f"from the folder this notebook is in: {Path.cwd()})")
     if path.is_dir():
         raise ValueError(f"{path} is a folder; give the path of one text file inside it")
+    # load_text refuses a named pipe or a device by its type before reading (a pipe would
+    # hang the kernel, /dev/zero fill the memory) and reads at most MAX_TEXT_BYTES
     return Task("file", load_text(path), f"the file {path}")
 
 
@@ -280,18 +284,20 @@ def task_from_upload(upload) -> Task:
     item = files[-1]
     name = item.get("name") or item.get("metadata", {}).get("name", "the upload")
     raw = bytes(item["content"])
+    if len(raw) > MAX_TEXT_BYTES:
+        raise ValueError(f"{name} is larger than {MAX_TEXT_BYTES:,} bytes, the most the course "
+                         f"reads; upload a part of it")
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise ValueError(f"{name} is not UTF-8 text (byte 0x{raw[err.start]:02x} at byte "
-                         f"{err.start}); save it as UTF-8 in your editor and upload it again") from None
+        text = decode_utf8(raw, name, "the upload", then="upload converted.txt")
+    except ValueError as err:
+        raise ValueError(f"{err}; or save it as UTF-8 in your editor and upload it again") from None
     if not text.strip():
         raise ValueError(f"{name} is empty; upload a file with some text in it")
     return Task("file", normalize_text(text.replace("\r\n", "\n"), source=name),
                 f"the uploaded file {name}")
 
 
-def check_text_fits(text: str, block_size: int, batch_size: int) -> None:
+def validate_text_fits(text: str, block_size: int, batch_size: int) -> None:
     """Raise ValueError unless both parts of `text` hold a batch of windows of block_size."""
     def fits(n: int) -> bool:                    # get_batch: batch_size windows + 1 target
         n_train = int(TRAIN_FRACTION * n)
@@ -391,7 +397,7 @@ def new_model(task: Task, size="small", seed: int = SEED) -> OwnModel:
         raise TypeError(f"task must be a Task (from load_task, task_from_path or "
                         f"task_from_upload), got {type(task).__name__}")
     s = get_size(size)
-    check_text_fits(task.text, s.block_size, s.batch_size)
+    validate_text_fits(task.text, s.block_size, s.batch_size)
     tokenizer = CharTokenizer.from_text(task.text)
     torch.manual_seed(seed)
     model = GPTLanguageModel(s.config(tokenizer.vocab_size))
@@ -423,14 +429,6 @@ def train_task(task: Task, size="small", max_iters: int | None = None, callback=
 
 # ----------------------------------------------------------------------------- save and load
 
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        Path(os.path.abspath(path)).relative_to(os.path.abspath(folder))
-        return True
-    except ValueError:
-        return False
-
-
 def _made_here(folder: Path) -> bool:
     if not is_checkpoint(folder):
         return False
@@ -440,28 +438,46 @@ def _made_here(folder: Path) -> bool:
         return False
 
 
+MAX_NAME_CHARS = 100     # a model name; file systems allow 255 bytes, minus the save's suffixes
+
+
 def model_folder(name: str) -> Path:
     """notebooks/my_models/<name>: where save_model puts a model called `name`."""
     if not isinstance(name, str) or not name.strip() or name in (".", "..") \
             or any(c in name for c in "/\\") or name.startswith("."):
         raise ValueError(f"a model name is a plain folder name such as 'addition' or "
                          f"'my-poems' (no slashes, not starting with '.'), got {name!r}")
+    bad = [c for c in name if ord(c) < 32 or ord(c) == 127]
+    if bad:
+        raise ValueError(f"the model name {name[:40]!r} holds the control character "
+                         f"{bad[0]!r}, which no folder name may hold; use letters, digits, "
+                         f"'-' and '_', such as 'my-poems'")
+    if len(name) > MAX_NAME_CHARS or len(name.encode("utf-8")) > 2 * MAX_NAME_CHARS:
+        raise ValueError(f"the model name has {len(name):,} characters; a folder name may have "
+                         f"at most {MAX_NAME_CHARS}. Give a shorter name, such as "
+                         f"{name[:20]!r}")
     return MY_MODELS_DIR / name
+
+
+SIDE_LIMIT = {"training_text.txt": MAX_TEXT_BYTES, "task.json": 10_000_000,
+              "history.json": 100_000_000}       # bytes load_model reads from each side file
 
 
 def save_model(own: OwnModel, name: str = "my_gpt", folder=None, overwrite: bool = False) -> Path:
     """Save `own` into notebooks/my_models/<name>/ (or `folder`) and return the folder.
 
     Writes the checkpoint (config.json, tokenizer.json, model.safetensors: the course's
-    safe format), training_text.txt and history.json. Refuses a folder inside data/ (the
-    course's shipped data), and any file or folder this function did not make; a model it
-    saved before is replaced only with overwrite=True.
+    safe format), training_text.txt, task.json and history.json, all in one new folder that
+    is swapped in whole (a full disk or a crash leaves the previous save as it was). Refuses
+    a folder inside data/ (the course's shipped data; links and ".." are resolved first),
+    and any file or folder this function did not make; a model it saved before is replaced
+    only with overwrite=True.
     """
     if not isinstance(own, OwnModel):
         raise TypeError(f"save_model saves an OwnModel (what train_task returns), got "
                         f"{type(own).__name__}")
     target = model_folder(name) if folder is None else Path(folder)
-    if _inside(target, DATA_DIR):
+    if same_or_inside(target, DATA_DIR):
         raise ValueError(f"{target} is inside the course's data/ folder, which the lessons "
                          f"load; save your model elsewhere, for example save_model(own, "
                          f"'{name}') (into notebooks/my_models/{name})")
@@ -477,35 +493,62 @@ def save_model(own: OwnModel, name: str = "my_gpt", folder=None, overwrite: bool
     extra = {"made_by": MADE_BY, "task": own.task.name, "reverse": own.task.reverse,
              "size": own.size, "steps": own.history.steps[-1] if own.history.steps else 0,
              "val_loss": own.history.final().get("val"), "stopped": own.history.stopped}
-    save_checkpoint(target, own.model, own.tokenizer, extra=extra)
-    for fname, data in (("training_text.txt", own.task.text),
-                        ("task.json", json.dumps({"name": own.task.name, "source": own.task.source,
-                                                  "reverse": own.task.reverse,
-                                                  "held_out": [list(p) for p in own.task.held_out]}))):
-        tmp = target / (fname + ".tmp")
-        tmp.write_text(data, encoding="utf-8")
-        os.replace(tmp, target / fname)
-    save_history(own.history, target / "history.json")
+    task = {"name": own.task.name, "source": own.task.source, "reverse": own.task.reverse,
+            "held_out": [list(p) for p in own.task.held_out]}
+    side = {"training_text.txt": own.task.text.encode("utf-8"),
+            "task.json": json.dumps(task, ensure_ascii=False).encode("utf-8"),
+            "history.json": json.dumps(own.history.to_json()).encode("utf-8")}
+    try:
+        save_checkpoint(target, own.model, own.tokenizer, extra=extra, side_files=side)
+    except OSError as err:
+        if err.errno == getattr(__import__("errno"), "ENAMETOOLONG", None):
+            raise ValueError(f"the folder name {target.name[:40]!r}... is too long for this "
+                             f"disk; give a shorter name") from None
+        raise
     return target
 
 
 def load_model(folder) -> OwnModel:
-    """Load a model that save_model wrote, with its task and history."""
-    from ..core.training import load_history
+    """Load a model that save_model wrote, with its task and history.
+
+    Each side file is checked against the checksum the save stored, so a folder whose
+    training text or task came from another save (or was edited) is refused with a
+    ValueError that names the file, never loaded as a mix of two models.
+    """
+    from ..core.training import TrainHistory
     folder = Path(folder)
     model, tokenizer = load_checkpoint(folder)
     info = read_checkpoint_info(folder).get("extra", {})
+    info = info if isinstance(info, dict) else {}
     text_path, task_path = folder / "training_text.txt", folder / "task.json"
     if not text_path.is_file() or not task_path.is_file():
         raise ValueError(f"{folder} is a checkpoint, but not one saved by save_model "
                          f"(training_text.txt or task.json is missing); load it with "
                          f"load_checkpoint({str(folder)!r})")
-    meta = json.loads(task_path.read_text(encoding="utf-8"))
-    task = Task(meta["name"], text_path.read_text(encoding="utf-8"), meta["source"],
-                meta["reverse"], tuple(tuple(p) for p in meta["held_out"]))
-    history = load_history(folder / "history.json") if (folder / "history.json").is_file() \
-        else TrainHistory()
-    return OwnModel(model, tokenizer, task, info.get("size", "custom"), history)
+    try:
+        # unchecked_ok: a model saved before the side files had checksums still loads
+        text = decode_utf8(read_side_file(folder, "training_text.txt", SIDE_LIMIT[
+            "training_text.txt"], unchecked_ok=True), text_path, "training text")
+        meta = json.loads(read_side_file(folder, "task.json", SIDE_LIMIT["task.json"],
+                                         unchecked_ok=True))
+        task = Task(str(meta["name"]), text, str(meta["source"]), bool(meta["reverse"]),
+                    tuple((int(a), int(b)) for a, b in meta["held_out"]))
+        history = TrainHistory()
+        if (folder / "history.json").exists():
+            history = TrainHistory.from_json(json.loads(read_side_file(
+                folder, "history.json", SIDE_LIMIT["history.json"], unchecked_ok=True)))
+    except CheckpointError as err:
+        reason = str(err).removesuffix(". Save the checkpoint again")
+        raise ValueError(f"{reason}; this folder was not saved whole by save_model (or was "
+                         f"changed since). Load the weights alone with load_checkpoint("
+                         f"{str(folder)!r}), or save the model again") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise ValueError(f"{folder} holds a damaged training_text.txt, task.json or history.json "
+                         f"({type(err).__name__}: {str(err)[:200]}); load the weights alone "
+                         f"with load_checkpoint({str(folder)!r}), or save the model again") from None
+    except FileNotFoundError as err:
+        raise ValueError(f"{err}; save the model again with save_model") from None
+    return OwnModel(model, tokenizer, task, str(info.get("size", "custom")), history)
 
 
 def _shown(path: Path) -> str:
@@ -524,8 +567,12 @@ def cli_commands(folder, more_steps: int = 2000) -> str:
     folder = Path(folder)
     if not is_checkpoint(folder):
         raise ValueError(f"{folder} holds no saved model; save one first with save_model(...)")
-    cfg = read_checkpoint_info(folder)["config"]
-    extra = read_checkpoint_info(folder).get("extra", {})
+    info = read_checkpoint_info(folder)
+    cfg, extra = info.get("config"), info.get("extra", {})
+    if not isinstance(cfg, dict) or not isinstance(cfg.get("block_size"), int) \
+            or not isinstance(extra, dict):
+        raise ValueError(f"{folder / 'config.json'} is damaged (no config with a block_size); "
+                         f"save the model again with save_model(...)")
     size = SIZES.get(extra.get("size"))
     adds = extra.get("task") == "addition"
     prompt = (f" --prompt {addition_line(12, 34, extra.get('reverse', False))[:-ANSWER_DIGITS]}"
@@ -659,7 +706,7 @@ class TrainingPanel:
         try:
             task = _choose_task(self.task_box.value, self.upload, self.path_box.value)
             s = get_size(self.size_box.value)
-            check_text_fits(task.text, s.block_size, s.batch_size)
+            validate_text_fits(task.text, s.block_size, s.batch_size)
         except (ValueError, OSError) as err:
             self.status.value = f"Cannot train: {err}"
             return None
