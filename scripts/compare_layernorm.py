@@ -27,12 +27,13 @@ from pathlib import Path
 import torch
 
 from course_lib import GPTConfig, GPTLanguageModel, TrainingDiverged, load_corpus, train
+from course_lib.core.defaults import SEED
 from course_lib.lessons.experiments import without_layernorm
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "data" / "layernorm_curves.json"
 CONFIG = dict(block_size=32, n_embd=64, n_head=4, n_layer=6, dropout=0.0)
-RUNS = [(1e-3, 1337), (1e-2, 1337), (1e-2, 1338), (1e-2, 1339)]   # (learning rate, seed)
+RUNS = [(1e-3, SEED), (1e-2, SEED), (1e-2, SEED + 1), (1e-2, SEED + 2)]   # (learning rate, seed)
 LRS = sorted({lr for lr, _ in RUNS})
 TRAIN = dict(max_iters=600, batch_size=16, warmup_iters=0, weight_decay=0.01,
              grad_clip=None, eval_interval=50, eval_iters=10)
@@ -71,13 +72,13 @@ def run_one(corpus, lr: float, seed: int, layernorm: bool, max_iters: int) -> di
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lr", type=float, nargs="+", default=None,
-                        help=f"learning rates to compare, each with seed 1337 (default: the "
+                        help=f"learning rates to compare, each with seed {SEED} (default: the "
                              f"runs {RUNS} as (lr, seed))")
     parser.add_argument("--max-iters", type=int, default=TRAIN["max_iters"],
                         help=f"steps per run (default {TRAIN['max_iters']})")
     parser.add_argument("--out", type=Path, default=OUT, help="where to write the JSON")
     args = parser.parse_args(argv)
-    runs = RUNS if args.lr is None else [(lr, 1337) for lr in args.lr]
+    runs = RUNS if args.lr is None else [(lr, SEED) for lr in args.lr]
     if any(lr <= 0 for lr, _ in runs):
         parser.error(f"every learning rate must be > 0, got {args.lr}")
     if args.max_iters < 1:

@@ -31,6 +31,7 @@ import torch
 
 from course_lib import GPTConfig, GPTLanguageModel, load_corpus, train
 from course_lib.commands.bench import cpu_model
+from course_lib.core.defaults import SEED
 from course_lib.core.training import TrainHistory
 
 REPO = Path(__file__).resolve().parent.parent
@@ -39,7 +40,7 @@ PARTIAL = OUT.with_name("sweep_n_embd.partial.json")
 SIZES = [16, 32, 64, 128, 256]
 FIXED = dict(block_size=64, n_head=4, n_layer=4, dropout=0.0)
 TRAIN = dict(max_iters=1500, batch_size=32, lr=2e-3, min_lr=2e-4, warmup_iters=50,
-             grad_clip=1.0, eval_interval=100, eval_iters=20, seed=1337)
+             grad_clip=1.0, eval_interval=100, eval_iters=20, seed=SEED)
 
 
 def run_one(corpus, n_embd: int, seed: int, **changes) -> dict:
@@ -112,8 +113,9 @@ def combine(runs: list[dict]) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1337, 1338, 1339],
-                        help="seeds to train each size from (default: 1337 1338 1339)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[SEED, SEED + 1, SEED + 2],
+                        help=f"seeds to train each size from (default: {SEED} {SEED + 1} "
+                             f"{SEED + 2})")
     parser.add_argument("--reuse", action="store_true",
                         help="keep runs already in data/sweep_n_embd.json (or the partial "
                              "file of a stopped sweep) with the same settings")

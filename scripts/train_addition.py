@@ -27,6 +27,7 @@ sys.path.insert(0, str(REPO))
 import torch  # noqa: E402
 
 from course_lib.commands.bench import cpu_model  # noqa: E402
+from course_lib.core.defaults import SEED  # noqa: E402
 from course_lib.lessons.own_gpt import (SIZES, addition_accuracy, load_task,  # noqa: E402
                                         loss_levels, new_model, train_task)
 
@@ -75,7 +76,7 @@ def main(argv=None) -> int:
     p.add_argument("--eval-every", type=int, default=500,
                    help="steps between accuracy measurements (default: 500)")
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--seed", type=int, default=1337)
+    p.add_argument("--seed", type=int, default=SEED)
     p.add_argument("--out", type=Path, default=OUT)
     args = p.parse_args(argv)
     if args.max_iters < 1 or args.eval_every < 1:

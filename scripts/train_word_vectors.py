@@ -25,11 +25,12 @@ from pathlib import Path
 import torch
 
 from course_lib import load_text
+from course_lib.core.defaults import SEED
 from course_lib.lessons.embeddings import (WORD_VECTORS_PATH, SkipGramModel, WordVectors,
                                    build_word_vocab, save_word_vectors, skipgram_pairs, words_of)
 
 SETTINGS = dict(max_words=4000, dim=64, window=5, negatives=5, subsample=1e-3, epochs=10,
-                batch_size=1024, lr=3e-3, seed=1337)
+                batch_size=1024, lr=3e-3, seed=SEED)
 PROBES = ["king", "queen", "love", "night", "sword", "father", "lord", "eye", "heaven", "three"]
 
 
