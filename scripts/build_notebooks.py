@@ -421,9 +421,9 @@ def main(argv: list[str] | None = None) -> int:
                 status = translation_status(src, lang)
                 problems = [f"  {what}: {line}" for what, lines in status.items() for line in lines]
                 todo += bool(problems)
-                print(f"[{lang}] {src.stem}: " + ("up to date" if not problems else
-                                                  f"{len(problems)} to do"))
-                print("\n".join(problems)) if problems else None
+                print(f"[{lang}] {src.stem}: "
+                      + ("\n".join([f"{len(problems)} to do", *problems]) if problems
+                         else "up to date"))
         return 1 if todo else 0
     if args.rekey or args.new or args.stamp:
         lang = langs[0]
