@@ -19,7 +19,8 @@ in a fresh kernel (cwd notebooks/), storing outputs, which nbval then compares o
 
     python scripts/build_notebooks.py                 # every lesson
     python scripts/build_notebooks.py 03 05           # lessons whose name starts with 03 or 05
-    python scripts/build_notebooks.py --check         # fail if a .ipynb drifted from its source
+    python scripts/build_notebooks.py --check         # fail if a .ipynb (English or translated)
+                                                      # drifted from its sources
     python scripts/build_notebooks.py --no-execute 03 # cells only, no outputs (quick look)
 
 Translations (the course in Italian). notebooks/src/it/NN_name.py holds the Italian text of

@@ -116,6 +116,27 @@ def test_translated_notebook_matches_its_sources_and_ran(lang, src):
         [c.get("metadata", {}).get("tags") for c in english["cells"]], "solution cells moved"
 
 
+@pytest.mark.parametrize("lang, src", TRANSLATED, ids=IDS)
+def test_translations_keep_the_code_names_and_formulas(lang, src):
+    """Names in `backticks` are code: a translation keeps every one of them (it may add
+    more), and has as many $formulas$ as the English text (their numbers may be localised,
+    2{,}718)."""
+    import re
+    english = {c.id: c.source for c in bn.build(src).cells if c.cell_type == "markdown"}
+    _, cells = bn.parse_translation(bn.translation_path(src, lang))
+    problems = []
+    for t in cells:
+        if t.kind != "markdown" or t.id not in english:
+            continue
+        lost = set(re.findall(r"`[^`]+`", english[t.id])) - set(re.findall(r"`[^`]+`", t.source))
+        if lost:
+            problems.append(f"{t.id}: code names missing from the translation: {sorted(lost)}")
+        n_en, n_tr = (len(re.findall(r"\$[^$]+\$", x)) for x in (english[t.id], t.source))
+        if n_en != n_tr:
+            problems.append(f"{t.id}: {n_en} formulas in English, {n_tr} in the translation")
+    assert not problems, "\n".join(problems)
+
+
 @pytest.mark.parametrize("lang, src", [t for t in TRANSLATED if t[0] == "it"],
                          ids=[i for i in IDS if i.startswith("it-")])
 def test_italian_lesson_has_its_parts(lang, src):
