@@ -259,3 +259,15 @@ def test_links_go_to_the_translation_when_there_is_one(lesson):
     assert bn.localise_links("[x](05_heads.ipynb#A)", "it") == "[x](../05_heads.ipynb#A)"
     assert bn.localise_links("[x](https://a.b/c) [y](#top)", "it") == \
         "[x](https://a.b/c) [y](#top)"
+
+
+def test_new_starts_a_file_whose_cells_all_count_as_work(lesson):
+    path = bn.translation_path(lesson, "it")
+    path.unlink()
+    assert bn.new_translation(lesson, "it") == path
+    status = bn.translation_status(lesson, "it")
+    assert [line.split()[0] for line in status["stale"]] == ["cell-000", "cell-002"]
+    with pytest.raises(SystemExit, match="exists already"):
+        bn.new_translation(lesson, "it")                # never overwrites a translator's work
+    assert bn.stamp(lesson, "it", []) == ["cell-000", "cell-002"]
+    assert not any(bn.translation_status(lesson, "it").values())
