@@ -74,3 +74,6 @@ __all__ = [
     "parameter_breakdown", "pick_device", "sample_next_token", "save_checkpoint", "top_k_filter",
     "train", "train_val_split",
 ]
+
+from .i18n import set_language  # noqa: E402  the learner's language: set_language("it") (i18n.py)
+__all__ += ["set_language"]

@@ -22,7 +22,11 @@ On a failure the assertion names a full-page screenshot under results/browser/. 
 control that on purpose redraws nothing carries the CSS class `course-no-redraw`; one
 that trains carries `course-trains` (see course_lib/widgets.py).
 
-Set COURSE_BROWSER_NOTEBOOKS=00,03 to check only some notebooks.
+Set COURSE_BROWSER_NOTEBOOKS=00,03 to check only some notebooks (it/00 names an Italian one).
+
+The Italian lessons (notebooks/it/) run the same code as the English ones, so the test opens
+only a sample of them (ITALIAN_SAMPLE), to see the Italian text and course_lib's Italian
+messages in the browser; nbval runs them all.
 """
 
 from __future__ import annotations
@@ -57,6 +61,20 @@ QUIET_S = 0.5           # the kernel idle this long without a break: nothing is 
 _only = [x.strip() for x in os.environ.get("COURSE_BROWSER_NOTEBOOKS", "").split(",") if x.strip()]
 NOTEBOOKS = [p for p in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
              if not _only or any(p.name.startswith(x) for x in _only)]
+ITALIAN_SAMPLE = ("00",)        # the cheapest lesson: 8 s, a widget, a plot, two checks
+NOTEBOOKS += [p for p in sorted((REPO / "notebooks" / "it").glob("[0-9][0-9]_*.ipynb"))
+              if p.name.startswith(ITALIAN_SAMPLE)
+              and (not _only or any(f"it/{p.name}".startswith(x) for x in _only))]
+
+
+def _served_name(nb_path: Path) -> str:
+    """The notebook's path in the server's folder: 00_x.ipynb, or it/00_x.ipynb."""
+    return nb_path.relative_to(REPO / "notebooks").as_posix()
+
+
+def _label(nb_path: Path) -> str:
+    """A name for workspaces, screenshots and test ids: 00_x or it-00_x."""
+    return _served_name(nb_path)[:-len(".ipynb")].replace("/", "-")
 
 
 def _free_port() -> int:
@@ -86,7 +104,8 @@ def lab(tmp_path_factory):
                     f"to a Chromium binary); see README, Troubleshooting.")
     root = tmp_path_factory.mktemp("lab")
     for nb in NOTEBOOKS:
-        shutil.copy(nb, root / nb.name)
+        (root / _served_name(nb)).parent.mkdir(exist_ok=True)
+        shutil.copy(nb, root / _served_name(nb))
     port, token = _free_port(), secrets.token_hex(16)
     settings = root / ".settings"
     _write_settings(settings)
@@ -302,7 +321,7 @@ def check_notebook(lab, browser, nb_path: Path) -> tuple[list[str], Path, str]:
     problems = []
     try:
         # a fresh workspace per notebook: JupyterLab would otherwise reopen earlier tabs
-        page.goto(f"{lab['base']}/lab/workspaces/{nb_path.stem}/tree/{nb_path.name}"
+        page.goto(f"{lab['base']}/lab/workspaces/{_label(nb_path)}/tree/{_served_name(nb_path)}"
                   f"?reset&token={lab['token']}")
         page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook",
                                timeout=60_000)
@@ -366,8 +385,12 @@ def check_notebook(lab, browser, nb_path: Path) -> tuple[list[str], Path, str]:
         if state_after["stderr"] and not state["stderr"]:
             problems.append(f"an error appeared after moving the widgets: "
                             f"{state_after['stderr'][0]!r}")
-        shot = _screenshot(page, nb_path.stem)
-        summary = (f"{nb_path.name}: {state['widgetOutputs']} widgets, {len(controls)} "
+        if _served_name(nb_path).startswith("it/"):
+            # course_lib speaks Italian in the page: the environment report's verdict line
+            if not page.get_by_text("È tutto pronto.").count():
+                problems.append("the environment report is not in Italian ('È tutto pronto.')")
+        shot = _screenshot(page, _label(nb_path))
+        summary = (f"{_served_name(nb_path)}: {state['widgetOutputs']} widgets, {len(controls)} "
                    f"controls ({moved} moved, {_slowest(redraws)}), {state['images']} plots; "
                    f"screenshot {shot}")
         print(summary)
@@ -377,7 +400,7 @@ def check_notebook(lab, browser, nb_path: Path) -> tuple[list[str], Path, str]:
         _shut_down_kernels(lab)
 
 
-@pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=_label)
 def test_notebook_in_jupyterlab(lab, browser, nb_path):
     problems, shot, _ = check_notebook(lab, browser, nb_path)
     assert not problems, (f"{nb_path.name} in JupyterLab: " + "; ".join(problems)

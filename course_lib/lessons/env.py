@@ -1,4 +1,7 @@
-"""The environment report at the top of lesson 00: is this machine ready for the course?"""
+"""The environment report at the top of lesson 00: is this machine ready for the course?
+
+It speaks the learner's language (course_lib.set_language): every message is wrapped in _().
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from pathlib import Path
 import torch
 
 import course_lib
+from course_lib.i18n import _
 
 
 @dataclass
@@ -26,9 +30,10 @@ class EnvironmentReport:
         for item, value, ok, fix in self.rows:
             lines.append(f"{'✅' if ok else '❌'} {item:<{width}}  {value}")
             if not ok:
-                lines.append(f"   {'':<{width}}  fix: {fix}")
-        lines.append("Everything is ready." if self.ok else "Fix the lines marked ❌, then "
-                     "restart the kernel (Kernel > Restart Kernel) and run this cell again.")
+                lines.append(f"   {'':<{width}}  {_('fix:')} {fix}")
+        lines.append(_("Everything is ready.") if self.ok else _(
+            "Fix the lines marked ❌, then restart the kernel (Kernel > Restart Kernel) and "
+            "run this cell again."))
         return "\n".join(lines)
 
 
@@ -52,26 +57,27 @@ def report_environment(show_versions: bool = True) -> EnvironmentReport:
     rows = []
     py_ok = sys.version_info >= (3, 10)
     rows.append(("Python", shown(platform.python_version()), py_ok,
-                 "install Python 3.10 or newer"))
+                 _("install Python 3.10 or newer")))
     torch_ok = torch.__version__.split("+")[0] >= "2.1"
     rows.append(("PyTorch", shown(torch.__version__), torch_ok,
-                 "pip install -r requirements.txt (it pins torch==2.13.0)"))
+                 _("pip install -r requirements.txt (it pins torch==2.13.0)")))
     rows.append(("course_lib", shown(course_lib.__version__) + f" ({_lib_location()})", True, ""))
+    missing = _("missing")
     ipyw = _version("ipywidgets")
-    rows.append(("ipywidgets", shown(ipyw) if ipyw else "missing", ipyw is not None,
+    rows.append(("ipywidgets", shown(ipyw) if ipyw else missing, ipyw is not None,
                  "pip install -r requirements.txt"))
     lab_widgets = _version("jupyterlab_widgets")
-    rows.append(("widget display in JupyterLab",
-                 "jupyterlab_widgets " + shown(lab_widgets) if lab_widgets else "missing",
+    rows.append((_("widget display in JupyterLab"),
+                 "jupyterlab_widgets " + shown(lab_widgets) if lab_widgets else missing,
                  lab_widgets is not None,
-                 "pip install -r requirements.txt, then restart JupyterLab; if sliders show "
-                 "as text, use JupyterLab rather than an old notebook frontend"))
+                 _("pip install -r requirements.txt, then restart JupyterLab; if sliders show "
+                   "as text, use JupyterLab rather than an old notebook frontend")))
     threads = torch.get_num_threads()
-    rows.append(("CPU threads for PyTorch", str(threads) if show_versions else "ok",
+    rows.append((_("CPU threads for PyTorch"), str(threads) if show_versions else "ok",
                  threads >= 1, "torch.set_num_threads(n)"))
     return EnvironmentReport(rows)
 
 
 def _lib_location() -> str:
     here = Path(course_lib.__file__).resolve().parent.parent
-    return "this repository" if (here / "notebooks").exists() else str(here)
+    return _("this repository") if (here / "notebooks").exists() else str(here)
