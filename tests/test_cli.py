@@ -622,3 +622,16 @@ def test_a_pattern_that_matches_nothing_still_generates(tmp_path, capsys):
     status = generate_command.main(["--checkpoint", str(ck), "--prompt=", "--max-new-tokens", "3"])
     captured = capsys.readouterr()
     assert status == 2 and captured.out == "" and "the prompt is empty" in captured.err
+
+
+def test_a_corpus_larger_than_the_limit_is_refused_naming_the_size(tmp_path, tiny_corpus,
+                                                                   monkeypatch, capsys):
+    """Files are read with a limit that the message names (a 50 GB file by mistake must not
+    fill the memory); the real limit is data.MAX_TEXT_BYTES, 256 MB."""
+    from course_lib.core import data
+    monkeypatch.setattr(data, "MAX_TEXT_BYTES", 100)
+    status = train_command.main(["--corpus", str(tiny_corpus), "--out", str(tmp_path / "o"),
+                                 *TINY_RUN])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "tiny.txt is larger than 100 bytes, the most the course reads from such a file" in err
