@@ -61,7 +61,7 @@ net = nn.Sequential(
 print(net)
 
 # %% [markdown] id=cell-005 en=f7f9681e
-# Dàlle un batch di 3 vettori di 10 numeri e segui la forma attraverso ogni layer.
+# Passale un batch di 3 vettori di 10 numeri e segui la forma attraverso ogni layer.
 
 # %% id=cell-006 en=015615a5
 h = torch.randn(3, 10)
@@ -158,8 +158,8 @@ class MyBlock(nn.Module):
 
 # %% [markdown] id=cell-020 en=dfc788d5
 # Verifica i due ruoli. Cambia l'ingresso solo nella posizione 3: l'uscita dell'attention
-# cambia nella posizione 3 e in tutte quelle successive (possono guardare indietro fino a
-# lei), mentre l'uscita della feed-forward cambia solo nella posizione 3.
+# cambia nella posizione 3 e in tutte quelle successive (che possono guardare indietro fino
+# alla posizione 3), mentre l'uscita della feed-forward cambia solo nella posizione 3.
 
 # %% id=cell-021 en=6ce7c53d
 sa_changed = (block.sa(x_changed) - block.sa(x)).abs().amax(dim=(0, 2)) > 0
@@ -184,8 +184,8 @@ check_block_forward(my_block_forward)
 # ## Connessioni residue e gradienti
 #
 # Senza connessione residua un blocco calcola $x_{l+1} = f_l(x_l)$, e per la regola della
-# catena il gradiente che arriva al blocco 1 è un prodotto con una jacobiana per ogni
-# blocco sopra di lui:
+# catena il gradiente che arriva al blocco 1 è un prodotto di matrici jacobiane, una per
+# ogni blocco sopra di esso:
 #
 # $$\frac{\partial L}{\partial x_1} = \frac{\partial L}{\partial x_{n+1}}\,
 #   \frac{\partial f_n}{\partial x_n} \cdots \frac{\partial f_1}{\partial x_1}.$$
