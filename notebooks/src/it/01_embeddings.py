@@ -474,11 +474,11 @@ for a_, b_, c_, d_ in tests:
 # %% [markdown] id=cell-053 en=38fca562
 # Che cosa mostra, onestamente:
 #
-# - `queen` arriva vicino alla cima, ma `king` e `queen` erano già vicine senza nessuna
+# - `queen` arriva tra le prime, ma `king` e `queen` erano già vicine senza nessuna
 #   aritmetica, e i nomi dei drammi storici (`richard`, `elizabeth`) vengono prima.
 #   L'aritmetica ha aiutato un po'; non ha "trovato" la regina da sola.
 # - Alcune analogie funzionano (he : his = she : her, man : men = woman : women); altre
-#   falliscono di brutto (father : son = mother : daughter). La frequenza delle parole, da
+#   falliscono del tutto (father : son = mother : daughter). La frequenza delle parole, da
 #   sola, non lo decide (guarda l'ultima colonna). Con così poco testo, una singola analogia
 #   dimostra poco, in un senso o nell'altro.
 # - I vicini riflettono spesso **chi compare insieme** in un'opera, non il significato:

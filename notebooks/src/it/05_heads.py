@@ -367,7 +367,7 @@ with torch.no_grad():
 # Il modello del corso è salvato in `data/checkpoints/gpt`. Lo script
 # `scripts/train_checkpoint.py` lo ha addestrato sul testo di addestramento; il suo
 # `config.json` registra la forma del modello e come è andato l'addestramento (la lezione 08
-# guarda quella esecuzione). `attention_maps(idx)` restituisce i pesi di ogni head in ogni
+# esamina quell'addestramento). `attention_maps(idx)` restituisce i pesi di ogni head in ogni
 # layer, con forma `(n_layer, B, n_head, T, T)`.
 
 # %% id=cell-048 en=01ad62c3
