@@ -31,6 +31,7 @@ import torch
 
 from . import sandbox
 from .sandbox import describe
+from .remote import RemoteFunction
 
 ICONS = {"passed": "✅", "failed": "❌", "not_attempted": "⏳", "timed_out": "⌛"}
 
@@ -99,8 +100,11 @@ def attempt(fn, *args, seconds: float | None = None, modifies: tuple[int, ...] =
     here; an ordinary exception is left in `outcome.error` for the check to judge.
     """
     seconds = TIME_LIMIT_S if seconds is None else seconds
-    out = sandbox.run(fn, args, seconds=seconds, memory_bytes=MEMORY_LIMIT, max_items=MAX_ITEMS,
-                      modifies=modifies)
+    if isinstance(fn, RemoteFunction):      # the grader: fn runs in the learner's kernel
+        out = fn.run(args, seconds, MEMORY_LIMIT, MAX_ITEMS, modifies)
+    else:
+        out = sandbox.run(fn, args, seconds=seconds, memory_bytes=MEMORY_LIMIT,
+                          max_items=MAX_ITEMS, modifies=modifies)
     if out.stopped == "time":
         raise TimedOut(f"your function ran for more than {seconds:g} s and was stopped. Does "
                        f"a loop never end (a `while` whose condition never becomes False, a "
