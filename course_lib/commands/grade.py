@@ -49,8 +49,9 @@ from pathlib import Path
 from ..lessons import checks
 from . import grade_procs
 from .cli import OneLineParser, positive_float, positive_int
-from .grade_plan import (COURSE_NOTEBOOKS, REPO, Lesson, Unreadable, course_lessons,  # noqa: F401
-                         lesson_of, plan, read_notebook, released)
+from .grade_plan import (COURSE_NOTEBOOKS, MAX_NOTEBOOK_BYTES, REPO, Lesson,  # noqa: F401
+                         Unreadable, code_of, course_lessons, is_tagged_solution, lesson_of,
+                         normalised, plan, read_notebook, released)
 
 VERDICTS = ("solved", "wrong", "not_attempted", "timed_out", "unverified", "failed")
 STATUS_TO_VERDICT = {"passed": "solved", "failed": "wrong", "not_attempted": "not_attempted",
@@ -106,13 +107,14 @@ def find_notebooks(paths: list[Path]) -> list[tuple[Path, Path]]:
     return unique
 
 
-def _read_all(subs: list[Submission]) -> None:
-    for s in subs:
-        try:
-            with open(s.path, "rb") as f:
-                s.data = f.read((64 << 20) + 1)
-        except OSError as err:
-            s.read_error = f"the file cannot be read ({err.strerror})"
+def _read(sub: Submission) -> Submission:
+    """Read the file now, before any learner's code runs; grading uses this copy."""
+    try:
+        with open(sub.path, "rb") as f:
+            sub.data = f.read(MAX_NOTEBOOK_BYTES + 1)
+    except OSError as err:
+        sub.read_error = f"the file cannot be read ({err.strerror})"
+    return sub
 
 
 def name_learners(found: list[tuple[Path, Path]]) -> list[Submission]:
@@ -123,15 +125,27 @@ def name_learners(found: list[tuple[Path, Path]]) -> list[Submission]:
         by_folder.setdefault((root, nb.parent), []).append(nb)
     subs = []
     for (root, folder), files in by_folder.items():
-        numbers = [les.number for les in (lesson_of(f.name, None) for f in files) if les]
+        read = [_read(Submission("", f)) for f in files]
+        numbers = [les.number for les in (lesson_of(s.path.name, _heading_only(s))
+                                          for s in read) if les]
         side_by_side = len(numbers) != len(set(numbers))
         rel = folder.relative_to(root).as_posix() if folder != root else (
             folder.resolve().name or str(folder))
-        for f in files:
-            who = f"{rel}/{f.stem}" if side_by_side and folder != root else (
-                f.stem if side_by_side else rel)
-            subs.append(Submission(shown(who), f))
+        for s in read:
+            stem = s.path.stem
+            who = f"{rel}/{stem}" if side_by_side and folder != root else (
+                stem if side_by_side else rel)
+            s.learner = shown(who)
+            subs.append(s)
     return subs
+
+
+def _heading_only(sub: Submission) -> dict | None:
+    """The notebook, if it reads, for its first heading (naming only: errors come later)."""
+    try:
+        return read_notebook(sub.data) if sub.data is not None else None
+    except Unreadable:
+        return None
 
 
 # ----------------------------------------------------------------------------- running
@@ -286,14 +300,21 @@ def grade_notebook(sub: Submission, nb: dict | None, run: Run | None,
                 for ex in exercises]
     exercises, chosen = plan(nb, lesson)
     calls = [c for c in chosen.values() if not isinstance(c, str)]
+    # solution cells the learner changed (only a course lesson has code to compare with)
+    edited = [i for i, c in enumerate(nb["cells"]) if lesson is not None
+              and is_tagged_solution(c) and normalised(code_of(c)) not in lesson.solutions]
     rows = []
     for ex in exercises:
         c = chosen[ex]
         if isinstance(c, str):
-            verdict = ("wrong" if "solution function" in c else "not_attempted", c)
+            verdict, message = ("wrong" if "solution function" in c else "not_attempted", c)
         else:
-            verdict = _verdict(ex, c, calls.index(c), run, nb["cells"], notebook_timeout)
-        rows.append(Row(sub.learner, sub.name, ex, verdict[0], verdict[1], column))
+            verdict, message = _verdict(ex, c, calls.index(c), run, nb["cells"],
+                                        notebook_timeout)
+        if verdict == "not_attempted" and edited:
+            message += (f" (cell {edited[0] + 1} is a solution cell you changed: answers "
+                        f"there do not count; write yours in the exercise cell)")
+        rows.append(Row(sub.learner, sub.name, ex, verdict, message, column))
     return rows
 
 
@@ -460,8 +481,7 @@ tr.solved td:nth-child(4) {{ color: #1a7f1a; }} tr.wrong td:nth-child(4) {{ colo
 def grade(paths: list[Path], cell_timeout: float = 120.0, notebook_timeout: float = 300.0,
           jobs: int = 1, report=print) -> list[Row]:
     """Grade every notebook under `paths`; one Row per (learner, notebook, exercise)."""
-    subs = name_learners(find_notebooks(paths))
-    _read_all(subs)                       # every file read before any learner's code runs
+    subs = name_learners(find_notebooks(paths))       # every file read here, before any run
     notebooks: dict[int, dict | None] = {}
     why: dict[int, str] = {}
     for i, s in enumerate(subs):

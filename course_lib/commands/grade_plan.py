@@ -186,8 +186,9 @@ def first_heading_number(nb: dict) -> str | None:
     return None
 
 
-def lesson_of(name: str, nb: dict | None) -> Lesson | None:
+def lesson_of(name, nb: dict | None) -> Lesson | None:
     """Which course lesson a notebook is: by its first heading, else by its file name."""
+    name = Path(name).name
     lessons = course_lessons()
     number = first_heading_number(nb) if nb else None
     if number is None:

@@ -176,6 +176,20 @@ def bind(handle: str, value) -> str:
         return json.dumps({"callable": False, "opaque": str(err)})
 
 
+def is_stub(handle: str) -> str:
+    """Whether the function under `handle` only raises NotImplementedError (the stub), as
+    JSON. The grader asks only to say "not attempted" where a check cannot be verified: a
+    kernel that lies here gains nothing."""
+    import dis
+    code = getattr(HANDLES.get(handle), "__code__", None)
+    if code is None:
+        return "false"
+    ops = [i for i in dis.get_instructions(code)
+           if i.opname not in ("RESUME", "NOP", "CACHE", "PRECALL", "PUSH_NULL")]
+    return json.dumps(0 < len(ops) <= 4 and ops[0].argval == "NotImplementedError"
+                      and ops[-1].opname == "RAISE_VARARGS")
+
+
 def serve(handle: str, request: str) -> str:
     """Run the function under `handle` on the request's arguments, in the sandbox."""
     from . import sandbox
