@@ -89,7 +89,7 @@ def read_notebook(data: bytes) -> dict:
     if isinstance(nb, dict) and nb.get("nbformat") == 3:
         import nbformat
         try:
-            nb = json.loads(json.dumps(nbformat.convert(nbformat.from_dict(nb), 4)))
+            nb = json.loads(nbformat.writes(nbformat.reads(json.dumps(nb), as_version=4)))
         except Exception as err:  # noqa: BLE001 - any damage in a v3 file is the learner's
             raise Unreadable(f"an nbformat 3 notebook that cannot be converted to version "
                              f"4 ({type(err).__name__}: {str(err)[:100]})") from None

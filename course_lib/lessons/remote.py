@@ -6,8 +6,12 @@ the check calls the learner's function through `checks.attempt`, which sees a
 `RemoteFunction` and asks the kernel to run the function on the check's inputs. What goes
 each way is data, never pickle:
 
-    None, bool, int, float (nan and inf too), str, bytes, list, tuple, dict,
-    torch.Tensor (dtype, shape, raw bytes), a CharTokenizer (its characters)
+    None, bool, int, float (nan and inf too), str, bytes, list, tuple, dict, numpy arrays
+    and numbers, the course's configs (GPTConfig),
+    torch.Tensor (dtype, shape, raw bytes), a CharTokenizer (its characters),
+    a module of torch.nn's plain layers or the course's blocks (its class by name, from a
+    fixed list, with its numbers, parameters, buffers and submodules; rebuilt without
+    running a constructor, so the code that runs is the library's own)
 
 A value of any other type cannot cross: an argument the check wants to pass (a stand-in
 model, say) or a result that is not data (a module the learner built) raises `Unverifiable`,
@@ -22,6 +26,7 @@ sandbox.py and returns the reply as a JSON string of bounded size.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import math
 
@@ -60,6 +65,14 @@ def encode(value, depth: int = 0):
     """`value` as JSON-ready data; Unencodable for any type outside the list above."""
     if depth > MAX_DEPTH:
         raise Unencodable("nested too deeply")
+    if type(value).__module__ == "numpy":
+        import numpy as np
+        if isinstance(value, np.ndarray) and value.dtype != object:
+            return {"ndarray": encode(torch.from_numpy(np.ascontiguousarray(value)), depth)}
+        if isinstance(value, np.integer):
+            return {"np_int": encode(int(value), depth)}
+        if isinstance(value, np.floating):
+            return {"np_float": encode(float(value), depth)}
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
@@ -76,17 +89,18 @@ def encode(value, depth: int = 0):
         return {"dict": [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in value.items()]}
     if type(value) is torch.Tensor:
         t = value.detach().cpu().contiguous()
-        raw = t.view(torch.uint8).numpy().tobytes() if t.numel() else b""
+        raw = t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b""
         return {"tensor": {"dtype": str(t.dtype).removeprefix("torch."), "shape": list(t.shape),
                            "grad": bool(value.requires_grad),
                            "data": base64.b64encode(raw).decode("ascii")}}
     from ..core.data import CharTokenizer
     if type(value) is CharTokenizer:
         return {"char_tokenizer": list(value.chars)}
-    if hasattr(value, "__index__") and type(value).__module__ == "numpy":
-        return int(value)
-    if hasattr(value, "item") and type(value).__module__ == "numpy":
-        return encode(float(value), depth)
+    if isinstance(value, torch.nn.Module):
+        return {"module": _encode_module(value, depth)}
+    if dataclasses.is_dataclass(value) and type(value) in _dataclasses():
+        return {"dataclass": [type(value).__qualname__, encode(
+            {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}, depth + 1)]}
     raise Unencodable(_describe(value))
 
 
@@ -138,11 +152,96 @@ def decode(data, depth: int = 0):
                 else torch.empty(0, dtype=dtype))
         t = flat.reshape(shape).clone()
         return t.requires_grad_(True) if body.get("grad") is True and t.is_floating_point() else t
+    if kind in ("ndarray", "np_int", "np_float"):
+        import numpy as np
+        inner = decode(body, depth + 1)
+        if kind == "ndarray" and isinstance(inner, torch.Tensor):
+            return inner.numpy()
+        if kind == "np_int" and isinstance(inner, int):
+            return np.int64(inner)
+        if kind == "np_float" and isinstance(inner, float):
+            return np.float64(inner)
+        _bad(kind)
+    if kind == "dataclass" and isinstance(body, list) and len(body) == 2:
+        cls = {c.__qualname__: c for c in _dataclasses()}.get(body[0])
+        fields = decode(body[1], depth + 1)
+        if cls is None or not isinstance(fields, dict) or not all(
+                isinstance(v, (*_PLAIN, tuple)) for v in fields.values()):
+            _bad(kind)
+        return cls(**fields)
+    if kind == "module" and isinstance(body, dict):
+        return _decode_module(body, depth)
     if kind == "char_tokenizer" and isinstance(body, list) and all(
             isinstance(c, str) for c in body):
         from ..core.data import CharTokenizer
         return CharTokenizer(list(body))
     return _bad(kind)
+
+
+def _module_classes() -> dict[str, type]:
+    """The modules that cross, by name: torch.nn's plain layers and the course's blocks.
+    Rebuilt from their parts (no constructor runs), their code is the library's own."""
+    from ..core import layers, model
+    nn = torch.nn
+    classes = [nn.Linear, nn.LayerNorm, nn.Dropout, nn.ReLU, nn.GELU, nn.Tanh, nn.Sigmoid,
+               nn.Softmax, nn.Embedding, nn.Sequential, nn.ModuleList, nn.Identity,
+               layers.Linear, model.Head, model.MultiHeadAttention, model.CausalSelfAttention,
+               model.FeedForward, model.Block]
+    return {f"{c.__module__}.{c.__qualname__}": c for c in classes}
+
+
+_PLAIN = (bool, int, float, str, type(None))
+
+
+def _dataclasses() -> tuple[type, ...]:
+    """The course's configs that cross (plain numbers and strings only)."""
+    from ..core import model
+    return (model.GPTConfig, model.BigramConfig)
+
+
+def _encode_module(m: torch.nn.Module, depth: int) -> dict:
+    name = f"{type(m).__module__}.{type(m).__qualname__}"
+    if name not in _module_classes():
+        raise Unencodable(f"a {name} module")
+    attrs = {k: v for k, v in vars(m).items() if not k.startswith("_") and k != "training"}
+    if not all(isinstance(v, _PLAIN) or (isinstance(v, tuple) and all(
+            isinstance(x, _PLAIN) for x in v)) for v in attrs.values()):
+        raise Unencodable(f"a {name} module holding more than numbers and modules")
+    return {"class": name, "training": m.training, "attrs": encode(attrs, depth + 1),
+            "params": [[k, encode(p.detach(), depth + 1), p.requires_grad]
+                       for k, p in m._parameters.items() if p is not None],
+            "none_params": [k for k, p in m._parameters.items() if p is None],
+            "buffers": [[k, encode(b, depth + 1), k not in m._non_persistent_buffers_set]
+                        for k, b in m._buffers.items() if b is not None],
+            "modules": [[k, _encode_module(c, depth + 1)] for k, c in m._modules.items()
+                        if c is not None]}
+
+
+def _decode_module(body: dict, depth: int) -> torch.nn.Module:
+    cls = _module_classes().get(body.get("class"))
+    if cls is None or depth > MAX_DEPTH:
+        _bad("module")
+    m = cls.__new__(cls)
+    torch.nn.Module.__init__(m)
+    attrs = decode(body.get("attrs"), depth + 1)
+    if not isinstance(attrs, dict) or not all(
+            isinstance(k, str) and k.isidentifier() and not k.startswith("_")
+            and not callable(getattr(cls, k, None)) and isinstance(v, (*_PLAIN, tuple))
+            for k, v in attrs.items()):
+        _bad("module")
+    for k, v in attrs.items():
+        object.__setattr__(m, k, v)
+    for k, p, grad in body.get("params", []):
+        m.register_parameter(str(k), torch.nn.Parameter(decode(p, depth + 1),
+                                                        requires_grad=bool(grad)))
+    for k in body.get("none_params", []):
+        m.register_parameter(str(k), None)
+    for k, b, persistent in body.get("buffers", []):
+        m.register_buffer(str(k), decode(b, depth + 1), persistent=bool(persistent))
+    for k, child in body.get("modules", []):
+        m.add_module(str(k), _decode_module(child, depth + 1))
+    m.train(bool(body.get("training", True)))
+    return m
 
 
 def _bad(kind: str):
@@ -213,6 +312,7 @@ def serve(handle: str, request: str) -> str:
             reply["value"] = encode(out.value)
         except Unencodable as why:
             reply["opaque"] = str(why)
+            reply["module"] = isinstance(out.value, torch.nn.Module)
     text = json.dumps(reply, allow_nan=False)
     if len(text) > MAX_MESSAGE_CHARS:
         return json.dumps({"stopped": None, "modified": [], "too_large": len(text)})
@@ -220,6 +320,23 @@ def serve(handle: str, request: str) -> str:
 
 
 # ----------------------------------------------------------------------------- grader side
+
+def _exception(kind, name: str, message: str) -> BaseException:
+    """The learner's exception, rebuilt: Python's own class for a built-in one (so a check
+    can ask for a ValueError), else a RemoteError subclass of the same name."""
+    import builtins
+    if kind is not None:
+        return kind(message)
+    if name == "UnicodeDecodeError":
+        return UnicodeDecodeError("utf-8", b"", 0, 1, message)
+    cls = getattr(builtins, name, None) if name.isidentifier() else None
+    if isinstance(cls, type) and issubclass(cls, Exception):
+        try:
+            return cls(message)
+        except TypeError:
+            pass
+    return type(name if name.isidentifier() else "Exception", (RemoteError,), {})(message)
+
 
 class RemoteFunction:
     """The grader's stand-in for a learner's function that lives in their kernel.
@@ -269,13 +386,14 @@ class RemoteFunction:
                 e = reply["error"]
                 kind = {"NotImplementedError": NotImplementedError, "SystemExit": SystemExit,
                         "Shortcut": checks.Shortcut}.get(e.get("kind"))
-                name = str(e.get("type", "Exception"))
-                cls = kind or type(name if name.isidentifier() else "Exception",
-                                   (RemoteError,), {})
-                out.error = cls(str(e.get("message", "")))
-            elif "opaque" in reply:
+                out.error = _exception(kind, str(e.get("type", "Exception")),
+                                       str(e.get("message", "")))
+            elif "opaque" in reply and reply.get("module") is True:
                 raise Unverifiable(f"your function returned {reply['opaque']}, which the "
                                    f"grader cannot read back from your kernel as data")
+            elif "opaque" in reply:
+                raise checks.Mistake(f"your function returned {str(reply['opaque'])[:200]}; "
+                                     f"the exercise asks for numbers, text, lists or tensors")
             elif out.stopped is None:
                 out.value = decode(reply.get("value"))
         except (ValueError, TypeError, KeyError, AttributeError) as why:
