@@ -4,9 +4,8 @@
 
 `python -m course_lib.grade` starts this in a process of its own for every notebook, in a
 temp folder of that learner's own, and sends the job on stdin: {"notebook": the notebook
-(nbformat 4, read by the grader), "calls": the check calls to grade (see grade_plan.py),
-"hide": folders the kernel must not see}. No learner's path is in the command line or the
-environment. The worker
+(nbformat 4, read by the grader), "calls": the check calls to grade (see grade_plan.py)}.
+No learner's path is in the command line or the environment. The worker
 
 - makes itself non-dumpable and a child subreaper (grade_procs.py), so the learner's code
   cannot read its pipes or memory, and cannot escape the final sweep by double-forking;
