@@ -323,6 +323,12 @@ def test_the_release_has_no_solution_cells_and_refuses_to_overwrite(tmp_path):
         assert not [c for c in nb["cells"] if "solution" in c["metadata"].get("tags", [])]
         assert "def solution_" not in path.read_text(encoding="utf-8"), path.name
     assert len(list(out.glob("*.ipynb"))) == len(grade_plan.course_lessons())
+    for path in sorted(out.glob("*.ipynb")):     # graded the same: each exercise has its call
+        nb = grade_plan.read_notebook(path.read_bytes())
+        lesson = grade_plan.lesson_of(path.name, nb)
+        exercises, chosen = grade_plan.plan(nb, lesson)
+        assert exercises == list(lesson.exercises)
+        assert all(isinstance(c, grade_plan.CheckCall) for c in chosen.values()), path.name
     assert g.main(["--release", str(out)]) == 2                # nothing replaced
 
 

@@ -9,8 +9,8 @@ No learner's path is in the command line or the environment. The worker
 
 - makes itself non-dumpable and a child subreaper (grade_procs.py), so the learner's code
   cannot read its pipes or memory, and cannot escape the final sweep by double-forking;
-- starts a fresh kernel in its folder, with HOME, TMPDIR and the Jupyter runtime folder
-  there too, and runs every code cell, going on after a cell that raises, interrupting a
+- starts a fresh kernel in its folder, with TMPDIR and the Jupyter runtime folder there
+  too, and runs every code cell, going on after a cell that raises, interrupting a
   cell that runs past `--cell-timeout`;
 - after a cell that holds a check call the grader picked, evaluates that call's argument
   expressions in the kernel into handles, then runs the grader's own copy of the check
@@ -120,8 +120,13 @@ class Channel:
         return run_sync(self._ask)(expressions, wait_s)
 
     def transport(self, handle: str, request: str, wait_s: float) -> str | None:
-        reply = self.ask({"r": f"{REMOTE}.serve({handle!r}, {request!r})"},
-                         wait_s + REPLY_GRACE_S)
+        from ..lessons.checks import Mistake
+        try:
+            reply = self.ask({"r": f"{REMOTE}.serve({handle!r}, {request!r})"},
+                             wait_s + REPLY_GRACE_S)
+        except KernelError as err:        # the kernel's side of the channel broke
+            raise Mistake(f"your kernel could not run your function for the grader ({err}); "
+                          f"was the course's code in the kernel changed?") from None
         return None if reply is None else reply["r"]
 
 
@@ -196,8 +201,10 @@ def run(job: dict, out, cell_timeout: float) -> int:
     runtime.mkdir(mode=0o700, exist_ok=True)
     os.environ["JUPYTER_RUNTIME_DIR"] = str(runtime)   # connection files: this learner's own
     env = {k: v for k, v in os.environ.items() if not k.startswith("COURSE_CHECK")}
-    env.update(HOME=str(workdir), TMPDIR=str(workdir), TMP=str(workdir), TEMP=str(workdir),
-               MPLCONFIGDIR=str(workdir / ".matplotlib"), IPYTHONDIR=str(workdir / ".ipython"))
+    # temp files in this learner's folder; HOME stays (its caches, such as matplotlib's
+    # font list, would cost every kernel seconds to rebuild, and guard nothing: the kernel
+    # runs as your user and can reach HOME anyway)
+    env.update(TMPDIR=str(workdir), TMP=str(workdir), TEMP=str(workdir))
     client = _client_class()(
         nb, timeout=int(max(1, cell_timeout)), kernel_name="python3", allow_errors=True,
         interrupt_on_timeout=True, record_timing=False,
