@@ -334,7 +334,6 @@ def test_the_release_has_no_solution_cells_and_refuses_to_overwrite(tmp_path):
 
 def test_a_process_tree_that_double_forks_is_ended(tmp_path):
     """end_descendants finds a setsid() grandchild through the subreaper."""
-    from course_lib.commands import grade_procs
     import subprocess
     import sys
     import time

@@ -31,7 +31,6 @@ written; 2 for bad arguments.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import html
 import io
@@ -46,9 +45,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..lessons import checks
 from . import grade_procs
 from .cli import OneLineParser, positive_float, positive_int
+# Lesson and course_lessons are re-exported: tests and callers use them from here
 from .grade_plan import (COURSE_NOTEBOOKS, MAX_NOTEBOOK_BYTES, REPO, Lesson,  # noqa: F401
                          Unreadable, code_of, course_lessons, is_tagged_solution, lesson_of,
                          normalised, plan, read_notebook, released)
