@@ -3,181 +3,149 @@
     python -m course_lib.grade submissions/                  # a folder per learner, or files
     python -m course_lib.grade submissions/ --csv grades.csv --html grades.html
     python -m course_lib.grade --self                        # your own progress, all lessons
+    python -m course_lib.grade --release handout/            # the lessons without solutions
 
-Each notebook runs in a fresh kernel, in a process of its own (grade_worker.py), with a
-time limit per cell and per notebook; the submitted file is only read. Every exercise
-check appends its verdict to a log while it runs (course_lib/lessons/checks.py), so the
-grader knows, for every exercise of the lesson, what the learner's own answer got:
+Every submitted file is read into memory before any learner's code runs, and never
+written. Each notebook then runs in a fresh kernel of its own (grade_worker.py), in a temp
+folder of its own, one learner after another; everything the kernel started is killed
+before the next learner starts. The exercise checks do not run in the learner's kernel:
+the worker runs the grader's own copy of each check and calls the learner's function in
+the kernel with data only (course_lib/lessons/remote.py), so a verdict is what the grader
+computed, never what the learner's code printed, wrote or patched:
 
     ✅ solved          the check passed on the learner's function
     ❌ wrong           the check failed; its message says why
     ⏳ not attempted   the stub is untouched, or the notebook no longer calls the check
     ⌛ timed out       the learner's code ran past a time limit before or inside the check
-    💥 failed          the notebook failed before the check gave a verdict
+    ❔ unverified      the check passes or gets back something that cannot cross as data
+    💥 failed          the notebook could not be read, or failed before the check ran
 
-The course's own solution cells still run (later cells may use what they define), but
-their verdicts never count: a cell is a solution cell if it carries the "solution" tag or
-holds the same code as one of the lesson's solution cells. A verdict on a function whose
-name starts with `solution_` does not count either, so `check_x(solution_x)` written in the
-learner's cell is reported as wrong.
-
-Who the learner is: the name of the notebook's folder, or the notebook's file name when
-notebooks of the same lesson sit side by side in one folder. Which lesson a notebook is:
-its first heading ("# Lesson 03: ...") or its file name ("03_softmax.ipynb").
-The exit status is 0 when grading ran, whatever the grades; 2 for bad arguments.
+Which call grades an exercise (grade_plan.py): the last call of its check, found with
+`ast`, in a cell that is not a solution cell, before the exercise's solution cell, whose
+arguments name no `solution_` function. Who the learner is: the notebook's folder relative
+to the graded folder (`section1/bob`), or the file when notebooks of one lesson sit side by
+side. Which lesson a notebook is: its first heading ("# Lesson 03: ...") or its file name.
+The exit status is 0 when grading ran, whatever the grades; 1 when a report could not be
+written; 2 for bad arguments.
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import html
 import io
 import json
 import os
-import re
-import signal
+import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 from ..core.defaults import GRADE_CELL_TIMEOUT_S, GRADE_NOTEBOOK_TIMEOUT_S
-from ..lessons import checks
+from . import grade_procs
 from .cli import OneLineParser, positive_float, positive_int
+# Lesson and course_lessons are re-exported: tests and callers use them from here
+from .grade_plan import (COURSE_NOTEBOOKS, MAX_NOTEBOOK_BYTES, REPO, Lesson,  # noqa: F401
+                         Unreadable, code_of, course_lessons, is_tagged_solution, lesson_of,
+                         normalised, plan, read_notebook, released)
 
-REPO = Path(__file__).resolve().parents[2]
-COURSE_NOTEBOOKS = REPO / "notebooks"
-VERDICTS = ("solved", "wrong", "not_attempted", "timed_out", "failed")
+VERDICTS = ("solved", "wrong", "not_attempted", "timed_out", "unverified", "failed")
 STATUS_TO_VERDICT = {"passed": "solved", "failed": "wrong", "not_attempted": "not_attempted",
-                     "timed_out": "timed_out"}      # a check's status -> the grader's verdict
-ICONS = {STATUS_TO_VERDICT[s]: icon for s, icon in checks.ICONS.items()} | {"failed": "💥"}
-CHECK_CALL = re.compile(r"^\s*(check_\w+)\(", re.M)
-TITLE = re.compile(r"^#\s+Lesson\s+(\d+)\b", re.M)
+                     "timed_out": "timed_out", "unverified": "unverified", "error": "failed"}
+ICONS = {"solved": "✅", "wrong": "❌", "not_attempted": "⏳", "timed_out": "⌛",
+         "unverified": "❔", "failed": "💥"}
 START_GRACE_S = 60.0      # time a worker may take beyond the notebook's limit (kernel start)
 
 
-# ----------------------------------------------------------------------------- lessons
-
-@dataclass(frozen=True)
-class Lesson:
-    """A course notebook: its number, file name, exercises and solution cells."""
-    number: str                   # "03"
-    name: str                     # "03_softmax.ipynb"
-    exercises: tuple[str, ...]    # the checks its exercise cells call, in order
-    solutions: frozenset[str]     # the code of its solution cells, whitespace-normalised
-
-
-def _code(cell) -> str:
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else str(src)
-
-
-def _normalised(code: str) -> str:
-    return "\n".join(line.rstrip() for line in code.strip().splitlines())
-
-
-def _is_tagged_solution(cell) -> bool:
-    return "solution" in (cell.get("metadata", {}).get("tags") or [])
-
-
-def _checks_in(code: str) -> list[str]:
-    return [n for n in CHECK_CALL.findall(code) if callable(getattr(checks, n, None))]
-
-
-def _first_heading_number(nb: dict) -> str | None:
-    for cell in nb.get("cells", []):
-        if cell.get("cell_type") == "markdown":
-            m = TITLE.search(_code(cell))
-            return m.group(1).zfill(2) if m else None
-    return None
-
-
-@lru_cache(maxsize=None)
-def course_lessons(folder: str = str(COURSE_NOTEBOOKS)) -> dict[str, Lesson]:
-    """The course's lessons by number, read from its notebooks (never from a learner's)."""
-    lessons = {}
-    for path in sorted(Path(folder).glob("[0-9][0-9]_*.ipynb")):
-        nb = json.loads(path.read_text(encoding="utf-8"))
-        exercises, solutions = [], set()
-        for cell in nb["cells"]:
-            if cell["cell_type"] != "code":
-                continue
-            if _is_tagged_solution(cell):
-                solutions.add(_normalised(_code(cell)))
-            else:
-                exercises += [n for n in _checks_in(_code(cell)) if n not in exercises]
-        lessons[path.name[:2]] = Lesson(path.name[:2], path.name, tuple(exercises),
-                                        frozenset(solutions))
-    return lessons
-
-
-def lesson_of(path: Path, nb: dict | None) -> Lesson | None:
-    """Which course lesson a notebook is: by its first heading, else by its file name."""
-    lessons = course_lessons()
-    number = _first_heading_number(nb) if nb else None
-    if number is None:
-        m = re.search(r"(?:^|[^0-9])(\d\d)_", path.name) or re.match(r"(\d\d)", path.name)
-        number = m.group(1) if m else None
-    return lessons.get(number) if number else None
+def shown(text: str) -> str:
+    """A name as text: bytes that are not UTF-8 (kept by os.fsdecode) shown as \\xNN."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 # ----------------------------------------------------------------------------- finding notebooks
 
 @dataclass
 class Submission:
-    learner: str
+    learner: str          # the folder relative to the graded one ("section1/bob"), shown
     path: Path
+    data: bytes | None = None         # the file as read before any learner's code ran
+    read_error: str = ""
+
+    @property
+    def name(self) -> str:
+        return shown(self.path.name)
 
 
-def find_notebooks(paths: list[Path]) -> list[Path]:
-    """Every .ipynb named or under the named folders (not in hidden or checkpoint folders)."""
+def find_notebooks(paths: list[Path]) -> list[tuple[Path, Path]]:
+    """(root, notebook) for every .ipynb named or under the named folders (hidden and
+    checkpoint folders skipped); root is the folder given, or the file's own folder."""
     found = []
     for p in paths:
         if not p.exists():
-            raise ValueError(f"{p} does not exist; give notebook files (.ipynb) or folders "
-                             f"that hold them")
+            raise ValueError(f"{shown(str(p))} does not exist; give notebook files (.ipynb) "
+                             f"or folders that hold them")
         if p.is_file():
             if p.suffix != ".ipynb":
-                raise ValueError(f"{p} is not a notebook (.ipynb); give notebook files or "
-                                 f"folders that hold them")
-            found.append(p)
+                raise ValueError(f"{shown(str(p))} is not a notebook (.ipynb); give notebook "
+                                 f"files or folders that hold them")
+            found.append((p.parent, p))
             continue
         for nb in sorted(p.rglob("*.ipynb")):
             rel = nb.relative_to(p).parts
             if any(part.startswith(".") or part == "__pycache__" for part in rel[:-1]):
                 continue                            # .ipynb_checkpoints and other hidden folders
-            found.append(nb)
-    unique = list(dict.fromkeys(x.resolve() for x in found))
+            if nb.is_file():
+                found.append((p, nb))
+    unique = list({nb.resolve(): (root, nb) for root, nb in found}.values())
     if not unique:
-        raise ValueError(f"no notebooks (.ipynb) found in {', '.join(map(str, paths))}")
+        raise ValueError(f"no notebooks (.ipynb) found in "
+                         f"{', '.join(shown(str(p)) for p in paths)}")
     return unique
 
 
-def _read_notebook(path: Path) -> dict | None:
+def _read(sub: Submission) -> Submission:
+    """Read the file now, before any learner's code runs; grading uses this copy."""
     try:
-        nb = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return None
-    return nb if isinstance(nb, dict) and isinstance(nb.get("cells"), list) else None
+        with open(sub.path, "rb") as f:
+            sub.data = f.read(MAX_NOTEBOOK_BYTES + 1)
+    except OSError as err:
+        sub.read_error = f"the file cannot be read ({err.strerror})"
+    return sub
 
 
-def name_learners(notebooks: list[Path]) -> list[Submission]:
-    """A learner per folder; per file where one folder holds a lesson more than once."""
-    by_folder: dict[Path, list[Path]] = {}
-    for nb in notebooks:
-        by_folder.setdefault(nb.parent, []).append(nb)
+def name_learners(found: list[tuple[Path, Path]]) -> list[Submission]:
+    """A learner per folder (its path relative to the graded folder); per file where one
+    folder holds a lesson more than once."""
+    by_folder: dict[tuple[Path, Path], list[Path]] = {}
+    for root, nb in found:
+        by_folder.setdefault((root, nb.parent), []).append(nb)
     subs = []
-    for folder, files in by_folder.items():
-        lessons = [lesson_of(f, _read_notebook(f)) for f in files]
-        numbers = [les.number for les in lessons if les is not None]
+    for (root, folder), files in by_folder.items():
+        read = [_read(Submission("", f)) for f in files]
+        numbers = [les.number for les in (lesson_of(s.path.name, _heading_only(s))
+                                          for s in read) if les]
         side_by_side = len(numbers) != len(set(numbers))
-        for f in files:
-            subs.append(Submission(f.stem if side_by_side else (folder.name or str(folder)), f))
+        rel = folder.relative_to(root).as_posix() if folder != root else (
+            folder.resolve().name or str(folder))
+        for s in read:
+            stem = s.path.stem
+            who = f"{rel}/{stem}" if side_by_side and folder != root else (
+                stem if side_by_side else rel)
+            s.learner = shown(who)
+            subs.append(s)
     return subs
+
+
+def _heading_only(sub: Submission) -> dict | None:
+    """The notebook, if it reads, for its first heading (naming only: errors come later)."""
+    try:
+        return read_notebook(sub.data) if sub.data is not None else None
+    except Unreadable:
+        return None
 
 
 # ----------------------------------------------------------------------------- running
@@ -194,8 +162,9 @@ class Row:
 
 @dataclass
 class Run:
-    """What the worker recorded for one notebook."""
+    """What the worker reported for one notebook."""
     cells: dict[int, dict] = field(default_factory=dict)
+    verdicts: dict[int, dict] = field(default_factory=dict)   # call index -> verdict
     dead: int | None = None
     dead_error: str = ""
     done: bool = False
@@ -203,59 +172,47 @@ class Run:
     worker_error: str = ""
 
 
-def _kill_group(pid: int | None) -> None:
-    if not pid:
-        return
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _read_record(path: Path) -> tuple[Run, int | None]:
-    run, kernel_pid = Run(), None
-    if path.exists():
-        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-            try:
-                entry = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if "kernel_pid" in entry:
-                kernel_pid = entry["kernel_pid"]
-            elif "cell" in entry:
-                run.cells[entry["cell"]] = entry
-            elif "dead" in entry:
-                run.dead, run.dead_error = entry["dead"], entry.get("error", "")
-            elif entry.get("done"):
-                run.done = True
-    return run, kernel_pid
-
-
 class Worker:
     """One notebook running in `python -m course_lib.commands.grade_worker`."""
 
-    def __init__(self, sub: Submission, cell_timeout: float, notebook_timeout: float,
-                 tmp: Path, index: int):
+    def __init__(self, sub: Submission, nb: dict, calls: list, cell_timeout: float,
+                 notebook_timeout: float):
         self.sub, self.notebook_timeout = sub, notebook_timeout
-        self.record = tmp / f"record-{index}.jsonl"
-        verdicts = tmp / f"verdicts-{index}.jsonl"
-        self.stderr = open(tmp / f"stderr-{index}.txt", "w+", encoding="utf-8")
-        self.start = time.monotonic()
+        self.folder = Path(tempfile.mkdtemp(prefix="course_grade_"))   # this learner's own
+        self.lines: list[str] = []
         self.kernel_started: float | None = None
+        read_end, write_end = os.pipe()
+        self.stderr = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")
+        self.start = time.monotonic()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "course_lib.commands.grade_worker", str(sub.path),
-             str(self.record), str(verdicts), "--cell-timeout", str(cell_timeout)],
-            cwd=str(tmp), stdout=subprocess.DEVNULL, stderr=self.stderr,
-            start_new_session=True,
-            env={**os.environ, checks.CHECK_LOG_ENV: str(verdicts),
+            [sys.executable, "-m", "course_lib.commands.grade_worker", "--record-fd",
+             str(write_end), "--cell-timeout", str(cell_timeout)],
+            cwd=str(self.folder), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+            stderr=self.stderr, pass_fds=(write_end,), start_new_session=True,
+            env={**{k: v for k, v in os.environ.items() if not k.startswith("COURSE_CHECK")},
                  "PYTHONPATH": os.pathsep.join(
                      p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)})
+        os.close(write_end)
+        self.reader = threading.Thread(target=self._read, args=(read_end,), daemon=True)
+        self.reader.start()
+        job = json.dumps({"notebook": nb, "calls": [c.to_json() for c in calls]})
+        try:
+            self.proc.stdin.write(job.encode("utf-8"))
+            self.proc.stdin.close()
+        except OSError:
+            pass
+
+    def _read(self, fd: int) -> None:
+        with os.fdopen(fd, "r", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if len(self.lines) < 100_000:
+                    self.lines.append(line)
 
     def should_stop(self) -> bool:
         """Past the notebook's limit: counted from the kernel's start (a slow start is not
         the learner's), but never more than START_GRACE_S beyond it in all."""
         now = time.monotonic()
-        if self.kernel_started is None and _read_record(self.record)[1] is not None:
+        if self.kernel_started is None and self.lines:
             self.kernel_started = now
         if self.kernel_started is not None and now - self.kernel_started > self.notebook_timeout:
             return True
@@ -263,152 +220,133 @@ class Worker:
 
     def finish(self, kill: bool = False) -> Run:
         if kill:
-            _kill_group(self.proc.pid)
+            grade_procs.end_descendants(self.proc.pid)
+            try:
+                os.killpg(self.proc.pid, 9)
+            except (ProcessLookupError, PermissionError):
+                pass
         self.proc.wait()
-        run, kernel_pid = _read_record(self.record)
-        if not run.done:
-            _kill_group(kernel_pid)                  # a kernel the worker left behind
-        run.killed = kill
+        self.reader.join(timeout=5)
+        run = Run(killed=kill)
+        for line in list(self.lines):
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if not isinstance(entry, dict):
+                continue
+            if "cell" in entry:
+                run.cells[entry["cell"]] = entry
+            elif "verdict" in entry:
+                run.verdicts[entry["verdict"].get("call")] = entry["verdict"]
+            elif "dead" in entry:
+                run.dead, run.dead_error = entry["dead"], str(entry.get("error", ""))
+            elif entry.get("done"):
+                run.done = True
         if not run.done and not kill and run.dead is None:
             self.stderr.seek(0)
             tail = self.stderr.read()[-600:].strip()
-            run.worker_error = tail.splitlines()[-1] if tail else f"exit status {self.proc.returncode}"
+            run.worker_error = (tail.splitlines()[-1] if tail
+                                else f"exit status {self.proc.returncode}")
         self.stderr.close()
+        shutil.rmtree(self.folder, ignore_errors=True)    # the folder made for this learner
         return run
 
     def elapsed(self) -> float:
         return time.monotonic() - self.start
 
 
-def run_all(subs: list[Submission], cell_timeout: float, notebook_timeout: float,
-            jobs: int = 1, report=print) -> dict[int, Run]:
-    """Run every submission (at most `jobs` at a time); the worker's record of each."""
+def run_all(jobs_in: list[tuple[Submission, dict, list]], cell_timeout: float,
+            notebook_timeout: float, jobs: int = 1, report=print) -> dict[int, Run]:
+    """Run every job (at most `jobs` at a time); what each worker reported.
+
+    After each worker ends, every process below the grader that is not an active worker
+    (or was there before grading began) is killed: a learner's double fork that escaped
+    its worker comes back to the grader (a subreaper) and ends here."""
     runs: dict[int, Run] = {}
-    with tempfile.TemporaryDirectory(prefix="course_grade_") as tmp:
-        waiting = list(enumerate(subs))
-        active: dict[int, Worker] = {}
-        try:
-            while waiting or active:
-                while waiting and len(active) < jobs:
-                    i, sub = waiting.pop(0)
-                    active[i] = Worker(sub, cell_timeout, notebook_timeout, Path(tmp), i)
-                for i, w in list(active.items()):
-                    # the per-notebook limit is kept here, not in the worker, so a cell that
-                    # ignores interrupts cannot keep the notebook running
-                    running = w.proc.poll() is None
-                    if not running or w.should_stop():
-                        runs[i] = w.finish(kill=running)
-                        del active[i]
-                        report(f"graded {w.sub.learner}/{w.sub.path.name} in {w.elapsed():.0f} s")
-                time.sleep(0.1)
-        finally:
-            for w in active.values():                # Ctrl-C: end what was started, by PID
-                w.finish(kill=True)
+    before = set(grade_procs.descendants(os.getpid()))
+    waiting = list(enumerate(jobs_in))
+    active: dict[int, Worker] = {}
+    try:
+        while waiting or active:
+            while waiting and len(active) < jobs:
+                i, (sub, nb, calls) = waiting.pop(0)
+                active[i] = Worker(sub, nb, calls, cell_timeout, notebook_timeout)
+            for i, w in list(active.items()):
+                running = w.proc.poll() is None
+                if not running or w.should_stop():
+                    runs[i] = w.finish(kill=running)
+                    del active[i]
+                    grade_procs.end_descendants(
+                        spare=before | {a.proc.pid for a in active.values()})
+                    report(f"graded {w.sub.learner}/{w.sub.name} in {w.elapsed():.0f} s")
+            time.sleep(0.1)
+    finally:
+        for w in active.values():                # Ctrl-C: end what was started, by PID
+            w.finish(kill=True)
     return runs
 
 
 # ----------------------------------------------------------------------------- verdicts
 
 def grade_notebook(sub: Submission, nb: dict | None, run: Run | None,
-                   notebook_timeout: float) -> list[Row]:
+                   notebook_timeout: float, why_unreadable: str = "") -> list[Row]:
     """One row per exercise of the notebook's lesson: what the learner's own answer got."""
-    lesson = lesson_of(sub.path, nb)
-    name = sub.path.name
-    column = lesson.number if lesson else sub.path.stem
+    lesson = lesson_of(sub.path.name, nb)
+    column = lesson.number if lesson else shown(sub.path.stem)
     if nb is None:
         exercises = lesson.exercises if lesson else ("(notebook)",)
-        return [Row(sub.learner, name, ex, "failed",
-                    "the file is not a notebook Jupyter can read (not valid JSON, or no "
-                    "cells); open it in JupyterLab and save it again", column)
+        return [Row(sub.learner, sub.name, ex, "failed", why_unreadable, column)
                 for ex in exercises]
-    cells = nb["cells"]
-    solution_code = lesson.solutions if lesson else frozenset()
-
-    def is_solution(i: int) -> bool:
-        cell = cells[i]
-        return _is_tagged_solution(cell) or _normalised(_code(cell)) in solution_code
-
-    exercises = list(lesson.exercises) if lesson else []
-    for i, cell in enumerate(cells):                 # a check the lesson does not have
-        if cell.get("cell_type") == "code" and not is_solution(i):
-            exercises += [n for n in _checks_in(_code(cell)) if n not in exercises]
-    if not exercises:
-        return []
+    exercises, chosen = plan(nb, lesson)
+    calls = [c for c in chosen.values() if not isinstance(c, str)]
     # solution cells the learner changed (only a course lesson has code to compare with)
-    edited = [i for i, c in enumerate(cells) if lesson is not None and _is_tagged_solution(c)
-              and _normalised(_code(c)) not in solution_code]
+    edited = [i for i, c in enumerate(nb["cells"]) if lesson is not None
+              and is_tagged_solution(c) and normalised(code_of(c)) not in lesson.solutions]
     rows = []
     for ex in exercises:
-        verdict, message = _exercise_verdict(ex, cells, run, is_solution, notebook_timeout)
+        c = chosen[ex]
+        if isinstance(c, str):
+            verdict, message = ("wrong" if "solution function" in c else "not_attempted", c)
+        else:
+            verdict, message = _verdict(ex, c, calls.index(c), run, nb["cells"],
+                                        notebook_timeout)
         if verdict == "not_attempted" and edited:
             message += (f" (cell {edited[0] + 1} is a solution cell you changed: answers "
                         f"there do not count; write yours in the exercise cell)")
-        rows.append(Row(sub.learner, name, ex, verdict, message, column))
+        rows.append(Row(sub.learner, sub.name, ex, verdict, message, column))
     return rows
 
 
-def _exercise_verdict(ex: str, cells: list, run: Run | None, is_solution,
-                      notebook_timeout: float) -> tuple[str, str]:
-    calling = [i for i, c in enumerate(cells) if c.get("cell_type") == "code"
-               and not is_solution(i) and ex in _checks_in(_code(c))]
-    if not calling:
-        return "not_attempted", (f"the notebook does not call {ex}(...) outside the solution "
-                                 f"cells; run the exercise cell that calls it")
+def _verdict(ex: str, c, k: int, run: Run | None, cells: list,
+             notebook_timeout: float) -> tuple[str, str]:
     if run is None:
         return "failed", "the notebook was not run"
-    last = None
-    for i in sorted(run.cells):
-        if is_solution(i):
-            continue
-        for v in run.cells[i]["verdicts"]:
-            if v.get("name") == ex:
-                last = v
-    if last is not None:
-        fn = str(last.get("function", ""))
-        if last.get("status") == "passed" and fn.startswith("solution_"):
-            return "wrong", (f"{ex} was given the course's solution function `{fn}`, not "
-                             f"your own; pass the function you wrote")
-        verdict = STATUS_TO_VERDICT.get(last.get("status"), "failed")
-        return verdict, str(last.get("message", ""))
-    # no verdict: say why, from the first cell that calls the check
-    first = calling[0]
-    cell_run = run.cells.get(first)
-    if cell_run is not None:
-        if cell_run.get("timed_out"):
-            return "timed_out", (f"cell {first + 1} ran past the time limit per cell and was "
-                                 f"interrupted before {ex} gave its verdict; does a loop never "
-                                 f"end?{_earlier_failure(run, first)}")
-        err = cell_run.get("error")
-        if err:
-            return "failed", (f"cell {first + 1} raised {err['ename']}: {err['evalue']} "
-                              f"before {ex} gave its verdict{_earlier_failure(run, first)}")
-        return "not_attempted", f"cell {first + 1} ran but did not call {ex}"
+    v = run.verdicts.get(k)
+    cell_run = run.cells.get(c.cell, {})
+    if v is not None:
+        status = v.get("status")
+        message = str(v.get("message", ""))
+        if status == "error" and cell_run.get("error"):
+            err = cell_run["error"]
+            message = (f"cell {c.cell + 1} raised {err['ename']}: {err['evalue']}; "
+                       f"{message}")
+        return STATUS_TO_VERDICT.get(status, "failed"), message
+    if cell_run.get("timed_out"):
+        return "timed_out", (f"cell {c.cell + 1} ran past the time limit per cell and was "
+                             f"interrupted before {ex} was graded; does a loop never end?")
     if run.dead is not None:
         return "failed", (f"the kernel died in cell {run.dead + 1} ({run.dead_error}: a crash, "
-                          f"os._exit or too much memory) before {ex} ran")
+                          f"os._exit or too much memory) before {ex} was graded")
     if run.killed:
         last_done = max(run.cells, default=-1)
-        running = next((i for i, c in enumerate(cells) if i > last_done
-                        and c.get("cell_type") == "code"), last_done + 1)
+        running = next((i for i, cell in enumerate(cells) if i > last_done
+                        and cell.get("cell_type") == "code"), last_done + 1)
         return "timed_out", (f"the notebook ran past its time limit of {notebook_timeout:g} s "
-                             f"before {ex} ran (cell {running + 1} was running)")
+                             f"before {ex} was graded (cell {running + 1} was running)")
     if run.worker_error:
         return "failed", f"the notebook could not be run: {run.worker_error}"
-    return "failed", f"cell {first + 1} never ran"
-
-
-def _earlier_failure(run: Run, before: int) -> str:
-    """A note on the first cell before `before` that failed: often the real cause."""
-    for i in sorted(run.cells):
-        if i >= before:
-            break
-        c = run.cells[i]
-        if c.get("timed_out"):
-            return f" (cell {i + 1} before it ran past the time limit per cell and was interrupted)"
-        if c.get("error"):
-            return (f" (cell {i + 1} before it raised {c['error']['ename']}: "
-                    f"{c['error']['evalue'][:120]})")
-    return ""
+    return "failed", f"cell {c.cell + 1} never ran"
 
 
 # ----------------------------------------------------------------------------- reports
@@ -480,8 +418,17 @@ def check_report_path(path: Path, kind: str) -> None:
 def _write_atomically(path: Path, text: str) -> None:
     """Write next to `path`, then rename: an interrupted write leaves the old file whole."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8", newline="")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text, encoding="utf-8", newline="")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)          # a full disk leaves no .tmp behind
+        raise
+
+
+def as_text(cell: str) -> str:
+    """A CSV cell a spreadsheet shows as text: one that starts like a formula gets a '."""
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
 
 
 def write_csv(rows: list[Row], path: Path) -> None:
@@ -489,7 +436,8 @@ def write_csv(rows: list[Row], path: Path) -> None:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_HEADER)
     for r in rows:
-        w.writerow([r.learner, r.notebook, r.exercise, r.verdict, r.message])
+        w.writerow([as_text(x) for x in (r.learner, r.notebook, r.exercise, r.verdict,
+                                         r.message)])
     _write_atomically(path, buf.getvalue())
 
 
@@ -534,22 +482,51 @@ def grade(paths: list[Path], cell_timeout: float = GRADE_CELL_TIMEOUT_S,
           notebook_timeout: float = GRADE_NOTEBOOK_TIMEOUT_S,
           jobs: int = 1, report=print) -> list[Row]:
     """Grade every notebook under `paths`; one Row per (learner, notebook, exercise)."""
-    subs = name_learners(find_notebooks(paths))
-    notebooks = {i: _read_notebook(s.path) for i, s in enumerate(subs)}
-    to_run = [i for i, s in enumerate(subs) if notebooks[i] is not None]
+    subs = name_learners(find_notebooks(paths))       # every file read here, before any run
+    notebooks: dict[int, dict | None] = {}
+    why: dict[int, str] = {}
     for i, s in enumerate(subs):
-        if notebooks[i] is None:
-            report(f"cannot read {s.path}: not a notebook (graded as failed)")
-    runs = run_all([subs[i] for i in to_run], cell_timeout, notebook_timeout, jobs, report)
-    runs = {to_run[k]: v for k, v in runs.items()}
+        try:
+            if s.read_error:
+                raise Unreadable(s.read_error)
+            notebooks[i] = read_notebook(s.data)
+        except Unreadable as err:
+            notebooks[i], why[i] = None, str(err)
+            report(f"cannot grade {s.learner}/{s.name}: {err}")
+    to_run = []
+    for i, s in enumerate(subs):
+        if notebooks[i] is not None:
+            _, chosen = plan(notebooks[i], lesson_of(s.path.name, notebooks[i]))
+            calls = [c for c in chosen.values() if not isinstance(c, str)]
+            to_run.append((i, (s, notebooks[i], calls)))
+    runs = run_all([job for _, job in to_run], cell_timeout, notebook_timeout, jobs, report)
+    runs = {to_run[k][0]: v for k, v in runs.items()}
     rows = []
     for i, s in enumerate(subs):
-        graded = grade_notebook(s, notebooks[i], runs.get(i), notebook_timeout)
+        graded = grade_notebook(s, notebooks[i], runs.get(i), notebook_timeout, why.get(i, ""))
         if not graded and notebooks[i] is not None:
-            report(f"{s.path.name} calls no exercise check and is not a course lesson: "
+            report(f"{s.name} calls no exercise check and is not a course lesson: "
                    f"nothing to grade")
         rows += graded
     return rows
+
+
+def release(folder: Path, report=print) -> list[Path]:
+    """Write the course's lessons without their solution cells into `folder` (new files)."""
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"--release {shown(str(folder))} is a file; give a folder")
+    sources = sorted(COURSE_NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    targets = [folder / p.name for p in sources]
+    taken = [t for t in targets if t.exists()]
+    if taken:
+        raise ValueError(f"--release {shown(str(folder))} already holds {taken[0].name}; "
+                         f"nothing is replaced. Choose a new or empty folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    for src, dst in zip(sources, targets):
+        nb = released(json.loads(src.read_text(encoding="utf-8")))
+        _write_atomically(dst, json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+        report(f"wrote {dst}")
+    return targets
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -562,6 +539,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--self", dest="own", action="store_true",
                         help=f"your own progress: grade the course's notebooks folder "
                              f"({COURSE_NOTEBOOKS.relative_to(REPO)}/) as you left it")
+    parser.add_argument("--release", type=Path, metavar="DIR",
+                        help="write the lessons without their solution cells into DIR, "
+                             "to hand out")
     parser.add_argument("--csv", type=Path, help="write one row per exercise to this file")
     parser.add_argument("--html", type=Path, help="write a report page to this file")
     parser.add_argument("--cell-timeout", type=positive_float, default=GRADE_CELL_TIMEOUT_S,
@@ -575,13 +555,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--details", action="store_true",
                         help="print every exercise's verdict and message, not only the table")
     args = parser.parse_args(argv)
+    if args.release is not None:
+        if args.paths or args.own:
+            parser.error("--release writes the lessons without solutions; give it alone")
+        try:
+            release(args.release)
+        except (ValueError, OSError) as err:
+            print(f"python -m course_lib.grade: error: {err}", file=sys.stderr)
+            return 2
+        return 0
     if args.own and args.paths:
         parser.error("--self grades the course's own notebooks folder; give either --self "
                      "or paths, not both")
     if not args.own and not args.paths:
         parser.error("give notebook files or folders to grade, or --self for your own "
                      "progress")
+    if args.csv and args.html and args.csv.resolve() == args.html.resolve():
+        parser.error("--csv and --html name the same file; give two different files")
     paths = [COURSE_NOTEBOOKS] if args.own else args.paths
+    grade_procs.shield()       # learner code can neither read this process nor escape it
     try:
         for kind in ("csv", "html"):
             if getattr(args, kind) is not None:
@@ -603,10 +595,16 @@ def main(argv: list[str] | None = None) -> int:
         print(details(rows))
     counts = {v: sum(r.verdict == v for r in rows) for v in VERDICTS}
     print("\n" + ", ".join(f"{ICONS[v]} {v.replace('_', ' ')} {n}" for v, n in counts.items()))
-    if args.csv:
-        write_csv(rows, args.csv)
-        print(f"wrote {args.csv}")
-    if args.html:
-        write_html(rows, args.html)
-        print(f"wrote {args.html}")
-    return 0
+    status = 0
+    for kind, write in (("csv", write_csv), ("html", write_html)):
+        path = getattr(args, kind)
+        if path is None:
+            continue
+        try:
+            write(rows, path)
+            print(f"wrote {path}")
+        except OSError as err:        # a full disk: the other report is still written
+            print(f"python -m course_lib.grade: could not write --{kind} {path}: "
+                  f"{err.strerror or err}; nothing was left there", file=sys.stderr)
+            status = 1
+    return status

@@ -1,56 +1,46 @@
-"""Run one notebook for the grader, cell by cell, and record what each cell did.
+"""Run one notebook for the grader, and run its exercise checks here, outside the kernel.
 
-    python -m course_lib.commands.grade_worker NOTEBOOK RECORD.jsonl VERDICTS.jsonl
-        [--cell-timeout S]
+    python -m course_lib.commands.grade_worker --record-fd N --cell-timeout S < job.json
 
-`python -m course_lib.grade` starts this in a process of its own for every notebook, and
-kills it (and the kernel) if the notebook runs past its time limit. It
+`python -m course_lib.grade` starts this in a process of its own for every notebook, in a
+temp folder of that learner's own, and sends the job on stdin: {"notebook": the notebook
+(nbformat 4, read by the grader), "calls": the check calls to grade (see grade_plan.py)}.
+No learner's path is in the command line or the environment. The worker
 
-- reads NOTEBOOK and never writes it: the cells run from a copy in memory;
-- starts a fresh kernel in a new empty folder, so what the notebook saves lands there;
-- runs every code cell, going on after a cell that raises (the checks further down may
-  still run), and interrupts a cell that runs past `--cell-timeout`;
-- passes on the grader's environment, whose $COURSE_CHECK_LOG names VERDICTS.jsonl, so
-  each exercise check appends its verdict there (course_lib/lessons/checks.py); it reads
-  the new verdicts after every cell;
-- appends one JSON line per cell to RECORD.jsonl as soon as the cell ends:
-  {"cell": index, "seconds": s, "verdicts": [...], "error": {"ename", "evalue"} or null,
-   "timed_out": bool}; then {"dead": index, "error": ...} if the kernel died in a cell,
-  and {"done": true} at the end. The first line is {"kernel_pid": pid}. The grader reads the file even when the worker was killed.
+- makes itself non-dumpable and a child subreaper (grade_procs.py), so the learner's code
+  cannot read its pipes or memory, and cannot escape the final sweep by double-forking;
+- starts a fresh kernel in its folder, with TMPDIR and the Jupyter runtime folder there
+  too, and runs every code cell, going on after a cell that raises, interrupting a
+  cell that runs past `--cell-timeout`;
+- after a cell that holds a check call the grader picked, evaluates that call's argument
+  expressions in the kernel into handles, then runs the grader's own copy of the check
+  here, in this process: every call of the learner's function goes to the kernel as data
+  (course_lib/lessons/remote.py), and the verdict is computed here. Nothing the kernel
+  prints or writes can become a verdict;
+- writes one JSON line per event to file descriptor N, a pipe the kernel does not have:
+  {"kernel_started": true}; {"cell": i, "error": {...} or null, "timed_out": bool};
+  {"verdict": {"call": k, "status", "message", "function"}}; {"dead": i, "error": ...};
+  {"done": true};
+- ends the kernel and everything it started before it exits.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
-import shutil
+import queue
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from ..core.defaults import GRADE_CELL_TIMEOUT_S
+from . import grade_procs
 
 CELL_TIMEOUT_ENAME = "CellTimeout"
-
-
-def _read_new(path: Path, offset: int) -> tuple[list[dict], int]:
-    """The verdict lines appended to `path` since `offset`, and the new offset."""
-    if not path.exists():
-        return [], offset
-    with open(path, "rb") as f:
-        f.seek(offset)
-        data = f.read()
-    lines = data.split(b"\n")
-    complete, rest = lines[:-1], lines[-1]          # a line still being written waits
-    verdicts = []
-    for line in complete:
-        try:
-            verdicts.append(json.loads(line.decode("utf-8", errors="replace")))
-        except json.JSONDecodeError:
-            continue                                 # a learner wrote to the log: not a verdict
-    return verdicts, offset + len(data) - len(rest)
+REMOTE = "__import__('course_lib.lessons.remote', fromlist=['serve'])"
+REPLY_GRACE_S = 5.0          # beyond a call's own limit, before the grader interrupts it
 
 
 def _first_error(cell) -> dict | None:
@@ -75,13 +65,146 @@ def _client_class():
     return GradingClient
 
 
-def run(notebook: Path, record: Path, log: Path, cell_timeout: float) -> int:
+class KernelError(Exception):
+    """An expression the grader sent raised in the kernel."""
+
+
+class Channel:
+    """Expressions evaluated in the learner's kernel; their values come back as strings."""
+
+    def __init__(self, client):
+        self.client = client
+
+    async def _ask(self, expressions: dict[str, str], wait_s: float) -> dict[str, str] | None:
+        kc = self.client.kc
+        msg_id = kc.execute("", silent=True, store_history=False, allow_stdin=False,
+                            user_expressions=expressions)
+        deadline = time.monotonic() + wait_s
+        interrupted = False
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                if interrupted:
+                    return None
+                await self.client.km.interrupt_kernel()      # the grader's own time limit
+                interrupted, deadline = True, time.monotonic() + REPLY_GRACE_S
+                continue
+            try:
+                msg = await kc.get_shell_msg(timeout=left)
+            except queue.Empty:
+                continue
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            if interrupted:
+                return None
+            content = msg.get("content", {})
+            if content.get("status") != "ok":
+                raise KernelError(f"{content.get('ename')}: {content.get('evalue')}")
+            out = {}
+            for key in expressions:
+                r = content.get("user_expressions", {}).get(key, {})
+                if r.get("status") != "ok":
+                    raise KernelError(f"{str(r.get('ename'))[:100]}: {str(r.get('evalue'))[:300]}")
+                text = r.get("data", {}).get("text/plain", "")
+                try:
+                    value = ast.literal_eval(text) if len(text) < 40 << 20 else None
+                except (ValueError, SyntaxError, MemoryError, RecursionError):
+                    value = None
+                if not isinstance(value, str):
+                    raise KernelError("the kernel answered something that is not a string")
+                out[key] = value
+            return out
+
+    def ask(self, expressions: dict[str, str], wait_s: float) -> dict[str, str] | None:
+        from nbclient.util import run_sync
+        return run_sync(self._ask)(expressions, wait_s)
+
+    def transport(self, handle: str, request: str, wait_s: float) -> str | None:
+        from ..lessons.checks import Mistake
+        try:
+            reply = self.ask({"r": f"{REMOTE}.serve({handle!r}, {request!r})"},
+                             wait_s + REPLY_GRACE_S)
+        except KernelError as err:        # the kernel's side of the channel broke
+            raise Mistake(f"your kernel could not run your function for the grader ({err}); "
+                          f"was the course's code in the kernel changed?") from None
+        return None if reply is None else reply["r"]
+
+
+def grade_call(channel: Channel, call: dict, index: int) -> dict:
+    """The verdict on one check call: its arguments as handles in the kernel, the check here."""
+    from ..lessons import checks, remote
+    check = getattr(checks, call["check"])
+    exprs = list(call["args"]) + [v for _, v in call["kwargs"]]
+    expressions = {f"a{j}": f"{REMOTE}.bind('c{index}a{j}', ({e}))" for j, e in enumerate(exprs)}
+    try:
+        answers = channel.ask(expressions, 60.0)
+    except KernelError as err:
+        return {"status": "error", "message": f"evaluating the check's arguments in your "
+                                              f"kernel raised {err}"}
+    if answers is None:
+        return {"status": "timed_out", "message": "evaluating the check's arguments in your "
+                                                  "kernel took more than a minute"}
+    values, function = [], ""
+    for j, e in enumerate(exprs):
+        try:
+            info = json.loads(answers[f"a{j}"])
+            if info.get("callable"):
+                name = str(info.get("name", ""))
+                if name.startswith("solution_") or str(info.get("qualname", "")).startswith(
+                        "solution_"):
+                    return {"status": "failed", "function": name,
+                            "message": f"{call['check']} was given the course's solution "
+                                       f"function `{name}`, not your own; pass the function "
+                                       f"you wrote"}
+                function = function or name
+                values.append(remote.RemoteFunction(f"c{index}a{j}", name or e,
+                                                    channel.transport))
+            elif "opaque" in info:
+                return {"status": "unverified", "message": (
+                    f"the argument `{e}` is {info['opaque']}, which the grader cannot read "
+                    f"from your kernel as data")}
+            else:
+                values.append(remote.decode(info["value"]))
+        except (ValueError, TypeError, KeyError, AttributeError) as err:
+            return {"status": "error", "message": f"your kernel answered something the "
+                                                  f"grader cannot read ({err})"}
+    args = values[:len(call["args"])]
+    kwargs = {k: v for (k, _), v in zip(call["kwargs"], values[len(call["args"]):])}
+    try:
+        result = check(*args, **kwargs)
+    except remote.Unverifiable as why:
+        stub = next((v for v in values if isinstance(v, remote.RemoteFunction)), None)
+        try:
+            is_stub = stub is not None and (channel.ask(
+                {"s": f"{REMOTE}.is_stub({stub.handle!r})"}, 30.0) or {}).get("s") == "true"
+        except KernelError:
+            is_stub = False
+        if is_stub:
+            return {"status": "not_attempted", "function": function, "message": (
+                f"not attempted yet: fill in the TODO in `{stub.__name__}` (remove the "
+                f"`raise NotImplementedError`), then run this cell again.")}
+        return {"status": "unverified", "message": f"cannot be verified outside your kernel: "
+                                                   f"{why}", "function": function}
+    return {"status": result.status, "message": result.message, "function": function}
+
+
+def run(job: dict, out, cell_timeout: float) -> int:
     import nbformat
     from nbclient.exceptions import DeadKernelError
 
-    nb = nbformat.read(notebook, as_version=4)
-    workdir = Path(tempfile.mkdtemp(prefix="course_grade_"))
-    env = dict(os.environ)          # the grader's: PYTHONPATH and $COURSE_CHECK_LOG set
+    nb = nbformat.from_dict(job["notebook"])
+    calls_after: dict[int, list[tuple[int, dict]]] = {}
+    for k, call in enumerate(job["calls"]):
+        calls_after.setdefault(call["cell"], []).append((k, call))
+    workdir = Path.cwd()
+    runtime = workdir / ".runtime"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    os.environ["JUPYTER_RUNTIME_DIR"] = str(runtime)   # connection files: this learner's own
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COURSE_CHECK")}
+    # temp files in this learner's folder; HOME stays (its caches, such as matplotlib's
+    # font list, would cost every kernel seconds to rebuild, and guard nothing: the kernel
+    # runs as your user and can reach HOME anyway)
+    env.update(TMPDIR=str(workdir), TMP=str(workdir), TEMP=str(workdir))
     client = _client_class()(
         nb, timeout=int(max(1, cell_timeout)), kernel_name="python3", allow_errors=True,
         interrupt_on_timeout=True, record_timing=False,
@@ -89,53 +212,53 @@ def run(notebook: Path, record: Path, log: Path, cell_timeout: float) -> int:
                           "evalue": f"the cell ran for more than {cell_timeout:g} s and was "
                                     f"interrupted"},
         resources={"metadata": {"path": str(workdir)}})
-    offset = 0
+    channel = Channel(client)
 
     def write(entry: dict):
-        with open(record, "a", encoding="utf-8") as f:
-            f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        out.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        out.flush()
 
     try:
         with client.setup_kernel(env=env, cwd=str(workdir)):
-            # the kernel runs in a session of its own: the grader ends it by this PID if it
-            # has to stop this worker
-            write({"kernel_pid": getattr(client.km.provisioner, "pid", None)})
+            write({"kernel_started": True})
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type != "code":
                     continue
-                start = time.perf_counter()
                 client._current_index = index
                 try:
                     client.execute_cell(cell, index)
                 except DeadKernelError as err:
-                    verdicts, offset = _read_new(log, offset)
-                    write({"cell": index, "seconds": round(time.perf_counter() - start, 2),
-                           "verdicts": verdicts, "error": None, "timed_out": False})
                     write({"dead": index, "error": str(err)[:300]})
                     return 0
-                error = _first_error(cell)
-                cell.outputs = []                  # the grader needs verdicts, not outputs
-                verdicts, offset = _read_new(log, offset)
-                write({"cell": index, "seconds": round(time.perf_counter() - start, 2),
-                       "verdicts": verdicts, "error": error,
+                write({"cell": index, "error": _first_error(cell),
                        "timed_out": client.timed_out_cell == index})
+                cell.outputs = []                  # the grader needs verdicts, not outputs
+                for k, call in calls_after.get(index, []):
+                    try:
+                        verdict = grade_call(channel, call, k)
+                    except DeadKernelError as err:
+                        write({"dead": index, "error": str(err)[:300]})
+                        return 0
+                    write({"verdict": {"call": k, **verdict}})
     except DeadKernelError as err:          # the kernel died while starting or shutting down
         write({"dead": -1, "error": str(err)[:300]})
         return 0
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)   # the folder this run made, nothing else
+        grade_procs.end_descendants()        # the kernel's double forks included
     write({"done": True})
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
+    grade_procs.shield()
     parser = argparse.ArgumentParser(description="Run one notebook for course_lib.grade.")
-    parser.add_argument("notebook", type=Path)
-    parser.add_argument("record", type=Path)
-    parser.add_argument("verdicts", type=Path)
+    parser.add_argument("--record-fd", type=int, required=True)
     parser.add_argument("--cell-timeout", type=float, default=GRADE_CELL_TIMEOUT_S)
     args = parser.parse_args(argv)
-    return run(args.notebook, args.record, args.verdicts, args.cell_timeout)
+    os.set_inheritable(args.record_fd, False)
+    job = json.loads(sys.stdin.buffer.read().decode("utf-8"))
+    with os.fdopen(args.record_fd, "w", encoding="utf-8") as out:
+        return run(job, out, args.cell_timeout)
 
 
 if __name__ == "__main__":

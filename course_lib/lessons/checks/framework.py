@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass
 
 from .. import sandbox
 from ..experiments import one_thread
+from ..remote import RemoteFunction
 from ..sandbox import MAX_ITEMS, MEMORY_LIMIT, TIME_LIMIT_S, describe
 
 ICONS = {"passed": "✅", "failed": "❌", "not_attempted": "⏳", "timed_out": "⌛"}
@@ -94,8 +95,11 @@ def attempt(fn, *args, seconds: float | None = None, modifies: tuple[int, ...] =
     here; an ordinary exception is left in `outcome.error` for the check to judge.
     """
     seconds = TIME_LIMIT_S if seconds is None else seconds
-    out = sandbox.run(fn, args, seconds=seconds, memory_bytes=MEMORY_LIMIT, max_items=MAX_ITEMS,
-                      modifies=modifies)
+    if isinstance(fn, RemoteFunction):      # the grader: fn runs in the learner's kernel
+        out = fn.run(args, seconds, MEMORY_LIMIT, MAX_ITEMS, modifies)
+    else:
+        out = sandbox.run(fn, args, seconds=seconds, memory_bytes=MEMORY_LIMIT,
+                          max_items=MAX_ITEMS, modifies=modifies)
     if out.stopped == "time":
         raise TimedOut(f"your function ran for more than {seconds:g} s and was stopped. Does "
                        f"a loop never end (a `while` whose condition never becomes False, a "
