@@ -15,6 +15,8 @@ clearly faster.
     COURSE_LINEAR_BACKEND=aten     always F.linear (PyTorch's default)
     COURSE_LINEAR_BACKEND=onednn   always oneDNN where it runs (else F.linear)
 
+Inside `torch.compile` every backend is F.linear, which the compiler fuses and lowers itself.
+
 `backend_choices()` lists what was chosen for each shape, with the timings; the benchmark
 (`python -m course_lib.bench`) prints it. tests/test_layers.py proves that every backend
 gives F.linear's outputs and gradients.
@@ -162,7 +164,14 @@ def choose_backend(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | N
 
 def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None
            ) -> torch.Tensor:
-    """F.linear(x, weight, bias) on the backend chosen for this shape. (..., in) -> (..., out)."""
+    """F.linear(x, weight, bias) on the backend chosen for this shape. (..., in) -> (..., out).
+
+    Under torch.compile it is plain F.linear: the compiler chooses its own kernels, a
+    timing taken while a graph is traced would measure nothing, and oneDNN's op has no
+    lowering in TorchInductor (it stopped `torch.compile(model)` with a LoweringException).
+    """
+    if torch.compiler.is_compiling():
+        return F.linear(x, weight, bias)
     return _RUN[choose_backend(x, weight, bias)](x, weight, bias)
 
 
