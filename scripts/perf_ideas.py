@@ -3,6 +3,7 @@
     python scripts/perf_ideas.py                    # the small CPU config (about 2 minutes)
     python scripts/perf_ideas.py --config "lesson 08" --config lecture
     python scripts/perf_ideas.py --profile          # and where the time of one course step goes
+    python scripts/perf_ideas.py --nanogpt ~/nanoGPT   # and nanoGPT's own model.py, from a clone
 
 Every contender trains the same config on the same random batches; the contenders alternate
 every step and the median step time is reported as "course / it": how many times faster the
@@ -20,6 +21,9 @@ course's setup (the first row) is than the contender. Each contender changes one
     no biases, tied        bias=False, tie_weights=True
     nanoGPT-style          commands/contender.py with nanoGPT's AdamW set-up
     nanoGPT-style compiled torch.compile of it (only with --compile; its compile time apart)
+    nanoGPT model.py       only with --nanogpt DIR: the GPT class of nanoGPT's own model.py,
+                           read from your clone of github.com/karpathy/nanoGPT (nothing of it
+                           is in this repository), with its configure_optimizers on a CPU
 """
 
 from __future__ import annotations
@@ -63,7 +67,29 @@ def threads(n: int):
         torch.set_num_threads(before)
 
 
-def contenders(cfg: GPTConfig, compile_nano: bool) -> list[dict]:
+def nanogpt_model(directory: str, cfg: GPTConfig):
+    """nanoGPT's own GPT and optimizer, from model.py in a local clone of its repository."""
+    import contextlib
+    import importlib.util
+    import io
+    path = os.path.join(os.path.expanduser(directory), "model.py")
+    if not os.path.isfile(path):
+        sys.exit(f"--nanogpt: no model.py in {directory}; clone "
+                 f"https://github.com/karpathy/nanoGPT and pass its folder")
+    spec = importlib.util.spec_from_file_location("nanogpt_model", path)
+    module = importlib.util.module_from_spec(spec)
+    with contextlib.redirect_stdout(io.StringIO()):    # it prints parameter counts
+        spec.loader.exec_module(module)
+        model = module.GPT(module.GPTConfig(
+            block_size=cfg.block_size, vocab_size=cfg.vocab_size, n_layer=cfg.n_layer,
+            n_head=cfg.n_head, n_embd=cfg.n_embd, dropout=0.0, bias=False))
+        # weight decay 0.1, lr 1e-3, betas (0.9, 0.99): its Shakespeare character config
+        opt = model.configure_optimizers(0.1, 1e-3, (0.9, 0.99), "cpu")
+    return model, opt
+
+
+def contenders(cfg: GPTConfig, compile_nano: bool, nanogpt_dir: str | None = None
+               ) -> list[dict]:
     torch.manual_seed(0)
 
     def course(**kw):
@@ -90,6 +116,8 @@ def contenders(cfg: GPTConfig, compile_nano: bool) -> list[dict]:
     out.append(row("no biases, tied", course(bias=False, tie_weights=True)))
     nano = NanoGPTStyle(GPTConfig(**{**cfg.to_dict(), "bias": False}))
     out.append(row("nanoGPT-style", nano, nanogpt_optimizer(nano)))
+    if nanogpt_dir:
+        out.append(row("nanoGPT model.py", *nanogpt_model(nanogpt_dir, cfg)))
     if compile_nano:
         c = NanoGPTStyle(GPTConfig(**{**cfg.to_dict(), "bias": False}))
         out.append(row("nanoGPT-style compiled", torch.compile(c), nanogpt_optimizer(c)))
@@ -107,9 +135,10 @@ def step(c: dict, x, y) -> float:
     return time.perf_counter() - start
 
 
-def measure(name: str, steps: int, warmup: int, compile_nano: bool) -> None:
+def measure(name: str, steps: int, warmup: int, compile_nano: bool,
+            nanogpt_dir: str | None = None) -> None:
     cfg, B = CONFIGS[name]
-    rows = contenders(cfg, compile_nano)
+    rows = contenders(cfg, compile_nano, nanogpt_dir)
     g = torch.Generator().manual_seed(0)
     for i in range(warmup + steps):
         x = torch.randint(cfg.vocab_size, (B, cfg.block_size), generator=g)
@@ -154,10 +183,11 @@ def main(argv=None) -> int:
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--compile", action="store_true", help="add a torch.compile'd nanoGPT-style")
     p.add_argument("--profile", action="store_true")
+    p.add_argument("--nanogpt", metavar="DIR", help="a clone of karpathy/nanoGPT: add its model.py")
     args = p.parse_args(argv)
     print(machine_line(), flush=True)
     for name in args.config or ["small CPU"]:
-        measure(name, args.steps, args.warmup, args.compile)
+        measure(name, args.steps, args.warmup, args.compile, args.nanogpt)
         if args.profile:
             profile(name)
     print_backends()

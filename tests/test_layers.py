@@ -79,6 +79,22 @@ def test_auto_keeps_f_linear_unless_another_backend_is_clearly_faster(monkeypatc
     layers.reset_backend_choices()
 
 
+def test_auto_keeps_f_linear_when_one_round_of_timing_disagrees(monkeypatch):
+    """oneDNN faster in one round only (a busy moment slowed F.linear there) keeps F.linear."""
+    if len(AVAILABLE) < 2:
+        pytest.skip("only one backend runs here: nothing to choose")   # reason printed by -ra
+    monkeypatch.setenv(BACKEND_ENV, "auto")
+    x, w = torch.randn(300, 8), torch.randn(4, 8)
+    assert layers.TIMING_ROUNDS == 2
+    for aten_rounds, onednn_rounds, want in [([2.0, 1.2], [1.0, 5.0], "aten"),
+                                             ([2.0, 2.0], [1.0, 1.0], "onednn")]:
+        layers.reset_backend_choices()
+        times = {"aten": iter(aten_rounds), "onednn": iter(onednn_rounds)}
+        monkeypatch.setattr(layers, "_time_backend", lambda name, *a: next(times[name]) / 1e3)
+        assert layers.choose_backend(x, w, None) == want
+    layers.reset_backend_choices()
+
+
 def test_a_backend_name_that_does_not_exist_is_named(monkeypatch):
     monkeypatch.setenv(BACKEND_ENV, "mkl")
     with pytest.raises(ValueError, match="COURSE_LINEAR_BACKEND='mkl' is not a backend; use auto"):

@@ -15,7 +15,12 @@ AdamW.
                          float32: what lesson 08 trains
     course, as the CLI   the same, in the precision `--precision auto` picks for this config
                          (shown only when that is not float32)
+    course, all F.linear the same model with every Linear forced to PyTorch's own F.linear
+                         (COURSE_LINEAR_BACKEND=aten): the speed the course keeps on a CPU
+                         where the other matrix library (oneDNN) does not pay
     lesson 05 heads      GPTLanguageModel(cfg, attention="heads"): separate Head modules
+    course, compiled     only with --compile: torch.compile of the course model; its compile
+                         time is printed, and how many steps it takes to pay that back
 
 The course model's Linear layers choose their matrix library per shape by timing it
 (course_lib/core/layers.py); the table of choices is printed with the CPU model.
@@ -27,12 +32,13 @@ import os
 import platform
 import statistics
 import time
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 
-from ..core.layers import backend_choices, forced_backend
+from ..core.layers import BACKEND_ENV, backend_choices, forced_backend
 from ..core.model import GPTConfig, GPTLanguageModel
 from ..core.precision import autocast, choose_precision
 from ..core.training import clip_grad_norm, make_optimizer
@@ -69,29 +75,60 @@ class Contender:
     precision: str = "fp32"
     times: list = None
     clip: object = torch.nn.utils.clip_grad_norm_   # the course's own: training.clip_grad_norm
+    context: object = nullcontext                   # what the step runs under (a backend)
+    first_step: float = 0.0                         # seconds of the first step (compiling)
 
     def step(self, x: torch.Tensor, y: torch.Tensor) -> float:
         start = time.perf_counter()
-        with autocast(x.device, self.precision):
+        with self.context(), autocast(x.device, self.precision):
             _, loss = self.model(x, y)
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.clip(self.model.parameters(), GRAD_CLIP)
-        self.optimizer.step()
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.clip(self.model.parameters(), GRAD_CLIP)
+            self.optimizer.step()
         return time.perf_counter() - start
 
 
-def make_contenders(cfg: GPTConfig, batch, seed: int = 0) -> tuple[list[Contender], str]:
+@contextmanager
+def linear_backend(name: str):
+    """Every course Linear on `name` (COURSE_LINEAR_BACKEND) while the block runs."""
+    before = os.environ.get(BACKEND_ENV)
+    os.environ[BACKEND_ENV] = name
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[BACKEND_ENV]
+        else:
+            os.environ[BACKEND_ENV] = before
+
+
+def make_contenders(cfg: GPTConfig, batch, seed: int = 0, compile_course: bool = False
+                    ) -> tuple[list[Contender], str]:
     """The contenders for `cfg`, and the reason for the CLI's precision."""
     torch.manual_seed(seed)
     nano = NanoGPTStyle(GPTConfig(**{**cfg.to_dict(), "bias": False}))
     course = GPTLanguageModel(cfg)
     heads = GPTLanguageModel(cfg, attention="heads")
+
+    def same_as_course(name: str, model: nn.Module, **kw) -> Contender:
+        model.load_state_dict(course.state_dict())
+        return Contender(name, model, make_optimizer(model, 1e-3, 0.01), clip=clip_grad_norm,
+                         **kw)
+
     out = [Contender("nanoGPT-style", nano, nanogpt_optimizer(nano)),
            Contender("course, as learners (fp32)", course, make_optimizer(course, 1e-3, 0.01),
-                     clip=clip_grad_norm),
-           Contender("lesson 05 heads (fp32)", heads, make_optimizer(heads, 1e-3, 0.01),
                      clip=clip_grad_norm)]
+    if forced_backend() != "aten":
+        out.append(same_as_course("course, all F.linear (fp32)", GPTLanguageModel(cfg),
+                                  context=lambda: linear_backend("aten")))
+    out.append(Contender("lesson 05 heads (fp32)", heads, make_optimizer(heads, 1e-3, 0.01),
+                         clip=clip_grad_norm))
+    if compile_course:
+        compiled = GPTLanguageModel(cfg)
+        c = same_as_course("course, torch.compile (fp32)", compiled)
+        c.model = torch.compile(compiled)
+        out.append(c)
     precision, why = choose_precision("auto", course, batch, torch.device("cpu"))
     if precision != "fp32":
         cli = GPTLanguageModel(cfg)
@@ -101,14 +138,15 @@ def make_contenders(cfg: GPTConfig, batch, seed: int = 0) -> tuple[list[Contende
     return out, why
 
 
-def bench_config(name: str, cfg: GPTConfig, batch_size: int, steps: int, warmup: int) -> dict:
+def bench_config(name: str, cfg: GPTConfig, batch_size: int, steps: int, warmup: int,
+                 compile_course: bool = False) -> dict:
     g = torch.Generator().manual_seed(0)
 
     def batch():
         x = torch.randint(cfg.vocab_size, (batch_size, cfg.block_size), generator=g)
         return x, torch.randint(cfg.vocab_size, (batch_size, cfg.block_size), generator=g)
 
-    contenders, why = make_contenders(cfg, batch)
+    contenders, why = make_contenders(cfg, batch, compile_course=compile_course)
     for c in contenders:
         c.times = []
     for step in range(warmup + steps):
@@ -116,11 +154,14 @@ def bench_config(name: str, cfg: GPTConfig, batch_size: int, steps: int, warmup:
         order = contenders if step % 2 == 0 else contenders[::-1]   # no one always goes first
         for c in order:
             dt = c.step(x, y)
+            if step == 0:
+                c.first_step = dt
             if step >= warmup:
                 c.times.append(dt)
     tokens = batch_size * cfg.block_size
     rows = [{"name": c.name, "ms": statistics.median(c.times) * 1e3,
              "tokens_per_s": tokens / statistics.median(c.times),
+             "first_step_s": c.first_step,
              "params": sum(p.numel() for p in c.model.parameters())} for c in contenders]
     return {"config": name, "cfg": cfg, "batch_size": batch_size, "rows": rows,
             "precision_reason": why}
@@ -153,6 +194,22 @@ def print_table(result: dict) -> None:
         print(f"{r['name']:<30} {r['params']:10,} {r['ms']:8.1f} {r['tokens_per_s']:10,.0f} "
               f"{r['tokens_per_s'] / base['tokens_per_s']:16.2f}x")
     print(f"--precision auto: {result['precision_reason']}")
+    eager = next(r for r in result["rows"] if r["name"].startswith("course, as learners"))
+    for r in result["rows"]:
+        if "torch.compile" in r["name"]:
+            print(f"torch.compile: the first step took {r['first_step_s']:.1f} s "
+                  f"(compiling), {compile_payback(r, eager)}")
+
+
+def compile_payback(compiled: dict, eager: dict) -> str:
+    """How many training steps a compiled model needs to pay its compile time back."""
+    saved = (eager["ms"] - compiled["ms"]) / 1e3          # seconds saved per step
+    if saved <= 0:
+        return (f"then each step was {compiled['ms'] / eager['ms']:.2f}x the eager step's "
+                f"time: it never pays back here")
+    extra = compiled["first_step_s"] - eager["ms"] / 1e3
+    return (f"then {eager['ms'] / compiled['ms']:.2f}x faster per step: it pays back after "
+            f"about {max(0.0, extra) / saved:,.0f} steps")
 
 
 def print_backends() -> None:
@@ -180,6 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--config", choices=list(CONFIGS), action="append",
                    help=f"only this config (repeatable; default: {', '.join(DEFAULT_CONFIGS)})")
     p.add_argument("--no-generation", action="store_true", help="skip the generation timing")
+    p.add_argument("--compile", action="store_true",
+                   help="add torch.compile of the course model (compiling takes minutes on "
+                        "a small CPU; the table says when it pays back)")
     p.add_argument("--recipes", action="store_true",
                    help="compare the train command's defaults with nanoGPT's CPU recipe in the "
                         "same wall time")
@@ -190,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         return compare_recipes()
     for name in args.config or DEFAULT_CONFIGS:
         cfg, B = CONFIGS[name]
-        print_table(bench_config(name, cfg, B, args.steps, args.warmup))
+        print_table(bench_config(name, cfg, B, args.steps, args.warmup, args.compile))
         if not args.no_generation:
             g = bench_generation(cfg)
             print(f"generate {g['new_tokens']} tokens (batch 1): {g['plain']:.2f} s without the "
