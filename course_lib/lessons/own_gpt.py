@@ -72,15 +72,26 @@ def read_answer(answer: str, reverse: bool = False) -> int | None:
 def addition_pairs(seed: int = ADDITION_SEED, held_out: int = HELD_OUT):
     """(training pairs, held-out pairs): every (a, b) with 0 <= a, b <= 99, split at random.
 
-    The same seed gives the same split on every machine: only random.random() is used,
-    whose sequence Python keeps the same across versions.
+    The held-out set is closed under swapping: when (a, b) is held out, so is (b, a), so a
+    model that answers a held-out sum right cannot have read its mirror b + a either. The
+    same seed gives the same split on every machine: only random.random() is used, whose
+    sequence Python keeps the same across versions.
     """
-    pairs = [(a, b) for a in range(10 ** DIGITS) for b in range(10 ** DIGITS)]
+    unordered = [(a, b) for a in range(10 ** DIGITS) for b in range(a, 10 ** DIGITS)]
     rng = random.Random(seed)
-    for i in range(len(pairs) - 1, 0, -1):            # Fisher-Yates with random() alone
+    for i in range(len(unordered) - 1, 0, -1):        # Fisher-Yates with random() alone
         j = int(rng.random() * (i + 1))
-        pairs[i], pairs[j] = pairs[j], pairs[i]
-    return sorted(pairs[held_out:]), sorted(pairs[:held_out])
+        unordered[i], unordered[j] = unordered[j], unordered[i]
+    held = set()
+    for a, b in unordered:
+        mirror = {(a, b), (b, a)}
+        if len(held) + len(mirror) <= held_out:
+            held |= mirror
+        if len(held) == held_out:
+            break
+    train_pairs = [(a, b) for a in range(10 ** DIGITS) for b in range(10 ** DIGITS)
+                   if (a, b) not in held]
+    return train_pairs, sorted(held)
 
 
 def addition_text(n_lines: int = 20_000, reverse: bool = False, seed: int = ADDITION_SEED) -> str:
