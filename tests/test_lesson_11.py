@@ -57,6 +57,10 @@ def test_held_out_pairs_never_appear_in_the_training_text():
     assert not set(train_pairs) & set(held)
     lines = set(addition_text(20_000).splitlines())
     assert not lines & {addition_line(a, b) for a, b in held}
+    # nor do their mirrors: a held-out sum cannot be answered by remembering b + a
+    assert all((b, a) in set(held) for a, b in held)
+    assert not lines & {addition_line(b, a) for a, b in held}
+    assert any(a == b for a, b in held) or len(held) % 2 == 0
 
 
 def test_the_addition_text_is_the_same_every_time():
@@ -67,8 +71,8 @@ def test_the_addition_text_is_the_same_every_time():
     assert text.splitlines()[:2] == addition_text(2).splitlines()
     assert addition_pairs()[1][:3] == addition_pairs()[1][:3]
     assert addition_text(3, reverse=False) != addition_text(3, reverse=True)
-    assert text.splitlines()[0] == "47+51=098"
-    assert addition_text(1, reverse=True) == "47+51=890\n"
+    assert text.splitlines()[0] == "47+52=099"
+    assert addition_text(1, reverse=True) == "47+52=990\n"
 
 
 def test_loss_levels_of_the_addition_text(addition):

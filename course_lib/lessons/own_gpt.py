@@ -259,8 +259,9 @@ def load_task(name: str = "addition", reverse: bool = False, n_lines: int = 20_0
                     reverse=reverse, held_out=tuple(held))
     if name == "python":
         import sys
-        return Task("python", python_text(max_chars), f"the standard library of Python "
-                    f"{sys.version.split()[0]} on this machine (another Python version gives "
+        return Task("python", python_text(max_chars), f"the first {max_chars:,} characters of "
+                    f"the top-level .py files of Python {sys.version.split()[0]}'s standard "
+                    f"library on this machine, sorted by name (another Python version gives "
                     f"another text)")
     if name == "shakespeare":
         return Task("shakespeare", load_text(CORPUS_PATH), "the course corpus, data/shakespeare.txt")
@@ -686,6 +687,7 @@ class TrainingPanel:
     def _run(self, task: Task, size: str) -> None:
         s = get_size(size)
         iters = self.max_iters or s.max_iters
+        self._floor_now = self.floor if task.is_addition else None   # the floor is addition's
         self.bar.max, self.bar.value = iters, 0
         self.status.value = f"training: step 0 of {iters:,}"
         steps, losses, last = [], [], [0.0]
@@ -714,7 +716,8 @@ class TrainingPanel:
                    else "finished")
             val = own.history.final().get("val")
             self.status.value = (f"{how} at step {self.bar.value:,}: kept the model "
-                                 f"(panel.result), val loss {val:.3f}, "
+                                 f"(panel.result), val loss {val:.3f} nats per character "
+                                 f"({val / math.log(2):.2f} bits per character), "
                                  f"{own.history.seconds:.1f} s")
         except Exception as err:  # noqa: BLE001 - shown to the learner, the panel stays usable
             self.status.value = f"training failed: {type(err).__name__}: {err}"
@@ -726,7 +729,7 @@ class TrainingPanel:
     def _draw(self, steps, losses) -> None:
         from .plots import plot_live_loss
         import matplotlib.pyplot as plt
-        fig = plot_live_loss(steps, losses, floor=self.floor)
+        fig = plot_live_loss(steps, losses, floor=getattr(self, "_floor_now", self.floor))
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=72)
         plt.close(fig)
