@@ -315,7 +315,8 @@ print(f"the place it gets right most often: {best}")
 
 # %% [markdown]
 # So after this short run the model answers almost every held-out sum right: sums that
-# never appear in its training text, so it does more than repeat lines it has read.
+# never appear in its training text, and neither do their mirrors, so it does more than
+# repeat lines it has read.
 #
 # A longer run was made by `scripts/train_addition.py`, for answers reversed and answers as
 # written, with the accuracy of each digit measured during training. The notebook loads
