@@ -14,7 +14,7 @@ from course_lib.lessons.own_gpt import (SIZES, Task, addition_accuracy, addition
                                         addition_pairs, addition_text, check_text_fits,
                                         cli_commands, load_model, load_task, loss_levels,
                                         read_answer, save_model, score_answers, size_costs,
-                                        task_from_path, task_from_upload, train_task)
+                                        new_model, task_from_path, task_from_upload, train_task)
 
 
 @pytest.fixture(scope="module")
@@ -310,3 +310,25 @@ def test_load_model_refuses_a_plain_checkpoint(tiny_own, tmp_path):
     save_checkpoint(tmp_path / "plain", tiny_own.model, tiny_own.tokenizer)
     with pytest.raises(ValueError, match="not one saved by save_model.*load_checkpoint"):
         load_model(tmp_path / "plain")
+
+
+def test_own_text_in_bpe_tokens_with_dropout_and_bits_per_character():
+    """Lesson 11's own-text path is not character-only: BPE with a vocabulary size, a
+    dropout setting, and a loss in bits per character that compares across tokenizers."""
+    from course_lib.lessons.own_gpt import Task
+    text = load_task("shakespeare").text[:60_000]
+    task = Task("file", text, "a test text")
+    bpe = train_task(task, "tiny", max_iters=30, tokenizer="bpe", vocab_size=300, dropout=0.1,
+                     eval_iters=2)
+    assert bpe.tokenizer.vocab_size == 300 and bpe.model.cfg.dropout == 0.1
+    char = train_task(task, "tiny", max_iters=30, eval_iters=2)
+    assert char.model.cfg.dropout == 0.0
+    # bits per character = loss per token / characters per token / ln 2
+    val = bpe.history.final()["val"]
+    assert 0 < bpe.bits_per_char() < val / math.log(2)          # a BPE token is > 1 character
+    assert char.bits_per_char() == pytest.approx(char.history.final()["val"] / math.log(2),
+                                                 rel=0.02)
+    with pytest.raises(ValueError, match="vocab-size"):
+        new_model(task, "tiny", tokenizer="bpe")
+    with pytest.raises(ValueError, match="train it first"):
+        new_model(task, "tiny").bits_per_char()

@@ -396,30 +396,58 @@ class OwnModel:
     def final_loss(self) -> dict:
         return self.history.final()
 
+    def bits_per_char(self) -> float:
+        """The final validation loss in bits per character of text (loss per token divided
+        by the characters per token of the validation text, and by ln 2), so that models
+        with different tokenizers compare. Raises ValueError before any training."""
+        val = self.history.final().get("val") if self.history.steps else None
+        if val is None:
+            raise ValueError("the model has no validation loss yet; train it first")
+        data = self.tokenizer.encode(self.task.text)
+        n_val = len(data) - int(TRAIN_FRACTION * len(data))
+        chars = len(self.tokenizer.decode(data[len(data) - n_val:]))
+        return val / (chars / n_val) / math.log(2)
 
-def new_model(task: Task, size="small", seed: int = 1337) -> OwnModel:
-    """An untrained model of `size` for `task`, with a tokenizer built from its characters."""
+
+def new_model(task: Task, size="small", seed: int = 1337, tokenizer: str = "char",
+              vocab_size: int | None = None, dropout: float = 0.0) -> OwnModel:
+    """An untrained model of `size` for `task`, with a tokenizer built from its text.
+
+    tokenizer="char" takes the text's characters as the vocabulary; tokenizer="bpe" learns
+    byte-pair merges from the first 90% of the text up to `vocab_size` tokens (the part the
+    model trains on). `dropout` is the probability of zeroing an activation in training.
+    """
+    import dataclasses
+    from ..core.bpe import build_tokenizer
     if not isinstance(task, Task):
         raise TypeError(f"task must be a Task (from load_task, task_from_path or "
                         f"task_from_upload), got {type(task).__name__}")
     s = get_size(size)
     check_text_fits(task.text, s.block_size, s.batch_size)
-    tokenizer = CharTokenizer.from_text(task.text)
+    tok = build_tokenizer(tokenizer, task.text, vocab_size, train_fraction=TRAIN_FRACTION)
+    if tokenizer == "bpe":                         # the tokens, not the characters, must fit
+        n_tokens = len(tok.encode(task.text))
+        if min(int(TRAIN_FRACTION * n_tokens), n_tokens - int(TRAIN_FRACTION * n_tokens)) \
+                < s.block_size + s.batch_size:
+            raise ValueError(f"the text is {n_tokens:,} BPE tokens, too short for size "
+                             f"{size!r}: give a longer text, a smaller size or tokenizer='char'")
     torch.manual_seed(seed)
-    model = GPTLanguageModel(s.config(tokenizer.vocab_size))
+    model = GPTLanguageModel(dataclasses.replace(s.config(tok.vocab_size), dropout=dropout))
+    tokenizer = tok
     return OwnModel(model, tokenizer, task, size if isinstance(size, str) else "custom")
 
 
 def train_task(task: Task, size="small", max_iters: int | None = None, callback=None,
                seed: int = 1337, progress: bool = False, eval_interval: int | None = None,
-               eval_iters: int = 10, own: OwnModel | None = None) -> OwnModel:
+               eval_iters: int = 10, own: OwnModel | None = None, tokenizer: str = "char",
+               vocab_size: int | None = None, dropout: float = 0.0) -> OwnModel:
     """Train a new model of `size` on `task` (or `own`, made by new_model) with
     course_lib.train, the function the train command runs; returns the OwnModel.
 
     `callback(step, loss)` is passed to train: returning True stops training cleanly,
     keeping the weights and making the final loss estimate.
     """
-    own = own if own is not None else new_model(task, size, seed)
+    own = own if own is not None else new_model(task, size, seed, tokenizer, vocab_size, dropout)
     s = get_size(size)
     data = torch.tensor(own.tokenizer.encode(own.task.text), dtype=torch.long)
     train_data, val_data = train_val_split(data, TRAIN_FRACTION)
