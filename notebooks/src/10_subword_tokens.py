@@ -723,6 +723,7 @@ for (kind, v, block), runs in groups.items():
     print(runs[0]["sample"].strip()[:200])
 print("U+FFFD in the samples:", sum(r["sample"].count("\ufffd") for r in comparison["runs"]))
 
+# %% [markdown]
 # ## Summary
 #
 # - Characters make long sequences; words make a huge, open vocabulary with unknown words.
