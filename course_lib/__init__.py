@@ -27,7 +27,8 @@ Where each lesson's code lives:
     lesson 10  subword tokens        core/bpe.py           BPETokenizer (byte-level BPE);
                                      core/windows.py       SlidingWindowDataset
     lesson 11  your own GPT          lessons/own_gpt.py    tasks (addition, python, a file), sizes,
-                                                           train_task, panels, save_model;
+                                                           train_task, save_model;
+                                     lessons/own_gpt_panels.py  the training and generation panels;
                                      commands/train.py     --init-from (continue from a saved model)
 
 Every lesson imports the core's main names from here (`from course_lib import GPTLanguageModel,

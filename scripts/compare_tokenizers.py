@@ -1,15 +1,19 @@
 """Characters against BPE tokens: the same small GPT, the same training, compared in bits per character.
 
-    python scripts/compare_tokenizers.py                  # about 5 minutes on 2 busy CPU cores
-    python scripts/compare_tokenizers.py --steps 2000     # longer runs, better models
-    python scripts/compare_tokenizers.py --seconds 60     # the same wall time for each run
+    python scripts/compare_tokenizers.py                  # 1,000 steps per run, 3 seeds, 1 thread
+    python scripts/compare_tokenizers.py --steps 3000     # longer runs, better models
 
 For each tokenizer (characters, BPE with 512 and 1,024 tokens) and each seed, it trains the
-same GPTLanguageModel (only vocab_size differs) for the same number of steps (or, with
---seconds, the same wall time: fair only on a machine that runs nothing else), then
-measures the loss on the whole validation text and turns it into bits per character:
+same GPTLanguageModel for the same number of steps on batches of the same number of tokens
+(steps, not seconds: a wall clock on a busy machine gives one run more steps than another),
+then measures the loss on the whole validation text and turns it into bits per character:
 
     bits per character = loss per token / (characters per token) / ln 2
+
+block_size counts tokens, so with block_size=64 a BPE model sees 64 tokens, about twice as
+many characters of context as the character model. To take that confound away, each BPE
+tokenizer is also run with block_size = 64 / (its characters per token), rounded: the same
+characters of context as the character model (but fewer characters per batch).
 
 The text is split at the same character for every tokenizer (the first 90% trains, BPE
 included), so every model is judged on the same validation characters. Lesson 10 loads
@@ -24,7 +28,6 @@ import math
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import torch
@@ -63,12 +66,17 @@ def heldout_loss(model: GPTLanguageModel, val: torch.Tensor, block_size: int) ->
     return total / count
 
 
+def _name(tokenizer) -> str:
+    kind, vocab_size = tokenizer
+    return kind if vocab_size is None else f"{kind}{vocab_size}"
+
+
 def run(args) -> dict:
     text = load_text()
     n = int(0.9 * len(text))
     train_text, val_text = text[:n], text[n:]
     results = []
-    for kind, vocab_size in TOKENIZERS:
+    for kind, vocab_size in [t for t in TOKENIZERS if _name(t) in args.tokenizers]:
         if kind == "char":
             tok = CharTokenizer.from_text(text)
         else:
@@ -76,36 +84,46 @@ def run(args) -> dict:
         train_ids = torch.tensor(tok.encode(train_text), dtype=torch.long)
         val_ids = torch.tensor(tok.encode(val_text), dtype=torch.long)
         chars_per_token = len(val_text) / len(val_ids)
-        for seed in SEEDS:
+        blocks = [MODEL["block_size"]]
+        if kind != "char":                       # the same characters of context as "char"
+            blocks.append(round(MODEL["block_size"] / chars_per_token))
+        for block_size, seed in [(b, s) for b in blocks for s in SEEDS]:
             torch.manual_seed(seed)
-            model = GPTLanguageModel(GPTConfig(vocab_size=tok.vocab_size, **MODEL))
-            h = train(model, train_ids, val_ids, max_iters=None if args.seconds else args.steps,
-                      max_seconds=args.seconds, seed=seed, progress=False, **TRAIN)
-            loss = heldout_loss(model, val_ids, MODEL["block_size"])
+            model = GPTLanguageModel(GPTConfig(vocab_size=tok.vocab_size,
+                                               **(MODEL | {"block_size": block_size})))
+            h = train(model, train_ids, val_ids, max_iters=args.steps, seed=seed,
+                      progress=False, **TRAIN)
+            loss = heldout_loss(model, val_ids, block_size)
             bpc = loss / chars_per_token / math.log(2)
             sample = generate_text(model, tok, "\n", max_new_tokens=math.ceil(240 / chars_per_token),
                                    temperature=1.0, seed=0)
             row = {"tokenizer": kind, "vocab_size": tok.vocab_size, "seed": seed,
+                   "block_size": block_size, "context_chars": block_size * chars_per_token,
                    "params": model.num_parameters(), "steps": h.steps[-1] if h.steps else 0,
                    "seconds": round(h.train_seconds, 1), "chars_per_token": chars_per_token,
                    "val_loss_per_token": loss, "bits_per_char": bpc, "sample": sample[:241]}
             results.append(row)
-            print(f"{kind:>4} {tok.vocab_size:>5}  seed {seed}  {row['steps']:>5} steps  "
+            print(f"{kind:>4} {tok.vocab_size:>5}  block {block_size:>3}  seed {seed}  "
+                  f"{row['steps']:>5} steps  "
                   f"loss/token {loss:.3f}  bits/char {bpc:.3f}", flush=True)
-    budget = f"--seconds {args.seconds:g}" if args.seconds else f"--steps {args.steps}"
-    return {"command": f"python scripts/compare_tokenizers.py {budget}",
-            "steps": None if args.seconds else args.steps, "seconds_per_run": args.seconds, "model": MODEL, "train": TRAIN, "seeds": SEEDS,
+    return {"command": f"python scripts/compare_tokenizers.py --steps {args.steps}",
+            "steps": args.steps, "model": MODEL, "train": TRAIN, "seeds": SEEDS,
             "torch_threads": torch.get_num_threads(), "cpu": cpu_model(),
             "runs": results}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--steps", type=int, default=300, help="optimisation steps of each run")
-    parser.add_argument("--seconds", type=float, default=None,
-                        help="train each run for this wall time instead of --steps")
+    parser.add_argument("--steps", type=int, default=1000, help="optimisation steps of each run")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--tokenizers", nargs="+", default=[_name(t) for t in TOKENIZERS],
+                        choices=[_name(t) for t in TOKENIZERS],
+                        help="which tokenizers to run (default: all three)")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
+    if args.steps < 1:
+        parser.error("--steps must be >= 1")
+    torch.set_num_threads(args.threads)
     result = run(args)
     fd, tmp = tempfile.mkstemp(dir=args.out.parent, suffix=".json")   # never a half-written file
     with os.fdopen(fd, "w", encoding="utf-8") as f:

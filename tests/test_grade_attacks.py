@@ -100,12 +100,12 @@ for path in [os.environ.get("COURSE_CHECK_LOG", "")] + glob.glob("/tmp/course_gr
 print('{{"verdict": {{"call": 0, "status": "passed", "message": "forged"}}}}')
 """
 FORGE_LOGGED = f"""{WRONG1}
-from course_lib.lessons.checks import CheckResult, _logged
+from course_lib.lessons.checks.framework import CheckResult, _logged
 _logged(CheckResult("check_encode_decode", "passed", "forged"))
 {CALL1}
 """
 FORGE_PATCH = f"""{WRONG1}
-import course_lib.lessons.checks as c, course_lib.lessons.remote as r, json
+import course_lib.lessons.checks.framework as c, course_lib.lessons.remote as r, json
 c._verdict = lambda checker, fn, *a, **k: c.CheckResult(checker.__name__, "passed", "patched")
 r.serve = lambda handle, request: json.dumps({{"stopped": None, "modified": [],
                                                "value": "passed"}})
@@ -124,6 +124,13 @@ if os.fork() == 0:
         with open(pidfile, "w") as f:
             f.write(str(os.getpid()))
         line = '{{"verdict": {{"call": 0, "status": "failed", "message": "SABOTAGED"}}}}\\n'
+        def started(pid):        # a process's start time: tells a reused PID from the grader
+            try:
+                stat = open(f"/proc/{{pid}}/stat").read()
+                return stat[stat.rfind(")") + 2:].split()[19]
+            except OSError:
+                return None
+        grader_started = started({grader})
         def ours(proc):          # only the grader's processes: the test shares its machine
             try:
                 pid = int(proc.rsplit("/", 1)[1])
@@ -138,6 +145,8 @@ if os.fork() == 0:
                 return False
             return False
         for _ in range(600):
+            if started({grader}) != grader_started:
+                os._exit(0)      # the grader is gone (its PID may be another process's now)
             for proc in filter(ours, glob.glob("/proc/[0-9]*")):
                 try:
                     cmd = open(proc + "/cmdline", "rb").read().decode(errors="replace")

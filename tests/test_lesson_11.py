@@ -9,12 +9,12 @@ import pytest
 import torch
 
 from course_lib import DATA_DIR, GPTLanguageModel
-from course_lib.lessons import own_gpt
+from course_lib.lessons import own_gpt, own_gpt_panels
 from course_lib.lessons.own_gpt import (SIZES, Task, addition_accuracy, addition_line,
                                         addition_pairs, addition_text, validate_text_fits,
                                         cli_commands, load_model, load_task, loss_levels,
                                         read_answer, save_model, score_answers, size_costs,
-                                        task_from_path, task_from_upload, train_task)
+                                        new_model, task_from_path, task_from_upload, train_task)
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +57,10 @@ def test_held_out_pairs_never_appear_in_the_training_text():
     assert not set(train_pairs) & set(held)
     lines = set(addition_text(20_000).splitlines())
     assert not lines & {addition_line(a, b) for a, b in held}
+    # nor do their mirrors: a held-out sum cannot be answered by remembering b + a
+    assert all((b, a) in set(held) for a, b in held)
+    assert not lines & {addition_line(b, a) for a, b in held}
+    assert any(a == b for a, b in held) or len(held) % 2 == 0
 
 
 def test_the_addition_text_is_the_same_every_time():
@@ -67,8 +71,8 @@ def test_the_addition_text_is_the_same_every_time():
     assert text.splitlines()[:2] == addition_text(2).splitlines()
     assert addition_pairs()[1][:3] == addition_pairs()[1][:3]
     assert addition_text(3, reverse=False) != addition_text(3, reverse=True)
-    assert text.splitlines()[0] == "47+51=098"
-    assert addition_text(1, reverse=True) == "47+51=890\n"
+    assert text.splitlines()[0] == "47+52=099"
+    assert addition_text(1, reverse=True) == "47+52=990\n"
 
 
 def test_loss_levels_of_the_addition_text(addition):
@@ -208,7 +212,7 @@ def test_train_task_refuses_what_is_not_a_task():
 
 
 def test_the_panel_stop_button_ends_training_and_keeps_the_model():
-    panel = own_gpt.training_panel("addition", "tiny", max_iters=100_000)
+    panel = own_gpt_panels.training_panel("addition", "tiny", max_iters=100_000)
     thread = panel.start()
     assert thread is not None and panel.stop_button.disabled is False
     panel.stop()                                  # what the Stop button's click does
@@ -223,7 +227,7 @@ def test_the_panel_stop_button_ends_training_and_keeps_the_model():
 
 
 def test_the_panel_names_a_text_it_cannot_train_on(tmp_path):
-    panel = own_gpt.training_panel("file", "tiny")
+    panel = own_gpt_panels.training_panel("file", "tiny")
     assert panel.start() is None
     assert panel.status.value.startswith("Cannot train: no file uploaded yet")
     panel.path_box.value = str(tmp_path / "nothing.txt")
@@ -232,9 +236,9 @@ def test_the_panel_names_a_text_it_cannot_train_on(tmp_path):
 
 def test_training_panel_refuses_unknown_choices():
     with pytest.raises(ValueError, match="unknown task 'poems'"):
-        own_gpt.training_panel("poems")
+        own_gpt_panels.training_panel("poems")
     with pytest.raises(ValueError, match="unknown size 'huge'"):
-        own_gpt.training_panel("addition", "huge")
+        own_gpt_panels.training_panel("addition", "huge")
 
 
 # ----------------------------------------------------------------------------- save and load
@@ -309,3 +313,25 @@ def test_load_model_refuses_a_plain_checkpoint(tiny_own, tmp_path):
     save_checkpoint(tmp_path / "plain", tiny_own.model, tiny_own.tokenizer)
     with pytest.raises(ValueError, match="not one saved by save_model.*load_checkpoint"):
         load_model(tmp_path / "plain")
+
+
+def test_own_text_in_bpe_tokens_with_dropout_and_bits_per_character():
+    """Lesson 11's own-text path is not character-only: BPE with a vocabulary size, a
+    dropout setting, and a loss in bits per character that compares across tokenizers."""
+    from course_lib.lessons.own_gpt import Task
+    text = load_task("shakespeare").text[:60_000]
+    task = Task("file", text, "a test text")
+    bpe = train_task(task, "tiny", max_iters=30, tokenizer="bpe", vocab_size=300, dropout=0.1,
+                     eval_iters=2)
+    assert bpe.tokenizer.vocab_size == 300 and bpe.model.cfg.dropout == 0.1
+    char = train_task(task, "tiny", max_iters=30, eval_iters=2)
+    assert char.model.cfg.dropout == 0.0
+    # bits per character = loss per token / characters per token / ln 2
+    val = bpe.history.final()["val"]
+    assert 0 < bpe.bits_per_char() < val / math.log(2)          # a BPE token is > 1 character
+    assert char.bits_per_char() == pytest.approx(char.history.final()["val"] / math.log(2),
+                                                 rel=0.02)
+    with pytest.raises(ValueError, match="vocab-size"):
+        new_model(task, "tiny", tokenizer="bpe")
+    with pytest.raises(ValueError, match="train it first"):
+        new_model(task, "tiny").bits_per_char()

@@ -262,7 +262,7 @@ def test_lesson_11_training_panel():
     """Changing the text, the size or the path shows that text's size and cost; nothing
     trains (only the Train button does; the browser test presses it). The upload button
     and the live curve are not value controls a learner moves."""
-    from course_lib.lessons.own_gpt import training_panel
+    from course_lib.lessons.own_gpt_panels import training_panel
     panel = training_panel("addition", "tiny")
     assert_every_control_redraws_from_data(panel.widget, leave_out=[panel.upload, panel.curve],
                                            figures=0)
@@ -272,7 +272,7 @@ def test_lesson_11_training_panel():
 def test_lesson_11_generation_panel(own_addition):
     """A new prompt, temperature or top-k generates (and answers the held-out sums); a
     setting seen before is shown from memory; nothing trains."""
-    from course_lib.lessons.own_gpt import generation_panel
+    from course_lib.lessons.own_gpt_panels import generation_panel
     box = generation_panel(own_addition)
     assert_every_control_redraws_from_data(box, generates=controls_of(box), figures=0)
     box.children[0].value = "12+34="            # the prompt: a question the model knows

