@@ -9,6 +9,8 @@ import the core; the core imports neither):
 
     train.py, generate.py, bench.py, grade.py   the entry points `python -m` runs (a few lines
                                                 each, calling commands/)
+    i18n.py     the learner's language: set_language("it"), COURSE_LANG, gettext's _();
+                its catalogues are locale/it/LC_MESSAGES/course_lib.po and the compiled .mo
 
 Where each lesson's code lives:
 

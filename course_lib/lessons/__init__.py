@@ -2,6 +2,8 @@
 
     checks/         the exercise checks, one module per lesson (see checks/__init__.py)
     sandbox.py      runs a learner's function for a check: time, memory and output limits
+    remote.py       the grader's data-only channel: a check in the grader calls the learner's
+                    function in the learner's kernel
     plots/          the figures of lessons 00 to 09 and 11 (lesson 10's is in bpe_widgets.py)
     widgets.py      the interactive controls of lessons 00 to 09 (lessons 10 and 11 keep theirs
                     in bpe_widgets.py and own_gpt_panels.py)
