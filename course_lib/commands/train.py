@@ -25,7 +25,7 @@ from .cli import (OneLineParser, fail, fraction, non_negative_int, positive_floa
 from ..core.bpe import TOKENIZERS, build_tokenizer
 from ..core.data import load_corpus, load_text
 from ..core.device import pick_device
-from ..core.model import ACTIVATIONS, GPTConfig, GPTLanguageModel
+from ..core.model import ACTIVATIONS, NORMS, POSITIONS, GPTConfig, GPTLanguageModel
 from ..core.precision import PRECISIONS
 from ..core.training import DEFAULTS, save_history, train
 
@@ -76,6 +76,13 @@ def build_parser() -> OneLineParser:
                    help="biases in the Linears and LayerNorms")
     m.add_argument("--tie-weights", action=argparse.BooleanOptionalAction, default=M.tie_weights,
                    help="lm_head shares the token embedding's weight")
+    m.add_argument("--norm", choices=NORMS, default=M.norm,
+                   help="layernorm (GPT-2) or rmsnorm (lesson 12)")
+    m.add_argument("--position", choices=POSITIONS, default=M.position,
+                   help="learned: a position table (GPT-2); rope: rotary positions (lesson 12)")
+    m.add_argument("--n-kv-head", type=positive_int, default=M.n_kv_head,
+                   help="key/value heads, a divisor of --n-head (default: --n-head; 1: "
+                        "multi-query; lesson 12)")
     t = p.add_argument_group("training")
     t.add_argument("--batch-size", type=positive_int, default=R.batch_size,
                    help="sequences per step and per process")
@@ -162,7 +169,7 @@ def _check_splits(corpus, block_size: int) -> None:
 
 
 MODEL_FLAGS = ("n_layer", "n_head", "n_embd", "block_size", "dropout", "activation", "bias",
-               "tie_weights")
+               "tie_weights", "norm", "position", "n_kv_head")
 
 
 def _init_from(args):
@@ -236,7 +243,8 @@ def _run(args, prog: str) -> int:
                                 block_size=args.block_size, n_embd=args.n_embd,
                                 n_head=args.n_head, n_layer=args.n_layer, dropout=args.dropout,
                                 activation=args.activation, bias=args.bias,
-                                tie_weights=args.tie_weights)
+                                tie_weights=args.tie_weights, norm=args.norm,
+                                position=args.position, n_kv_head=args.n_kv_head)
             else:
                 model, tokenizer = start
                 corpus = _corpus_for(args, tokenizer)
