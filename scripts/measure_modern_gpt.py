@@ -1,8 +1,14 @@
 """What changed after GPT-2, measured: lesson 08's GPT against RMSNorm, RoPE, SwiGLU and
 grouped-query attention, each alone and all four together (lesson 12).
 
-    python scripts/measure_modern_gpt.py            # about 20-25 minutes on 1 busy thread
+    python scripts/measure_modern_gpt.py            # about 40 minutes on 1 busy thread
     python scripts/measure_modern_gpt.py --quick    # a few seconds: the tests run this
+
+    # the same in about half the time, on two cores: time the steps, then train the two
+    # halves in parallel (one thread each), then write the result from the saved runs
+    python scripts/measure_modern_gpt.py --part timing
+    python scripts/measure_modern_gpt.py --part steps & python scripts/measure_modern_gpt.py --part time
+    python scripts/measure_modern_gpt.py            # trains nothing that is saved already
 
 The model is lesson 08's comparison GPT (scripts/sweep_n_embd.py's FIXED at n_embd=64:
 4 blocks of 4 heads, block_size 64), trained on the course corpus from three seeds with
@@ -26,6 +32,8 @@ It also records: the RoPE runs' held-out loss on windows of 1x and 2x block_size
 learned position table cannot read 2x at all), the speed of LayerNorm and RMSNorm alone,
 and the key/value cache's bytes for each n_kv_head. The result is data/modern_gpt.json
 (lesson 12 reads it); --quick writes data/modern_gpt.quick.json unless --out is given.
+The timing and every finished run are saved at once next to it (NAME.partial-*.json), so a
+stopped measurement goes on where it stopped; they are removed once the result is written.
 """
 
 from __future__ import annotations
@@ -60,7 +68,7 @@ VARIANTS = {"baseline": {},
             "all four": {"norm": "rmsnorm", "position": "rope", "activation": "swiglu",
                          "n_kv_head": 1}}
 SEEDS = [1337, 1338, 1339]
-STEPS = 150
+STEPS = 100
 TRAIN = dict(batch_size=32, lr=2e-3, min_lr=2e-4, warmup_iters=20, grad_clip=1.0,
              eval_iters=20, precision="fp32")
 ROUNDS = 7                 # timing rounds (each variant once per round, interleaved)
@@ -160,7 +168,7 @@ def run(corpus, name: str, change: dict, seed: int, steps: int, model: dict, set
     m = GPTLanguageModel(cfg)
     t0 = time.perf_counter()
     h = train(m, corpus.train_data, corpus.val_data, max_iters=steps, seed=seed,
-              eval_interval=max(1, steps // 3), progress=False, **settings)
+              eval_interval=steps, progress=False, **settings)
     final = h.final()
     out = {"variant": name, "seed": seed, "steps": steps, "params": m.num_parameters(),
            "train_loss": final["train"], "val_loss": final["val"],
@@ -191,10 +199,30 @@ def _save(path: Path, data: dict) -> None:
     tmp.replace(path)
 
 
+def _load(path: Path, settings: dict) -> dict:
+    """A partial file's content when it was made with these settings, else {}."""
+    if not path.is_file():
+        return {}
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    return saved if saved.get("settings") == settings else {}
+
+
+def _runs_in(paths: list[Path], settings: dict) -> dict[tuple, dict]:
+    """Finished runs saved by any part: {(variant, seed, steps): run}."""
+    runs = {}
+    for path in paths:
+        for r in _load(path, settings).get("runs", []):
+            runs[(r["variant"], r["seed"], r["steps"])] = r
+    return runs
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true",
                         help="a tiny model and a few steps: checks that the script works")
+    parser.add_argument("--part", choices=["timing", "steps", "time"], default=None,
+                        help="do one part only and save it (the default does every part "
+                             "not saved yet, then writes the result)")
     parser.add_argument("--out", type=Path, default=None,
                         help="where to write (default: data/modern_gpt.json, or "
                              "data/modern_gpt.quick.json with --quick)")
@@ -210,30 +238,51 @@ def main(argv: list[str] | None = None) -> int:
     corpus = load_corpus()
     vocab = corpus.tokenizer.vocab_size
     started = time.perf_counter()
+    key = {"model": model, "seeds": seeds, "steps": steps, "training": settings,
+           "variants": VARIANTS, "rounds": rounds, "steps_per_round": per_round}
+    partial = {part: out_path.with_name(f"{out_path.stem}.partial-{part}.json")
+               for part in ("timing", "steps", "time")}
 
-    times = step_times(corpus, model, rounds, per_round, settings["batch_size"])
-    median = {n: statistics.median(t) for n, t in times.items()}
-    budget = median["baseline"] * steps
-    equal_time_steps = {n: max(1, int(budget / median[n])) for n in VARIANTS}
-    print("median seconds per step:", {n: round(t, 4) for n, t in median.items()})
-    print(f"time budget {budget:.1f} s of steps -> steps per variant:", equal_time_steps,
-          flush=True)
+    timing = _load(partial["timing"], key).get("timing")
+    if timing is None and args.part in (None, "timing"):
+        times = step_times(corpus, model, rounds, per_round, settings["batch_size"])
+        median = {n: statistics.median(t) for n, t in times.items()}
+        budget = median["baseline"] * steps
+        timing = {"cpu": cpu_model(), "rounds": rounds, "steps_per_round": per_round,
+                  "seconds_per_step": times, "median_seconds_per_step": median,
+                  "budget_seconds": budget,
+                  "equal_time_steps": {n: max(1, int(budget / median[n])) for n in VARIANTS}}
+        _save(partial["timing"], {"settings": key, "timing": timing})
+    if timing is None:
+        print(f"no step timing yet: run `{COMMAND} --part timing` first", file=sys.stderr)
+        return 1
+    print("median seconds per step:",
+          {n: round(t, 4) for n, t in timing["median_seconds_per_step"].items()})
+    print(f"time budget {timing['budget_seconds']:.1f} s of steps -> steps per variant:",
+          timing["equal_time_steps"], flush=True)
+    if args.part == "timing":
+        return 0
 
-    runs = []
-    for name, change in VARIANTS.items():
-        for seed in seeds:
-            runs.append(run(corpus, name, change, seed, steps, model, settings,
-                            long_context=name == "rope") | {"budget": "steps"})
-    for name, change in VARIANTS.items():
-        n = equal_time_steps[name]
-        for seed in seeds:
-            if n == steps:       # the same run as at equal steps (the baseline's always is)
-                same = next(r for r in runs if r["variant"] == name and r["seed"] == seed
-                            and r["budget"] == "steps")
-                runs.append(same | {"budget": "time"})
-            else:
-                runs.append(run(corpus, name, change, seed, n, model, settings)
-                            | {"budget": "time"})
+    wanted = {"steps": [(name, seed, steps) for name in VARIANTS for seed in seeds],
+              "time": [(name, seed, timing["equal_time_steps"][name])
+                       for name in VARIANTS for seed in seeds]}
+    for part in ("steps", "time") if args.part is None else (args.part,):
+        mine = [r for r in _load(partial[part], key).get("runs", [])]
+        # the runs that equal-steps trains anyway (the baseline's) come last at equal time
+        for name, seed, n in sorted(wanted[part], key=lambda w: part == "time" and w[2] == steps):
+            known = _runs_in(list(partial.values()), key)
+            if (name, seed, n) in known:     # saved by either part (equal steps and equal
+                continue                     # time share a run where the counts agree)
+            r = run(corpus, name, VARIANTS[name], seed, n, model, settings,
+                    long_context=name == "rope" and n == steps)
+            known[(name, seed, n)] = r
+            mine.append(r)
+            _save(partial[part], {"settings": key, "runs": mine})
+    if args.part is not None:
+        return 0
+    known = _runs_in(list(partial.values()), key)
+    runs = [known[w] | {"budget": part} for part in ("steps", "time") for w in wanted[part]]
+    median = timing["median_seconds_per_step"]
 
     results = []
     for name, change in VARIANTS.items():
@@ -251,19 +300,19 @@ def main(argv: list[str] | None = None) -> int:
            "training": settings,
            "cpu": cpu_model(), "torch": torch.__version__,
            "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores", "threads": 1,
-           "timing": {"rounds": rounds, "steps_per_round": per_round,
-                      "seconds_per_step": times, "median_seconds_per_step": median,
-                      "budget_seconds": budget, "equal_time_steps": equal_time_steps},
+           "timing": timing,
            "results": results,
            "rope_long_context": [{"seed": r["seed"]} | r["long_context"] for r in rope_runs],
            "norm_seconds": {"per_round": nt,
                             "median": {n: statistics.median(t) for n, t in nt.items()},
                             "shape": [32, model["block_size"], model["n_embd"]]},
            "kv_cache": cache_bytes(vocab, model, [model["n_head"], 2, 1]),
-           "total_seconds": round(time.perf_counter() - started, 1),
            "runs": runs}
     _save(out_path, out)
-    print(f"wrote {out_path} in {out['total_seconds']:.0f} s")
+    for path in partial.values():
+        path.unlink(missing_ok=True)         # this script's own files, now in the result
+    print(f"wrote {out_path} in {time.perf_counter() - started:.0f} s (the runs' own "
+          f"seconds are in the file)")
     return 0
 
 

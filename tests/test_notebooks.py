@@ -89,12 +89,13 @@ def test_exercises_are_checked_stub_first_then_solution(path):
 
 def test_every_check_is_used_by_a_notebook_and_tested():
     used = "\n".join(p.read_text(encoding="utf-8") for p in NOTEBOOKS)
-    tested = (REPO / "tests" / "test_checks.py").read_text(encoding="utf-8")
+    tested = "\n".join(p.read_text(encoding="utf-8")    # test_checks.py, test_checks_l12.py
+                        for p in sorted((REPO / "tests").glob("test_checks*.py")))
     names = [n for n in dir(checks) if n.startswith("check_")]
     assert names
     for name in names:
         assert name in used, f"{name} is never called in a notebook"
-        assert name in tested, f"{name} has no test in tests/test_checks.py"
+        assert name in tested, f"{name} has no test in tests/test_checks*.py"
 
 
 # ----------------------------------------------------------------------------- solution cells
