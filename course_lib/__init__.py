@@ -25,6 +25,10 @@ Where each lesson's code lives:
                                      core/windows.py       SlidingWindowDataset
     lesson 11  your own GPT          lessons/own_gpt.py    tasks (addition, python, a file), sizes,
                                      commands/train.py     train_task, panels, save_model; --init-from
+    lesson 12  after GPT-2           core/model.py         GPTConfig(norm, position, activation,
+                                                           n_kv_head): RMSNorm, RoPE, SwiGLU, GQA;
+                                     lessons/modern.py     the measurement, its plots and widgets;
+                                     lessons/checks_l12.py the lesson's exercise checks
 
 Every lesson imports from here (`from course_lib import GPTLanguageModel, ...`) and from
 course_lib.lessons (checks, plots, widgets).

@@ -1,7 +1,7 @@
 """What changed after GPT-2, measured: lesson 08's GPT against RMSNorm, RoPE, SwiGLU and
 grouped-query attention, each alone and all four together (lesson 12).
 
-    python scripts/measure_modern_gpt.py            # about 40 minutes on 1 busy thread
+    python scripts/measure_modern_gpt.py            # 33 runs: about 10 minutes on an idle core
     python scripts/measure_modern_gpt.py --quick    # a few seconds: the tests run this
 
     # the same in about half the time, on two cores: time the steps, then train the two
@@ -13,7 +13,7 @@ grouped-query attention, each alone and all four together (lesson 12).
 The model is lesson 08's comparison GPT (scripts/sweep_n_embd.py's FIXED at n_embd=64:
 4 blocks of 4 heads, block_size 64), trained on the course corpus from three seeds with
 lesson 08's settings but far fewer steps (STEPS; so all runs fit in about 20 minutes of
-one CPU thread). Each variant changes GPTConfig fields only:
+one CPU thread of a busy machine). Each variant changes GPTConfig fields only:
 
     rmsnorm  norm="rmsnorm"        RMSNorm in place of every LayerNorm
     rope     position="rope"       rotary positions, no position table
@@ -23,7 +23,8 @@ one CPU thread). Each variant changes GPTConfig fields only:
 
 Equal steps: every variant trains STEPS steps. Equal time: first each variant's time per
 training step is measured on one thread, the variants interleaved (ROUNDS rounds, so a
-busy spell of the machine hits them all), and the median taken; then each variant trains
+busy spell of the machine hits them all), as CPU time (the wall time of an idle machine,
+see step_times), and the median taken; then each variant trains
 for as many steps as fit into the time the baseline needs for STEPS steps. Those step
 counts are fixed before any run, so the runs are deterministic: the machine's load changes
 how long they take, not what they compute.
@@ -68,11 +69,11 @@ VARIANTS = {"baseline": {},
             "all four": {"norm": "rmsnorm", "position": "rope", "activation": "swiglu",
                          "n_kv_head": 1}}
 SEEDS = [1337, 1338, 1339]
-STEPS = 100
-TRAIN = dict(batch_size=32, lr=2e-3, min_lr=2e-4, warmup_iters=20, grad_clip=1.0,
-             eval_iters=20, precision="fp32")
-ROUNDS = 7                 # timing rounds (each variant once per round, interleaved)
-STEPS_PER_ROUND = 3
+STEPS = 80
+TRAIN = dict(batch_size=32, lr=2e-3, min_lr=2e-4, warmup_iters=10, grad_clip=1.0,
+             eval_iters=10, precision="fp32")
+ROUNDS = 5                 # timing rounds (each variant once per round, interleaved)
+STEPS_PER_ROUND = 2
 QUICK = dict(model=dict(block_size=16, n_embd=16, n_head=4, n_layer=1, dropout=0.0),
              seeds=[1, 2, 3], steps=6, rounds=2, steps_per_round=1, eval_iters=2)
 
@@ -84,7 +85,11 @@ def config(vocab_size: int, model: dict, change: dict) -> GPTConfig:
 def step_times(corpus, model: dict, rounds: int, per_round: int, batch_size: int
                ) -> dict[str, list[float]]:
     """Seconds per training step (forward, backward, AdamW) of each variant, interleaved:
-    round r times every variant once. -> {variant: [one number per round]}."""
+    round r times every variant once. -> {variant: [one number per round]}.
+
+    The clock is this thread's CPU time (time.thread_time): on one thread of an idle
+    machine it is the wall time, and on a busy machine it leaves out the time the thread
+    waits for a core (which made wall-clock medians here differ by 2x between two runs)."""
     vocab = corpus.tokenizer.vocab_size
     g = torch.Generator().manual_seed(0)
     setups = {}
@@ -96,30 +101,31 @@ def step_times(corpus, model: dict, rounds: int, per_round: int, batch_size: int
     times = {name: [] for name in VARIANTS}
     for r in range(rounds + 1):                      # round 0 warms up and is not kept
         for name, (m, opt) in setups.items():
-            t0 = time.perf_counter()
+            t0 = time.thread_time()
             for _ in range(per_round):
                 _, loss = m(x, y)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
             if r:
-                times[name].append((time.perf_counter() - t0) / per_round)
+                times[name].append((time.thread_time() - t0) / per_round)
     return times
 
 
 def norm_times(rounds: int, shape=(32, 64, 64)) -> dict[str, list[float]]:
-    """Seconds for forward + backward of nn.LayerNorm and the course's RMSNorm alone,
-    interleaved, on a (B, T, C) activation of lesson 08's model (100 calls per number)."""
+    """Seconds (thread CPU time) for forward + backward of nn.LayerNorm and the course's
+    RMSNorm alone, interleaved, on a (B, T, C) activation of lesson 08's model (100 calls
+    per number)."""
     x = torch.randn(*shape, requires_grad=True)
     norms = {"layernorm": nn.LayerNorm(shape[-1]), "rmsnorm": RMSNorm(shape[-1])}
     times = {n: [] for n in norms}
     for r in range(rounds + 1):
         for name, norm in norms.items():
-            t0 = time.perf_counter()
+            t0 = time.thread_time()
             for _ in range(100):
                 norm(x).sum().backward()
             if r:
-                times[name].append((time.perf_counter() - t0) / 100)
+                times[name].append((time.thread_time() - t0) / 100)
     return times
 
 
@@ -223,10 +229,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--part", choices=["timing", "steps", "time"], default=None,
                         help="do one part only and save it (the default does every part "
                              "not saved yet, then writes the result)")
+    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=None,
+                        metavar="NAME", help="with --part steps or time: only these variants "
+                        "(so several processes can share a part)")
     parser.add_argument("--out", type=Path, default=None,
                         help="where to write (default: data/modern_gpt.json, or "
                              "data/modern_gpt.quick.json with --quick)")
     args = parser.parse_args(argv)
+    if args.variants and args.part not in ("steps", "time"):
+        parser.error("--variants goes with --part steps or --part time")
     torch.set_num_threads(1)     # one thread: steady timings on a busy machine
     model, seeds, steps = MODEL, SEEDS, STEPS
     rounds, per_round, settings = ROUNDS, STEPS_PER_ROUND, dict(TRAIN)
@@ -242,6 +253,10 @@ def main(argv: list[str] | None = None) -> int:
            "variants": VARIANTS, "rounds": rounds, "steps_per_round": per_round}
     partial = {part: out_path.with_name(f"{out_path.stem}.partial-{part}.json")
                for part in ("timing", "steps", "time")}
+    if args.variants:      # a process of its own for some variants: a file of its own
+        tag = "-".join(sorted(v.replace(" ", "_") for v in args.variants))
+        partial[args.part] = out_path.with_name(f"{out_path.stem}.partial-{args.part}-{tag}.json")
+    every_partial = lambda: sorted(out_path.parent.glob(f"{out_path.stem}.partial-*.json"))
 
     timing = _load(partial["timing"], key).get("timing")
     if timing is None and args.part in (None, "timing"):
@@ -270,7 +285,9 @@ def main(argv: list[str] | None = None) -> int:
         mine = [r for r in _load(partial[part], key).get("runs", [])]
         # the runs that equal-steps trains anyway (the baseline's) come last at equal time
         for name, seed, n in sorted(wanted[part], key=lambda w: part == "time" and w[2] == steps):
-            known = _runs_in(list(partial.values()), key)
+            if args.variants and name not in args.variants:
+                continue
+            known = _runs_in(every_partial(), key)
             if (name, seed, n) in known:     # saved by either part (equal steps and equal
                 continue                     # time share a run where the counts agree)
             r = run(corpus, name, VARIANTS[name], seed, n, model, settings,
@@ -280,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
             _save(partial[part], {"settings": key, "runs": mine})
     if args.part is not None:
         return 0
-    known = _runs_in(list(partial.values()), key)
+    known = _runs_in(every_partial(), key)
     runs = [known[w] | {"budget": part} for part in ("steps", "time") for w in wanted[part]]
     median = timing["median_seconds_per_step"]
 
@@ -309,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
            "kv_cache": cache_bytes(vocab, model, [model["n_head"], 2, 1]),
            "runs": runs}
     _save(out_path, out)
-    for path in partial.values():
+    for path in every_partial():
         path.unlink(missing_ok=True)         # this script's own files, now in the result
     print(f"wrote {out_path} in {time.perf_counter() - started:.0f} s (the runs' own "
           f"seconds are in the file)")
