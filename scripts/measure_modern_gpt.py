@@ -113,11 +113,13 @@ def step_times(corpus, model: dict, rounds: int, per_round: int, batch_size: int
 
 
 def norm_times(rounds: int, shape=(32, 64, 64)) -> dict[str, list[float]]:
-    """Seconds (thread CPU time) for forward + backward of nn.LayerNorm and the course's
-    RMSNorm alone, interleaved, on a (B, T, C) activation of lesson 08's model (100 calls
-    per number)."""
+    """Seconds (thread CPU time) for forward + backward of nn.LayerNorm, the course's
+    RMSNorm and PyTorch's F.rms_norm alone, interleaved, on a (B, T, C) activation of
+    lesson 08's model (100 calls per number)."""
     x = torch.randn(*shape, requires_grad=True)
-    norms = {"layernorm": nn.LayerNorm(shape[-1]), "rmsnorm": RMSNorm(shape[-1])}
+    weight = nn.Parameter(torch.ones(shape[-1]))
+    norms = {"layernorm": nn.LayerNorm(shape[-1]), "rmsnorm": RMSNorm(shape[-1]),
+             "F.rms_norm": lambda x: nn.functional.rms_norm(x, (shape[-1],), weight, 1e-5)}
     times = {n: [] for n in norms}
     for r in range(rounds + 1):
         for name, norm in norms.items():
@@ -232,6 +234,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=None,
                         metavar="NAME", help="with --part steps or time: only these variants "
                         "(so several processes can share a part)")
+    parser.add_argument("--reverse", action="store_true",
+                        help="train the runs of a part last one first (a second process on "
+                             "the same part then starts where the first ends)")
     parser.add_argument("--out", type=Path, default=None,
                         help="where to write (default: data/modern_gpt.json, or "
                              "data/modern_gpt.quick.json with --quick)")
@@ -284,7 +289,8 @@ def main(argv: list[str] | None = None) -> int:
     for part in ("steps", "time") if args.part is None else (args.part,):
         mine = [r for r in _load(partial[part], key).get("runs", [])]
         # the runs that equal-steps trains anyway (the baseline's) come last at equal time
-        for name, seed, n in sorted(wanted[part], key=lambda w: part == "time" and w[2] == steps):
+        order = sorted(wanted[part], key=lambda w: part == "time" and w[2] == steps)
+        for name, seed, n in reversed(order) if args.reverse else order:
             if args.variants and name not in args.variants:
                 continue
             known = _runs_in(every_partial(), key)

@@ -109,9 +109,10 @@ def plot_modern_results(results: list[dict]):
                         for r in results], fontsize=9)
     axes[0].invert_yaxis()
     axes[0].margins(y=0.15)
-    axes[0].legend(fontsize=8, loc="lower right")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=9)
     fig.suptitle("Lesson 08's GPT and the changes of later GPTs (3 seeds each)")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     return fig
 
 
@@ -162,13 +163,15 @@ def _check_query(query, position) -> tuple[int, int]:
 def plot_kv_cache_memory(n_layer: int, n_head: int, head_size: int, contexts: list[int],
                          kv_heads: list[int], bytes_per_number: int = 4, marked: int | None = None,
                          title: str | None = None):
-    """Cache megabytes against context length, one line per n_kv_head (batch 1)."""
+    """Cache size against context length, one line per n_kv_head (batch 1), in MiB or, when
+    the largest is over 4 GiB, in GiB."""
     for nkv in kv_heads:
         if n_head % nkv:
             raise ValueError(f"n_kv_head={nkv} does not divide n_head={n_head}")
+    unit, scale = _cache_unit(n_layer, max(kv_heads), head_size, max(contexts), bytes_per_number)
     fig, ax = _new((7, 4.2))
     for nkv in kv_heads:
-        mb = [kv_cache_bytes(n_layer, nkv, head_size, c, 1, bytes_per_number) / 2**20
+        mb = [kv_cache_bytes(n_layer, nkv, head_size, c, 1, bytes_per_number) / scale
               for c in contexts]
         kind = ("multi-head" if nkv == n_head else "multi-query" if nkv == 1
                 else f"grouped, {n_head // nkv} query heads per kv head")
@@ -177,9 +180,15 @@ def plot_kv_cache_memory(n_layer: int, n_head: int, head_size: int, contexts: li
         ax.axvline(marked, color="gray", ls=":", label=f"context {marked:,}")
     ax.set(title=title or f"Key/value cache: {n_layer} layers, {n_head} heads of {head_size} "
                           f"channels", xlabel="context length (tokens)",
-           ylabel="cache size (MiB, batch 1)")
+           ylabel=f"cache size ({unit}, batch 1)")
     ax.legend(fontsize=9)
     return fig
+
+
+def _cache_unit(n_layer, n_kv_head, head_size, context, bytes_per_number) -> tuple[str, int]:
+    """("GiB", 2**30) when the largest cache shown is over 4 GiB, else ("MiB", 2**20)."""
+    top = kv_cache_bytes(n_layer, n_kv_head, head_size, context, 1, bytes_per_number)
+    return ("GiB", 2**30) if top > 4 * 2**30 else ("MiB", 2**20)
 
 
 # ----------------------------------------------------------------------------- widgets
@@ -231,9 +240,10 @@ def kv_cache_explorer(n_layer: int = 32, n_head: int = 32, head_size: int = 128,
     reusable = _ReusableFigure(plot_kv_cache_memory(n_layer, n_head, head_size, contexts,
                                                     [n_head, nkv.value], bytes_per_number))
     ax = reusable.figure.axes[0]
+    _, scale = _cache_unit(n_layer, n_head, head_size, max(contexts), bytes_per_number)
 
     def draw():
-        ys = [kv_cache_bytes(n_layer, nkv.value, head_size, c, 1, bytes_per_number) / 2**20
+        ys = [kv_cache_bytes(n_layer, nkv.value, head_size, c, 1, bytes_per_number) / scale
               for c in contexts]
         line = ax.get_lines()[1]
         line.set_ydata(ys)

@@ -114,10 +114,11 @@ print("every difference explained")
 # %%
 x = torch.tensor([1.0, 2.0, 3.0])
 ln, rms = nn.LayerNorm(3), RMSNorm(3)
-print("LayerNorm:", ln(x).detach())
-print("RMSNorm:  ", rms(x).detach(), " root mean square of x:", round(float(x.pow(2).mean().sqrt()), 4))
-print("after     :", round(float(rms(x).pow(2).mean().sqrt()), 4), "(RMSNorm's output has a root mean square of 1)")
-print("x + 10 -> LayerNorm:", ln(x + 10).detach(), " RMSNorm:", rms(x + 10).detach())
+with torch.no_grad():
+    print("LayerNorm:", ln(x))
+    print("RMSNorm:  ", rms(x), " root mean square of x:", f"{float(x.pow(2).mean().sqrt()):.4f}")
+    print("root mean square of RMSNorm(x):", f"{float(rms(x).pow(2).mean().sqrt()):.4f}")
+    print("x + 10 -> LayerNorm:", ln(x + 10), " RMSNorm:", rms(x + 10))
 
 # %% [markdown]
 # LayerNorm gives the same output for `x` and `x + 10`: it removes the shift. RMSNorm does
@@ -282,9 +283,9 @@ def score(m, n):
 
 for distance in (0, 1, 3, 10):
     scores = [score(n + distance, n) for n in (0, 5, 50, 500)]
-    print(f"distance {distance:>2}: scores at n = 0, 5, 50, 500:", "  ".join(f"{s:+.4f}" for s in scores))
+    print(f"distance {distance:>2}: scores at n = 0, 5, 50, 500:", "  ".join(f"{s:+.3f}" for s in scores))
     assert max(scores) - min(scores) < 1e-3
-print("the raw query and key, no rotation:", f"{float(q @ k):+.4f} (= distance 0)")
+print("the raw query and key, no rotation:", f"{float(q @ k):+.3f} (= distance 0)")
 
 # %% [markdown]
 # Each row holds one distance; along a row the score stays the same (to float32 rounding,
@@ -433,3 +434,89 @@ print(modern_table(modern))
 
 # %%
 fig = plot_modern_results(modern["results"])
+
+# %% [markdown]
+# Read it with lesson 08's rule: a difference counts only when the seed ranges do not
+# overlap. The cell prints, for each change, the difference of the means from the baseline
+# and the verdict, at equal steps and at equal time:
+
+# %%
+base = modern["results"][0]
+verdicts = {}
+for r in modern["results"][1:]:
+    for key in ("equal_steps", "equal_time"):
+        c = compare_losses(base[key]["val_losses"], r[key]["val_losses"])
+        verdicts[r["variant"], key] = c
+        verdict = ("better in every seed than every baseline seed" if c["apart"] and c["change"] < 0
+                   else "worse in every seed than every baseline seed" if c["apart"]
+                   else "the ranges overlap: no difference shown")
+        print(f"{r['variant']:>8}, {key.replace('_', ' '):<11}: mean {c['change']:+.2f} "
+              f"(seed spread {c['spread']:.2f}): {verdict}")
+
+# %% [markdown]
+# MEASURED_PROSE
+
+# %% [markdown]
+# **Speed.** The time per step that set the equal-time budgets, and the normalisations
+# alone (forward and backward on one `(B, T, C)` activation of this model), from the file:
+
+# %%
+step_time = modern["timing"]["median_seconds_per_step"]
+for name, t in step_time.items():
+    print(f"{name:<9} {1000 * t:6.1f} ms per step  ({t / step_time['baseline']:.2f}x the baseline)")
+norm_time = modern["norm_seconds"]["median"]
+for name, t in norm_time.items():
+    print(f"{name:<10} alone: {1000 * t:.2f} ms  ({t / norm_time['layernorm']:.1f}x nn.LayerNorm)")
+
+# %% [markdown]
+# RMSNORM_SPEED_PROSE
+#
+# **RoPE past the trained length.** The script also measured each RoPE run's val loss on
+# windows twice as long as `block_size`, and on the second half of those windows alone
+# (positions the model never saw in training):
+
+# %%
+long = modern["rope_long_context"]
+mean = lambda key: sum(r[key] for r in long) / len(long)
+for key, what in (("loss_1x", f"windows of {modern['model']['block_size']} (as trained)"),
+                  ("loss_2x", f"windows of {2 * modern['model']['block_size']}"),
+                  ("loss_2x_second_half", "their second half only")):
+    print(f"{what:<32} mean val loss {mean(key):.2f}  (seeds: "
+          + ", ".join(f"{r[key]:.2f}" for r in long) + ")")
+
+# %% [markdown]
+# ## Where the four changes come from
+#
+# None of the four was invented for Llama. Each came from a paper that tested it on the
+# original Transformer or on T5, and Llama (2023) put them together; most open models since
+# then kept that mix. The choices of GPT-2 small next to those of Llama 3 8B (2024):
+#
+# | part | GPT-2 small (2019) | Llama 3 8B (2024) | the idea first in |
+# |---|---|---|---|
+# | normalisation | LayerNorm before each part, with scale and shift | RMSNorm before each part, scale only | Zhang and Sennrich, *Root Mean Square Layer Normalization*, 2019 |
+# | positions | a learned table of 1,024 vectors, added to the input | RoPE in every attention (base 500,000), no table; 8,192-token context | Su et al., *RoFormer: Enhanced Transformer with Rotary Position Embedding*, 2021 |
+# | feed-forward | GELU, hidden size 4 × 768 | SwiGLU, hidden size 14,336 for a width of 4,096 | Shazeer, *GLU Variants Improve Transformer*, 2020 |
+# | attention | 12 heads, each with its own keys and values | 32 query heads sharing 8 key/value heads | Shazeer, *Fast Transformer Decoding: One Write-Head is All You Need* (multi-query), 2019; Ainslie et al., *GQA*, 2023 |
+# | biases | in every Linear and LayerNorm | none | |
+#
+# Two numbers of that table, computed:
+
+# %%
+print(f"Llama 3 8B's feed-forward: 14,336 / 4,096 = {14336 / 4096} times the width; "
+      f"the 2/3 rule would give {swiglu_hidden(4096):,}")
+full = kv_cache_bytes(32, 32, 128, 8192, bytes_per_number=2)
+grouped = kv_cache_bytes(32, 8, 128, 8192, bytes_per_number=2)
+print(f"its cache for one 8,192-token text: {grouped / 2**30:.0f} GiB with 8 key/value heads, "
+      f"{full / 2**30:.0f} GiB if each of the 32 heads had its own")
+
+# %% [markdown]
+# So Llama 3 does not keep the parameter count of the feed-forward: it is wider than the
+# 2/3 rule. And grouped-query attention cuts its cache by a factor of 4.
+#
+# ## Summary
+#
+# SUMMARY_PROSE
+#
+# **The end.** You have built a GPT from its parts, trained it, and switched on the four
+# changes that separate GPT-2 from today's open models. Read the model code of one of them
+# (Llama's `model.py` is about 300 lines) and find each part you wrote here.
