@@ -57,10 +57,9 @@ def modern_table(data: dict) -> str:
     and bits per character at equal steps and at equal time, with the change from the
     baseline's mean."""
     base = data["results"][0]
-    lines = [f"{'variant':<9} {'params':>8} {'s/step':>7} | {'equal steps: val loss':<29} | "
-             f"{'equal time: steps, val loss':<33}",
-             f"{'':<9} {'':>8} {'':>7} | {'mean  (min-max)   bits/ch  vs base':<29} | "
-             f"{'steps  mean  (min-max)   vs base':<33}"]
+    lines = [f"{'':<9} {'':>8} {'':>7} | {'equal steps':<28}| equal time (Δ: mean minus the baseline's mean)",
+             f"{'variant':<9} {'params':>8} {'s/step':>7} | {'loss (min-max)':<16} "
+             f"{'bits':>4} {'Δ':>5} | {'steps':>5} {'loss (min-max)':<16} {'Δ':>5}"]
     for r in data["results"]:
         s, t = r["equal_steps"], r["equal_time"]
         lines.append(

@@ -454,7 +454,48 @@ for r in modern["results"][1:]:
               f"(seed spread {c['spread']:.2f}): {verdict}")
 
 # %% [markdown]
-# MEASURED_PROSE
+# What the file shows, read with that rule (the cell after this text asserts every
+# sentence):
+#
+# - **RoPE** is the change that pays here: at equal steps every RoPE seed ended below every
+#   baseline seed, by about 0.1 in the mean, several times the seed spread. A learned
+#   position table starts as noise and must be trained; the rotation tells every head the
+#   distance to each earlier token from the first step.
+# - **All four together** are better at equal steps too, by nearly as much as RoPE alone:
+#   the other three add nothing that shows.
+# - **RMSNorm, SwiGLU and GQA** alone show no difference at equal steps: their ranges
+#   overlap the baseline's.
+# - **At equal time** the verdicts change. RMSNorm, RoPE and SwiGLU each cost more time
+#   per step on this CPU than the baseline (the speed cell below), so they got fewer
+#   steps: RMSNorm, SwiGLU and all four ended worse than the baseline in every seed, and
+#   RoPE's better steps only made up for having fewer of them (the ranges overlap). GQA
+#   cost no time here, so it trained the same steps as the baseline and its equal-time
+#   runs are its equal-step runs.
+# - **What this cannot say.** These are short runs of a small model at an early stage of
+#   training. The papers measured models thousands of times larger, trained far longer.
+#   GQA is not meant to lower the loss at all: it saves cache memory when generating (the
+#   section above). A change that shows nothing here may matter at their size; one that
+#   costs time here may be cheap with a kernel written for it (next cell).
+
+# %%
+def shown(variant, key, better):
+    c = verdicts[variant, key]
+    return c["apart"] and (c["change"] < 0) == better
+
+def overlaps(variant, key):
+    return not verdicts[variant, key]["apart"]
+
+assert shown("rope", "equal_steps", better=True) and verdicts["rope", "equal_steps"]["change"] < -0.05
+assert verdicts["rope", "equal_steps"]["change"] < -3 * verdicts["rope", "equal_steps"]["spread"]
+assert shown("all four", "equal_steps", better=True)
+assert abs(verdicts["all four", "equal_steps"]["change"] - verdicts["rope", "equal_steps"]["change"]) < 0.05
+assert all(overlaps(v, "equal_steps") for v in ("rmsnorm", "swiglu", "gqa"))
+steps_at_equal_time = modern["timing"]["equal_time_steps"]
+assert all(steps_at_equal_time[v] < modern["steps"] for v in ("rmsnorm", "rope", "swiglu", "all four"))
+assert all(shown(v, "equal_time", better=False) for v in ("rmsnorm", "swiglu", "all four"))
+assert overlaps("rope", "equal_time") and overlaps("gqa", "equal_time")
+assert steps_at_equal_time["gqa"] == modern["steps"]
+print("every sentence above holds for", modern["command"])
 
 # %% [markdown]
 # **Speed.** The time per step that set the equal-time budgets, and the normalisations
@@ -469,8 +510,18 @@ for name, t in norm_time.items():
     print(f"{name:<10} alone: {1000 * t:.2f} ms  ({t / norm_time['layernorm']:.1f}x nn.LayerNorm)")
 
 # %% [markdown]
-# RMSNORM_SPEED_PROSE
-#
+# RMSNorm does less arithmetic than LayerNorm and still took longer, alone and in the
+# model. PyTorch runs `nn.LayerNorm` on the CPU as one fused kernel: one pass over the
+# numbers. The course's `RMSNorm` is six separate operations (square, mean, add, root,
+# divide, multiply), each a pass of its own, and PyTorch's `F.rms_norm` was slower than
+# `nn.LayerNorm` here as well. The saving that the RMSNorm paper reports needs an RMSNorm
+# kernel of its own, which GPU libraries have; on this CPU, the older part is the faster.
+
+# %%
+assert norm_time["rmsnorm"] > norm_time["layernorm"] and norm_time["F.rms_norm"] > norm_time["layernorm"]
+assert step_time["rmsnorm"] > step_time["baseline"]
+
+# %% [markdown]
 # **RoPE past the trained length.** The script also measured each RoPE run's val loss on
 # windows twice as long as `block_size`, and on the second half of those windows alone
 # (positions the model never saw in training):
@@ -483,6 +534,19 @@ for key, what in (("loss_1x", f"windows of {modern['model']['block_size']} (as t
                   ("loss_2x_second_half", "their second half only")):
     print(f"{what:<32} mean val loss {mean(key):.2f}  (seeds: "
           + ", ".join(f"{r[key]:.2f}" for r in long) + ")")
+
+# %% [markdown]
+# Past its trained length the RoPE model still works, a little worse: the loss on the
+# second half of the long windows is higher than inside the trained length, in every seed,
+# but by far less than the gap between the baseline and RoPE. A learned table could not
+# read these windows at all. Do not read too much into it: after so few steps the model
+# leans mostly on the last few characters, whose distances it knows; a model that uses
+# far-away tokens meets angles it never saw in training there. Later models stretch
+# RoPE's angles for long contexts (Llama 3 uses the base 500,000 instead of 10,000).
+
+# %%
+assert all(r["loss_2x_second_half"] > r["loss_1x"] for r in long)
+assert mean("loss_2x_second_half") - mean("loss_1x") < abs(verdicts["rope", "equal_steps"]["change"])
 
 # %% [markdown]
 # ## Where the four changes come from
@@ -515,7 +579,19 @@ print(f"its cache for one 8,192-token text: {grouped / 2**30:.0f} GiB with 8 key
 #
 # ## Summary
 #
-# SUMMARY_PROSE
+# - **RMSNorm** divides each vector by its root mean square and scales it: no mean, no
+#   shift. On this CPU it was slower than PyTorch's fused LayerNorm and changed nothing
+#   that shows in the loss.
+# - **RoPE** turns each pair of query and key channels by position × θ_i, so a score
+#   depends only on the distance between two tokens. There is no position table; the model
+#   reads past `block_size`, and the key/value cache keeps its keys when the window
+#   slides. It was the one change that clearly paid here, at equal steps.
+# - **SwiGLU** gates the hidden layer with SiLU; a hidden size of 2/3 · 4C keeps the
+#   parameter count. No difference here at equal steps; slower per step.
+# - **Grouped-query attention** shares each key/value head among several query heads:
+#   the cache shrinks by n_head / n_kv_head, with no difference in the loss here.
+# - **Equal time changes verdicts.** On a CPU a change must be better per step and not
+#   slower per step; only a measurement on your machine tells which it is.
 #
 # **The end.** You have built a GPT from its parts, trained it, and switched on the four
 # changes that separate GPT-2 from today's open models. Read the model code of one of them
