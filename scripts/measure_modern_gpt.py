@@ -1,7 +1,7 @@
 """What changed after GPT-2, measured: lesson 08's GPT against RMSNorm, RoPE, SwiGLU and
 grouped-query attention, each alone and all four together (lesson 12).
 
-    python scripts/measure_modern_gpt.py            # 33 runs: about 10 minutes on an idle core
+    python scripts/measure_modern_gpt.py            # up to 33 runs of 80 steps, one thread
     python scripts/measure_modern_gpt.py --quick    # a few seconds: the tests run this
 
     # the same in about half the time, on two cores: time the steps, then train the two
@@ -12,8 +12,8 @@ grouped-query attention, each alone and all four together (lesson 12).
 
 The model is lesson 08's comparison GPT (scripts/sweep_n_embd.py's FIXED at n_embd=64:
 4 blocks of 4 heads, block_size 64), trained on the course corpus from three seeds with
-lesson 08's settings but far fewer steps (STEPS; so all runs fit in about 20 minutes of
-one CPU thread of a busy machine). Each variant changes GPTConfig fields only:
+lesson 08's settings but far fewer steps (STEPS, so that all runs fit in minutes of one
+CPU core; on a busy shared machine it took about 40 minutes in five processes). Each variant changes GPTConfig fields only:
 
     rmsnorm  norm="rmsnorm"        RMSNorm in place of every LayerNorm
     rope     position="rope"       rotary positions, no position table
