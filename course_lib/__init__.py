@@ -32,6 +32,10 @@ Where each lesson's code lives:
                                                            train_task, save_model;
                                      lessons/own_gpt_panels.py  the training and generation panels;
                                      commands/train.py     --init-from (continue from a saved model)
+    lesson 12  after GPT-2           core/model.py         GPTConfig(norm, position, activation,
+                                                           n_kv_head): RMSNorm, RoPE, SwiGLU, GQA;
+                                     lessons/modern.py     the measurement, its plots and widgets;
+                                     lessons/checks/l12_modern_gpt.py  the lesson's exercise checks
 
 Every lesson imports the core's main names from here (`from course_lib import GPTLanguageModel,
 ...`), its checks, figures and controls from course_lib.lessons.<module>, and a few more

@@ -191,7 +191,7 @@ def test_gpt_2_style_options_change_the_parameter_count():
 
 
 @pytest.mark.parametrize("field,value,message", [
-    ("activation", "tanh", "activation must be one of ['relu', 'gelu'], got 'tanh'"),
+    ("activation", "tanh", "activation must be one of ['relu', 'gelu', 'swiglu'], got 'tanh'"),
     ("bias", 1, "bias must be True or False, got 1"),
     ("tie_weights", "yes", "tie_weights must be True or False, got 'yes'"),
 ])

@@ -28,7 +28,7 @@ from ..core.bpe import TOKENIZERS, build_tokenizer
 from ..core.data import CORPUS_PATH, REPO_DIR, load_corpus, load_text
 from ..core.defaults import COMMAND_PRECISION, EVALS_PER_RUN, TRAIN_FRACTION
 from ..core.device import pick_device
-from ..core.model import ACTIVATIONS, GPTConfig, GPTLanguageModel
+from ..core.model import ACTIVATIONS, NORMS, POSITIONS, GPTConfig, GPTLanguageModel
 from ..core.precision import PRECISIONS
 from ..core.training import DEFAULTS, save_history, train, validate_optimizer_args
 
@@ -90,6 +90,12 @@ def build_parser() -> OneLineParser:
                action=argparse.BooleanOptionalAction)
     model_flag("--tie-weights", "lm_head shares the token embedding's weight",
                action=argparse.BooleanOptionalAction)
+    model_flag("--norm", "layernorm (GPT-2) or rmsnorm (lesson 12)", choices=NORMS)
+    model_flag("--position", "learned: a position table (GPT-2); rope: rotary positions "
+               "(lesson 12)", choices=POSITIONS)
+    m.add_argument("--n-kv-head", type=positive_int, default=None,
+                   help="key/value heads, a divisor of --n-head (default: --n-head; 1: "
+                        "multi-query; lesson 12)")
     t = p.add_argument_group("training")
     t.add_argument("--batch-size", type=positive_int, default=R.batch_size,
                    help="sequences per step and per process")
@@ -234,7 +240,7 @@ def _validate_splits(corpus, block_size: int) -> None:
 
 
 MODEL_FLAGS = ("n_layer", "n_head", "n_embd", "block_size", "dropout", "activation", "bias",
-               "tie_weights")
+               "tie_weights", "norm", "position", "n_kv_head")
 
 
 def _init_from(args):
@@ -317,7 +323,8 @@ def _run(args, prog: str) -> int:
                                 block_size=args.block_size, n_embd=args.n_embd,
                                 n_head=args.n_head, n_layer=args.n_layer, dropout=args.dropout,
                                 activation=args.activation, bias=args.bias,
-                                tie_weights=args.tie_weights)
+                                tie_weights=args.tie_weights, norm=args.norm,
+                                position=args.position, n_kv_head=args.n_kv_head)
             else:
                 model, tokenizer = start
                 corpus = _corpus_for(args, tokenizer)

@@ -621,8 +621,9 @@ def _validate_weight_values(state: dict[str, torch.Tensor], source: Path) -> Non
 def _validate_shapes_fit_config(state: dict[str, torch.Tensor], cfg: GPTConfig, path: Path) -> None:
     """The few shapes that fix a GPT's size (vocabulary, context, width, depth), compared
     with the config before a model of that config is built."""
-    expected = {"token_embedding_table.weight": (cfg.vocab_size, cfg.n_embd),
-                "position_embedding_table.weight": (cfg.block_size, cfg.n_embd)}
+    expected = {"token_embedding_table.weight": (cfg.vocab_size, cfg.n_embd)}
+    if cfg.position == "learned":                    # RoPE has no position table (lesson 12)
+        expected["position_embedding_table.weight"] = (cfg.block_size, cfg.n_embd)
     problems = []
     for name, shape in expected.items():
         got = tuple(state[name].shape) if name in state else None
@@ -643,13 +644,21 @@ def _validate_shapes_fit_config(state: dict[str, torch.Tensor], cfg: GPTConfig, 
 
 def estimated_parameters(cfg: GPTConfig) -> int:
     """The parameter count of GPTLanguageModel(cfg), from the config alone (no model built)."""
+    from .model import swiglu_hidden
     C, V, T, L = cfg.n_embd, cfg.vocab_size, cfg.block_size, cfg.n_layer
-    # attention: key, query, value (no biases, as in the lecture) 3 C², the projection C² + C;
-    # feed-forward: C -> 4C -> C, 8 C² + 5C; two LayerNorms, 4C (weights only, 2C, without bias)
-    per_block = 12 * C * C + (10 * C if cfg.bias else 2 * C)
-    ln_f = 2 * C if cfg.bias else C
-    head = (0 if cfg.tie_weights else V * C) + (V if cfg.bias else 0)
-    return V * C + T * C + L * per_block + ln_f + head
+    b = 1 if cfg.bias else 0
+    # attention: queries C², keys and values 2 C (kv_heads * head_size) without biases (as
+    # in the lecture), the projection C² + C
+    attention = C * C + 2 * C * cfg.kv_heads * cfg.head_size + C * C + b * C
+    # feed-forward: C -> 4C -> C; with SwiGLU C -> 2H, H -> C (lesson 12)
+    H = swiglu_hidden(C) if cfg.activation == "swiglu" else 4 * C
+    width = 2 * H if cfg.activation == "swiglu" else H
+    feed_forward = C * width + b * width + H * C + b * C
+    # a LayerNorm: weight and bias (weight only without bias); an RMSNorm: weight only
+    norm = C if cfg.norm == "rmsnorm" or not cfg.bias else 2 * C
+    head = (0 if cfg.tie_weights else V * C) + b * V
+    positions = T * C if cfg.position == "learned" else 0
+    return V * C + positions + L * (attention + feed_forward + 2 * norm) + norm + head
 
 
 def estimated_bytes(cfg: GPTConfig, batch_size: int | None = None) -> int:

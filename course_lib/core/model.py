@@ -7,6 +7,8 @@
     FeedForward             lesson 06: a small MLP applied to each position on its own
     Block                   lesson 06: attention (communication) then feed-forward (computation)
     GPTLanguageModel        lesson 08: embeddings -> blocks -> ln_f -> lm_head
+    RMSNorm, SwiGLU, rope   lesson 12: what later GPTs changed (GPTConfig's norm, position,
+    repeat_kv               activation and n_kv_head); the same classes run them
 
 Shapes use the names of the lectures: B batch, T time (sequence length), C channels
 (n_embd), hs head size, nh number of heads, V vocabulary size.
@@ -44,7 +46,11 @@ def _divisors_near(n: int, near: int, most: int = 12) -> str:
     return f"of {n} {closest}" if len(found) <= most else f"of {n} near {near} {closest}"
 
 
-ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU}
+# the feed-forward's nonlinearity; SwiGLU (lesson 12) is defined with the other later-GPT
+# parts at the end of this file
+ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "swiglu": lambda: SwiGLU()}
+NORMS = ("layernorm", "rmsnorm")     # lesson 07's LayerNorm; lesson 12's RMSNorm
+POSITIONS = ("learned", "rope")      # a position_embedding_table; or rotary (lesson 12)
 
 
 @dataclass
@@ -56,9 +62,15 @@ class GPTConfig:
     n_head: int = 4           # attention heads per block; each gets n_embd // n_head channels
     n_layer: int = 2          # how many Blocks are stacked (2: the most learning per CPU minute)
     dropout: float = 0.0      # probability of zeroing an activation while training
-    activation: str = "relu"  # the feed-forward's nonlinearity: "relu" or "gelu" (GPT-2's)
+    activation: str = "relu"  # the feed-forward's nonlinearity: "relu", "gelu" (GPT-2's),
+                              # or "swiglu" (a gated unit, Llama's; lesson 12)
     bias: bool = True         # biases in the Linears and LayerNorms (GPT-2 has them)
     tie_weights: bool = False # lm_head shares token_embedding_table's weight (GPT-2 does)
+    norm: str = "layernorm"   # "layernorm" (GPT-2) or "rmsnorm" (Llama; lesson 12)
+    position: str = "learned" # "learned": a position_embedding_table (GPT-2); "rope": rotate
+                              # each query/key channel pair by its position (Llama; lesson 12)
+    n_kv_head: int | None = None  # key/value heads (None: n_head); fewer are shared by the
+                                  # query heads (grouped-query attention; 1: multi-query)
 
     def __post_init__(self):
         for f in ("vocab_size", "block_size", "n_embd", "n_head", "n_layer"):
@@ -75,6 +87,34 @@ class GPTConfig:
         validate.one_of("activation", self.activation, ACTIVATIONS)
         validate.boolean("bias", self.bias)
         validate.boolean("tie_weights", self.tie_weights)
+        validate.one_of("norm", self.norm, NORMS)
+        validate.one_of("position", self.position, POSITIONS)
+        if self.position == "rope" and self.head_size % 2:
+            raise ValueError(
+                f"position='rope' rotates pairs of channels, so each head needs an even number "
+                f"of channels, but n_embd // n_head = {self.n_embd} // {self.n_head} = "
+                f"{self.head_size}; pick n_embd and n_head with an even quotient")
+        if self.n_kv_head is not None:
+            validate.positive_int("n_kv_head", self.n_kv_head,
+                                  "None means one key/value head per query head (n_head)")
+            if self.n_head % self.n_kv_head:
+                raise ValueError(
+                    f"n_kv_head={self.n_kv_head} does not divide n_head={self.n_head}: each "
+                    f"key/value head serves the same number of query heads. Pick n_kv_head "
+                    f"from the divisors {_divisors_near(self.n_head, self.n_kv_head)}")
+
+    def __repr__(self) -> str:
+        # lesson 12's fields are shown only when set: a GPT-2-shaped config prints as it did
+        # before they existed (the stored outputs of lessons 00-11 show such configs)
+        later = {"norm": "layernorm", "position": "learned", "n_kv_head": None}
+        shown = [f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)
+                 if f.name not in later or getattr(self, f.name) != later[f.name]]
+        return f"GPTConfig({', '.join(shown)})"
+
+    @property
+    def kv_heads(self) -> int:
+        """How many key/value heads each attention has (n_kv_head, or n_head when None)."""
+        return self.n_head if self.n_kv_head is None else self.n_kv_head
 
     @property
     def head_size(self) -> int:
@@ -152,11 +192,11 @@ class LanguageModel(nn.Module):
         if B == 0 or T == 0:
             raise ValueError(f"{name} is empty (shape {tuple(idx.shape)}); give at least one "
                              f"token, for example an encoded prompt")
-        if self.context_size is not None and T > self.context_size:
+        if self.length_limit is not None and T > self.length_limit:
             raise ValueError(
-                f"{name} has {T} tokens but block_size is {self.context_size}: the model has no "
-                f"position embedding beyond that. Crop it to the last {self.context_size} "
-                f"tokens ({name}[:, -{self.context_size}:]); generate() crops for you")
+                f"{name} has {T} tokens but block_size is {self.length_limit}: the model has no "
+                f"position embedding beyond that. Crop it to the last {self.length_limit} "
+                f"tokens ({name}[:, -{self.length_limit}:]); generate() crops for you")
         if idx.device.type == "cpu":  # on a GPU this check would cost a sync every step
             lo, hi = int(idx.min()), int(idx.max())
             if lo < 0 or hi >= self.cfg.vocab_size:
@@ -164,6 +204,11 @@ class LanguageModel(nn.Module):
                 raise ValueError(f"token ID {bad} in {name} is outside the vocabulary (valid IDs "
                                  f"are 0 to {self.cfg.vocab_size - 1}); encode the text with the "
                                  f"tokenizer this model was built for")
+
+    @property
+    def length_limit(self) -> int | None:
+        """The longest idx that forward accepts: context_size, unless a model reads further."""
+        return self.context_size
 
     def _validate_targets(self, idx, targets) -> None:
         if not isinstance(targets, torch.Tensor):
@@ -284,9 +329,14 @@ class MultiHeadAttention(nn.Module):
     """`n_head` heads in parallel; their outputs are concatenated and projected back to C."""
 
     def __init__(self, n_embd: int, n_head: int, block_size: int, dropout: float = 0.0,
-                 bias: bool = True):
+                 bias: bool = True, *, position: str = "learned", n_kv_head: int | None = None):
         super().__init__()
         GPTConfig(n_embd=n_embd, n_head=n_head, block_size=block_size, dropout=dropout)  # checks
+        if position != "learned" or n_kv_head not in (None, n_head):
+            raise ValueError(
+                f"attention='heads' (lesson 05's separate Head modules) has no position='rope' "
+                f"and no n_kv_head (got position={position!r}, n_kv_head={n_kv_head!r}); use "
+                f"attention='batched' (the default, CausalSelfAttention), which has both")
         head_size = n_embd // n_head
         self.heads = nn.ModuleList(
             [Head(n_embd, head_size, block_size, dropout) for _ in range(n_head)])
@@ -309,14 +359,24 @@ class CausalSelfAttention(nn.Module):
     head 1, ..., k of head 0, ..., v of head 0, ...]), and the heads become a batch
     dimension, so the attention of all heads is one batched matrix product. With the same
     weights it computes exactly what MultiHeadAttention computes (see `from_heads`).
+
+    Lesson 12's options: `position="rope"` rotates each head's queries and keys by their
+    positions (`apply_rope`); `n_kv_head` < n_head makes fewer key/value heads, each shared
+    by n_head // n_kv_head query heads (`repeat_kv`): qkv's rows are then [q of every head,
+    k of each kv head, v of each kv head].
     """
 
     def __init__(self, n_embd: int, n_head: int, block_size: int, dropout: float = 0.0,
-                 bias: bool = True):
+                 bias: bool = True, *, position: str = "learned", n_kv_head: int | None = None):
         super().__init__()
-        GPTConfig(n_embd=n_embd, n_head=n_head, block_size=block_size, dropout=dropout)  # checks
-        self.n_head = n_head
-        self.qkv = Linear(n_embd, 3 * n_embd, bias=False)
+        cfg = GPTConfig(n_embd=n_embd, n_head=n_head, block_size=block_size, dropout=dropout,
+                        position=position, n_kv_head=n_kv_head)            # checks
+        self.n_head, self.n_kv_head = n_head, cfg.kv_heads
+        self.rope = position == "rope"
+        if self.rope:   # one angle per channel pair; a buffer: never trained, never saved
+            self.register_buffer("inv_freq", rope_frequencies(cfg.head_size), persistent=False)
+        kv_channels = self.n_kv_head * cfg.head_size
+        self.qkv = Linear(n_embd, n_embd + 2 * kv_channels, bias=False)
         self.proj = Linear(n_embd, n_embd, bias=bias)
         self.attn_dropout = dropout
         self.dropout = nn.Dropout(dropout)
@@ -334,15 +394,24 @@ class CausalSelfAttention(nn.Module):
             out.proj.load_state_dict(mha.proj.state_dict())
         return out
 
-    def _split_heads(self, x: torch.Tensor):
+    def _split_heads(self, x: torch.Tensor, start: int = 0):
+        """(B, T, C) -> q (B, nh, T, hs), k and v (B, nkv, T, hs); with rope, q and k are
+        rotated for positions start, start + 1, ..."""
         B, T, C = x.shape
-        q, k, v = self.qkv(x).split(C, dim=2)            # 3 x (B, T, C)
-        # (B, T, C) -> (B, T, nh, hs) -> (B, nh, T, hs): heads become a batch dimension
-        return [t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v)]
+        hs = C // self.n_head
+        q, k, v = self.qkv(x).split([C, self.n_kv_head * hs, self.n_kv_head * hs], dim=2)
+        # (B, T, heads * hs) -> (B, T, heads, hs) -> (B, heads, T, hs): heads become a batch dim
+        q = q.view(B, T, self.n_head, hs).transpose(1, 2)           # (B, nh, T, hs)
+        k, v = [t.view(B, T, self.n_kv_head, hs).transpose(1, 2) for t in (k, v)]  # (B, nkv, T, hs)
+        if self.rope:
+            cos, sin = rope_angles(self.inv_freq, start, T)          # 2 x (T, hs / 2)
+            q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
+        return q, k, v
 
     def attention_weights(self, x: torch.Tensor) -> torch.Tensor:
         """(B, T, C) -> (B, nh, T, T), the weights of every head."""
         q, k, _ = self._split_heads(x)
+        k = repeat_kv(k, self.n_head // self.n_kv_head)  # (B, nh, T, hs)
         T = x.size(1)
         wei = q @ k.transpose(-2, -1) * k.size(-1) ** -0.5   # (B, nh, T, T)
         wei = wei.masked_fill(~_causal_mask(T).to(x.device), float("-inf"))
@@ -352,16 +421,17 @@ class CausalSelfAttention(nn.Module):
         """(B, T, C) -> (B, T, C). With a `cache` (generation), x holds only the new tokens:
         their keys and values are added to the cache, and they attend to every cached one."""
         B, T, C = x.shape
-        q, k, v = self._split_heads(x)                   # 3 x (B, nh, T, hs)
+        q, k, v = self._split_heads(x, 0 if cache is None else cache.seen)  # (B, nh|nkv, T, hs)
         p = self.attn_dropout if self.training else 0.0
-        past = 0
         if cache is not None:
-            past = len(cache)
-            k, v = cache.append(k, v)                    # 2 x (B, nh, past + T, hs)
-        if past == 0:
+            k, v = cache.append(k, v)                    # 2 x (B, nkv, L, hs): L cached keys
+        # each key/value head serves n_head // n_kv_head query heads (1 copy: nothing changes)
+        k, v = (repeat_kv(t, self.n_head // self.n_kv_head) for t in (k, v))  # (B, nh, L, hs)
+        L = k.size(2)
+        if L == T:
             y = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True)
-        else:   # new token t (at position past + t) sees keys 0 .. past + t
-            allowed = torch.ones(T, past + T, dtype=torch.bool, device=x.device).tril(past)
+        else:   # the T new tokens are the last of the L: new token t sees keys 0 .. L - T + t
+            allowed = torch.ones(T, L, dtype=torch.bool, device=x.device).tril(L - T)
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed, dropout_p=p)
         y = y.transpose(1, 2).reshape(B, T, C)           # heads side by side again: (B, T, C)
         return self.dropout(self.proj(y))
@@ -373,21 +443,36 @@ class KVCache:
     A token's key and value never change once it is in the context (until the context
     slides past block_size), so generating the next token needs the newest token's q, k, v
     alone; the rest comes from here.
+
+    With `window` (RoPE models, lesson 12), only the last `window` keys and values are
+    kept: generation then goes on past block_size with every token seeing the last
+    block_size tokens, and the kept keys keep their rotation (a score depends only on the
+    distance between two positions, so nothing needs recomputing when the window slides).
     """
 
-    def __init__(self):
-        self.k: torch.Tensor | None = None               # (B, nh, T_seen, hs)
+    def __init__(self, window: int | None = None):
+        self.k: torch.Tensor | None = None               # (B, nkv, T_kept, hs)
         self.v: torch.Tensor | None = None
+        self.window = window
+        self.seen = 0                                    # tokens appended so far: the position
+                                                         # of the next one
 
     def __len__(self) -> int:
         return 0 if self.k is None else self.k.size(2)
 
     def append(self, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Add (B, nh, T_new, hs) keys and values; return all of them."""
+        """Add (B, nkv, T_new, hs) keys and values; return all those kept."""
         if self.k is not None:
             k, v = torch.cat([self.k, k], dim=2), torch.cat([self.v, v], dim=2)
+        self.seen += k.size(2) - len(self)
+        if self.window is not None and k.size(2) > self.window:
+            k, v = k[:, :, -self.window:], v[:, :, -self.window:]   # forget the oldest
         self.k, self.v = k, v
         return k, v
+
+    def nbytes(self) -> int:
+        """The memory the cached keys and values take, in bytes."""
+        return 0 if self.k is None else self.k.nbytes + self.v.nbytes
 
 
 # ----------------------------------------------------------------------------- lesson 06
@@ -395,17 +480,22 @@ class KVCache:
 class FeedForward(nn.Module):
     """A two-layer MLP applied to each position on its own: C -> 4C -> ReLU -> C.
 
-    `activation="gelu"` puts GELU (GPT-2's choice) in place of ReLU.
+    `activation="gelu"` puts GELU (GPT-2's choice) in place of ReLU. `activation="swiglu"`
+    (lesson 12) makes the first Linear twice as wide, C -> 2H, and SwiGLU turns the two
+    halves into H gated values; H = 2/3 of 4C, rounded, keeps the parameter count about
+    that of C -> 4C -> C (three C x H matrices instead of two C x 4C ones).
     """
 
     def __init__(self, n_embd: int, dropout: float = 0.0, activation: str = "relu",
                  bias: bool = True):
         super().__init__()
         validate.one_of("activation", activation, ACTIVATIONS)
+        hidden = swiglu_hidden(n_embd) if activation == "swiglu" else 4 * n_embd
+        width = 2 * hidden if activation == "swiglu" else hidden   # the gate's two halves
         self.net = nn.Sequential(
-            Linear(n_embd, 4 * n_embd, bias=bias),
+            Linear(n_embd, width, bias=bias),
             ACTIVATIONS[activation](),
-            Linear(4 * n_embd, n_embd, bias=bias),
+            Linear(hidden, n_embd, bias=bias),
             nn.Dropout(dropout),
         )
 
@@ -423,14 +513,17 @@ class Block(nn.Module):
     """
 
     def __init__(self, n_embd: int, n_head: int, block_size: int, dropout: float = 0.0,
-                 attention: str = "batched", activation: str = "relu", bias: bool = True):
+                 attention: str = "batched", activation: str = "relu", bias: bool = True, *,
+                 norm: str = "layernorm", position: str = "learned",
+                 n_kv_head: int | None = None):
         super().__init__()
         kinds = {"heads": MultiHeadAttention, "batched": CausalSelfAttention}
         if attention not in kinds:
             raise ValueError(f"attention must be one of {list(kinds)}, got {attention!r}")
-        self.ln1 = nn.LayerNorm(n_embd, bias=bias)
-        self.sa = kinds[attention](n_embd, n_head, block_size, dropout, bias)
-        self.ln2 = nn.LayerNorm(n_embd, bias=bias)
+        self.ln1 = make_norm(norm, n_embd, bias)
+        self.sa = kinds[attention](n_embd, n_head, block_size, dropout, bias,
+                                   position=position, n_kv_head=n_kv_head)
+        self.ln2 = make_norm(norm, n_embd, bias)
         self.ffwd = FeedForward(n_embd, dropout, activation, bias)
 
     def forward(self, x: torch.Tensor, cache: KVCache | None = None) -> torch.Tensor:
@@ -448,6 +541,8 @@ class GPTLanguageModel(LanguageModel):
 
     The model runs its blocks' own `forward`, whatever modules they hold: replace a block's
     attention or feed-forward and the model computes with the replacement.
+    With `cfg.position == "rope"` there is no position_embedding_table: the attention
+    rotates queries and keys instead, and forward accepts any length (lesson 12).
     """
 
     def __init__(self, cfg: GPTConfig, attention: str = "batched"):
@@ -458,12 +553,14 @@ class GPTLanguageModel(LanguageModel):
         self.cfg = cfg
         self.context_size = cfg.block_size
         self.token_embedding_table = nn.Embedding(cfg.vocab_size, cfg.n_embd)
-        self.position_embedding_table = nn.Embedding(cfg.block_size, cfg.n_embd)
+        if cfg.position == "learned":        # RoPE puts the positions into the attention
+            self.position_embedding_table = nn.Embedding(cfg.block_size, cfg.n_embd)
         self.blocks = nn.Sequential(*[
             Block(cfg.n_embd, cfg.n_head, cfg.block_size, cfg.dropout, attention,
-                  cfg.activation, cfg.bias)
+                  cfg.activation, cfg.bias, norm=cfg.norm, position=cfg.position,
+                  n_kv_head=cfg.n_kv_head)
             for _ in range(cfg.n_layer)])
-        self.ln_f = nn.LayerNorm(cfg.n_embd, bias=cfg.bias)   # final layer norm
+        self.ln_f = make_norm(cfg.norm, cfg.n_embd, cfg.bias)   # final layer norm
         self.lm_head = Linear(cfg.n_embd, cfg.vocab_size, bias=cfg.bias)
         self.apply(self._init_weights)
         if cfg.tie_weights:
@@ -486,6 +583,8 @@ class GPTLanguageModel(LanguageModel):
         """(B, T) token IDs at positions start, start+1, ... -> (B, T, C) input vectors."""
         T = idx.size(1)
         tok_emb = self.token_embedding_table(idx)        # (B, T, C)
+        if self.cfg.position == "rope":
+            return tok_emb                               # positions enter in the attention
         pos = torch.arange(start, start + T, device=idx.device)
         pos_emb = self.position_embedding_table(pos)     # (T, C)
         return tok_emb + pos_emb                         # (B, T, C), pos_emb broadcast over B
@@ -495,6 +594,11 @@ class GPTLanguageModel(LanguageModel):
         x = self.blocks(x)                               # (B, T, C)
         x = self.ln_f(x)                                 # (B, T, C)
         return self.lm_head(x)                           # (B, T, V)
+
+    @property
+    def length_limit(self) -> int | None:
+        """None with RoPE (no table to run out of), block_size with a position table."""
+        return None if self.cfg.position == "rope" else self.cfg.block_size
 
     def can_cache(self) -> bool:
         """Whether every block (and its attention) takes a key/value cache in its forward."""
@@ -519,6 +623,13 @@ class GPTLanguageModel(LanguageModel):
         cropped context again, as without a cache. The tokens are the same as without a
         cache for the same generator. Blocks whose forward takes no cache (a module a
         learner swapped in) generate without one.
+
+        With RoPE (lesson 12) the cache goes on past block_size: it keeps the last
+        block_size keys and values of each layer (KVCache's window), and the new token sees
+        those. In the first layer that is exactly what the cropped context gives, since a
+        RoPE score depends only on the distance between two tokens. In later layers a kept
+        key was computed when its token still saw the tokens that have since left the
+        window, so the text can differ from a run without the cache (which forgets them).
         """
         if not (use_cache and self.can_cache()):
             return super().generate(idx, max_new_tokens, temperature, top_k, generator)
@@ -527,13 +638,16 @@ class GPTLanguageModel(LanguageModel):
         self.eval()
         try:
             caches = None
+            rope = self.cfg.position == "rope"
+            window = self.cfg.block_size if rope else None
             for _ in range(max_new_tokens):
                 T = idx.size(1)
-                if T > self.cfg.block_size:           # the window slides: no reuse possible
+                if caches is None and (rope or T <= self.cfg.block_size):
+                    # first step: fill the caches (RoPE: with the last block_size tokens)
+                    caches = [KVCache(window) for _ in self.blocks]
+                    logits = self._last_logits(self._crop(idx), caches, start=0)
+                elif T > self.cfg.block_size and not rope:   # the window slides: no reuse
                     logits = self.logits(idx[:, -self.cfg.block_size:])[:, -1, :]
-                elif caches is None:                  # first step: fill the caches
-                    caches = [KVCache() for _ in self.blocks]
-                    logits = self._last_logits(idx, caches, start=0)
                 else:                                 # one new token, at position T - 1
                     logits = self._last_logits(idx[:, -1:], caches, start=T - 1)
                 idx_next = sample_next_token(logits, temperature, top_k, generator)  # (B, 1)
@@ -580,3 +694,80 @@ def parameter_breakdown(model: GPTLanguageModel) -> dict[str, int]:
             key = "layer norms"
         groups[key] += p.numel()
     return groups
+
+
+# ----------------------------------------------------------------------------- lesson 12
+# What later GPTs (Llama, Mistral, Qwen, ...) changed. Each is an option of GPTConfig, run
+# by the classes above: norm="rmsnorm", activation="swiglu", position="rope", n_kv_head.
+
+class RMSNorm(nn.Module):
+    """LayerNorm without the mean and the shift: x / sqrt(mean(x²) + eps) * weight.
+
+    (..., C) -> (..., C). It rescales each token's vector to a root mean square of 1 and
+    does not centre it, so it has one learned vector (the scale) and no bias.
+    """
+
+    def __init__(self, n_embd: int, eps: float = 1e-5):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(n_embd))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        rms = torch.sqrt(x.pow(2).mean(dim=-1, keepdim=True) + self.eps)  # (..., 1)
+        return x / rms * self.weight                                     # (..., C)
+
+
+def make_norm(norm: str, n_embd: int, bias: bool = True) -> nn.Module:
+    """The normalisation GPTConfig.norm names: nn.LayerNorm (with bias) or RMSNorm."""
+    validate.one_of("norm", norm, NORMS)
+    return nn.LayerNorm(n_embd, bias=bias) if norm == "layernorm" else RMSNorm(n_embd)
+
+
+class SwiGLU(nn.Module):
+    """The gated unit of later GPTs: (..., 2H) -> (..., H), SiLU(a) * b for the halves a, b.
+
+    The feed-forward's first Linear makes both halves; b lets each hidden value be scaled
+    (or switched off) by the input itself, not only cut at 0 as ReLU does.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a, b = x.chunk(2, dim=-1)                        # 2 x (..., H)
+        return F.silu(a) * b                             # (..., H); silu(a) = a * sigmoid(a)
+
+
+def swiglu_hidden(n_embd: int) -> int:
+    """SwiGLU's hidden size: 2/3 of 4 * n_embd, rounded, so three C x H matrices hold about
+    as many numbers as the two C x 4C of C -> 4C -> C."""
+    return round(2 * 4 * n_embd / 3)
+
+
+def rope_frequencies(head_size: int, base: float = 10000.0) -> torch.Tensor:
+    """(hs / 2,) the angle per position of each channel pair: base^(-2i / hs), i = 0, 1, ...
+
+    Pair 0 turns by 1 radian per position, the last pair almost not at all: fast pairs tell
+    near positions apart, slow ones far positions (RoFormer, Su et al. 2021)."""
+    return base ** (-torch.arange(0, head_size, 2, dtype=torch.float32) / head_size)
+
+
+def rope_angles(inv_freq: torch.Tensor, start: int, T: int):
+    """cos and sin of the angles of positions start .. start + T - 1 -> 2 x (T, hs / 2)."""
+    pos = torch.arange(start, start + T, dtype=torch.float32, device=inv_freq.device)
+    angles = pos[:, None] * inv_freq[None, :]            # (T, 1) * (1, hs/2) -> (T, hs/2)
+    return angles.cos(), angles.sin()
+
+
+def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """Rotate each channel pair (2i, 2i+1) of (..., T, hs) by its angle; (T, hs/2) angles.
+
+    A query at position m and a key at position n turned by m·θ and n·θ: their dot product
+    depends only on (m - n)·θ, the distance. Lengths do not change (a rotation)."""
+    x1, x2 = x[..., 0::2], x[..., 1::2]                  # (..., T, hs/2): each pair's two channels
+    out1 = x1 * cos - x2 * sin                           # the 2-D rotation of (x1, x2)
+    out2 = x1 * sin + x2 * cos
+    return torch.stack((out1, out2), dim=-1).flatten(-2)  # (..., T, hs/2, 2) -> (..., T, hs)
+
+
+def repeat_kv(x: torch.Tensor, n_rep: int) -> torch.Tensor:
+    """(B, nkv, T, hs) -> (B, nkv * n_rep, T, hs): each key/value head once per query head
+    that uses it (heads 0 .. n_rep-1 use kv head 0, the next n_rep kv head 1, ...)."""
+    return x if n_rep == 1 else x.repeat_interleave(n_rep, dim=1)

@@ -464,6 +464,6 @@ check_addition_accuracy(solution_accuracy)
 # - Train with `train_task` (or the panel with its Stop button), save with `save_model`
 #   into `notebooks/my_models/`, and continue with `python -m course_lib.train --init-from`.
 #
-# **The end.** You have built a GPT from its parts and trained it on a text of your own
-# choice. Train a larger one from the command line, on a GPU if you have one
-# ([Lesson 09](09_scaling_up.ipynb)), and see how far it gets.
+# **Next:** [Lesson 12: What changed after GPT-2](12_modern_gpt.ipynb) switches on the four
+# changes of today's open models (RMSNorm, RoPE, SwiGLU, grouped-query attention) in the
+# same `GPTConfig`, and measures what each buys.

@@ -14,6 +14,7 @@
     l09_scaling_up.py             lesson 09's checks (notebooks/09_scaling_up.ipynb)
     l10_subword_tokens.py         lesson 10's checks (notebooks/10_subword_tokens.ipynb)
     l11_your_own_gpt.py           lesson 11's checks (notebooks/11_your_own_gpt.ipynb)
+    l12_modern_gpt.py             lesson 12's checks (notebooks/12_modern_gpt.ipynb)
 
 EXERCISES maps each lesson to its checks, in the order its notebook first calls them. The tests
 are split the same way: tests/test_checks_framework.py and tests/test_checks_lNN_*.py.
@@ -38,6 +39,7 @@ from .l09_scaling_up import check_tokens_per_step, check_steps_per_epoch
 from .l10_subword_tokens import (check_count_pairs, check_merge, check_train_bpe,
                                  check_encode_bpe, check_decode_bpe)
 from .l11_your_own_gpt import check_addition_line, check_addition_accuracy
+from .l12_modern_gpt import check_rms_norm, check_swiglu, check_rope_rotate, check_repeat_kv
 
 EXERCISES: dict[str, tuple[str, ...]] = {
     "00": ("check_encode_decode", "check_context_target_pairs"),
@@ -54,4 +56,5 @@ EXERCISES: dict[str, tuple[str, ...]] = {
     "10": ("check_count_pairs", "check_merge", "check_train_bpe", "check_encode_bpe",
            "check_decode_bpe"),
     "11": ("check_addition_line", "check_addition_accuracy"),
+    "12": ("check_rms_norm", "check_swiglu", "check_rope_rotate", "check_repeat_kv"),
 }
