@@ -4,8 +4,7 @@ Each check compares the learner's function with the reference on several inputs,
 it differs, with the typical wrong answers of its exercise, so the verdict names the
 mistake. The framework (the sandboxed `call`, `Mistake`, `@exercise`) is lesson-independent
 and lives in checks/framework.py; tests/test_checks_l12_modern_gpt.py proves every mistake
-here
-is rejected with its message.
+here is rejected with its message.
 """
 
 from __future__ import annotations
