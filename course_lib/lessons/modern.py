@@ -23,7 +23,7 @@ import torch
 from ..core.data import DATA_DIR
 from ..core.model import rope_frequencies
 from ..core.validate import int_at_least, positive_int
-from .plots import _new, _styled
+from .plots.base import _new, _styled
 from .widgets import _ReusableFigure, redraw_on_change
 
 MODERN_GPT = DATA_DIR / "modern_gpt.json"
