@@ -219,9 +219,10 @@ fig = plot_loss_levels(own.history, levels["floor"], levels["format_only"])
 # %% [markdown]
 # The loss falls quickly to the format-only level: the model learns where the digits, `+`
 # and `=` go. It stays near that level for a few hundred steps, and then falls again: the
-# model is learning to add. The exact steps depend on the CPU: on the settings we tried,
-# the loss came within 0.05 of the format-only level at step 200 and fell 0.1 below it at
-# step 500 or 600 (the cell checks the wider bounds it prints).
+# model is learning to add. The exact steps depend on the CPU: on the Intel Xeon that
+# built this notebook the loss came within 0.05 of the format-only level at step 200 and
+# fell 0.1 below it at step 500; with AVX2 kernels, at steps 200 and 600. The cell checks
+# the wider bounds it prints, and they held on every setting we tried.
 #
 # Why does it stop above the floor? A training window starts at a random character, so
 # the first line in a window is often cut: its answer digits come without the question
