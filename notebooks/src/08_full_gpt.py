@@ -396,11 +396,22 @@ print(f"{history.steps[-1]} steps in {history.seconds:.1f} s "
       f"({history.tokens_per_second:,.0f} tokens/s)")
 
 # %% [markdown]
-# The bar and the time above change from run to run; the losses do not (fixed seeds):
+# The bar and the time above change from run to run. The losses do not (fixed seeds), but
+# their last digits depend on the computer: another CPU (or another number of threads)
+# sums the same numbers in another order, rounds a little differently, and over 300 steps
+# these differences grow to a few thousandths (up to 0.003 between AVX-512 and AVX2
+# kernels; `tests/test_portability.py` runs this lesson under such settings). So we print
+# them to one decimal, and check the shape of the curve instead of its last digits:
 
 # %%
 for step, tr, va in zip(history.eval_steps, history.eval_train, history.eval_val):
-    print(f"step {step:>4}: train loss {tr:.4f}   val loss {va:.4f}")
+    print(f"step {step:>4}: train loss {tr:.1f}   val loss {va:.1f}")
+first_drop = history.eval_val[0] - history.eval_val[1]       # steps 0 -> 50
+last_drop = history.eval_val[-2] - history.eval_val[-1]      # steps 250 -> 300
+print("starts within 0.05 of ln V:", abs(history.eval_val[0] - math.log(cfg.vocab_size)) < 0.05)
+print("the first 50 steps lower the val loss over 10 times as much as the last 50:",
+      first_drop > 10 * last_drop > 0)
+assert abs(history.eval_val[0] - math.log(cfg.vocab_size)) < 0.05 and first_drop > 10 * last_drop > 0
 fig = plot_loss_curves(history, title=f"A short run: {model.num_parameters():,} parameters",
                        baseline=math.log(cfg.vocab_size))
 
@@ -745,15 +756,17 @@ small_model, small_history = train_sweep_size(sweep, corpus, n_embd=32, max_iter
 r32 = sweep_result(sweep, 32)
 step = small_history.eval_steps[-1]
 again, before = small_history.eval_val[-1], r32["eval_val"][r32["eval_steps"].index(step)]
-print(f"again:      val loss at step {step}: {again:.4f}")
-print(f"the sweep:  val loss at step {step}: {before:.4f}")
-print(f"difference: {abs(again - before):.4f}")
+print(f"again:      val loss at step {step}: {again:.2f}")
+print(f"the sweep:  val loss at step {step}: {before:.2f}")
+print("they differ by less than 0.005:", abs(again - before) < 0.005)
+assert abs(again - before) < 0.005
 
 # %% [markdown]
-# The same to three decimals, but not always to the last digit: the sweep ran in another
-# process, and floating-point sums done in a different order (other thread splits, other
-# kernels) round differently in the last bits. Within one process the same cell gives the
-# same number every time.
+# The same to two decimals, but not to the last digits: the sweep ran in another process,
+# maybe on another CPU, and floating-point sums done in a different order (other thread
+# splits, other kernels) round differently in the last bits; after 100 steps the two
+# differed by 0.0007 at most on the two settings we measured (AVX-512 and AVX2 kernels).
+# Within one process the same cell gives the same number every time.
 #
 # ## How much noise is in a val loss?
 #
@@ -769,8 +782,8 @@ estimates = [estimate_loss(small_model, corpus.train_data, corpus.val_data,
                            block_size=sweep["fixed_config"]["block_size"], seed=s)["val"]
              for s in range(1, 5)]
 spread = max(estimates) - min(estimates)
-print("one model, four sets of batches:", ", ".join(f"{v:.4f}" for v in estimates))
-print(f"spread (largest - smallest): {spread:.3f}")
+# the spread, not the four values: their third decimal depends on the CPU
+print(f"one model, four sets of batches: spread (largest - smallest) {spread:.2f}")
 print(f"the sweep's last doubling changed the mean val loss by {changes[-1]:+.4f}: "
       f"smaller than the spread: {abs(changes[-1]) < spread}")
 
