@@ -627,6 +627,7 @@ occurs = val_counts > 0
 best_val = float(-(val_counts[occurs] * own[occurs].log()).sum() / val_counts.sum())
 print(f"on the val text: trained model {trained_val:.4f}, counting model {val_count_loss:.4f}; "
       f"only the val text's own counts would reach {best_val:.4f}")
+assert best_train <= trained_train and abs(trained_val - val_count_loss) < 0.01
 
 # %% [markdown]
 # On the validation text there is no such floor for our two models: the best bigram model

@@ -197,25 +197,32 @@ with one_thread():
 print(f"{own.history.steps[-1]} steps in {time.perf_counter() - start:.1f} s")
 
 # %% [markdown]
-# The losses are the same on every run (fixed seeds):
+# The losses are the same on every run on one computer (fixed seeds), but not on every
+# computer: another CPU rounds its sums a little differently, and over 1,500 steps the
+# curve moves by a few hundredths where it is steep (the plot shows it). So the cell prints
+# the shape of the curve, at the precision that holds on every CPU we tried:
 
 # %%
-for step, va in zip(own.history.eval_steps, own.history.eval_val):
-    print(f"step {step:>4}: val loss {va:.3f}")
 val = own.history.final()["val"]
-print(f"final val loss {val:.3f}: {val - levels['floor']:.3f} above the floor, "
-      f"{levels['format_only'] - val:.3f} below the format-only level")
-steps_vals = list(zip(own.history.eval_steps, own.history.eval_val))
-at_format = next(s for s, v in steps_vals if v < levels["format_only"] + 0.02)
-adding = next(s for s, v in steps_vals if v < levels["format_only"] - 0.1)
-print(f"within 0.02 of the format-only level at step {at_format}; "
-      f"0.1 below it at step {adding}")
+print(f"final val loss: {val - levels['floor']:.1f} above the floor, "
+      f"{levels['format_only'] - val:.1f} below the format-only level")
+by_step = dict(zip(own.history.eval_steps, own.history.eval_val))
+fmt = levels["format_only"]
+at_format = next(s for s, v in by_step.items() if v < fmt + 0.05)
+adding = next(s for s, v in by_step.items() if v < fmt - 0.1)
+print(f"within 0.05 of the format-only level by step 300: {at_format <= 300}")
+print(f"still within 0.1 of it at step 400: {abs(by_step[400] - fmt) < 0.1}")
+print(f"0.1 below it after that, by step 800: {400 < adding <= 800}")
+assert at_format <= 300 and abs(by_step[400] - fmt) < 0.1 and 400 < adding <= 800
 fig = plot_loss_levels(own.history, levels["floor"], levels["format_only"])
 
 # %% [markdown]
 # The loss falls quickly to the format-only level: the model learns where the digits, `+`
 # and `=` go. It stays near that level for a few hundred steps, and then falls again: the
-# model is learning to add (the steps are printed above).
+# model is learning to add. The exact steps depend on the CPU: on the Intel Xeon that
+# built this notebook the loss came within 0.05 of the format-only level at step 200 and
+# fell 0.1 below it at step 500; with AVX2 kernels, at steps 200 and 600. The cell checks
+# the wider bounds it prints, and they held on every setting we tried.
 #
 # Why does it stop above the floor? A training window starts at a random character, so
 # the first line in a window is often cut: its answer digits come without the question
@@ -229,12 +236,15 @@ x, y = get_batch(val_data, batch_size=256, block_size=32, generator=torch.Genera
 with torch.no_grad():
     logits, _ = own.model(x)
 per_place = F.cross_entropy(logits.transpose(1, 2), y, reduction="none").mean(0)   # (T,)
-print(f"mean loss at window places 0-9: {per_place[:10].mean():.3f}, places 10-31: "
-      f"{per_place[10:].mean():.3f}, floor {levels['floor']:.3f}")
+above = {"0-9": float(per_place[:10].mean()) - levels["floor"],
+         "10-31": float(per_place[10:].mean()) - levels["floor"]}
+print(f"mean loss above the floor ({levels['floor']:.3f}): {above['0-9']:.1f} at window places 0-9, "
+      f"{above['10-31']:.2f} at places 10-31")
+assert abs(above["10-31"]) < 0.005 and above["0-9"] > 0.3
 
 # %% [markdown]
 # From place 10 on, every character has its whole line before it in the window, and the
-# loss there is at the floor (printed above).
+# loss there is at the floor (within 0.005, printed above); before, it is far above it.
 #
 # ### The training panel
 #
@@ -268,11 +278,20 @@ generation_panel(model_at_hand)
 
 # %%
 result = addition_accuracy(own.model, own.tokenizer, addition.held_out, addition.reverse)
-print(f"held-out accuracy after {own.history.steps[-1]} steps: {100 * result['accuracy']:.1f}%")
-print("right digits, by place:", {p: f"{100 * v:.1f}%" for p, v in result["per_place"].items()})
+# which few sums come out wrong, and so the exact accuracy, depends on the last bits of the
+# weights, and so on the CPU: the cell prints what holds on every computer we tried
+print(f"held-out sums right after {own.history.steps[-1]} steps: at least 98%:",
+      result["accuracy"] >= 0.98)
+print("each answer digit right in at least 98% of the sums:", min(result["per_place"].values()) >= 0.98)
+assert result["accuracy"] >= 0.98 and min(result["per_place"].values()) >= 0.98
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+# (why: this table shows the exact accuracy and the wrong sums, and they change from CPU to
+# CPU, see above; the claim is checked in the cell above and here)
 display(HTML(addition_table_html(result, show=5)))
-best = max(result["per_place"], key=result["per_place"].get)
-print(f"the place it gets right most often: {best}")
+print("right digits, by place:", {p: f"{100 * v:.1f}%" for p, v in result["per_place"].items()})
+assert sum(r[3] for r in result["rows"]) >= 0.98 * len(result["rows"])
 
 # %% [markdown]
 # So after this short run the model answers almost every held-out sum right: sums that
