@@ -67,7 +67,7 @@ print(f"vocab_size = {vocab_size}, train {len(train_data):,} token, val {len(val
 # successivo). Con 67 caratteri le coppie possibili sono 67 × 67, quindi i conteggi stanno
 # in una matrice `N` di 67 × 67: la riga `i` è il carattere attuale, la colonna `j` quello
 # successivo, e `N[i, j]` dice quante volte `j` è venuto dopo `i`. Contiamo soltanto sulla
-# parte di addestramento, così il testo di validazione resta mai visto.
+# parte di addestramento, così il testo di validazione resta nuovo per il modello.
 
 # %% id=cell-004 en=1b3f32c7
 text = "to be, or not to be"
@@ -110,8 +110,8 @@ fig = plot_bigram_matrix(counts, chars, "Conteggi dei bigrammi nel testo di adde
 # %% [markdown] id=cell-011 en=67802eed
 # Le celle chiare sono le coppie frequenti; righe e colonne scure appartengono ai caratteri
 # rari. Qualche regolarità da cercare nell'immagine: dopo `q` è chiara soltanto la `u`; a
-# un a capo segue di solito una maiuscola (i nomi di chi parla e i versi cominciano con
-# una maiuscola); a una minuscola non segue quasi mai una maiuscola (il blocco scuro in
+# un a capo segue di solito una maiuscola (i nomi di chi parla e i versi cominciano
+# così); a una minuscola non segue quasi mai una maiuscola (il blocco scuro in
 # basso al centro).
 # I numeri dietro queste regolarità, e le coppie più frequenti:
 
@@ -204,9 +204,9 @@ print("  " + ", ".join(f"{chars[i]!r}{chars[j]!r}" for i, j in unseen.nonzero().
 # con le probabilità della riga attuale (`torch.multinomial`) e si ripete.
 
 # %% [markdown] id=cell-023 en=b0847093
-# Ha l'aspetto del testo (i nomi di chi parla su una riga a sé, parole brevi, spazi in
-# posti plausibili) ma, a parte qualche parola corta, niente parole vere: un carattere di
-# memoria non basta.
+# Ha l'aria del testo originale (i nomi di chi parla su una riga a sé, parole brevi, spazi
+# in posti plausibili) ma, a parte qualche parola corta, di parole vere non ce ne sono: un
+# carattere di memoria non basta.
 #
 # ## Lo stesso modello come rete neurale
 #
@@ -565,7 +565,7 @@ for fused in (None, True):
 # Entrambe calcolano la stessa formula di aggiornamento; la versione fused fa i conti di un
 # intero tensore in un solo kernel, in un altro ordine, e il float32 arrotonda ogni ordine
 # in modo un po' diverso. Queste differenze nelle ultime cifre non crescono fino a
-# diventare qualcosa: è lo stesso addestramento.
+# pesare davvero: è lo stesso addestramento.
 #
 # ## La curva della loss
 

@@ -15,7 +15,7 @@
 # - come `torchrun` avvia più processi e che cosa fa DistributedDataParallel (DDP);
 # - che cosa cambia quando aggiungi processi (batch globale, token per passo, learning rate)
 #   e che cosa no (il modello, la loss, il checkpoint);
-# - di quanto 2 processi addestrano più in fretta di 1 su questa macchina, misurandolo.
+# - quanto sono più veloci 2 processi rispetto a 1 su questa macchina, con una misura.
 #
 # **Prerequisiti:** [lezione 08: il GPT completo](08_full_gpt.ipynb), e il comando da
 # terminale descritto nel README (`python -m course_lib.train`).
