@@ -354,9 +354,9 @@ print(f"un GPT nuovo ({gpt.num_parameters():,} parametri, pesi con std 0.02): pr
 #
 # Scrivi `my_generate(model, idx, max_new_tokens, generator=None)`. Ripeti
 # `max_new_tokens` volte: i logit di `model(idx)`; l'ultima posizione, `logits[:, -1, :]`
-# di forma `(B, C)`; la softmax; `torch.multinomial(probs, num_samples=1,
-# generator=generator)` di forma `(B, 1)`; aggiungilo in fondo con
-# `torch.cat((idx, idx_next), dim=1)`. Passa avanti il generatore: così lo stesso seed dà
+# di forma `(B, C)`; la softmax;
+# `torch.multinomial(probs, num_samples=1, generator=generator)` di forma `(B, 1)`, il
+# token estratto; aggiungilo in fondo con `torch.cat((idx, idx_next), dim=1)`. Passa avanti il generatore: così lo stesso seed dà
 # lo stesso testo, e la verifica confronta i tuoi token con quelli di `model.generate`, uno
 # per uno. Non chiamare `model.generate` (la verifica lo rifiuta).
 

@@ -69,7 +69,8 @@ print("auto sceglie:", pick_device("auto"))
 # sposta ogni batch sul dispositivo del modello. Il comando di addestramento può anche
 # eseguire il forward in **autocast bfloat16**: i prodotti fra matrici si calcolano con
 # numeri a 16 bit, mentre i pesi e l'ottimizzatore restano in float32. Lo fa solo dove è
-# più veloce. Con `--precision auto` (il valore predefinito del comando) prima chiede se il
+# più veloce. Con `--precision
+# auto` (il valore predefinito del comando) prima chiede se il
 # dispositivo calcola il bfloat16 in hardware: su una GPU CUDA,
 # `torch.cuda.is_bf16_supported()`; su una CPU, le istruzioni AVX512-BF16 o AMX. Se sì,
 # cronometra qualche passo di addestramento nei due modi e sceglie il bfloat16 solo se è
@@ -84,15 +85,17 @@ print(f"il bfloat16 viene scelto se è almeno {SPEEDUP_NEEDED:.2f}x più veloce 
 # macchina):
 
 # %% [markdown] id=cell-011 en=9a67bafc
-# I comandi (eseguili in un terminale, dalla cartella principale del repository):
+# I comandi (eseguili in un terminale, dalla cartella principale del repository): il primo
+# addestra su una GPU; il secondo avvia 2 processi su questa CPU, ognuno con i suoi batch
+# (backend gloo); il terzo usa 8 GPU in una macchina, un processo per GPU (backend nccl).
 #
 # ```bash
-# # una GPU
+# # one GPU
 # python -m course_lib.train --device cuda --out checkpoints/gpu \
 #     --n-layer 6 --n-head 6 --n-embd 384 --block-size 256 --batch-size 64
-# # 2 processi su questa CPU, ognuno con i suoi batch (backend gloo)
+# # 2 processes on this CPU, each with its own batches (gloo backend)
 # torchrun --standalone --nproc_per_node=2 -m course_lib.train --out checkpoints/ddp
-# # 8 GPU in una macchina, un processo per GPU (backend nccl)
+# # 8 GPUs in one machine, one process per GPU (nccl backend)
 # torchrun --standalone --nproc_per_node=8 -m course_lib.train --device cuda --out checkpoints/big
 # ```
 
