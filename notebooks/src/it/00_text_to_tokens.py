@@ -80,7 +80,7 @@ print(repr("".join(chars)))
 # %% [markdown] id=cell-010 en=146fca11
 # Le differenze sono enormi: lo spazio compare centinaia di migliaia di volte, alcuni
 # caratteri solo poche volte. Un carattere raro il modello lo vede molto meno spesso, quindi
-# ha poco da cui imparare. La [lezione 02](02_bigram.ipynb#The-two-models-side-by-side)
+# ha poco da cui imparare. La [lezione 02](02_bigram.ipynb#I-due-modelli-a-confronto)
 # misura l'effetto: dopo l'addestramento, le previsioni del modello per i caratteri più rari
 # sono quelle più lontane dai conteggi.
 
