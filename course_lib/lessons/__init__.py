@@ -16,6 +16,7 @@
     hf_bpe.py       lesson 10: the same BPE trained with Hugging Face `tokenizers`, compared
     own_gpt.py      lesson 11: tasks, sizes, train_task, accuracy, save/load (no widgets)
     own_gpt_panels.py  lesson 11: the training panel and the generation panel (ipywidgets)
+    ddp_demo.py     lesson 09: runs the torchrun demos, one line if one fails
     modern.py       lesson 12: the measured later-GPT changes, their plots and widgets
 
 These modules import the core (course_lib.core); the core never imports them.
