@@ -9,6 +9,8 @@ the automatic choice.
 
 import os
 
+import pytest
+
 os.environ.setdefault("COURSE_LINEAR_BACKEND", "aten")
 
 
@@ -25,7 +27,6 @@ SLOW_TESTS = {   # file::function, each measured above 2 s on a busy 2-core mach
 
 
 def pytest_collection_modifyitems(config, items):
-    import pytest
     for item in items:
         path = item.path
         if path.suffix == ".ipynb":
@@ -35,3 +36,19 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(getattr(pytest.mark, marker))
         if f"{path.name}::{getattr(item, 'originalname', item.name)}" in SLOW_TESTS:
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """nbval marks every cell after one that timed out as "expected to fail" (xfail), so a
+    notebook whose cell timed out would pass without its later cells being compared: such a
+    cell fails here instead, naming why."""
+    outcome = yield
+    report = outcome.get_result()
+    if item.path.suffix == ".ipynb" and hasattr(report, "wasxfail"):
+        why = report.wasxfail
+        del report.wasxfail
+        report.outcome = "failed"
+        report.longrepr = (f"{item.path.name}: this cell was not compared with its stored "
+                           f"output because an earlier cell did not finish ({why}); run the "
+                           f"notebook on a less busy machine or raise --nbval-cell-timeout")
