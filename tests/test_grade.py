@@ -285,18 +285,18 @@ def test_a_report_never_replaces_a_file_the_grader_did_not_write(tmp_path):
     mine = tmp_path / "notes.csv"
     mine.write_text("my own notes\n", encoding="utf-8")
     with pytest.raises(ValueError, match="already exists and was not written by the grader"):
-        g.check_report_path(mine, "csv")
+        g.validate_report_path(mine, "csv")
     assert mine.read_text(encoding="utf-8") == "my own notes\n"
     ours = tmp_path / "grades.csv"
     g.write_csv(ROWS, ours)
-    g.check_report_path(ours, "csv")              # its own earlier report may be replaced
+    g.validate_report_path(ours, "csv")              # its own earlier report may be replaced
     page = tmp_path / "grades.html"
     g.write_html(ROWS, page)
-    g.check_report_path(page, "html")
+    g.validate_report_path(page, "html")
     with pytest.raises(ValueError, match="is a folder"):
-        g.check_report_path(tmp_path, "html")
+        g.validate_report_path(tmp_path, "html")
     with pytest.raises(ValueError, match="does not exist; create it"):
-        g.check_report_path(tmp_path / "no" / "x.csv", "csv")
+        g.validate_report_path(tmp_path / "no" / "x.csv", "csv")
 
 
 def exit_status(argv) -> int:

@@ -321,7 +321,7 @@ def test_formula_cells_are_text_in_the_csv(tmp_path):
     ("check_not_a_check(f)", []),
 ])
 def test_check_calls_are_found_the_way_python_reads_them(code, found):
-    assert [c.check for c in grade_plan.check_calls(code)] == found
+    assert [c.check for c in grade_plan.find_check_calls(code)] == found
 
 
 def test_the_release_has_no_solution_cells_and_refuses_to_overwrite(tmp_path):

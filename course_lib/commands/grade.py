@@ -395,7 +395,7 @@ CSV_HEADER = ["learner", "notebook", "exercise", "verdict", "message"]
 HTML_MARK = "<!-- written by python -m course_lib.grade -->"
 
 
-def check_report_path(path: Path, kind: str) -> None:
+def validate_report_path(path: Path, kind: str) -> None:
     """Refuse a --csv/--html path that holds something the grader did not write."""
     if path.is_dir():
         raise ValueError(f"--{kind} {path} is a folder; give a file name such as grades.{kind}")
@@ -577,7 +577,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for kind in ("csv", "html"):
             if getattr(args, kind) is not None:
-                check_report_path(getattr(args, kind), kind)
+                validate_report_path(getattr(args, kind), kind)
         rows = grade(paths, args.cell_timeout, args.notebook_timeout, args.jobs,
                      report=lambda line: print(line, file=sys.stderr, flush=True))
     except ValueError as err:

@@ -3,7 +3,7 @@
 - `read_notebook(data)`: a learner's file as nbformat 4 (nbformat 3 converted), or the
   reason it cannot be graded (not JSON, a cell that is not an object, tags that are not a
   list of strings, ...).
-- `check_calls(code)`: every call of an exercise check in a cell, found with `ast` the way
+- `find_check_calls(code)`: every call of an exercise check in a cell, found with `ast` the way
   Python reads the cell (inside `assert`, an assignment, `print(...)`, `display(...)`),
   with the source of each argument.
 - `plan(nb, lesson)`: which check call grades each exercise: the last one in a cell that is
@@ -125,7 +125,7 @@ def is_check(name: str) -> bool:
     return name.startswith("check_") and callable(getattr(checks, name, None))
 
 
-def check_calls(code: str, cell: int = 0) -> list[CheckCall]:
+def find_check_calls(code: str, cell: int = 0) -> list[CheckCall]:
     """Every call of an exercise check in `code`, in source order."""
     tree = _parse(code)
     if tree is None:
@@ -171,7 +171,7 @@ def course_lessons(folder: str = str(COURSE_NOTEBOOKS)) -> dict[str, Lesson]:
             if is_tagged_solution(cell):
                 solutions.add(normalised(code_of(cell)))
             else:
-                exercises += [c.check for c in check_calls(code_of(cell))
+                exercises += [c.check for c in find_check_calls(code_of(cell))
                               if c.check not in exercises]
         lessons[path.name[:2]] = Lesson(path.name[:2], path.name, tuple(exercises),
                                         frozenset(solutions))
@@ -209,7 +209,7 @@ def plan(nb: dict, lesson: Lesson | None) -> tuple[list[str], dict[str, CheckCal
     cells = nb["cells"]
     solutions = solution_cells(nb, lesson)
     calls = [c for i, cell in enumerate(cells) if cell.get("cell_type") == "code"
-             for c in check_calls(code_of(cell), i)]
+             for c in find_check_calls(code_of(cell), i)]
     exercises = list(lesson.exercises) if lesson else []
     exercises += [c.check for c in calls if c.cell not in solutions and c.check not in exercises]
     chosen: dict[str, CheckCall | str] = {}
