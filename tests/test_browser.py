@@ -68,8 +68,12 @@ NOTEBOOKS += [p for p in sorted((REPO / "notebooks" / "it").glob("[0-9][0-9]_*.i
 
 
 def _served_name(nb_path: Path) -> str:
-    """The notebook's path in the server's folder: 00_x.ipynb, or it/00_x.ipynb."""
-    return nb_path.relative_to(REPO / "notebooks").as_posix()
+    """The notebook's path in the server's folder: 00_x.ipynb, or it/00_x.ipynb (a notebook
+    a test wrote into the server's folder itself: its file name)."""
+    try:
+        return nb_path.relative_to(REPO / "notebooks").as_posix()
+    except ValueError:
+        return nb_path.name
 
 
 def _label(nb_path: Path) -> str:
