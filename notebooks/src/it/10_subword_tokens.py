@@ -24,8 +24,8 @@
 # - come gli ID del BPE passano attraverso gli embedding in un GPT, forniti da un
 #   `DataLoader` a finestra scorrevole;
 # - che cosa dà un vocabolario più grande (sequenze più corte) e quanto costa (parametri);
-# - in che cosa un data loader a finestra scorrevole con un passo (*stride*) differisce dalle
-#   finestre casuali;
+# - in che cosa un data loader a finestra scorrevole con uno *stride* (lo scarto tra una
+#   finestra e la successiva) differisce dalle finestre casuali;
 # - come confrontare in modo equo modelli con tokenizer diversi: i bit per carattere.
 #
 # **Prerequisiti:** [lezione 00](00_text_to_tokens.ipynb) (il tokenizer a caratteri) e
@@ -507,12 +507,12 @@ fig = plot_vocab_tradeoff(rows, n_embd, reference={
 # solo una parte di un carattere si vede come `�`).
 
 # %% [markdown] id=cell-057 en=b637326e
-# ## Una finestra scorrevole con un passo
+# ## Una finestra scorrevole con uno stride
 #
 # `get_batch` del corso sceglie finestre a caso. Il data loader di *Build a Large Language
 # Model (From Scratch)* invece percorre il testo: la finestra `i` comincia al token
 # `i * stride`. Con `stride == block_size` le finestre si toccano e un passaggio completo
-# (un'epoca) legge ogni token una volta; un passo più piccolo dà più finestre, che si
+# (un'epoca) legge ogni token una volta; uno stride più piccolo dà più finestre, che si
 # sovrappongono.
 
 # %% id=cell-058 en=479583b1
@@ -527,7 +527,7 @@ assert torch.equal(y[:-1], x[1:])
 
 # %% [markdown] id=cell-059 en=7d1647a8
 # Le finestre casuali non danno questa garanzia. Estraiamo con `get_batch` tante finestre
-# casuali quante ne ha il loader con passo 64, e contiamo quante posizioni dei token coprono:
+# casuali quante ne ha il loader con stride 64, e contiamo quante posizioni dei token coprono:
 
 # %% id=cell-060 en=7054e38f
 n_windows = len(SlidingWindowDataset(data, block_size, block_size))
@@ -543,7 +543,7 @@ print(f"{n_windows:,} finestre casuali coprono il {covered:.0%} delle posizioni 
 # %% [markdown] id=cell-061 en=21af4e4b
 # In un'"epoca" le finestre casuali vedono una parte del testo due volte e ne perdono circa un
 # terzo, ma su molti passi vedono ogni posizione più o meno con la stessa frequenza, da ogni
-# scostamento. Con un passo fisso un'epoca vede ogni token una volta, sempre nello stesso
+# scostamento. Con uno stride un'epoca vede ogni token una volta, sempre nello stesso
 # punto della sua finestra: mescolare le finestre (`DataLoader(ds, shuffle=True)`) ne cambia
 # l'ordine, non gli scostamenti.
 #
