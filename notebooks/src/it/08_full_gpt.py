@@ -145,7 +145,7 @@ for i, block in enumerate(model.blocks):
 # %% id=cell-016 en=784d1610
 x = model.ln_f(x)
 print("dopo ln_f:", tuple(x.shape))
-print(f"media su C: {x.mean(-1).abs().max().item():.4f} (il |media| più grande),  "
+print(f"media su C: {x.mean(-1).abs().max().item():.4f} (la |media| più grande),  "
       f"dev. std su C: {x.std(-1, unbiased=False).mean().item():.4f}")
 
 # %% [markdown] id=cell-017 en=7bd9f647
@@ -448,8 +448,8 @@ print("il learning rate di ogni passo segue il warmup e il coseno qui sopra")
 # Quindi il checkpoint è stato addestrato con un warmup di 100 passi, una discesa a coseno
 # del learning rate da 1,5e-3 a 1,5e-4, dropout 0,1, e due impostazioni che la storia non
 # registra ma i flag sì: il weight decay di AdamW pari a 0,1 e il clipping del gradiente a
-# norma 1,0. Il weight decay rimpicciolisce un poco ogni parametro a ogni passo (`train` li
-# sottopone tutti al decay, anche i bias e i pesi delle LayerNorm); il clipping riscala
+# norma 1,0. Il weight decay rimpicciolisce un poco ogni parametro a ogni passo (`train` lo
+# applica a tutti, anche ai bias e ai pesi delle LayerNorm); il clipping riscala
 # l'intero gradiente fino a norma 1,0 ogni volta che la sua norma è più grande.
 #
 # ## Generare testo
@@ -485,7 +485,8 @@ print(f"200 caratteri: {took:.2f} s")
 print(f"100 caratteri: {seconds[True]:.2f} s con la cache, {seconds[False]:.2f} s senza")
 
 # %% [markdown] id=cell-062 en=6f2ef7e0
-# Se un nuovo disegno richiede più di qualche decimo di secondo, uno slider sembra lento.
+# Se ridisegnare il risultato richiede più di qualche decimo di secondo, uno slider sembra
+# lento.
 # Per questo il widget qui sotto parte con 80 caratteri, che stanno in `block_size`, e
 # stampa il suo tempo; lo slider `characters` scambia lunghezza con velocità.
 #
@@ -515,7 +516,7 @@ most = max(set(lines), key=lines.count)
 print(f"--> la riga {most!r} compare {lines.count(most)} volte")
 
 # %% [markdown] id=cell-066 en=ee3ae718
-# La temperatura si muove tra i due estremi. Una temperatura bassa rende ancora più
+# Con la temperatura ti muovi tra i due estremi. Una temperatura bassa rende ancora più
 # probabili i caratteri probabili: un testo più prudente. Una alta appiattisce la
 # distribuzione: un testo più sorprendente, con più parole inventate. Generiamo 6 testi di
 # 100 caratteri per ogni temperatura (un batch di 6 righe) e contiamo quante delle loro
@@ -706,7 +707,7 @@ assert first_seed == 1337
 # la confronta con lo sweep.
 
 # %% [markdown] id=cell-089 en=6a124ed3
-# Il pulsante esegue `train_sweep_size`. Eccola con un numero fisso di passi, così il
+# Il pulsante esegue `train_sweep_size`. Eccola qui con un numero fisso di passi, così il
 # risultato è lo stesso a ogni esecuzione: 100 passi dell'esecuzione con `n_embd = 32`.
 
 # %% id=cell-091 en=109609e8
