@@ -443,12 +443,14 @@ def new_model(task: Task, size="small", seed: int = SEED, tokenizer: str = "char
 def train_task(task: Task, size="small", max_iters: int | None = None, callback=None,
                seed: int = SEED, progress: bool = False, eval_interval: int | None = None,
                eval_iters: int = 10, own: OwnModel | None = None, tokenizer: str = "char",
-               vocab_size: int | None = None, dropout: float = 0.0) -> OwnModel:
+               vocab_size: int | None = None, dropout: float = 0.0,
+               history=None) -> OwnModel:
     """Train a new model of `size` on `task` (or `own`, made by new_model) with
     course_lib.train, the function the train command runs; returns the OwnModel.
 
     `callback(step, loss)` is passed to train: returning True stops training cleanly,
-    keeping the weights and making the final loss estimate.
+    keeping the weights and making the final loss estimate. An empty TrainHistory given as
+    `history` fills while it trains (the panel draws its val estimates live).
     """
     own = own if own is not None else new_model(task, size, seed, tokenizer, vocab_size, dropout)
     s = get_size(size)
@@ -459,7 +461,8 @@ def train_task(task: Task, size="small", max_iters: int | None = None, callback=
                         batch_size=s.batch_size, lr=s.lr, min_lr=s.lr / 10,
                         warmup_iters=min(100, iters // 10),
                         eval_interval=eval_interval or default_eval_interval(iters),
-                        eval_iters=eval_iters, seed=seed, progress=progress, callback=callback)
+                        eval_iters=eval_iters, seed=seed, progress=progress, callback=callback,
+                        history=history)
     own.model.eval()
     return own
 
