@@ -412,6 +412,22 @@ class OwnModel:
         return val / (chars / n_val) / math.log(2)
 
 
+def val_estimate_spread(own: OwnModel, repeats: int = 5, eval_iters: int = 10) -> float:
+    """How far a val-loss estimate moves by chance alone: max - min of `repeats` estimates of
+    the same model, each the mean of `eval_iters` random batches drawn with its own seed (the
+    size's batch and block size, as train_task evaluates)."""
+    from ..core.training import estimate_loss
+    if not own.history.steps:
+        raise ValueError("the model has no training history yet; train it first")
+    s = get_size(own.size) if own.size in SIZES else None
+    batch = s.batch_size if s else 32
+    data = torch.tensor(own.tokenizer.encode(own.task.text), dtype=torch.long)
+    train_data, val_data = train_val_split(data, TRAIN_FRACTION)
+    vals = [estimate_loss(own.model, train_data, val_data, eval_iters, batch,
+                          seed=1000 + i)["val"] for i in range(repeats)]
+    return max(vals) - min(vals)
+
+
 def new_model(task: Task, size="small", seed: int = SEED, tokenizer: str = "char",
               vocab_size: int | None = None, dropout: float = 0.0) -> OwnModel:
     """An untrained model of `size` for `task`, with a tokenizer built from its text.
