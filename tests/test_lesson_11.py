@@ -264,8 +264,9 @@ def test_live_loss_plot_draws_the_val_curve_and_names_unequal_lengths():
 def test_train_refuses_a_history_that_is_not_empty(tiny_own):
     from course_lib.core.training import train
     with pytest.raises(ValueError, match="history must be an empty TrainHistory"):
-        train(tiny_own.model, torch.zeros(200, dtype=torch.long), torch.zeros(200, dtype=torch.long),
-              max_iters=1, batch_size=2, progress=False, history=tiny_own.history)
+        zeros = torch.zeros(200, dtype=torch.long)
+        train(tiny_own.model, zeros, zeros, max_iters=1, batch_size=2, progress=False,
+              history=tiny_own.history)
 
 
 def test_the_panel_names_a_text_it_cannot_train_on(tmp_path):

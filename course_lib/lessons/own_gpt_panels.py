@@ -98,8 +98,8 @@ class TrainingPanel:
         self.tokenizer_box = widgets.Dropdown(options=TOKENIZER_CHOICES, value="char",
                                               description="tokens")
         self.tokenizer_box.add_class("course-tokenizer-select")
-        self.vocab_box = widgets.BoundedIntText(value=BPE_VOCAB_SIZE, min=257, max=4096, step=64,
-                                                description="BPE vocab", disabled=True)
+        self.vocab_box = widgets.BoundedIntText(value=BPE_VOCAB_SIZE, min=257, max=4096,
+                                                step=64, description="BPE vocab", disabled=True)
         self.dropout_box = widgets.FloatSlider(value=0.0, min=0.0, max=0.5, step=0.05,
                                                description="dropout", readout_format=".2f",
                                                continuous_update=False)
@@ -155,7 +155,8 @@ class TrainingPanel:
         print(describe_task(task, self.size_box.value))
         tokens = ("characters: one token per character" if self.tokenizer_box.value == "char"
                   else f"BPE tokens: {self.vocab_box.value:,} tokens learned from the first "
-                       f"{TRAIN_FRACTION:.0%} of the text (the loss is then per token, not per character)")
+                       f"{TRAIN_FRACTION:.0%} of the text (the loss is then per token, not "
+                       f"per character)")
         print(f"tokens: {tokens}; dropout {self.dropout_box.value:.2f} (the fraction of "
               f"activations zeroed at each training step; 0 turns it off)")
 
@@ -191,7 +192,8 @@ class TrainingPanel:
         # the floor is addition's, in nats per character: BPE's loss is per token
         self._floor_now = self.floor if task.is_addition and not bpe else None
         self.bar.max, self.bar.value = iters, 0
-        self.status.value = f"training: step 0 of {iters:,}"
+        self.status.value = (f"learning {self.vocab_box.value:,} BPE tokens from the text, then "
+                             f"{iters:,} steps" if bpe else f"training: step 0 of {iters:,}")
         steps, losses, last = [], [], [0.0]
         history = TrainHistory()         # train() fills it: the val estimates drawn live
         start = time.perf_counter()

@@ -34,6 +34,7 @@ import torch
 import torch.nn.functional as F
 
 from course_lib import DATA_DIR, get_batch, train_val_split
+from course_lib.core.defaults import TRAIN_FRACTION
 from course_lib.lessons.checks import check_addition_accuracy, check_addition_line
 from course_lib.lessons.experiments import one_thread
 from course_lib.lessons.own_gpt import (SIZES, addition_accuracy, addition_line, addition_pairs,
@@ -401,7 +402,7 @@ for name, seeds in run["runs"].items():
 #
 # The addition text has 20,000 lines. What if your text is short? Here the small size,
 # with about 109,000 parameters, trains on the first 3,000 characters of the Shakespeare
-# text (the opening of *Coriolanus*), 2,700 of them for training. We estimate the train
+# text (the opening of *Hamlet*), 2,700 of them for training. We estimate the train
 # and val losses every 25 steps:
 
 # %%
@@ -413,14 +414,15 @@ h, params = over.history, sum(p.numel() for p in over.model.parameters())
 low = min(h.eval_val)
 low_step, rise = h.eval_steps[h.eval_val.index(low)], h.eval_val[-1] - low
 noise = val_estimate_spread(over)            # how far an estimate moves by chance
-n_train = int(0.9 * len(little.text))
+n_train = int(TRAIN_FRACTION * len(little.text))
 print(f"{params:,} parameters, {n_train:,} training characters: "
       f"{params / n_train:.0f} parameters per character")
 print(f"val lowest by step 150: {low_step <= 150}, at {low:.1f}; by step 300 it rose by "
       f"{math.floor(rise * 10) / 10:.1f} or more, while train fell to {h.eval_train[-1]:.1f}")
 print(f"the rise is more than twice the estimate's chance spread ({noise:.1f}): {rise > 2 * noise}")
-print(f"passes over the training text: {150 * 32 * 32 / n_train:.0f} by step 150, "
-      f"{300 * 32 * 32 / n_train:.0f} by step 300")
+chars_per_step = SIZES["small"].batch_size * SIZES["small"].block_size   # characters per step
+print(f"passes over the training text: {150 * chars_per_step / n_train:.0f} by step 150, "
+      f"{300 * chars_per_step / n_train:.0f} by step 300")
 assert low_step <= 150 and rise > 2 * noise and h.eval_train[-1] < h.eval_train[h.eval_val.index(low)]
 fig = plot_loss_curves(h, title="small on 2,700 characters: train falls, val rises")
 
@@ -428,20 +430,20 @@ fig = plot_loss_curves(h, title="small on 2,700 characters: train falls, val ris
 # The same measures for the default run on addition:
 
 # %%
-own_chars = int(0.9 * len(addition.text))
+own_chars = int(TRAIN_FRACTION * len(addition.text))
 own_params = sum(p.numel() for p in own.model.parameters())
 own_rise = own.history.eval_val[-1] - min(own.history.eval_val)
 print(f"{own_params:,} parameters, {own_chars:,} training characters: "
       f"{own_params / own_chars:.1f} parameters per character, "
-      f"{own.history.steps[-1] * 32 * 32 / own_chars:.1f} passes over the text")
+      f"{own.history.steps[-1] * chars_per_step / own_chars:.1f} passes over the text")
 print(f"final val within the estimate's chance spread of its lowest: {own_rise <= spread}")
 assert own_rise <= spread
 
 # %% [markdown]
 # The train loss keeps falling: the model learns these 2,700 characters by heart. The val
 # loss stops falling within the first 150 steps and then rises, by more than chance
-# explains: what the model learns now are details of its training text that the rest of
-# the play does not share. That is **overfitting**.
+# explains: what the model learns now are details of its 2,700 characters that the next
+# 300 (the val part) do not share. That is **overfitting**.
 #
 # The rule of thumb these two runs suggest: with about 40 parameters per character of
 # text, the small model overfits after a few dozen passes over the text; with fewer
