@@ -10,6 +10,7 @@ import torch
 
 from course_lib import DATA_DIR, GPTLanguageModel
 from course_lib.lessons import own_gpt, own_gpt_panels
+from course_lib.lessons.plots import plot_live_loss
 from course_lib.lessons.own_gpt import (SIZES, Task, addition_accuracy, addition_line,
                                         addition_pairs, addition_text, validate_text_fits,
                                         cli_commands, load_model, load_task, loss_levels,
@@ -224,6 +225,48 @@ def test_the_panel_stop_button_ends_training_and_keeps_the_model():
     assert panel.status.value.startswith("stopped by the Stop button at step")
     assert "kept the model" in panel.status.value and "val loss" in panel.status.value
     assert panel.train_button.disabled is False and panel.stop_button.disabled is True
+
+
+def test_the_panel_trains_with_the_chosen_tokenizer_and_dropout_and_draws_val_live(monkeypatch):
+    drawn = []
+    real = own_gpt_panels.plot_live_loss
+
+    def spy(steps, losses, floor=None, val_steps=(), val_losses=(), **kw):
+        drawn.append((list(val_steps), list(val_losses), floor))
+        return real(steps, losses, floor=floor, val_steps=val_steps, val_losses=val_losses, **kw)
+    monkeypatch.setattr(own_gpt_panels, "plot_live_loss", spy)
+    panel = own_gpt_panels.training_panel("addition", "tiny", max_iters=40, floor=0.92)
+    panel.tokenizer_box.value = "bpe"
+    assert panel.vocab_box.disabled is False      # the vocabulary size is BPE's only
+    panel.vocab_box.value, panel.dropout_box.value = 300, 0.1
+    assert "BPE tokens: 300 tokens" in panel.info.outputs[-1]["text"]
+    panel.start().join(timeout=120)
+    own = panel.result
+    assert own is not None, panel.status.value
+    assert own.model.cfg.vocab_size == 300 and own.model.cfg.dropout == 0.1
+    assert "nats per token" in panel.status.value and "bits per character" in panel.status.value
+    val_steps, val_losses, floor = drawn[-1]
+    assert val_steps == own.history.eval_steps and val_losses == own.history.eval_val
+    assert len(val_steps) >= 2
+    assert floor is None                          # addition's floor is per character, not token
+    panel.tokenizer_box.value = "char"
+    assert panel.vocab_box.disabled is True
+
+
+def test_live_loss_plot_draws_the_val_curve_and_names_unequal_lengths():
+    fig = plot_live_loss([1, 2, 3], [3.0, 2.5, 2.0], val_steps=[0, 3], val_losses=[3.1, 2.2])
+    labels = [line.get_label() for line in fig.axes[0].lines]
+    assert "val loss (estimate)" in labels and not any("floor" in lab for lab in labels)
+    with pytest.raises(ValueError, match="val_steps and val_losses differ in length"):
+        plot_live_loss([1], [1.0], val_steps=[0, 1], val_losses=[2.0])
+
+
+def test_train_refuses_a_history_that_is_not_empty(tiny_own):
+    from course_lib.core.training import train
+    with pytest.raises(ValueError, match="history must be an empty TrainHistory"):
+        zeros = torch.zeros(200, dtype=torch.long)
+        train(tiny_own.model, zeros, zeros, max_iters=1, batch_size=2, progress=False,
+              history=tiny_own.history)
 
 
 def test_the_panel_names_a_text_it_cannot_train_on(tmp_path):

@@ -265,7 +265,7 @@ def train(model: LanguageModel, train_data: torch.Tensor, val_data: torch.Tensor
           grad_clip: float | None = DEFAULTS.grad_clip, eval_interval: int | None = None,
           eval_iters: int = DEFAULTS.eval_iters, seed: int = DEFAULTS.seed,
           progress: bool = True, precision: str = DEFAULTS.precision,
-          callback=None) -> TrainHistory:
+          callback=None, history: TrainHistory | None = None) -> TrainHistory:
     """Train `model` with AdamW on random batches; return the TrainHistory.
 
     The defaults are the course's CPU recipe (TrainConfig). Stops after `max_iters` steps
@@ -286,7 +286,8 @@ def train(model: LanguageModel, train_data: torch.Tensor, val_data: torch.Tensor
 
     `callback(step, loss)` is called after every step (for live plots, a Stop button and
     tests); if it returns True, training stops after that step, keeps the weights, makes
-    its final loss estimate and returns with `stopped == "callback"`.
+    its final loss estimate and returns with `stopped == "callback"`. Give an empty
+    `history` to watch it fill while training runs (a live plot of the val estimates).
     Under torchrun (torch.distributed initialised, model wrapped in DDP), each process
     draws its own batches, the losses are averaged over processes, and only rank 0
     evaluates and shows progress.
@@ -308,7 +309,9 @@ def train(model: LanguageModel, train_data: torch.Tensor, val_data: torch.Tensor
     torch.manual_seed(seed + rank)                    # dropout masks: reproducible per process
     g = torch.Generator().manual_seed(seed + rank)    # batches: a different stream per process
     optimizer = make_optimizer(model, lr, weight_decay)
-    history = TrainHistory()
+    history = history if history is not None else TrainHistory()
+    if history.steps or history.eval_steps:
+        raise ValueError("history must be an empty TrainHistory (a new one for each run)")
     history.precision, history.precision_reason = _resolve_precision(
         precision, core, train_data, batch_size, block_size, device, distributed)
     amp = autocast(device, history.precision)

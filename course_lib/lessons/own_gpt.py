@@ -412,6 +412,22 @@ class OwnModel:
         return val / (chars / n_val) / math.log(2)
 
 
+def val_estimate_spread(own: OwnModel, repeats: int = 5, eval_iters: int = 10) -> float:
+    """How far a val-loss estimate moves by chance alone: max - min of `repeats` estimates of
+    the same model, each the mean of `eval_iters` random batches drawn with its own seed (the
+    size's batch and block size, as train_task evaluates)."""
+    from ..core.training import estimate_loss
+    if not own.history.steps:
+        raise ValueError("the model has no training history yet; train it first")
+    s = get_size(own.size) if own.size in SIZES else None
+    batch = s.batch_size if s else 32
+    data = torch.tensor(own.tokenizer.encode(own.task.text), dtype=torch.long)
+    train_data, val_data = train_val_split(data, TRAIN_FRACTION)
+    vals = [estimate_loss(own.model, train_data, val_data, eval_iters, batch,
+                          seed=1000 + i)["val"] for i in range(repeats)]
+    return max(vals) - min(vals)
+
+
 def new_model(task: Task, size="small", seed: int = SEED, tokenizer: str = "char",
               vocab_size: int | None = None, dropout: float = 0.0) -> OwnModel:
     """An untrained model of `size` for `task`, with a tokenizer built from its text.
@@ -443,12 +459,14 @@ def new_model(task: Task, size="small", seed: int = SEED, tokenizer: str = "char
 def train_task(task: Task, size="small", max_iters: int | None = None, callback=None,
                seed: int = SEED, progress: bool = False, eval_interval: int | None = None,
                eval_iters: int = 10, own: OwnModel | None = None, tokenizer: str = "char",
-               vocab_size: int | None = None, dropout: float = 0.0) -> OwnModel:
+               vocab_size: int | None = None, dropout: float = 0.0,
+               history=None) -> OwnModel:
     """Train a new model of `size` on `task` (or `own`, made by new_model) with
     course_lib.train, the function the train command runs; returns the OwnModel.
 
     `callback(step, loss)` is passed to train: returning True stops training cleanly,
-    keeping the weights and making the final loss estimate.
+    keeping the weights and making the final loss estimate. An empty TrainHistory given as
+    `history` fills while it trains (the panel draws its val estimates live).
     """
     own = own if own is not None else new_model(task, size, seed, tokenizer, vocab_size, dropout)
     s = get_size(size)
@@ -459,7 +477,8 @@ def train_task(task: Task, size="small", max_iters: int | None = None, callback=
                         batch_size=s.batch_size, lr=s.lr, min_lr=s.lr / 10,
                         warmup_iters=min(100, iters // 10),
                         eval_interval=eval_interval or default_eval_interval(iters),
-                        eval_iters=eval_iters, seed=seed, progress=progress, callback=callback)
+                        eval_iters=eval_iters, seed=seed, progress=progress, callback=callback,
+                        history=history)
     own.model.eval()
     return own
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import io
-import math
 import threading
 import time
 
@@ -19,8 +18,9 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 from IPython.display import HTML, display
 
-from ..core.defaults import SEED
+from ..core.defaults import SEED, TRAIN_FRACTION
 from ..core.sampling import generate_text
+from ..core.training import TrainHistory
 from .experiments import one_thread
 from .own_gpt import (ANSWER_DIGITS, SIZES, OwnModel, Task, addition_accuracy, addition_line,
                       addition_table_html, get_size, load_task, size_costs, task_from_path,
@@ -28,6 +28,9 @@ from .own_gpt import (ANSWER_DIGITS, SIZES, OwnModel, Task, addition_accuracy, a
 from .plots import plot_live_loss
 from .widgets import redraw_on_change
 
+
+TOKENIZER_CHOICES = (("characters", "char"), ("BPE tokens", "bpe"))
+BPE_VOCAB_SIZE = 512                     # the panel's first BPE vocabulary size
 
 TASK_CHOICES = (("addition, answers as written", "addition"),
                 ("addition, answers reversed", "addition-reversed"),
@@ -70,7 +73,8 @@ def describe_task(task: Task, size) -> str:
 
 
 class TrainingPanel:
-    """The training panel: task and size, Train and Stop buttons, progress, a live loss curve.
+    """The training panel: task, size, tokenizer and dropout; Train and Stop buttons, progress,
+    live train and val curves.
 
     `panel.widget` is what to display; `panel.result` is the OwnModel of the last training
     (None before any). Training runs in a background thread, so the Stop button is handled
@@ -91,6 +95,14 @@ class TrainingPanel:
         self.task_box.add_class("course-task-select")
         self.size_box = widgets.Dropdown(options=list(SIZES), value=size, description="size")
         self.size_box.add_class("course-size-select")
+        self.tokenizer_box = widgets.Dropdown(options=TOKENIZER_CHOICES, value="char",
+                                              description="tokens")
+        self.tokenizer_box.add_class("course-tokenizer-select")
+        self.vocab_box = widgets.BoundedIntText(value=BPE_VOCAB_SIZE, min=257, max=4096,
+                                                step=64, description="BPE vocab", disabled=True)
+        self.dropout_box = widgets.FloatSlider(value=0.0, min=0.0, max=0.5, step=0.05,
+                                               description="dropout", readout_format=".2f",
+                                               continuous_update=False)
         self.upload = widgets.FileUpload(accept=".txt,.py,.md,text/*", multiple=False,
                                          description="upload")
         self.path_box = widgets.Text(value="", placeholder="or a path, e.g. ../data/shakespeare.txt",
@@ -113,16 +125,26 @@ class TrainingPanel:
             if change["new"].strip():
                 self.task_box.value = "file"
         self.path_box.observe(path_typed, names="value")
-        redraw_on_change([self.task_box, self.size_box, self.path_box, self.upload], self.info,
+
+        def tokenizer_chosen(change):    # the vocabulary size is BPE's only
+            self.vocab_box.disabled = change["new"] != "bpe"
+        self.tokenizer_box.observe(tokenizer_chosen, names="value")
+        redraw_on_change([self.task_box, self.size_box, self.path_box, self.upload,
+                          self.tokenizer_box, self.vocab_box, self.dropout_box], self.info,
                          self._describe)
         self._draw([], [])                # empty axes until training starts: never a blank image
         self.train_button.on_click(lambda _: self.start())
         self.stop_button.on_click(lambda _: self.stop())
         self.widget = widgets.VBox([
             widgets.HBox([self.task_box, self.size_box]),
+            widgets.HBox([self.tokenizer_box, self.vocab_box, self.dropout_box]),
             widgets.HBox([self.upload, self.path_box]), self.info,
             widgets.HBox([self.train_button, self.stop_button, self.bar]), self.status,
             self.curve])
+
+    def _settings(self):
+        return (self.train_button, self.task_box, self.size_box, self.tokenizer_box,
+                self.vocab_box, self.dropout_box)
 
     def _describe(self):
         try:
@@ -131,6 +153,12 @@ class TrainingPanel:
             print(f"This text cannot be used yet: {err}")
             return
         print(describe_task(task, self.size_box.value))
+        tokens = ("characters: one token per character" if self.tokenizer_box.value == "char"
+                  else f"BPE tokens: {self.vocab_box.value:,} tokens learned from the first "
+                       f"{TRAIN_FRACTION:.0%} of the text (the loss is then per token, not "
+                       f"per character)")
+        print(f"tokens: {tokens}; dropout {self.dropout_box.value:.2f} (the fraction of "
+              f"activations zeroed at each training step; 0 turns it off)")
 
     def stop(self) -> None:
         """Ask the training to stop after its current step (the model is kept)."""
@@ -151,7 +179,7 @@ class TrainingPanel:
         self._stop.clear()
         self.thread = threading.Thread(target=self._run, args=(task, self.size_box.value),
                                        daemon=True)
-        for w in (self.train_button, self.task_box, self.size_box):
+        for w in self._settings():
             w.disabled = True
         self.stop_button.disabled = False
         self.thread.start()
@@ -160,10 +188,14 @@ class TrainingPanel:
     def _run(self, task: Task, size: str) -> None:
         s = get_size(size)
         iters = self.max_iters or s.max_iters
-        self._floor_now = self.floor if task.is_addition else None   # the floor is addition's
+        bpe = self.tokenizer_box.value == "bpe"
+        # the floor is addition's, in nats per character: BPE's loss is per token
+        self._floor_now = self.floor if task.is_addition and not bpe else None
         self.bar.max, self.bar.value = iters, 0
-        self.status.value = f"training: step 0 of {iters:,}"
+        self.status.value = (f"learning {self.vocab_box.value:,} BPE tokens from the text, then "
+                             f"{iters:,} steps" if bpe else f"training: step 0 of {iters:,}")
         steps, losses, last = [], [], [0.0]
+        history = TrainHistory()         # train() fills it: the val estimates drawn live
         start = time.perf_counter()
 
         def callback(step, loss):
@@ -175,31 +207,39 @@ class TrainingPanel:
                 self.bar.value = step
                 self.status.value = (f"training: step {step:,} of {iters:,}, minibatch loss "
                                      f"{loss:.3f}, {now:.0f} s")
-                self._draw(steps, losses)
+                self._draw(steps, losses, history)
             return self._stop.is_set()
 
         try:
             with one_thread():           # small tensors: one thread waits for no other
-                own = train_task(task, size, max_iters=iters, callback=callback, eval_iters=5)
+                own = train_task(task, size, max_iters=iters, callback=callback, eval_iters=5,
+                                 tokenizer="bpe" if bpe else "char",
+                                 vocab_size=self.vocab_box.value if bpe else None,
+                                 dropout=self.dropout_box.value, history=history)
             self.result = own
             self.bar.value = own.history.steps[-1] if own.history.steps else 0
-            self._draw(steps, losses)
+            self._draw(steps, losses, own.history)
             how = ("stopped by the Stop button" if own.history.stopped == "callback"
                    else "finished")
             val = own.history.final().get("val")
+            unit = "token" if bpe else "character"
             self.status.value = (f"{how} at step {self.bar.value:,}: kept the model "
-                                 f"(panel.result), val loss {val:.3f} nats per character "
-                                 f"({val / math.log(2):.2f} bits per character), "
+                                 f"(panel.result), val loss {val:.3f} nats per {unit} "
+                                 f"({own.bits_per_char():.2f} bits per character), "
                                  f"{own.history.seconds:.1f} s")
         except Exception as err:  # noqa: BLE001 - shown to the learner, the panel stays usable
             self.status.value = f"training failed: {type(err).__name__}: {err}"
         finally:
-            for w in (self.train_button, self.task_box, self.size_box):
+            for w in self._settings():
                 w.disabled = False
+            self.vocab_box.disabled = self.tokenizer_box.value != "bpe"
             self.stop_button.disabled = True
 
-    def _draw(self, steps, losses) -> None:
-        fig = plot_live_loss(steps, losses, floor=getattr(self, "_floor_now", self.floor))
+    def _draw(self, steps, losses, history: TrainHistory | None = None) -> None:
+        n = len(history.eval_val) if history is not None else 0   # both lists grow in train()
+        fig = plot_live_loss(steps, losses, floor=getattr(self, "_floor_now", self.floor),
+                             val_steps=history.eval_steps[:n] if n else (),
+                             val_losses=history.eval_val[:n] if n else ())
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=72)
         plt.close(fig)

@@ -161,17 +161,25 @@ def plot_scaling(runs: list[dict], title: str = "Training throughput: 1 process 
 # Lesson 11
 
 @_styled
-def plot_live_loss(steps, losses, floor: float | None = None, title: str = "Training loss, live"):
-    """The minibatch loss of each step so far, with the addition task's floor as a line."""
+def plot_live_loss(steps, losses, floor: float | None = None, title: str = "Training loss, live",
+                   val_steps=(), val_losses=()):
+    """The minibatch loss of each step so far, the val estimates so far (`val_steps`,
+    `val_losses`) and, for the addition task, its floor as a line."""
     if len(steps) != len(losses):
         raise ValueError(f"steps and losses differ in length ({len(steps)} and {len(losses)})")
+    if len(val_steps) != len(val_losses):
+        raise ValueError(f"val_steps and val_losses differ in length ({len(val_steps)} and "
+                         f"{len(val_losses)})")
     fig, ax = _new((7, 3.5))
     if steps:
-        ax.plot(steps, losses, lw=1, color="tab:blue", label="minibatch loss")
+        ax.plot(steps, losses, lw=1, color="tab:blue", alpha=0.6, label="minibatch loss (train)")
+    if len(val_steps):
+        ax.plot(val_steps, val_losses, "o-", ms=3, color="tab:orange",
+                label="val loss (estimate)")
     if floor is not None:
         ax.axhline(floor, color="tab:green", ls="--", label=f"floor: a perfect adder ({floor:.2f})")
-    ax.set(title=title, xlabel="step", ylabel="loss (nats per character)")
-    if steps or floor is not None:
+    ax.set(title=title, xlabel="step", ylabel="loss (nats per token)")
+    if steps or len(val_steps) or floor is not None:
         ax.legend(fontsize=9)
     return fig
 
