@@ -112,3 +112,26 @@ def test_every_check_gives_the_same_verdicts_through_the_channel():
                   if not any(name in line for name in STAND_IN_CHECKS + REFERENCE_SHORTCUTS)]
     assert not unexpected, "\n".join(unexpected)
     assert " passed" in out.stdout.splitlines()[-1]
+
+
+def test_a_stub_with_some_todos_filled_in_is_still_a_stub():
+    """Lesson 02's training-loop stub has code before its raise: where a check cannot cross,
+    the grader still tells an untouched (or half-filled) stub from an answer."""
+    from course_lib.lessons import remote
+
+    def untouched(x):
+        raise NotImplementedError
+
+    def half_filled(model, n=3):
+        losses = []
+        for _ in range(n):
+            raise NotImplementedError
+        return losses
+
+    def answer(x):
+        return x + 1
+
+    for fn, want in ((untouched, "true"), (half_filled, "true"), (answer, "false")):
+        remote.HANDLES["stub-test"] = fn
+        assert remote.is_stub("stub-test") == want, fn.__name__
+    remote.HANDLES.pop("stub-test")

@@ -572,7 +572,9 @@ def main(argv: list[str] | None = None) -> int:
                      "progress")
     if args.csv and args.html and args.csv.resolve() == args.html.resolve():
         parser.error("--csv and --html name the same file; give two different files")
-    paths = [COURSE_NOTEBOOKS] if args.own else args.paths
+    # --self: the lessons a learner works through, the English ones in notebooks/ (the
+    # Italian copies in notebooks/it/ are not graded with them)
+    paths = sorted(COURSE_NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")) if args.own else args.paths
     grade_procs.shield()       # learner code can neither read this process nor escape it
     try:
         for kind in ("csv", "html"):

@@ -276,17 +276,19 @@ def bind(handle: str, value) -> str:
 
 
 def is_stub(handle: str) -> str:
-    """Whether the function under `handle` only raises NotImplementedError (the stub), as
-    JSON. The grader asks only to say "not attempted" where a check cannot be verified: a
-    kernel that lies here gains nothing."""
+    """Whether the function under `handle` still raises NotImplementedError (the stub, also
+    with some of its TODOs filled in), as JSON. The check in the notebook says "not
+    attempted" when it reaches that raise; the grader asks this only where it cannot call
+    the function itself, to say the same instead of "unverified". A kernel that lies here
+    gains nothing: neither answer counts as solved."""
     import dis
     code = getattr(HANDLES.get(handle), "__code__", None)
     if code is None:
         return "false"
-    ops = [i for i in dis.get_instructions(code)
-           if i.opname not in ("RESUME", "NOP", "CACHE", "PRECALL", "PUSH_NULL")]
-    return json.dumps(0 < len(ops) <= 4 and ops[0].argval == "NotImplementedError"
-                      and ops[-1].opname == "RAISE_VARARGS")
+    ops = list(dis.get_instructions(code))
+    loads = {i.argval for i in ops if i.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
+    return json.dumps("NotImplementedError" in loads
+                      and any(i.opname == "RAISE_VARARGS" for i in ops))
 
 
 def serve(handle: str, request: str) -> str:
