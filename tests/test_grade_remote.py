@@ -25,8 +25,11 @@ from course_lib.lessons import checks, remote
 
 STAND_IN_CHECKS = ("bigram_forward", "bigram_generate", "estimate_loss", "training_loop",
                    "gpt_forward")
+# the notebook names these shortcuts; through the grader the value crosses without its graph
+# or its identity, so the verdict is still not "solved" but its message differs (README)
 REFERENCE_SHORTCUTS = ("you looked the rows up directly", "you called torch.softmax",
-                       "you called F.cross_entropy", "f_linear[linear]")
+                       "you called F.cross_entropy", "f_linear[linear]",
+                       "test_rms_norm_other_failures")     # F.rms_norm handed in itself
 
 
 @pytest.mark.parametrize("value", [
