@@ -37,24 +37,11 @@ from contextlib import contextmanager, nullcontext
 
 import torch
 
-from course_lib.commands.bench import CONFIGS, GRAD_CLIP, machine_line, print_backends
+from course_lib.commands.bench import (CONFIGS, GRAD_CLIP, linear_backend, machine_line,
+                                       print_backends)
 from course_lib.commands.contender import NanoGPTStyle, nanogpt_optimizer
-from course_lib.core.layers import BACKEND_ENV
 from course_lib.core.model import GPTConfig, GPTLanguageModel
 from course_lib.core.training import make_optimizer
-
-
-@contextmanager
-def backend(name: str):
-    before = os.environ.get(BACKEND_ENV)
-    os.environ[BACKEND_ENV] = name
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ[BACKEND_ENV]
-        else:
-            os.environ[BACKEND_ENV] = before
 
 
 @contextmanager
@@ -102,9 +89,9 @@ def contenders(cfg: GPTConfig, compile_nano: bool, nanogpt_dir: str | None = Non
 
     out = [row("course", course())]
     m = course()
-    out.append(row("all F.linear", m, ctx=lambda: backend("aten")))
+    out.append(row("all F.linear", m, ctx=lambda: linear_backend("aten")))
     m = course()
-    out.append(row("all oneDNN", m, ctx=lambda: backend("onednn")))
+    out.append(row("all oneDNN", m, ctx=lambda: linear_backend("onednn")))
     m = course()
     out.append(row("foreach AdamW", m, torch.optim.AdamW(m.parameters(), 1e-3, foreach=True)))
     m = course()
