@@ -3,10 +3,13 @@
     from course_lib import set_language
     set_language("it")            # or start Jupyter with COURSE_LANG=it
 
-Messages are marked in the code with `_()` (and `ngettext` where a count decides the form)
+Messages are marked in the code with `_()` (and `ngettext` where a count decides the form;
+`N_()` marks a module-level constant that is translated later with `_(CONSTANT)`)
 and looked up in gettext catalogues, course_lib/locale/<lang>/LC_MESSAGES/course_lib.po,
 compiled to the .mo file beside it. The lookup happens when the message is made, not when
-the module is imported, so `set_language` changes every message from then on.
+the module is imported, so `set_language` changes every message from then on. A message
+with values is written `_("the loss is {loss:.2f}").format(loss=loss)`, never as an f-string
+inside `_()`: the catalogue is keyed by the text before the values go in.
 
 To add or change a message: wrap it in `_()`, add its msgid and msgstr to the .po file, and
 compile it with Babel (installed by requirements.txt):
@@ -87,6 +90,15 @@ def translations(lang: str) -> gettext.NullTranslations:
 def _(message: str) -> str:
     """`message` in the current language (the English text when there is no entry)."""
     return translations(current_language()).gettext(message)
+
+
+def N_(message: str) -> str:
+    """Mark `message` for the catalogue without translating it now (a module-level constant).
+
+    Translate it where it is shown: `_(CONSTANT)` looks it up at that moment. The catalogue
+    test finds N_("...") like _("...").
+    """
+    return message
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:

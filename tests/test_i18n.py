@@ -29,7 +29,7 @@ def english_afterwards(monkeypatch):
 
 
 def wrapped_messages(root=LIB) -> dict[str, str]:
-    """{msgid: "file:line"} of every _("...") and ngettext("...", "...", n) call under root.
+    """{msgid: "file:line"} of every _("..."), N_("...") and ngettext("...", "...", n) call.
 
     A call whose message is not a plain string literal (an f-string, a variable) cannot be
     looked up in a catalogue: it is reported as an error message in place of a msgid.
@@ -39,10 +39,10 @@ def wrapped_messages(root=LIB) -> dict[str, str]:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         for node in ast.walk(tree):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                    and node.func.id in ("_", "ngettext")):
+                    and node.func.id in ("_", "N_", "ngettext")):
                 continue
             where = f"{path.relative_to(root.parent)}:{node.lineno}"
-            n_messages = 1 if node.func.id == "_" else 2
+            n_messages = 2 if node.func.id == "ngettext" else 1
             for arg in node.args[:n_messages]:
                 if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                     found[arg.value] = where
