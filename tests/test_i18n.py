@@ -87,6 +87,28 @@ def test_every_wrapped_message_has_an_italian_entry():
                          + "\n".join(missing))
 
 
+def _raw_msgids(po_path=PO) -> list[str]:
+    """Every msgid in the .po file as written, duplicates kept (Babel's reader drops them)."""
+    ids, current, in_id = [], None, False
+    for line in po_path.read_text(encoding="utf-8").splitlines() + [""]:
+        if line.startswith("msgid "):
+            current, in_id = ast.literal_eval(line[6:]), True
+        elif in_id and line.startswith('"'):
+            current += ast.literal_eval(line)
+        else:
+            if in_id and current:
+                ids.append(current)
+            in_id = False
+    return ids
+
+
+def test_no_message_has_two_entries():
+    """Two entries for one msgid: the reader keeps the first and silently drops the other."""
+    ids = _raw_msgids()
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    assert len(ids) >= 10 and not twice, f"msgids with two entries in the .po: {twice}"
+
+
 def test_every_italian_entry_is_used():
     unused = set(po_entries()) - set(wrapped_messages())
     assert not unused, f"entries in the .po that no _() in course_lib uses: {sorted(unused)}"
