@@ -44,6 +44,9 @@ SHOWN = {
     "plot_loss_curves": ((1,), ("title", "baseline_label")),
     "IntSlider": ((), ("description",)), "Dropdown": ((), ("description",)),
     "print": ((0,), ()),
+    # errors for bad input, and the hints handed to core.validate's checks
+    "ValueError": ((0,), ()), "FileNotFoundError": ((0,), ()),
+    "finite_number": ((), ("hint",)), "positive_int": ((2,), ("hint",)),
 }
 
 # Text that is code or a formula, the same in every language: names of code (n_embd,
@@ -99,11 +102,14 @@ def test_the_audit_finds_an_unwrapped_title_label_and_print(tmp_path):
                    'fig.colorbar(im, ax=ax).set_label("value")\n'
                    'print(f"position {p}: pair 0 has turned")\n'
                    'plot_heatmap(m, title=_("ok"), xlabel="next character", ylabel=_("ok"))\n'
-                   'widgets.IntSlider(description="position")\n', encoding="utf-8")
+                   'widgets.IntSlider(description="position")\n'
+                   'raise ValueError(f"steps and losses differ in length ({a} and {b})")\n',
+                   encoding="utf-8")
     found = [line.split(": ", 1)[1] for line in bare_messages([bad], SHOWN)]
     assert found == ["set(...) 'Training loss'", "plot(...) f'mean of {n} seeds'",
                      "set_label(...) 'value'", "print(...) f'position {p}: pair 0 has turned'",
-                     "plot_heatmap(...) 'next character'", "IntSlider(...) 'position'"]
+                     "plot_heatmap(...) 'next character'", "IntSlider(...) 'position'",
+                     "ValueError(...) f'steps and losses differ in length ({a} and {b})'"]
 
 
 # ----------------------------------------------------------------------------- the figures
@@ -262,3 +268,18 @@ def test_lesson_12_table_and_widgets_in_italian():
     shown = "".join(o.get("text", "") for o in out.outputs)
     assert shown.startswith("contesto 4,096: con n_kv_head=8 servono 0.50 GiB, con "
                             "n_kv_head=32 ne servono 2.00 GiB (4 volte tanto)")
+
+
+def test_errors_for_bad_input_in_italian_and_english():
+    set_language("it")
+    with pytest.raises(ValueError, match=r"n_kv_head=3 non divide n_head=4"):
+        modern.plot_kv_cache_memory(2, 4, 16, [0, 1024], [3])
+    with pytest.raises(ValueError, match=r"ci sono 2 etichette per una matrice 3 x 3"):
+        plots.plot_attention_weights(torch.eye(3), ["a", "b"])
+    with pytest.raises(FileNotFoundError, match=r"non trovato; crealo con `python scripts/"):
+        modern.load_modern_gpt(REPO / "data" / "no_such_file.json")
+    with pytest.raises(ValueError, match=r"0 dividerebbe i logit per zero"):
+        plots.plot_temperature_distributions(torch.zeros(2), ["a", "b"], [0])
+    set_language("en")
+    with pytest.raises(ValueError, match=r"got 2 labels for a 3 x 3 matrix; give one per position"):
+        plots.plot_attention_weights(torch.eye(3), ["a", "b"])

@@ -37,19 +37,21 @@ def load_modern_gpt(path: str | Path = MODERN_GPT) -> dict:
     """The measurement of scripts/measure_modern_gpt.py, after checking its shape."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path} not found; make it with "
-                                f"`python scripts/measure_modern_gpt.py` (about 40 minutes)")
+        raise FileNotFoundError(_("{path} not found; make it with "
+                                  "`python scripts/measure_modern_gpt.py` (about 40 minutes)")
+                                .format(path=path))
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as err:
-        raise ValueError(f"{path} is not valid JSON ({err}); make it again with "
-                         f"`python scripts/measure_modern_gpt.py`") from None
+        raise ValueError(_("{path} is not valid JSON ({err}); make it again with "
+                           "`python scripts/measure_modern_gpt.py`").format(path=path, err=err)
+                         ) from None
     results = data.get("results") if isinstance(data, dict) else None
     if not isinstance(results, list) or not results or results[0].get("variant") != "baseline" \
             or any(k not in r for r in results for k in RESULT_KEYS):
-        raise ValueError(f"{path} does not hold the results of scripts/measure_modern_gpt.py "
-                         f"(a 'results' list starting with the baseline, each with "
-                         f"{', '.join(RESULT_KEYS)}); make it again")
+        raise ValueError(_("{path} does not hold the results of scripts/measure_modern_gpt.py "
+                           "(a 'results' list starting with the baseline, each with "
+                           "{keys}); make it again").format(path=path, keys=", ".join(RESULT_KEYS)))
     return data
 
 
@@ -92,7 +94,7 @@ def plot_modern_results(results: list[dict]):
     """Each variant's val loss per seed (dots) and mean (a bar) at equal steps (left) and
     equal time (right); the baseline's min-max range is shaded."""
     if not isinstance(results, list) or not results:
-        raise ValueError("results must be a non-empty list: load_modern_gpt()['results']")
+        raise ValueError(_("results must be a non-empty list: load_modern_gpt()['results']"))
     fig, axes = _new((10, 0.55 * len(results) + 2.2), ncols=2, sharey=True)
     for ax, key, title in ((axes[0], "equal_steps", _("Same number of steps")),
                            (axes[1], "equal_time", _("Same training time"))):
@@ -161,8 +163,9 @@ def _check_query(query, position) -> tuple[int, int]:
     if not isinstance(query, torch.Tensor) or query.dim() != 1 or query.numel() < 2 \
             or query.numel() % 2:
         shape = tuple(query.shape) if isinstance(query, torch.Tensor) else type(query).__name__
-        raise ValueError(f"query must be a 1-D tensor with an even number of channels (one "
-                         f"head's query, for example torch.randn(16)), got {shape}")
+        raise ValueError(_("query must be a 1-D tensor with an even number of channels (one "
+                           "head's query, for example torch.randn(16)), got {shape}")
+                         .format(shape=shape))
     int_at_least("position", position, 0)
     return query.numel(), position
 
@@ -175,7 +178,8 @@ def plot_kv_cache_memory(n_layer: int, n_head: int, head_size: int, contexts: li
     the largest is over 4 GiB, in GiB."""
     for nkv in kv_heads:
         if n_head % nkv:
-            raise ValueError(f"n_kv_head={nkv} does not divide n_head={n_head}")
+            raise ValueError(_("n_kv_head={nkv} does not divide n_head={n_head}").format(
+                nkv=nkv, n_head=n_head))
     unit, scale = _cache_unit(n_layer, max(kv_heads), head_size, max(contexts), bytes_per_number)
     fig, ax = _new((7, 4.2))
     for nkv in kv_heads:

@@ -234,11 +234,13 @@ def _top_order(values: torch.Tensor, top: int | None) -> list[int]:
 def _one_value_per_char(name: str, t, chars) -> torch.Tensor:
     t = torch.as_tensor(t).detach().cpu().float()
     if t.dim() != 1:
-        raise ValueError(f"{name} must be 1-D (one value per vocabulary entry), got shape "
-                         f"{tuple(t.shape)}; take one row, e.g. {name}[0]")
+        raise ValueError(_("{name} must be 1-D (one value per vocabulary entry), got shape "
+                           "{shape}; take one row, e.g. {name}[0]").format(
+                               name=name, shape=tuple(t.shape)))
     if len(chars) != t.numel():
-        raise ValueError(f"got {t.numel()} {name} but {len(chars)} character labels; pass the "
-                         f"tokenizer's chars (one label per vocabulary entry)")
+        raise ValueError(_("got {n} {name} but {n_chars} character labels; pass the "
+                           "tokenizer's chars (one label per vocabulary entry)").format(
+                               n=t.numel(), name=name, n_chars=len(chars)))
     return t
 
 
@@ -282,9 +284,9 @@ def plot_temperature_distributions(logits, chars, temperatures, top: int | None 
     z = _one_value_per_char("logits", logits, chars)
     temperatures = list(temperatures)
     if not temperatures:
-        raise ValueError("temperatures must be a non-empty list of numbers > 0, got []")
+        raise ValueError(_("temperatures must be a non-empty list of numbers > 0, got []"))
     for i, t in enumerate(temperatures):
-        finite_number(f"temperatures[{i}]", t, above=0, hint="0 would divide the logits by zero")
+        finite_number(f"temperatures[{i}]", t, above=0, hint=_("0 would divide the logits by zero"))
     order = _top_order(z, top)
     fig, ax = _new((11, 4))
     _bars_over_chars(ax, {f"T = {t:g}": torch.softmax(z / t, dim=-1)[order] for t in temperatures},
@@ -302,7 +304,8 @@ def plot_sample_frequencies(probs, counts, chars, top: int | None = 15):
     c = _one_value_per_char("counts", counts, chars)
     n = int(c.sum())
     if n <= 0:
-        raise ValueError("counts sum to 0: draw at least one sample before plotting frequencies")
+        raise ValueError(_("counts sum to 0: draw at least one sample before plotting "
+                           "frequencies"))
     freq = c / n
     order = _top_order(p, top)
     fig, ax = _new((10, 4))

@@ -32,14 +32,16 @@ def plot_attention_weights(wei, labels=None, title: str | None = None,
         title = _("Attention weights")
     w = torch.as_tensor(wei).detach().cpu().float()
     if w.dim() != 2 or w.shape[0] != w.shape[1]:
-        raise ValueError(f"wei must be a square (T, T) matrix, got shape {tuple(w.shape)}; for a "
-                         f"batch (B, T, T) pass one example, e.g. wei[0]")
+        raise ValueError(_("wei must be a square (T, T) matrix, got shape {shape}; for a "
+                           "batch (B, T, T) pass one example, e.g. wei[0]").format(
+                               shape=tuple(w.shape)))
     T = w.shape[0]
     if labels is None:
         labels = [str(t) for t in range(T)]
     labels = [str(c) for c in labels]
     if len(labels) != T:
-        raise ValueError(f"got {len(labels)} labels for a {T} x {T} matrix; give one per position")
+        raise ValueError(_("got {n} labels for a {T} x {T} matrix; give one per position")
+                         .format(n=len(labels), T=T))
     future = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)
     masked = future & (w == 0)
     cmap = matplotlib.colormaps["viridis"].with_extremes(bad="#dddddd")   # grey: masked future
@@ -62,9 +64,9 @@ def plot_score_variance(head_sizes, var_unscaled, var_scaled):
     """Variance of q·k against head_size, without and with the 1/sqrt(head_size) scale (log-log)."""
     head_sizes, var_unscaled, var_scaled = list(head_sizes), list(var_unscaled), list(var_scaled)
     if not (len(head_sizes) == len(var_unscaled) == len(var_scaled)) or not head_sizes:
-        raise ValueError(f"head_sizes, var_unscaled and var_scaled must be non-empty and of the "
-                         f"same length, got {len(head_sizes)}, {len(var_unscaled)}, "
-                         f"{len(var_scaled)}")
+        raise ValueError(_("head_sizes, var_unscaled and var_scaled must be non-empty and of "
+                           "the same length, got {a}, {b}, {c}").format(
+                               a=len(head_sizes), b=len(var_unscaled), c=len(var_scaled)))
     fig, ax = _new((8, 4.5))
     ax.plot(head_sizes, head_sizes, color="gray", ls="--", lw=1, label="y = head_size")
     ax.plot(head_sizes, var_unscaled, "o-", label=_("q·k (no scale)"))
@@ -83,16 +85,16 @@ def _square_maps(weights, dims: int, what: str) -> torch.Tensor:
     w = weights.detach().cpu().float() if isinstance(weights, torch.Tensor) else None
     if w is None or w.dim() != dims or w.shape[-1] != w.shape[-2]:
         shape = tuple(weights.shape) if isinstance(weights, torch.Tensor) else type(weights).__name__
-        raise ValueError(f"{what} must be a tensor with {dims} dimensions ending in (T, T), "
-                         f"got {shape}")
+        raise ValueError(_("{what} must be a tensor with {dims} dimensions ending in (T, T), "
+                           "got {shape}").format(what=what, dims=dims, shape=shape))
     return w
 
 
 def _one_label_per_position(chars, T: int) -> list[str]:
     chars = list(chars)
     if len(chars) != T:
-        raise ValueError(f"got {len(chars)} characters for a {T} x {T} attention map; pass "
-                         f"exactly the T characters the model read")
+        raise ValueError(_("got {n} characters for a {T} x {T} attention map; pass "
+                           "exactly the T characters the model read").format(n=len(chars), T=T))
     return chars
 
 
@@ -156,11 +158,13 @@ def plot_qkv_layout(weight, n_head: int, title: str | None = None):
         title = _("The rows of qkv.weight")
     if not isinstance(weight, torch.Tensor) or weight.dim() != 2 or weight.shape[0] != 3 * weight.shape[1]:
         shape = tuple(weight.shape) if isinstance(weight, torch.Tensor) else type(weight).__name__
-        raise ValueError(f"weight must be the (3 * n_embd, n_embd) weight of a qkv Linear, got {shape}")
+        raise ValueError(_("weight must be the (3 * n_embd, n_embd) weight of a qkv Linear, "
+                           "got {shape}").format(shape=shape))
     C = weight.shape[1]
-    hint = f"it must divide n_embd={C}"
+    hint = _("it must divide n_embd={C}").format(C=C)
     if positive_int("n_head", n_head, hint) and C % n_head:
-        raise ValueError(f"n_head must be a positive divisor of n_embd={C}, got {n_head!r}")
+        raise ValueError(_("n_head must be a positive divisor of n_embd={C}, got {n_head!r}")
+                         .format(C=C, n_head=n_head))
     hs = C // n_head
     w = weight.detach().cpu().float()
     fig, ax = plt.subplots(figsize=(6, 7.5))
@@ -196,14 +200,15 @@ def plot_gradient_norms(curves: dict, title: str | None = None,
     if title is None:
         title = _("Gradient norm of each block")
     if not isinstance(curves, dict) or not curves:
-        raise ValueError("curves must be a non-empty dict {label: [norm of block 1, ...]}")
+        raise ValueError(_("curves must be a non-empty dict {label: [norm of block 1, ...]}"))
     fig, ax = _new()
     zero_label = _("exactly 0 (underflow)")
     lowest = []
     for label, norms in curves.items():
         norms = [float(v) for v in norms]
         if not norms or any(v < 0 or v != v for v in norms):
-            raise ValueError(f"curve {label!r} must be a non-empty list of norms >= 0, got {norms}")
+            raise ValueError(_("curve {label!r} must be a non-empty list of norms >= 0, got "
+                               "{norms}").format(label=label, norms=norms))
         blocks = range(1, len(norms) + 1)
         line, = ax.plot(blocks, [v if v > 0 else float("nan") for v in norms], "o-", ms=4,
                         label=label)
@@ -229,8 +234,8 @@ def plot_dropout(x, y_train, y_eval, p: float):
     """One vector before dropout, after dropout in training mode, and in evaluation mode."""
     xs = [torch.as_tensor(t).detach().float().flatten() for t in (x, y_train, y_eval)]
     if not len(xs[0]) == len(xs[1]) == len(xs[2]):
-        raise ValueError(f"x, y_train and y_eval must have the same length, got "
-                         f"{[len(t) for t in xs]}")
+        raise ValueError(_("x, y_train and y_eval must have the same length, got {lengths}")
+                         .format(lengths=[len(t) for t in xs]))
     fig, ax = _new()
     names = (_("input"), _("train mode (p={p:g})").format(p=p), _("eval mode"))
     _grouped_bars(ax, dict(zip(names, xs)), width=0.28)
@@ -255,8 +260,8 @@ def plot_layernorm_io(x, y, title: str | None = None):
     x = torch.as_tensor(x).detach().float().flatten()
     y = torch.as_tensor(y).detach().float().flatten()
     if len(x) != len(y) or len(x) == 0:
-        raise ValueError(f"x and y must be non-empty vectors of the same length, got {len(x)} "
-                         f"and {len(y)}")
+        raise ValueError(_("x and y must be non-empty vectors of the same length, got {nx} "
+                           "and {ny}").format(nx=len(x), ny=len(y)))
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.8))
     positions = range(len(x))
     left.bar(positions, x.numpy(), color="tab:blue")
@@ -281,8 +286,9 @@ def plot_layernorm_curves(results: dict, smooth: int = 1):
     """
     runs = results.get("runs") if isinstance(results, dict) else None
     if not runs:
-        raise ValueError("results must be the dict saved by scripts/compare_layernorm.py, "
-                         "with a non-empty 'runs' list; run `python scripts/compare_layernorm.py`")
+        raise ValueError(_("results must be the dict saved by scripts/compare_layernorm.py, "
+                           "with a non-empty 'runs' list; run "
+                           "`python scripts/compare_layernorm.py`"))
     lrs = sorted({r["lr"] for r in runs})
     # each panel has its own y range: a run that blows up would flatten the others
     fig, axes = plt.subplots(1, len(lrs), figsize=(5.5 * len(lrs), 4.5), squeeze=False)

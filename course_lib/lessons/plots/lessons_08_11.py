@@ -22,15 +22,15 @@ def plot_parameter_breakdown(breakdown: dict[str, int], title: str | None = None
     if title is None:
         title = _("Where the parameters are")
     if not isinstance(breakdown, dict) or not breakdown:
-        raise ValueError("breakdown must be a non-empty dict {part: parameter count}, for "
-                         "example parameter_breakdown(model)")
+        raise ValueError(_("breakdown must be a non-empty dict {part: parameter count}, for "
+                           "example parameter_breakdown(model)"))
     bad = [k for k, v in breakdown.items() if not is_whole(v) or v < 0]
     if bad:
-        raise ValueError(f"parameter counts must be integers >= 0; {bad[0]!r} has "
-                         f"{breakdown[bad[0]]!r}")
+        raise ValueError(_("parameter counts must be integers >= 0; {part!r} has {count!r}")
+                         .format(part=bad[0], count=breakdown[bad[0]]))
     total = sum(breakdown.values())
     if total == 0:
-        raise ValueError("every count in breakdown is 0: there is nothing to draw")
+        raise ValueError(_("every count in breakdown is 0: there is nothing to draw"))
     names = list(breakdown)[::-1]            # the first part at the top
     counts = [breakdown[n] for n in names]
     fig, ax = _new((8, 0.5 * len(names) + 1.8))
@@ -98,7 +98,8 @@ def plot_sweep_curves(results: list[dict], highlight: int | None = None):
     validate_sweep_results(results, "results", PLOTTED_KEYS)
     sizes = [r["n_embd"] for r in results]
     if highlight is not None and highlight not in sizes:
-        raise ValueError(f"highlight={highlight!r} is not one of the sweep's sizes {sizes}")
+        raise ValueError(_("highlight={highlight!r} is not one of the sweep's sizes {sizes}")
+                         .format(highlight=highlight, sizes=sizes))
     fig, ax = _new()
     colors = plt.get_cmap("tab10").colors
     for i, r in enumerate(results):
@@ -121,11 +122,12 @@ def plot_gpt_changes(results: list[dict]):
     """Each variant's val loss per seed (dots) and mean (a bar), one row per variant; the
     first result is the baseline, whose min-max range is shaded across the whole plot."""
     if not isinstance(results, list) or not results:
-        raise ValueError("results must be a non-empty list, for example "
-                         "load_gpt_changes()['results']")
+        raise ValueError(_("results must be a non-empty list, for example "
+                           "load_gpt_changes()['results']"))
     for key in ("variant", "val_losses"):
         if any(key not in r for r in results):
-            raise ValueError(f"every result needs {key!r}; load them with load_gpt_changes()")
+            raise ValueError(_("every result needs {key!r}; load them with load_gpt_changes()")
+                             .format(key=key))
     fig, ax = _new((8, 0.7 * len(results) + 1.8))
     _mean, lo, hi = loss_range(results[0]["val_losses"])
     ax.axvspan(lo, hi, color="tab:blue", alpha=0.12,
@@ -183,10 +185,11 @@ def plot_live_loss(steps, losses, floor: float | None = None, title: str | None 
     if title is None:
         title = _("Training loss, live")
     if len(steps) != len(losses):
-        raise ValueError(f"steps and losses differ in length ({len(steps)} and {len(losses)})")
+        raise ValueError(_("steps and losses differ in length ({a} and {b})").format(
+            a=len(steps), b=len(losses)))
     if len(val_steps) != len(val_losses):
-        raise ValueError(f"val_steps and val_losses differ in length ({len(val_steps)} and "
-                         f"{len(val_losses)})")
+        raise ValueError(_("val_steps and val_losses differ in length ({a} and {b})").format(
+            a=len(val_steps), b=len(val_losses)))
     fig, ax = _new((7, 3.5))
     if steps:
         ax.plot(steps, losses, lw=1, color="tab:blue", alpha=0.6, label=_("minibatch loss (train)"))
@@ -233,7 +236,7 @@ def plot_addition_digits(runs: dict, title: str | None = None):
     if title is None:
         title = _("Held-out accuracy of each answer digit")
     if not runs:
-        raise ValueError("no runs to plot; give a dict such as {'reversed': run}")
+        raise ValueError(_("no runs to plot; give a dict such as {'reversed': run}"))
     fig, axes = plt.subplots(1, len(runs), figsize=(5 * len(runs), 3.8), sharey=True,
                              squeeze=False)
     for ax, (name, run) in zip(axes[0], runs.items()):
