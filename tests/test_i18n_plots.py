@@ -262,7 +262,7 @@ def test_lesson_12_table_and_widgets_in_italian():
     assert shown.startswith("posizione 10: la coppia 0 ha fatto 1.59 giri del cerchio")
 
     box = modern.kv_cache_explorer()
-    (nkv, context), out = box.children[0].children, box.children[1]
+    context, out = box.children[0].children[1], box.children[1]
     assert context.description == "contesto"
     context.value = 4096
     shown = "".join(o.get("text", "") for o in out.outputs)
