@@ -23,6 +23,7 @@ import torch
 from ..core.data import DATA_DIR
 from ..core.model import rope_frequencies
 from ..core.validate import int_at_least, positive_int
+from ..i18n import _
 from .plots.base import _new, _styled
 from .widgets import _ReusableFigure, redraw_on_change
 
@@ -36,19 +37,21 @@ def load_modern_gpt(path: str | Path = MODERN_GPT) -> dict:
     """The measurement of scripts/measure_modern_gpt.py, after checking its shape."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path} not found; make it with "
-                                f"`python scripts/measure_modern_gpt.py` (about 40 minutes)")
+        raise FileNotFoundError(_("{path} not found; make it with "
+                                  "`python scripts/measure_modern_gpt.py` (about 40 minutes)")
+                                .format(path=path))
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as err:
-        raise ValueError(f"{path} is not valid JSON ({err}); make it again with "
-                         f"`python scripts/measure_modern_gpt.py`") from None
+        raise ValueError(_("{path} is not valid JSON ({err}); make it again with "
+                           "`python scripts/measure_modern_gpt.py`").format(path=path, err=err)
+                         ) from None
     results = data.get("results") if isinstance(data, dict) else None
     if not isinstance(results, list) or not results or results[0].get("variant") != "baseline" \
             or any(k not in r for r in results for k in RESULT_KEYS):
-        raise ValueError(f"{path} does not hold the results of scripts/measure_modern_gpt.py "
-                         f"(a 'results' list starting with the baseline, each with "
-                         f"{', '.join(RESULT_KEYS)}); make it again")
+        raise ValueError(_("{path} does not hold the results of scripts/measure_modern_gpt.py "
+                           "(a 'results' list starting with the baseline, each with "
+                           "{keys}); make it again").format(path=path, keys=", ".join(RESULT_KEYS)))
     return data
 
 
@@ -57,9 +60,11 @@ def modern_table(data: dict) -> str:
     and bits per character at equal steps and at equal time, with the change from the
     baseline's mean."""
     base = data["results"][0]
-    lines = [f"{'':<9} {'':>8} {'':>7} | {'equal steps':<28}| equal time (Δ: mean minus the baseline's mean)",
-             f"{'variant':<9} {'params':>8} {'s/step':>7} | {'loss (min-max)':<16} "
-             f"{'bits':>4} {'Δ':>5} | {'steps':>5} {'loss (min-max)':<16} {'Δ':>5}"]
+    # each column header is a message of its own: its translation must fit the column
+    equal_time = _("equal time (Δ: mean minus the baseline's mean)")
+    lines = [f"{'':<9} {'':>8} {'':>7} | {_('equal steps'):<28}| {equal_time}",
+             f"{_('variant'):<9} {_('params'):>8} {_('s/step'):>7} | {'loss (min-max)':<16} "
+             f"{_('bits'):>4} {'Δ':>5} | {_('steps'):>5} {'loss (min-max)':<16} {'Δ':>5}"]
     for r in data["results"]:
         s, t = r["equal_steps"], r["equal_time"]
         lines.append(
@@ -89,28 +94,28 @@ def plot_modern_results(results: list[dict]):
     """Each variant's val loss per seed (dots) and mean (a bar) at equal steps (left) and
     equal time (right); the baseline's min-max range is shaded."""
     if not isinstance(results, list) or not results:
-        raise ValueError("results must be a non-empty list: load_modern_gpt()['results']")
+        raise ValueError(_("results must be a non-empty list: load_modern_gpt()['results']"))
     fig, axes = _new((10, 0.55 * len(results) + 2.2), ncols=2, sharey=True)
-    for ax, key, title in ((axes[0], "equal_steps", "Same number of steps"),
-                           (axes[1], "equal_time", "Same training time")):
+    for ax, key, title in ((axes[0], "equal_steps", _("Same number of steps")),
+                           (axes[1], "equal_time", _("Same training time"))):
         base = results[0][key]
         ax.axvspan(base["min"], base["max"], color="tab:blue", alpha=0.12,
-                   label="baseline: min to max of its seeds")
+                   label=_("{variant}: min to max of its seeds").format(variant="baseline"))
         for i, r in enumerate(results):
             vals = r[key]["val_losses"]
             ax.plot(vals, [i] * len(vals), "o", color="black", ms=5, alpha=0.7,
-                    label="each seed" if i == 0 else None)
+                    label=_("each seed") if i == 0 else None)
             ax.plot([r[key]["mean"]] * 2, [i - 0.3, i + 0.3], color="tab:red", lw=2.5,
-                    label="mean" if i == 0 else None)
-        ax.set(title=title, xlabel="val loss (nats)")
+                    label=_("mean") if i == 0 else None)
+        ax.set(title=title, xlabel=_("val loss (nats)"))
     axes[0].set_yticks(range(len(results)),
-                       [f"{r['variant']}\n{r['equal_time']['steps']} steps at equal time"
-                        for r in results], fontsize=9)
+                       [r["variant"] + "\n" + _("{steps} steps at equal time").format(
+                           steps=r["equal_time"]["steps"]) for r in results], fontsize=9)
     axes[0].invert_yaxis()
     axes[0].margins(y=0.15)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=9)
-    fig.suptitle("Lesson 08's GPT and the changes of later GPTs (3 seeds each)")
+    fig.suptitle(_("Lesson 08's GPT and the changes of later GPTs (3 seeds each)"))
     fig.tight_layout(rect=(0, 0.07, 1, 1))
     return fig
 
@@ -140,20 +145,27 @@ def plot_rope_rotation(query: torch.Tensor, position: int):
         ax.plot(r * path[i].cos(), r * path[i].sin(), color=colors[i], lw=1, alpha=0.35)
         ax.annotate("", xy=(r * math.cos(angle[i]), r * math.sin(angle[i])), xytext=(0, 0),
                     arrowprops=dict(arrowstyle="->", color=colors[i], lw=2))
-        ax.plot([], [], color=colors[i], lw=2, label=f"pair {i}: {float(inv[i]):.3g} rad/step")
+        ax.plot([], [], color=colors[i], lw=2,
+                label=_("pair {i}: {speed:.3g} rad/step").format(i=i, speed=float(inv[i])))
     ax.set(xlim=(-top, top), ylim=(-top, top), aspect="equal",
-           title=f"RoPE: the {hs // 2} channel pairs of a query at position {position}",
-           xlabel="first channel of the pair", ylabel="second channel of the pair")
+           title=_rope_title(hs // 2, position),
+           xlabel=_("first channel of the pair"), ylabel=_("second channel of the pair"))
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
+
+
+def _rope_title(n_pairs: int, position: int) -> str:
+    return _("RoPE: the {n} channel pairs of a query at position {position}").format(
+        n=n_pairs, position=position)
 
 
 def _check_query(query, position) -> tuple[int, int]:
     if not isinstance(query, torch.Tensor) or query.dim() != 1 or query.numel() < 2 \
             or query.numel() % 2:
         shape = tuple(query.shape) if isinstance(query, torch.Tensor) else type(query).__name__
-        raise ValueError(f"query must be a 1-D tensor with an even number of channels (one "
-                         f"head's query, for example torch.randn(16)), got {shape}")
+        raise ValueError(_("query must be a 1-D tensor with an even number of channels (one "
+                           "head's query, for example torch.randn(16)), got {shape}")
+                         .format(shape=shape))
     int_at_least("position", position, 0)
     return query.numel(), position
 
@@ -166,20 +178,24 @@ def plot_kv_cache_memory(n_layer: int, n_head: int, head_size: int, contexts: li
     the largest is over 4 GiB, in GiB."""
     for nkv in kv_heads:
         if n_head % nkv:
-            raise ValueError(f"n_kv_head={nkv} does not divide n_head={n_head}")
+            raise ValueError(_("n_kv_head={nkv} does not divide n_head={n_head}").format(
+                nkv=nkv, n_head=n_head))
     unit, scale = _cache_unit(n_layer, max(kv_heads), head_size, max(contexts), bytes_per_number)
     fig, ax = _new((7, 4.2))
     for nkv in kv_heads:
         mb = [kv_cache_bytes(n_layer, nkv, head_size, c, 1, bytes_per_number) / scale
               for c in contexts]
-        kind = ("multi-head" if nkv == n_head else "multi-query" if nkv == 1
-                else f"grouped, {n_head // nkv} query heads per kv head")
+        kind = (_("multi-head") if nkv == n_head else _("multi-query") if nkv == 1
+                else _("grouped, {n} query heads per kv head").format(n=n_head // nkv))
         ax.plot(contexts, mb, marker="o", ms=3, label=f"n_kv_head={nkv} ({kind})")
     if marked is not None:
-        ax.axvline(marked, color="gray", ls=":", label=f"context {marked:,}")
-    ax.set(title=title or f"Key/value cache: {n_layer} layers, {n_head} heads of {head_size} "
-                          f"channels", xlabel="context length (tokens)",
-           ylabel=f"cache size ({unit}, batch 1)")
+        ax.axvline(marked, color="gray", ls=":",
+                   label=_("context {context:,}").format(context=marked))
+    ax.set(title=title or _("Key/value cache: {n_layer} layers, {n_head} heads of {head_size} "
+                            "channels").format(n_layer=n_layer, n_head=n_head,
+                                               head_size=head_size),
+           xlabel=_("context length (tokens)"),
+           ylabel=_("cache size ({unit}, batch 1)").format(unit=unit))
     ax.legend(fontsize=9)
     return fig
 
@@ -199,7 +215,7 @@ def rope_rotation_explorer(head_size: int = 16, seed: int = 0, max_position: int
     positive_int("max_position", max_position)
     query = torch.randn(head_size, generator=torch.Generator().manual_seed(seed))
     _check_query(query, 0)
-    position = widgets.IntSlider(value=3, min=0, max=max_position, description="position",
+    position = widgets.IntSlider(value=3, min=0, max=max_position, description=_("position"),
                                  continuous_update=False)
     out = widgets.Output()
     inv = rope_frequencies(head_size)
@@ -215,10 +231,11 @@ def rope_rotation_explorer(head_size: int = 16, seed: int = 0, max_position: int
             r = float(radius[i])
             arrow.xy = (r * math.cos(angle[i]), r * math.sin(angle[i]))
             line.set_data(r * path[i].cos(), r * path[i].sin())
-        ax.set_title(f"RoPE: the {head_size // 2} channel pairs of a query at position {p}")
+        ax.set_title(_rope_title(head_size // 2, p))
         turns = [p * float(f) / (2 * math.pi) for f in inv]
-        print(f"position {p}: pair 0 has turned {turns[0]:.2f} times round the circle, "
-              f"pair {head_size // 2 - 1} {turns[-1]:.4f} times")
+        print(_("position {p}: pair 0 has turned {first:.2f} times round the circle, "
+                "pair {last} {last_turns:.4f} times").format(
+                    p=p, first=turns[0], last=head_size // 2 - 1, last_turns=turns[-1]))
         reusable.display()
 
     redraw_on_change([position], out, draw)
@@ -233,13 +250,13 @@ def kv_cache_explorer(n_layer: int = 32, n_head: int = 32, head_size: int = 128,
     choices = [d for d in range(1, n_head + 1) if n_head % d == 0]
     nkv = widgets.Dropdown(options=choices, value=choices[len(choices) // 2], description="n_kv_head")
     context = widgets.IntSlider(value=8192, min=1024, max=max_context, step=1024,
-                                description="context", continuous_update=False)
+                                description=_("context"), continuous_update=False)
     out = widgets.Output()
     contexts = list(range(0, max_context + 1, max_context // 16))
     reusable = _ReusableFigure(plot_kv_cache_memory(n_layer, n_head, head_size, contexts,
                                                     [n_head, nkv.value], bytes_per_number))
     ax = reusable.figure.axes[0]
-    _, scale = _cache_unit(n_layer, n_head, head_size, max(contexts), bytes_per_number)
+    _unit, scale = _cache_unit(n_layer, n_head, head_size, max(contexts), bytes_per_number)
 
     def draw():
         ys = [kv_cache_bytes(n_layer, nkv.value, head_size, c, 1, bytes_per_number) / scale
@@ -253,8 +270,10 @@ def kv_cache_explorer(n_layer: int = 32, n_head: int = 32, head_size: int = 128,
         ax.axvline(context.value, color="gray", ls=":")
         full = kv_cache_bytes(n_layer, n_head, head_size, context.value, 1, bytes_per_number)
         mine = kv_cache_bytes(n_layer, nkv.value, head_size, context.value, 1, bytes_per_number)
-        print(f"context {context.value:,}: n_kv_head={nkv.value} needs {mine / 2**30:.2f} GiB, "
-              f"n_kv_head={n_head} needs {full / 2**30:.2f} GiB ({full // mine}x as much)")
+        print(_("context {context:,}: n_kv_head={nkv} needs {mine:.2f} GiB, "
+                "n_kv_head={n_head} needs {full:.2f} GiB ({ratio}x as much)").format(
+                    context=context.value, nkv=nkv.value, mine=mine / 2**30, n_head=n_head,
+                    full=full / 2**30, ratio=full // mine))
         reusable.display()
 
     redraw_on_change([nkv, context], out, draw)

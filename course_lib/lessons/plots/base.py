@@ -12,6 +12,8 @@ import matplotlib.pyplot as plt
 import torch
 from matplotlib.layout_engine import TightLayoutEngine
 
+from ...i18n import _
+
 
 FIGSIZE = (8, 4.5)
 
@@ -159,18 +161,26 @@ def _annotate_cells(ax, m: torch.Tensor, fmt: str = "{:.2f}", vmax: float | None
 # ----------------------------------------------------------------------------- any lesson
 
 @_styled
-def plot_loss_curves(history, title: str = "Training loss", baseline: float | None = None,
-                     baseline_label: str = "ln(vocab_size): uniform guessing"):
-    """The per-step minibatch loss (thin) and the estimated train and val losses (markers)."""
+def plot_loss_curves(history, title: str | None = None, baseline: float | None = None,
+                     baseline_label: str | None = None):
+    """The per-step minibatch loss (thin) and the estimated train and val losses (markers).
+
+    `title` defaults to "Training loss" and `baseline_label` to "ln(vocab_size): uniform
+    guessing", in the language set with course_lib.set_language.
+    """
+    if title is None:
+        title = _("Training loss")
+    if baseline_label is None:
+        baseline_label = _("ln(vocab_size): uniform guessing")
     fig, ax = _new()
     if history.steps:
-        ax.plot(history.steps, history.train_loss, lw=0.8, alpha=0.4, label="minibatch loss")
+        ax.plot(history.steps, history.train_loss, lw=0.8, alpha=0.4, label=_("minibatch loss"))
     if history.eval_steps:
-        ax.plot(history.eval_steps, history.eval_train, "o-", label="train (estimate)")
-        ax.plot(history.eval_steps, history.eval_val, "s-", label="val (estimate)")
+        ax.plot(history.eval_steps, history.eval_train, "o-", label=_("train (estimate)"))
+        ax.plot(history.eval_steps, history.eval_val, "s-", label=_("val (estimate)"))
     if baseline is not None:
         ax.axhline(baseline, color="gray", ls="--", lw=1, label=baseline_label)
-    ax.set(title=title, xlabel="optimisation step", ylabel="cross-entropy loss (nats)")
+    ax.set(title=title, xlabel=_("optimisation step"), ylabel=_("cross-entropy loss (nats)"))
     ax.legend()
     return fig
 
