@@ -364,7 +364,7 @@ def test_describe_names_a_value_in_the_learners_language():
                "a list of 2 items", "a dict of 0 items", "None", "a object"]
     italian = ["un tensore di forma (2, 3) e dtype torch.float32", "un int (3)",
                "un float (2.5)", "un bool (True)", "una str ('abc')", "un list di 1 elemento",
-               "un list di 2 elementi", "un dict di 0 elementi", "None", "un object"]
+               "un list di 2 elementi", "un dict di 0 elementi", "None", "un oggetto object"]
     assert [describe(v) for v in values] == english
     set_language("it")
     assert [describe(v) for v in values] == italian
