@@ -44,6 +44,8 @@ from dataclasses import dataclass, field
 
 import torch
 
+from ..i18n import _, ngettext
+
 # The limits on one call of learner code (the checks' framework uses these; tests lower them)
 TIME_LIMIT_S = 10.0       # seconds per call (a check may pass its own `seconds`)
 MEMORY_LIMIT = 1 << 30    # bytes the process may grow by during one call (1 GiB)
@@ -265,7 +267,8 @@ def _argument_names(fn, n: int) -> list[str]:
         names = [p.name for p in params]
     except (TypeError, ValueError):
         names = []
-    return [f"`{names[i]}`" if i < len(names) else f"argument {i + 1}" for i in range(n)]
+    return [f"`{names[i]}`" if i < len(names) else _("argument {n}").format(n=i + 1)
+            for i in range(n)]
 
 
 # ----------------------------------------------------------------------------- results
@@ -314,23 +317,31 @@ def size_in_bytes(value, max_items: int, depth: int = 0) -> int:
 
 
 def describe(value) -> str:
-    """A short description of a value for a message: its type, and its shape or length."""
+    """A short description of a value for a message: its type, and its shape or length.
+
+    In the learner's language (course_lib.set_language); type names stay as Python writes them.
+    """
     if value is None:
         return "None"
+    kind = type(value).__name__
     if isinstance(value, torch.Tensor):
-        return f"a tensor of shape {tuple(value.shape)} and dtype {value.dtype}"
+        return _("a tensor of shape {shape} and dtype {dtype}").format(
+            shape=tuple(value.shape), dtype=value.dtype)
     if type(value).__module__ == "numpy" and hasattr(value, "shape"):
-        return f"a numpy {type(value).__name__} of shape {tuple(value.shape)}"
+        return _("a numpy {type} of shape {shape}").format(type=kind, shape=tuple(value.shape))
     if isinstance(value, bool):
-        return f"a bool ({value})"
-    if isinstance(value, (int, float)):
-        return f"{'an' if isinstance(value, int) else 'a'} {type(value).__name__} ({value!r})"
+        return _("a bool ({value})").format(value=value)
+    if isinstance(value, int):
+        return _("an {type} ({value})").format(type=kind, value=repr(value))
+    if isinstance(value, float):
+        return _("a {type} ({value})").format(type=kind, value=repr(value))
     if isinstance(value, str):
         shown = value if len(value) <= 40 else value[:37] + "..."
-        return f"a str ({shown!r})"
+        return _("a str ({value})").format(value=repr(shown))
     if isinstance(value, (list, tuple, dict, set)):
-        return f"a {type(value).__name__} of {len(value)} item{'s' * (len(value) != 1)}"
-    return f"a {type(value).__name__}"
+        return ngettext("a {type} of {n} item", "a {type} of {n} items", len(value)).format(
+            type=kind, n=len(value))
+    return _("a {type}").format(type=kind)
 
 
 # ----------------------------------------------------------------------------- run

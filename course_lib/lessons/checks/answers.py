@@ -8,16 +8,24 @@ from typing import Any
 
 import torch
 
+from ...i18n import _
 from ..sandbox import describe
 from .framework import Mistake
 
 
-def expect_tensor(out, shape: tuple, what: str = "your result") -> torch.Tensor:
-    """Fail with a clear message unless `out` is a tensor of `shape`."""
+def expect_tensor(out, shape: tuple, what: str | None = None) -> torch.Tensor:
+    """Fail with a clear message unless `out` is a tensor of `shape`.
+
+    `what` names the result in the message (default: "your result"); pass it already
+    translated, e.g. _("your logits"), or as code, e.g. "softmax(logits)".
+    """
+    what = _("your result") if what is None else what
     if not isinstance(out, torch.Tensor):
-        raise Mistake(f"{what} should be a torch.Tensor, got {type(out).__name__}")
+        raise Mistake(_("{what} should be a torch.Tensor, got {type}").format(
+            what=what, type=type(out).__name__))
     if tuple(out.shape) != tuple(shape):
-        raise Mistake(f"{what} has shape {tuple(out.shape)}, expected {tuple(shape)}")
+        raise Mistake(_("{what} has shape {shape}, expected {expected}").format(
+            what=what, shape=tuple(out.shape), expected=tuple(shape)))
     return out
 
 
@@ -35,7 +43,7 @@ def name_the_mistake(got, mistakes: Iterable[tuple[Any, str]],
     """
     for wrong, message in mistakes:
         if same(got, wrong):
-            raise Mistake(message)
+            raise Mistake(message)          # the caller wrote it translated: _("...")
 
 
 def is_int(value) -> bool:
@@ -48,23 +56,25 @@ def is_int(value) -> bool:
 def id_list(ids, what: str) -> list[int]:
     """The learner's token IDs as a list of ints, or a Mistake that says what they were."""
     if isinstance(ids, str):
-        raise Mistake(f"{what} returned a string; it should return a list of integers (IDs)")
+        raise Mistake(_("{what} returned a string; it should return a list of integers (IDs)"
+                        ).format(what=what))
     if isinstance(ids, torch.Tensor):
         ids = ids.tolist()
     elif hasattr(ids, "tolist") and type(ids).__module__ == "numpy":
         ids = ids.tolist()
     if is_int(ids) or isinstance(ids, float):
-        raise Mistake(f"{what} returned one number ({ids!r}); it should return a list with "
-                      f"one ID per character")
+        raise Mistake(_("{what} returned one number ({number}); it should return a list with "
+                        "one ID per character").format(what=what, number=repr(ids)))
     if not isinstance(ids, (list, tuple)):
-        raise Mistake(f"{what} returned {describe(ids)}; it should return a list of integers")
+        raise Mistake(_("{what} returned {value}; it should return a list of integers").format(
+            what=what, value=describe(ids)))
     if ids and all(isinstance(i, str) for i in ids):
-        raise Mistake(f"{what} returned characters ({ids[:3]}...), not IDs: look each one "
-                      f"up in stoi")
+        raise Mistake(_("{what} returned characters ({first}...), not IDs: look each one "
+                        "up in stoi").format(what=what, first=ids[:3]))
     if not all(is_int(i) for i in ids):
         bad = next(i for i in ids if not is_int(i))
-        raise Mistake(f"{what} returned {describe(bad)} among the IDs; every ID is an int "
-                      f"(stoi[c] already is one)")
+        raise Mistake(_("{what} returned {value} among the IDs; every ID is an int "
+                        "(stoi[c] already is one)").format(what=what, value=describe(bad)))
     return [int(i) for i in ids]
 
 
@@ -72,14 +82,17 @@ def as_number(out, hint: str) -> float:
     """The learner's result as a float; a Mistake (with `hint`) if it is not one number."""
     if isinstance(out, torch.Tensor):
         if out.numel() != 1:
-            raise Mistake(f"your result has shape {tuple(out.shape)}; {hint}")
+            raise Mistake(_("your result has shape {shape}; {hint}").format(
+                shape=tuple(out.shape), hint=hint))
         out = out.item()
     if isinstance(out, (str, bytes, bool)) or isinstance(out, complex):
-        raise Mistake(f"your function returned {describe(out)}; return a number")
+        raise Mistake(_("your function returned {value}; return a number").format(
+            value=describe(out)))
     try:
         return float(out)
     except (TypeError, ValueError):
-        raise Mistake(f"your function returned {describe(out)}; return a number") from None
+        raise Mistake(_("your function returned {value}; return a number").format(
+            value=describe(out))) from None
 
 
 # autograd operations that read rows of a tensor directly: a lookup, not a product
@@ -98,7 +111,7 @@ def ops_on_inputs(out, direct: bool = True) -> set[str]:
         seen.add(node)
         if not direct:
             names.add(type(node).__name__)
-        for child, _ in node.next_functions:
+        for child, _unused in node.next_functions:
             if child is None:
                 continue
             if type(child).__name__ == "AccumulateGrad":
@@ -108,11 +121,15 @@ def ops_on_inputs(out, direct: bool = True) -> set[str]:
     return names
 
 
-def as_float_tensor(out, what: str = "your result") -> torch.Tensor:
+def as_float_tensor(out, what: str | None = None) -> torch.Tensor:
+    """`out` if it is a float tensor, else a Mistake; `what` as in expect_tensor."""
+    what = _("your result") if what is None else what
     if not isinstance(out, torch.Tensor):
-        raise Mistake(f"{what} should be a torch.Tensor, got {type(out).__name__}")
+        raise Mistake(_("{what} should be a torch.Tensor, got {type}").format(
+            what=what, type=type(out).__name__))
     if not out.is_floating_point():
-        raise Mistake(f"{what} has dtype {out.dtype}; probabilities are floats (torch.float32)")
+        raise Mistake(_("{what} has dtype {dtype}; probabilities are floats (torch.float32)"
+                        ).format(what=what, dtype=out.dtype))
     return out
 
 
@@ -127,5 +144,5 @@ def whole_number(got) -> int:
         got = got.item()
     if isinstance(got, bool) or not (isinstance(got, int)
                                      or (isinstance(got, float) and got.is_integer())):
-        raise Mistake(f"return a whole number of parameters, got {got!r}")
+        raise Mistake(_("return a whole number of parameters, got {got}").format(got=repr(got)))
     return int(got)

@@ -25,6 +25,7 @@ import json
 import os
 from dataclasses import asdict, dataclass
 
+from ...i18n import _
 from .. import sandbox
 from ..experiments import one_thread
 from ..remote import RemoteFunction
@@ -81,6 +82,9 @@ class Shortcut(Exception):
 # what the last call returned, so a check that cannot use it can say what it was
 _last = {"value": None, "set": False}
 
+# what `call` gives NotAttempted when the function returned None (not shown as it is)
+_RETURNED_NONE = "returned None"
+
 
 def _mb(n: int) -> str:
     return f"{n / 2**20:,.0f} MB" if n >= 2**20 else f"{n / 2**10:,.0f} KB"
@@ -101,31 +105,34 @@ def attempt(fn, *args, seconds: float | None = None, modifies: tuple[int, ...] =
         out = sandbox.run(fn, args, seconds=seconds, memory_bytes=MEMORY_LIMIT,
                           max_items=MAX_ITEMS, modifies=modifies)
     if out.stopped == "time":
-        raise TimedOut(f"your function ran for more than {seconds:g} s and was stopped. Does "
-                       f"a loop never end (a `while` whose condition never becomes False, a "
-                       f"generator without an end)? Each call here should take well under a "
-                       f"second")
+        raise TimedOut(_("your function ran for more than {seconds:g} s and was stopped. Does "
+                         "a loop never end (a `while` whose condition never becomes False, a "
+                         "generator without an end)? Each call here should take well under a "
+                         "second").format(seconds=seconds))
     if out.stopped == "memory":
-        raise Mistake(f"your function used more than {_mb(MEMORY_LIMIT)} of memory and was "
-                      f"stopped. Does it build something much larger than the inputs, or keep "
-                      f"appending in a loop that never ends?")
+        raise Mistake(_("your function used more than {limit} of memory and was "
+                        "stopped. Does it build something much larger than the inputs, or keep "
+                        "appending in a loop that never ends?").format(limit=_mb(MEMORY_LIMIT)))
     if out.stopped == "items":
-        raise Mistake(f"your function returned a generator (or iterator) that gave more than "
-                      f"{MAX_ITEMS:,} items, so the check stopped reading it. Does it ever "
-                      f"stop? Return a list instead")
+        raise Mistake(_("your function returned a generator (or iterator) that gave more than "
+                        "{max_items:,} items, so the check stopped reading it. Does it ever "
+                        "stop? Return a list instead").format(max_items=MAX_ITEMS))
     if isinstance(out.error, SystemExit):
-        raise Mistake("your function called sys.exit() (or exit()), which would end the "
-                      "program; a function gives its answer with `return`")
+        raise Mistake(_("your function called sys.exit() (or exit()), which would end the "
+                        "program; a function gives its answer with `return`"))
     if out.modified:
-        names = " and ".join(out.modified)
-        raise Mistake(f"your function changed its input {names} in place (for example with "
-                      f"`x -= ...`, `x[...] = ...`, `x.sub_(...)` or `.append`): the caller's "
-                      f"data would be changed too. Compute a new value instead (`y = x - ...`)")
+        names = functools.reduce(lambda a, b: _("{first} and {second}").format(first=a, second=b),
+                                 out.modified)
+        raise Mistake(_("your function changed its input {names} in place (for example with "
+                        "`x -= ...`, `x[...] = ...`, `x.sub_(...)` or `.append`): the caller's "
+                        "data would be changed too. Compute a new value instead (`y = x - ...`)"
+                        ).format(names=names))
     if out.error is None:
         size = sandbox.size_in_bytes(out.value, MAX_ITEMS)
         if size > MAX_RESULT_BYTES:
-            raise Mistake(f"your function returned {describe(out.value)}, about {_mb(size)}: "
-                          f"far larger than this exercise's answer. Check the shapes")
+            raise Mistake(_("your function returned {value}, about {size}: far larger than "
+                            "this exercise's answer. Check the shapes").format(
+                                value=describe(out.value), size=_mb(size)))
         _last.update(value=out.value, set=True)
     return out
 
@@ -145,10 +152,13 @@ def call(fn, *args, hint: str = "", seconds: float | None = None,
         raise Mistake(str(out.error))
     if out.error is not None:
         err = out.error
-        extra = f" Hint: {hint}" if hint else ""
-        raise Mistake(f"your function raised {type(err).__name__}: {err}.{extra}")
+        if hint:
+            raise Mistake(_("your function raised {error_type}: {error}. Hint: {hint}").format(
+                error_type=type(err).__name__, error=err, hint=hint))
+        raise Mistake(_("your function raised {error_type}: {error}.").format(
+            error_type=type(err).__name__, error=err))
     if out.value is None:
-        raise NotAttempted("returned None")
+        raise NotAttempted(_RETURNED_NONE)
     return out.value
 
 
@@ -162,19 +172,22 @@ def exercise(checker):
             inspect.signature(checker).bind(fn, *args, **kwargs)
         except TypeError as err:
             params = str(inspect.signature(checker)).split(" ->")[0]
-            return _logged(CheckResult(name, "failed", f"{name} was called with the wrong "
-                                                       f"arguments ({err}); call it as "
-                                                       f"{name}{params}"))
+            return _logged(CheckResult(name, "failed", _(
+                "{name} was called with the wrong arguments ({error}); call it as "
+                "{name}{params}").format(name=name, error=err, params=params)))
         if not callable(fn):
             return _logged(CheckResult(
-                name, "failed", f"pass your function itself, not its result: {name}(my_function), "
-                                f"not {name}(my_function(...)); got {describe(fn)}"))
+                name, "failed", _("pass your function itself, not its result: {name}(my_function), "
+                                  "not {name}(my_function(...)); got {value}").format(
+                                      name=name, value=describe(fn))))
         # a check's tensors are tiny: one thread never waits for another
         with one_thread(), sandbox.capped_output(OUTPUT_LIMIT) as printed:
             result = _verdict(checker, fn, *args, **kwargs)
         if printed["cut"]:
-            print(("" if printed["newline"] else "\n") + f"[your code printed {printed['cut'] + OUTPUT_LIMIT:,} characters; only the "
-                  f"first {OUTPUT_LIMIT:,} are shown, {printed['cut']:,} were cut]")
+            print(("" if printed["newline"] else "\n") + _(
+                "[your code printed {total:,} characters; only the first {limit:,} are shown, "
+                "{cut:,} were cut]").format(total=printed["cut"] + OUTPUT_LIMIT,
+                                           limit=OUTPUT_LIMIT, cut=printed["cut"]))
         return _logged(result, fn)
 
     return check
@@ -186,15 +199,14 @@ def _verdict(checker, fn, *args, **kwargs) -> CheckResult:
     try:
         message = checker(fn, *args, **kwargs)
     except NotAttempted as why:
-        fname = getattr(fn, "__name__", "your function")
-        if str(why) == "returned None":
-            return CheckResult(name, "not_attempted",
-                               f"not attempted yet: `{fname}` returned None. Fill in the TODO "
-                               f"and end the function with `return ...`, then run this cell "
-                               f"again.")
-        return CheckResult(name, "not_attempted",
-                           f"not attempted yet: fill in the TODO in `{fname}` (remove the "
-                           f"`raise NotImplementedError`), then run this cell again.")
+        fname = getattr(fn, "__name__", _("your function"))
+        if str(why) == _RETURNED_NONE:
+            return CheckResult(name, "not_attempted", _(
+                "not attempted yet: `{function}` returned None. Fill in the TODO and end the "
+                "function with `return ...`, then run this cell again.").format(function=fname))
+        return CheckResult(name, "not_attempted", _(
+            "not attempted yet: fill in the TODO in `{function}` (remove the "
+            "`raise NotImplementedError`), then run this cell again.").format(function=fname))
     except Mistake as err:
         return CheckResult(name, "failed", str(err))
     except TimedOut as err:
@@ -203,10 +215,11 @@ def _verdict(checker, fn, *args, **kwargs) -> CheckResult:
         raise
     except Exception as err:  # noqa: BLE001 - the check could not use the learner's result
         wanted = (checker.__doc__ or "").strip().splitlines()[0] if checker.__doc__ else ""
-        got = describe(_last["value"]) if _last["set"] else "something"
-        return CheckResult(name, "failed",
-                           f"the check could not use what your function returned ({got}): "
-                           f"{type(err).__name__}: {err}. The exercise asks for: {wanted}")
+        got = describe(_last["value"]) if _last["set"] else _("something")
+        return CheckResult(name, "failed", _(
+            "the check could not use what your function returned ({value}): "
+            "{error_type}: {error}. The exercise asks for: {wanted}").format(
+                value=got, error_type=type(err).__name__, error=err, wanted=wanted))
     return CheckResult(name, "passed", message)
 
 
