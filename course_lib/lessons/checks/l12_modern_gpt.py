@@ -198,15 +198,15 @@ def check_swiglu(swiglu) -> str:
     right = (F.silu(a) * b) @ w_down.T
     if not close(out, right, atol=1e-4):
         _first_match(out, [
-            ((F.silu(b) * a) @ w_down.T, "SiLU went on the wrong half: it acts on x @ w_gate.T "
-                                         "(the gate), and x @ w_up.T is multiplied unchanged"),
-            ((torch.sigmoid(a) * b) @ w_down.T, "you used sigmoid(a) as the gate; SwiGLU uses "
-                                                "SiLU, a * sigmoid(a) (F.silu)"),
-            ((torch.relu(a) * b) @ w_down.T, "you used ReLU as the gate; SwiGLU uses SiLU "
-                                             "(F.silu): smooth, and a little negative below 0"),
-            ((F.gelu(a) * b) @ w_down.T, "you used GELU (that is GEGLU); SwiGLU uses SiLU (F.silu)"),
-            (F.silu(a) @ w_down.T, "no gate: you left out the product with x @ w_up.T"),
-            ((a * b) @ w_down.T, "no nonlinearity: SiLU goes on x @ w_gate.T before the product"),
+            ((F.silu(b) * a) @ w_down.T, N_("SiLU went on the wrong half: it acts on x @ w_gate.T "
+                                            "(the gate), and x @ w_up.T is multiplied unchanged")),
+            ((torch.sigmoid(a) * b) @ w_down.T, N_("you used sigmoid(a) as the gate; SwiGLU uses "
+                                                   "SiLU, a * sigmoid(a) (F.silu)")),
+            ((torch.relu(a) * b) @ w_down.T, N_("you used ReLU as the gate; SwiGLU uses SiLU "
+                                                "(F.silu): smooth, and a little negative below 0")),
+            ((F.gelu(a) * b) @ w_down.T, N_("you used GELU (that is GEGLU); SwiGLU uses SiLU (F.silu)")),
+            (F.silu(a) @ w_down.T, N_("no gate: you left out the product with x @ w_up.T")),
+            ((a * b) @ w_down.T, N_("no nonlinearity: SiLU goes on x @ w_gate.T before the product")),
         ], atol=1e-4)
         raise Mistake(_("the values differ from (silu(x @ w_gate.T) * (x @ w_up.T)) @ w_down.T"))
     return _("silu(x W_gate^T) gates x W_up^T, and W_down brings it back to C channels.")
