@@ -561,13 +561,15 @@ def grade(paths: list[Path], cell_timeout: float = GRADE_CELL_TIMEOUT_S,
 def release(folder: Path, report=print) -> list[Path]:
     """Write the course's lessons without their solution cells into `folder` (new files)."""
     if folder.exists() and not folder.is_dir():
-        raise ValueError(f"--release {shown(str(folder))} is a file; give a folder")
+        raise ValueError(_("--release {folder} is a file; give a folder").format(
+            folder=shown(str(folder))))
     sources = sorted(COURSE_NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
     targets = [folder / p.name for p in sources]
     taken = [t for t in targets if t.exists()]
     if taken:
-        raise ValueError(f"--release {shown(str(folder))} already holds {taken[0].name}; "
-                         f"nothing is replaced. Choose a new or empty folder")
+        raise ValueError(_("--release {folder} already holds {name}; nothing is replaced. "
+                           "Choose a new or empty folder").format(folder=shown(str(folder)),
+                                                                  name=taken[0].name))
     folder.mkdir(parents=True, exist_ok=True)
     for src, dst in zip(sources, targets):
         nb = released(json.loads(src.read_text(encoding="utf-8")))
@@ -617,6 +619,7 @@ def main(argv: list[str] | None = None) -> int:
                              "column stay English words (learner, solved, ...), for "
                              "spreadsheets and scripts; its messages are in --lang")
     args = parser.parse_args(argv)
+    set_language(args.lang)    # the table, the page and the messages made in this process
     if args.release is not None:
         if args.paths or args.own:
             parser.error("--release writes the lessons without solutions; give it alone")
@@ -638,7 +641,6 @@ def main(argv: list[str] | None = None) -> int:
     # Italian copies in notebooks/it/ are not graded with them)
     paths = sorted(COURSE_NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")) if args.own else args.paths
     grade_procs.shield()       # learner code can neither read this process nor escape it
-    set_language(args.lang)    # the table, the page and the messages made in this process
     try:
         for kind in ("csv", "html"):
             if getattr(args, kind) is not None:
