@@ -27,10 +27,15 @@ to the graded folder (`section1/bob`), or the file when notebooks of one lesson 
 side. Which lesson a notebook is: its first heading ("# Lesson 03: ...") or its file name.
 The exit status is 0 when grading ran, whatever the grades; 1 when a report could not be
 written; 2 for bad arguments.
+
+`--lang it` makes the table, the HTML page and every verdict message Italian (the checks
+run in the worker with course_lib.set_language("it"), and the learner's kernel gets
+COURSE_LANG=it); the CSV's header and verdict column stay English words, for scripts.
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import html
 import io
@@ -46,18 +51,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.defaults import GRADE_CELL_TIMEOUT_S, GRADE_NOTEBOOK_TIMEOUT_S
+from ..i18n import ENV_VAR, LANGUAGES, N_, _, current_language, set_language
 from . import grade_procs
 from .cli import OneLineParser, positive_float, positive_int
 # Lesson and course_lessons are re-exported: tests and callers use them from here
 from .grade_plan import (COURSE_NOTEBOOKS, MAX_NOTEBOOK_BYTES, REPO, Lesson,  # noqa: F401
-                         Unreadable, code_of, course_lessons, is_tagged_solution, lesson_of,
-                         normalised, plan, read_notebook, released)
+                         Unreadable, WrongCall, code_of, course_lessons, is_tagged_solution,
+                         lesson_of, normalised, plan, read_notebook, released)
 
 VERDICTS = ("solved", "wrong", "not_attempted", "timed_out", "unverified", "failed")
 STATUS_TO_VERDICT = {"passed": "solved", "failed": "wrong", "not_attempted": "not_attempted",
                      "timed_out": "timed_out", "unverified": "unverified", "error": "failed"}
 ICONS = {"solved": "✅", "wrong": "❌", "not_attempted": "⏳", "timed_out": "⌛",
          "unverified": "❔", "failed": "💥"}
+# what a verdict is called on screen and in the HTML page (the CSV keeps VERDICTS' words)
+VERDICT_NAMES = {"solved": N_("solved"), "wrong": N_("wrong"),
+                 "not_attempted": N_("not attempted"), "timed_out": N_("timed out"),
+                 "unverified": N_("unverified"), "failed": N_("failed")}
+# the HTML page's verdict column shows the CSV's word in English
+HTML_VERDICTS = {"solved": N_("solved"), "wrong": N_("wrong"),
+                 "not_attempted": N_("not_attempted"), "timed_out": N_("timed_out"),
+                 "unverified": N_("unverified"), "failed": N_("failed")}
 START_GRACE_S = 60.0      # time a worker may take beyond the notebook's limit (kernel start)
 
 
@@ -86,12 +100,12 @@ def find_notebooks(paths: list[Path]) -> list[tuple[Path, Path]]:
     found = []
     for p in paths:
         if not p.exists():
-            raise ValueError(f"{shown(str(p))} does not exist; give notebook files (.ipynb) "
-                             f"or folders that hold them")
+            raise ValueError(_("{path} does not exist; give notebook files (.ipynb) or "
+                               "folders that hold them").format(path=shown(str(p))))
         if p.is_file():
             if p.suffix != ".ipynb":
-                raise ValueError(f"{shown(str(p))} is not a notebook (.ipynb); give notebook "
-                                 f"files or folders that hold them")
+                raise ValueError(_("{path} is not a notebook (.ipynb); give notebook files "
+                                   "or folders that hold them").format(path=shown(str(p))))
             found.append((p.parent, p))
             continue
         for nb in sorted(p.rglob("*.ipynb")):
@@ -102,8 +116,8 @@ def find_notebooks(paths: list[Path]) -> list[tuple[Path, Path]]:
                 found.append((p, nb))
     unique = list({nb.resolve(): (root, nb) for root, nb in found}.values())
     if not unique:
-        raise ValueError(f"no notebooks (.ipynb) found in "
-                         f"{', '.join(shown(str(p)) for p in paths)}")
+        raise ValueError(_("no notebooks (.ipynb) found in {paths}").format(
+            paths=", ".join(shown(str(p)) for p in paths)))
     return unique
 
 
@@ -113,7 +127,7 @@ def _read(sub: Submission) -> Submission:
         with open(sub.path, "rb") as f:
             sub.data = f.read(MAX_NOTEBOOK_BYTES + 1)
     except OSError as err:
-        sub.read_error = f"the file cannot be read ({err.strerror})"
+        sub.read_error = _("the file cannot be read ({why})").format(why=err.strerror)
     return sub
 
 
@@ -176,7 +190,7 @@ class Worker:
     """One notebook running in `python -m course_lib.commands.grade_worker`."""
 
     def __init__(self, sub: Submission, nb: dict, calls: list, cell_timeout: float,
-                 notebook_timeout: float):
+                 notebook_timeout: float, lang: str = "en"):
         self.sub, self.notebook_timeout = sub, notebook_timeout
         self.folder = Path(tempfile.mkdtemp(prefix="course_grade_"))   # this learner's own
         self.lines: list[str] = []
@@ -190,12 +204,14 @@ class Worker:
             cwd=str(self.folder), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
             stderr=self.stderr, pass_fds=(write_end,), start_new_session=True,
             env={**{k: v for k, v in os.environ.items() if not k.startswith("COURSE_CHECK")},
+                 ENV_VAR: lang,
                  "PYTHONPATH": os.pathsep.join(
                      p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)})
         os.close(write_end)
         self.reader = threading.Thread(target=self._read, args=(read_end,), daemon=True)
         self.reader.start()
-        job = json.dumps({"notebook": nb, "calls": [c.to_json() for c in calls]})
+        job = json.dumps({"notebook": nb, "calls": [c.to_json() for c in calls],
+                          "lang": lang})
         try:
             self.proc.stdin.write(job.encode("utf-8"))
             self.proc.stdin.close()
@@ -257,7 +273,8 @@ class Worker:
 
 
 def run_all(jobs_in: list[tuple[Submission, dict, list]], cell_timeout: float,
-            notebook_timeout: float, jobs: int = 1, report=print) -> dict[int, Run]:
+            notebook_timeout: float, jobs: int = 1, report=print,
+            lang: str = "en") -> dict[int, Run]:
     """Run every job (at most `jobs` at a time); what each worker reported.
 
     After each worker ends, every process below the grader that is not an active worker
@@ -271,7 +288,7 @@ def run_all(jobs_in: list[tuple[Submission, dict, list]], cell_timeout: float,
         while waiting or active:
             while waiting and len(active) < jobs:
                 i, (sub, nb, calls) = waiting.pop(0)
-                active[i] = Worker(sub, nb, calls, cell_timeout, notebook_timeout)
+                active[i] = Worker(sub, nb, calls, cell_timeout, notebook_timeout, lang)
             for i, w in list(active.items()):
                 running = w.proc.poll() is None
                 if not running or w.should_stop():
@@ -279,7 +296,8 @@ def run_all(jobs_in: list[tuple[Submission, dict, list]], cell_timeout: float,
                     del active[i]
                     grade_procs.end_descendants(
                         spare=before | {a.proc.pid for a in active.values()})
-                    report(f"graded {w.sub.learner}/{w.sub.name} in {w.elapsed():.0f} s")
+                    report(_("graded {learner}/{notebook} in {seconds:.0f} s").format(
+                        learner=w.sub.learner, notebook=w.sub.name, seconds=w.elapsed()))
             time.sleep(0.1)
     finally:
         for w in active.values():                # Ctrl-C: end what was started, by PID
@@ -307,13 +325,14 @@ def grade_notebook(sub: Submission, nb: dict | None, run: Run | None,
     for ex in exercises:
         c = chosen[ex]
         if isinstance(c, str):
-            verdict, message = ("wrong" if "solution function" in c else "not_attempted", c)
+            verdict, message = ("wrong" if isinstance(c, WrongCall) else "not_attempted", c)
         else:
             verdict, message = _verdict(ex, c, calls.index(c), run, nb["cells"],
                                         notebook_timeout)
         if verdict == "not_attempted" and edited:
-            message += (f" (cell {edited[0] + 1} is a solution cell you changed: answers "
-                        f"there do not count; write yours in the exercise cell)")
+            message += " " + _("(cell {cell} is a solution cell you changed: answers there "
+                               "do not count; write yours in the exercise cell)").format(
+                cell=edited[0] + 1)
         rows.append(Row(sub.learner, sub.name, ex, verdict, message, column))
     return rows
 
@@ -321,7 +340,7 @@ def grade_notebook(sub: Submission, nb: dict | None, run: Run | None,
 def _verdict(ex: str, c, k: int, run: Run | None, cells: list,
              notebook_timeout: float) -> tuple[str, str]:
     if run is None:
-        return "failed", "the notebook was not run"
+        return "failed", _("the notebook was not run")
     v = run.verdicts.get(k)
     cell_run = run.cells.get(c.cell, {})
     if v is not None:
@@ -329,24 +348,28 @@ def _verdict(ex: str, c, k: int, run: Run | None, cells: list,
         message = str(v.get("message", ""))
         if status == "error" and cell_run.get("error"):
             err = cell_run["error"]
-            message = (f"cell {c.cell + 1} raised {err['ename']}: {err['evalue']}; "
-                       f"{message}")
+            message = _("cell {cell} raised {ename}: {evalue}; {message}").format(
+                cell=c.cell + 1, ename=err["ename"], evalue=err["evalue"], message=message)
         return STATUS_TO_VERDICT.get(status, "failed"), message
     if cell_run.get("timed_out"):
-        return "timed_out", (f"cell {c.cell + 1} ran past the time limit per cell and was "
-                             f"interrupted before {ex} was graded; does a loop never end?")
+        return "timed_out", _("cell {cell} ran past the time limit per cell and was "
+                              "interrupted before {exercise} was graded; does a loop never "
+                              "end?").format(cell=c.cell + 1, exercise=ex)
     if run.dead is not None:
-        return "failed", (f"the kernel died in cell {run.dead + 1} ({run.dead_error}: a crash, "
-                          f"os._exit or too much memory) before {ex} was graded")
+        return "failed", _("the kernel died in cell {cell} ({error}: a crash, os._exit or too "
+                           "much memory) before {exercise} was graded").format(
+            cell=run.dead + 1, error=run.dead_error, exercise=ex)
     if run.killed:
         last_done = max(run.cells, default=-1)
         running = next((i for i, cell in enumerate(cells) if i > last_done
                         and cell.get("cell_type") == "code"), last_done + 1)
-        return "timed_out", (f"the notebook ran past its time limit of {notebook_timeout:g} s "
-                             f"before {ex} was graded (cell {running + 1} was running)")
+        return "timed_out", _("the notebook ran past its time limit of {seconds:g} s before "
+                              "{exercise} was graded (cell {cell} was running)").format(
+            seconds=notebook_timeout, exercise=ex, cell=running + 1)
     if run.worker_error:
-        return "failed", f"the notebook could not be run: {run.worker_error}"
-    return "failed", f"cell {c.cell + 1} never ran"
+        return "failed", _("the notebook could not be run: {error}").format(
+            error=run.worker_error)
+    return "failed", _("cell {cell} never ran").format(cell=c.cell + 1)
 
 
 # ----------------------------------------------------------------------------- reports
@@ -365,11 +388,12 @@ def solved_counts(rows: list[Row]):
 def table(rows: list[Row]) -> str:
     """Learner x lesson, "solved/total" in each cell, as fixed-width text."""
     learners, lessons, counts = solved_counts(rows)
-    width = max([len("learner")] + [len(x) for x in learners])
+    learner, total_word = _("learner"), _("total")
+    width = max([len(learner)] + [len(x) for x in learners])
     cols = [max(len(nb), 5) for nb in lessons]
-    lines = ["learner".ljust(width) + "  " + "  ".join(nb.rjust(w)
-                                                       for nb, w in zip(lessons, cols))
-             + "  total"]
+    lines = [learner.ljust(width) + "  " + "  ".join(nb.rjust(w)
+                                                     for nb, w in zip(lessons, cols))
+             + "  " + total_word]
     for who in learners:
         cells, solved_all, total_all = [], 0, 0
         for nb, w in zip(lessons, cols):
@@ -378,6 +402,12 @@ def table(rows: list[Row]) -> str:
             cells.append((f"{solved}/{total}" if total else "-").rjust(w))
         lines.append(who.ljust(width) + "  " + "  ".join(cells) + f"  {solved_all}/{total_all}")
     return "\n".join(lines)
+
+
+def summary(rows: list[Row]) -> str:
+    """How many exercises got each verdict: "✅ solved 3, ❌ wrong 1, ..."."""
+    counts = {v: sum(r.verdict == v for r in rows) for v in VERDICTS}
+    return ", ".join(f"{ICONS[v]} {_(VERDICT_NAMES[v])} {n}" for v, n in counts.items())
 
 
 def details(rows: list[Row]) -> str:
@@ -398,10 +428,12 @@ HTML_MARK = "<!-- written by python -m course_lib.grade -->"
 def validate_report_path(path: Path, kind: str) -> None:
     """Refuse a --csv/--html path that holds something the grader did not write."""
     if path.is_dir():
-        raise ValueError(f"--{kind} {path} is a folder; give a file name such as grades.{kind}")
+        raise ValueError(_("--{kind} {path} is a folder; give a file name such as "
+                           "grades.{kind}").format(kind=kind, path=path))
     if not path.parent.is_dir():
-        raise ValueError(f"--{kind} {path}: the folder {path.parent} does not exist; create it "
-                         f"or choose another place")
+        raise ValueError(_("--{kind} {path}: the folder {folder} does not exist; create it or "
+                           "choose another place").format(kind=kind, path=path,
+                                                          folder=path.parent))
     if path.exists():
         try:
             with open(path, encoding="utf-8") as f:
@@ -411,8 +443,9 @@ def validate_report_path(path: Path, kind: str) -> None:
         ours = (head.splitlines()[:1] == [",".join(CSV_HEADER)] if kind == "csv"
                 else HTML_MARK in head)
         if not ours:
-            raise ValueError(f"--{kind} {path} already exists and was not written by the "
-                             f"grader; it is left as it is. Choose a new file name")
+            raise ValueError(_("--{kind} {path} already exists and was not written by the "
+                               "grader; it is left as it is. Choose a new file name").format(
+                kind=kind, path=path))
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -444,7 +477,7 @@ def write_csv(rows: list[Row], path: Path) -> None:
 def write_html(rows: list[Row], path: Path) -> None:
     e = html.escape
     learners, lessons, counts = solved_counts(rows)
-    head = "".join(f"<th>lesson {e(nb)}</th>" for nb in lessons)
+    head = "".join(f"<th>{e(_('lesson {number}').format(number=nb))}</th>" for nb in lessons)
     body = []
     for who in learners:
         tds = []
@@ -455,11 +488,18 @@ def write_html(rows: list[Row], path: Path) -> None:
         body.append(f"<tr><th>{e(who)}</th>{''.join(tds)}</tr>")
     detail = "".join(
         f'<tr class="{r.verdict}"><td>{e(r.learner)}</td><td>{e(r.notebook)}</td>'
-        f"<td>{e(r.exercise)}</td><td>{ICONS[r.verdict]} {e(r.verdict)}</td>"
+        f"<td>{e(r.exercise)}</td><td>{ICONS[r.verdict]} {e(_(HTML_VERDICTS[r.verdict]))}</td>"
         f"<td>{e(r.message)}</td></tr>" for r in rows)
+    words = {k: e(v) for k, v in (
+        ("title", _("GPT from Scratch: grades")),
+        ("h1", _("Exercises solved, per learner and lesson")),
+        ("h2", _("Every exercise")), ("learner", _("learner")), ("notebook", _("notebook")),
+        ("exercise", _("exercise")), ("verdict", _("verdict")), ("message", _("message")))}
+    columns = "".join(f"<th>{words[k]}</th>"
+                      for k in ("learner", "notebook", "exercise", "verdict", "message"))
     _write_atomically(path, f"""<!doctype html>
 {HTML_MARK}
-<html lang="en"><head><meta charset="utf-8"><title>GPT from Scratch: grades</title>
+<html lang="{current_language()}"><head><meta charset="utf-8"><title>{words['title']}</title>
 <style>
 body {{ font-family: sans-serif; margin: 2em; }}
 table {{ border-collapse: collapse; margin-bottom: 2em; }}
@@ -467,10 +507,10 @@ th, td {{ border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-a
 td.all {{ background: #d8f5d0; }} td.some {{ background: #fff3c4; }} td.none {{ background: #f8d7d7; }}
 tr.solved td:nth-child(4) {{ color: #1a7f1a; }} tr.wrong td:nth-child(4) {{ color: #b00020; }}
 </style></head><body>
-<h1>Exercises solved, per learner and lesson</h1>
-<table><tr><th>learner</th>{head}</tr>{''.join(body)}</table>
-<h2>Every exercise</h2>
-<table><tr><th>learner</th><th>notebook</th><th>exercise</th><th>verdict</th><th>message</th></tr>
+<h1>{words['h1']}</h1>
+<table><tr><th>{words['learner']}</th>{head}</tr>{''.join(body)}</table>
+<h2>{words['h2']}</h2>
+<table><tr>{columns}</tr>
 {detail}</table>
 </body></html>
 """)
@@ -480,8 +520,13 @@ tr.solved td:nth-child(4) {{ color: #1a7f1a; }} tr.wrong td:nth-child(4) {{ colo
 
 def grade(paths: list[Path], cell_timeout: float = GRADE_CELL_TIMEOUT_S,
           notebook_timeout: float = GRADE_NOTEBOOK_TIMEOUT_S,
-          jobs: int = 1, report=print) -> list[Row]:
-    """Grade every notebook under `paths`; one Row per (learner, notebook, exercise)."""
+          jobs: int = 1, report=print, lang: str | None = None) -> list[Row]:
+    """Grade every notebook under `paths`; one Row per (learner, notebook, exercise).
+
+    `lang` ("en" or "it"; None: the language course_lib speaks now) is the language of the
+    verdict messages, made here and in the workers.
+    """
+    lang = current_language() if lang is None else lang
     subs = name_learners(find_notebooks(paths))       # every file read here, before any run
     notebooks: dict[int, dict | None] = {}
     why: dict[int, str] = {}
@@ -492,21 +537,23 @@ def grade(paths: list[Path], cell_timeout: float = GRADE_CELL_TIMEOUT_S,
             notebooks[i] = read_notebook(s.data)
         except Unreadable as err:
             notebooks[i], why[i] = None, str(err)
-            report(f"cannot grade {s.learner}/{s.name}: {err}")
+            report(_("cannot grade {learner}/{notebook}: {error}").format(
+                learner=s.learner, notebook=s.name, error=err))
     to_run = []
     for i, s in enumerate(subs):
         if notebooks[i] is not None:
-            _, chosen = plan(notebooks[i], lesson_of(s.path.name, notebooks[i]))
+            _exercises, chosen = plan(notebooks[i], lesson_of(s.path.name, notebooks[i]))
             calls = [c for c in chosen.values() if not isinstance(c, str)]
             to_run.append((i, (s, notebooks[i], calls)))
-    runs = run_all([job for _, job in to_run], cell_timeout, notebook_timeout, jobs, report)
+    runs = run_all([job for _i, job in to_run], cell_timeout, notebook_timeout, jobs, report,
+                   lang)
     runs = {to_run[k][0]: v for k, v in runs.items()}
     rows = []
     for i, s in enumerate(subs):
         graded = grade_notebook(s, notebooks[i], runs.get(i), notebook_timeout, why.get(i, ""))
         if not graded and notebooks[i] is not None:
-            report(f"{s.name} calls no exercise check and is not a course lesson: "
-                   f"nothing to grade")
+            report(_("{notebook} calls no exercise check and is not a course lesson: "
+                     "nothing to grade").format(notebook=s.name))
         rows += graded
     return rows
 
@@ -514,19 +561,31 @@ def grade(paths: list[Path], cell_timeout: float = GRADE_CELL_TIMEOUT_S,
 def release(folder: Path, report=print) -> list[Path]:
     """Write the course's lessons without their solution cells into `folder` (new files)."""
     if folder.exists() and not folder.is_dir():
-        raise ValueError(f"--release {shown(str(folder))} is a file; give a folder")
+        raise ValueError(_("--release {folder} is a file; give a folder").format(
+            folder=shown(str(folder))))
     sources = sorted(COURSE_NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
     targets = [folder / p.name for p in sources]
     taken = [t for t in targets if t.exists()]
     if taken:
-        raise ValueError(f"--release {shown(str(folder))} already holds {taken[0].name}; "
-                         f"nothing is replaced. Choose a new or empty folder")
+        raise ValueError(_("--release {folder} already holds {name}; nothing is replaced. "
+                           "Choose a new or empty folder").format(folder=shown(str(folder)),
+                                                                  name=taken[0].name))
     folder.mkdir(parents=True, exist_ok=True)
     for src, dst in zip(sources, targets):
         nb = released(json.loads(src.read_text(encoding="utf-8")))
         _write_atomically(dst, json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
-        report(f"wrote {dst}")
+        report(_("wrote {path}").format(path=dst))
     return targets
+
+
+def language(text: str) -> str:
+    """A --lang value: en or it (it_IT, IT and it-IT mean it too)."""
+    lang = text.strip().replace("-", "_").split(".")[0].split("_")[0].lower()
+    if lang not in LANGUAGES:
+        raise argparse.ArgumentTypeError(
+            f"the grader speaks {' and '.join(LANGUAGES)}, not {text!r}: give --lang it for "
+            f"Italian, or leave --lang out for English")
+    return lang
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -554,7 +613,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="notebooks run at the same time (default 1)")
     parser.add_argument("--details", action="store_true",
                         help="print every exercise's verdict and message, not only the table")
+    parser.add_argument("--lang", type=language, default="en", metavar="{en,it}",
+                        help="the language of the table, the HTML page and the verdict "
+                             "messages: en (default) or it. The CSV's header and its verdict "
+                             "column stay English words (learner, solved, ...), for "
+                             "spreadsheets and scripts; its messages are in --lang")
     args = parser.parse_args(argv)
+    set_language(args.lang)    # the table, the page and the messages made in this process
     if args.release is not None:
         if args.paths or args.own:
             parser.error("--release writes the lessons without solutions; give it alone")
@@ -581,22 +646,23 @@ def main(argv: list[str] | None = None) -> int:
             if getattr(args, kind) is not None:
                 validate_report_path(getattr(args, kind), kind)
         rows = grade(paths, args.cell_timeout, args.notebook_timeout, args.jobs,
-                     report=lambda line: print(line, file=sys.stderr, flush=True))
+                     report=lambda line: print(line, file=sys.stderr, flush=True),
+                     lang=args.lang)
     except ValueError as err:
         print(f"python -m course_lib.grade: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("python -m course_lib.grade: interrupted; nothing was written", file=sys.stderr)
+        print("python -m course_lib.grade: " + _("interrupted; nothing was written"),
+              file=sys.stderr)
         return 130
     if not rows:
-        print("no exercises to grade in those notebooks")
+        print(_("no exercises to grade in those notebooks"))
         return 0
     print(table(rows))
     if args.details or args.own:
         print()
         print(details(rows))
-    counts = {v: sum(r.verdict == v for r in rows) for v in VERDICTS}
-    print("\n" + ", ".join(f"{ICONS[v]} {v.replace('_', ' ')} {n}" for v, n in counts.items()))
+    print("\n" + summary(rows))
     status = 0
     for kind, write in (("csv", write_csv), ("html", write_html)):
         path = getattr(args, kind)
@@ -604,9 +670,10 @@ def main(argv: list[str] | None = None) -> int:
             continue
         try:
             write(rows, path)
-            print(f"wrote {path}")
+            print(_("wrote {path}").format(path=path))
         except OSError as err:        # a full disk: the other report is still written
-            print(f"python -m course_lib.grade: could not write --{kind} {path}: "
-                  f"{err.strerror or err}; nothing was left there", file=sys.stderr)
+            print("python -m course_lib.grade: " + _(
+                "could not write --{kind} {path}: {error}; nothing was left there").format(
+                kind=kind, path=path, error=err.strerror or err), file=sys.stderr)
             status = 1
     return status

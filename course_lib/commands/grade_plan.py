@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from ..i18n import _
 from ..lessons import checks
 
 REPO = Path(__file__).resolve().parents[2]
@@ -32,6 +33,11 @@ SOLUTION_TAG = "solution"
 
 class Unreadable(ValueError):
     """A submitted file the grader cannot grade; the message says why, for the learner."""
+
+
+class WrongCall(str):
+    """Why no call grades an exercise, when that is itself a wrong answer (the notebook hands
+    the check the course's solution function): the grader's verdict is "wrong"."""
 
 
 def code_of(cell: dict) -> str:
@@ -49,28 +55,31 @@ def is_tagged_solution(cell: dict) -> bool:
 
 def _validate(nb) -> dict:
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
-        raise Unreadable("the file is not a notebook Jupyter can read (no list of cells); "
-                         "open it in JupyterLab and save it again")
+        raise Unreadable(_("the file is not a notebook Jupyter can read (no list of cells); "
+                           "open it in JupyterLab and save it again"))
     for i, cell in enumerate(nb["cells"]):
-        where = f"cell {i + 1}"
+        where = i + 1
         if not isinstance(cell, dict):
-            raise Unreadable(f"{where} is not a JSON object; the notebook is damaged. Open it "
-                             f"in JupyterLab and save it again")
+            raise Unreadable(_("cell {cell} is not a JSON object; the notebook is damaged. "
+                               "Open it in JupyterLab and save it again").format(cell=where))
         if cell.get("cell_type") not in ("code", "markdown", "raw"):
-            raise Unreadable(f"{where} has the cell type {str(cell.get('cell_type'))[:40]!r}; "
-                             f"it should be code, markdown or raw")
+            raise Unreadable(_("cell {cell} has the cell type {kind!r}; it should be code, "
+                               "markdown or raw").format(
+                cell=where, kind=str(cell.get("cell_type"))[:40]))
         src = cell.get("source", "")
         if not (isinstance(src, str) or (isinstance(src, list)
                                           and all(isinstance(s, str) for s in src))):
-            raise Unreadable(f"{where}: its source is not text")
+            raise Unreadable(_("cell {cell}: its source is not text").format(cell=where))
         cell["source"] = "".join(src) if isinstance(src, list) else src
         meta = cell.setdefault("metadata", {})
         if not isinstance(meta, dict):
-            raise Unreadable(f"{where}: its metadata is not a JSON object")
+            raise Unreadable(_("cell {cell}: its metadata is not a JSON object").format(
+                cell=where))
         tags = meta.setdefault("tags", [])
         if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-            raise Unreadable(f"{where}: metadata.tags is {str(tags)[:40]}, not a list of "
-                             f"strings; fix the tags in JupyterLab (property inspector)")
+            raise Unreadable(_("cell {cell}: metadata.tags is {tags}, not a list of strings; "
+                               "fix the tags in JupyterLab (property inspector)").format(
+                cell=where, tags=str(tags)[:40]))
         if cell["cell_type"] == "code":
             cell["outputs"] = []             # the grader runs the cells; stored outputs go
             cell["execution_count"] = None
@@ -80,19 +89,22 @@ def _validate(nb) -> dict:
 def read_notebook(data: bytes) -> dict:
     """A submitted notebook as nbformat 4; Unreadable with the reason otherwise."""
     if len(data) > MAX_NOTEBOOK_BYTES:
-        raise Unreadable(f"the file is larger than {MAX_NOTEBOOK_BYTES >> 20} MB")
+        raise Unreadable(_("the file is larger than {mb} MB").format(
+            mb=MAX_NOTEBOOK_BYTES >> 20))
     try:
         nb = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
-        raise Unreadable(f"the file is not a notebook Jupyter can read (not valid JSON: "
-                         f"{str(err)[:100]}); open it in JupyterLab and save it again") from None
+        raise Unreadable(_("the file is not a notebook Jupyter can read (not valid JSON: "
+                           "{error}); open it in JupyterLab and save it again").format(
+            error=str(err)[:100])) from None
     if isinstance(nb, dict) and nb.get("nbformat") == 3:
         import nbformat
         try:
             nb = json.loads(nbformat.writes(nbformat.reads(json.dumps(nb), as_version=4)))
         except Exception as err:  # noqa: BLE001 - any damage in a v3 file is the learner's
-            raise Unreadable(f"an nbformat 3 notebook that cannot be converted to version "
-                             f"4 ({type(err).__name__}: {str(err)[:100]})") from None
+            raise Unreadable(_("an nbformat 3 notebook that cannot be converted to version "
+                               "4 ({error})").format(
+                error=f"{type(err).__name__}: {str(err)[:100]}")) from None
     return _validate(nb)
 
 
@@ -144,7 +156,7 @@ def find_check_calls(code: str, cell: int = 0) -> list[CheckCall]:
                                    tuple(ast.unparse(a) for a in node.args),
                                    tuple((k.arg, ast.unparse(k.value)) for k in node.keywords),
                                    names_solution)))
-    return [c for _, c in sorted(found, key=lambda pc: pc[0])]
+    return [c for _pos, c in sorted(found, key=lambda pc: pc[0])]
 
 
 # ----------------------------------------------------------------------------- lessons
@@ -221,15 +233,17 @@ def plan(nb: dict, lesson: Lesson | None) -> tuple[list[str], dict[str, CheckCal
         if usable:
             chosen[ex] = usable[-1]
         elif mine:
-            chosen[ex] = (f"cell {mine[-1].cell + 1} gives {ex} the course's solution "
-                          f"function, not your own; pass the function you wrote")
+            chosen[ex] = WrongCall(_("cell {cell} gives {exercise} the course's solution "
+                                     "function, not your own; pass the function you "
+                                     "wrote").format(cell=mine[-1].cell + 1, exercise=ex))
         else:
             later = [c for c in calls if c.check == ex and c.cell not in solutions]
-            chosen[ex] = (f"{ex}(...) is called only after the exercise's solution cell "
-                          f"(cell {later[0].cell + 1}); call it in the exercise cell, before "
-                          f"the solution" if later else
-                          f"the notebook does not call {ex}(...) outside the solution cells; "
-                          f"run the exercise cell that calls it")
+            chosen[ex] = (_("{exercise}(...) is called only after the exercise's solution "
+                            "cell (cell {cell}); call it in the exercise cell, before the "
+                            "solution").format(exercise=ex, cell=later[0].cell + 1) if later
+                          else _("the notebook does not call {exercise}(...) outside the "
+                                 "solution cells; run the exercise cell that calls "
+                                 "it").format(exercise=ex))
     return exercises, chosen
 
 

@@ -4,11 +4,13 @@
 
 `python -m course_lib.grade` starts this in a process of its own for every notebook, in a
 temp folder of that learner's own, and sends the job on stdin: {"notebook": the notebook
-(nbformat 4, read by the grader), "calls": the check calls to grade (see grade_plan.py)}.
+(nbformat 4, read by the grader), "calls": the check calls to grade (see grade_plan.py),
+"lang": the language of the verdict messages, "en" or "it"}.
 No learner's path is in the command line or the environment. The worker
 
 - makes itself non-dumpable and a child subreaper (grade_procs.py), so the learner's code
   cannot read its pipes or memory, and cannot escape the final sweep by double-forking;
+- speaks the job's "lang" (course_lib.set_language; the kernel gets COURSE_LANG too);
 - starts a fresh kernel in its folder, with TMPDIR and the Jupyter runtime folder there
   too, and runs every code cell, going on after a cell that raises, interrupting a
   cell that runs past `--cell-timeout`;
@@ -36,6 +38,7 @@ import time
 from pathlib import Path
 
 from ..core.defaults import GRADE_CELL_TIMEOUT_S
+from ..i18n import ENV_VAR, _, set_language
 from . import grade_procs
 
 CELL_TIMEOUT_ENAME = "CellTimeout"
@@ -111,7 +114,8 @@ class Channel:
                 except (ValueError, SyntaxError, MemoryError, RecursionError):
                     value = None
                 if not isinstance(value, str):
-                    raise KernelError("the kernel answered something that is not a string")
+                    raise KernelError(_("the kernel answered something that is not a "
+                                        "string"))
                 out[key] = value
             return out
 
@@ -125,8 +129,9 @@ class Channel:
             reply = self.ask({"r": f"{REMOTE}.serve({handle!r}, {request!r})"},
                              wait_s + REPLY_GRACE_S)
         except KernelError as err:        # the kernel's side of the channel broke
-            raise Mistake(f"your kernel could not run your function for the grader ({err}); "
-                          f"was the course's code in the kernel changed?") from None
+            raise Mistake(_("your kernel could not run your function for the grader ({error}); "
+                            "was the course's code in the kernel changed?").format(
+                error=err)) from None
         return None if reply is None else reply["r"]
 
 
@@ -134,16 +139,16 @@ def grade_call(channel: Channel, call: dict, index: int) -> dict:
     """The verdict on one check call: its arguments as handles in the kernel, the check here."""
     from ..lessons import checks, remote
     check = getattr(checks, call["check"])
-    exprs = list(call["args"]) + [v for _, v in call["kwargs"]]
+    exprs = list(call["args"]) + [v for _name, v in call["kwargs"]]
     expressions = {f"a{j}": f"{REMOTE}.bind('c{index}a{j}', ({e}))" for j, e in enumerate(exprs)}
     try:
         answers = channel.ask(expressions, 60.0)
     except KernelError as err:
-        return {"status": "error", "message": f"evaluating the check's arguments in your "
-                                              f"kernel raised {err}"}
+        return {"status": "error", "message": _(
+            "evaluating the check's arguments in your kernel raised {error}").format(error=err)}
     if answers is None:
-        return {"status": "timed_out", "message": "evaluating the check's arguments in your "
-                                                  "kernel took more than a minute"}
+        return {"status": "timed_out", "message": _(
+            "evaluating the check's arguments in your kernel took more than a minute")}
     values, function = [], ""
     for j, e in enumerate(exprs):
         try:
@@ -152,24 +157,25 @@ def grade_call(channel: Channel, call: dict, index: int) -> dict:
                 name = str(info.get("name", ""))
                 if name.startswith("solution_") or str(info.get("qualname", "")).startswith(
                         "solution_"):
-                    return {"status": "failed", "function": name,
-                            "message": f"{call['check']} was given the course's solution "
-                                       f"function `{name}`, not your own; pass the function "
-                                       f"you wrote"}
+                    return {"status": "failed", "function": name, "message": _(
+                        "{check} was given the course's solution function `{name}`, not your "
+                        "own; pass the function you wrote").format(check=call["check"],
+                                                                  name=name)}
                 function = function or name
                 values.append(remote.RemoteFunction(f"c{index}a{j}", name or e,
                                                     channel.transport))
             elif "opaque" in info:
-                return {"status": "unverified", "message": (
-                    f"the argument `{e}` is {info['opaque']}, which the grader cannot read "
-                    f"from your kernel as data")}
+                return {"status": "unverified", "message": _(
+                    "the argument `{argument}` is {what}, which the grader cannot read from "
+                    "your kernel as data").format(argument=e, what=info["opaque"])}
             else:
                 values.append(remote.decode(info["value"]))
         except (ValueError, TypeError, KeyError, AttributeError) as err:
-            return {"status": "error", "message": f"your kernel answered something the "
-                                                  f"grader cannot read ({err})"}
+            return {"status": "error", "message": _(
+                "your kernel answered something the grader cannot read ({error})").format(
+                error=err)}
     args = values[:len(call["args"])]
-    kwargs = {k: v for (k, _), v in zip(call["kwargs"], values[len(call["args"]):])}
+    kwargs = {k: v for (k, _source), v in zip(call["kwargs"], values[len(call["args"]):])}
     try:
         result = check(*args, **kwargs)
     except remote.Unverifiable as why:
@@ -180,11 +186,13 @@ def grade_call(channel: Channel, call: dict, index: int) -> dict:
         except KernelError:
             is_stub = False
         if is_stub:
-            return {"status": "not_attempted", "function": function, "message": (
-                f"not attempted yet: fill in the TODO in `{stub.__name__}` (remove the "
-                f"`raise NotImplementedError`), then run this cell again.")}
-        return {"status": "unverified", "message": f"cannot be verified outside your kernel: "
-                                                   f"{why}", "function": function}
+            return {"status": "not_attempted", "function": function, "message": _(
+                "not attempted yet: fill in the TODO in `{name}` (remove the "
+                "`raise NotImplementedError`), then run this cell again.").format(
+                name=stub.__name__)}
+        return {"status": "unverified", "message": _(
+            "cannot be verified outside your kernel: {why}").format(why=why),
+            "function": function}
     return {"status": result.status, "message": result.message, "function": function}
 
 
@@ -193,6 +201,7 @@ def run(job: dict, out, cell_timeout: float) -> int:
     from nbclient.exceptions import DeadKernelError
 
     nb = nbformat.from_dict(job["notebook"])
+    lang = set_language(job.get("lang") or "en")     # the checks' messages, made here
     calls_after: dict[int, list[tuple[int, dict]]] = {}
     for k, call in enumerate(job["calls"]):
         calls_after.setdefault(call["cell"], []).append((k, call))
@@ -201,6 +210,7 @@ def run(job: dict, out, cell_timeout: float) -> int:
     runtime.mkdir(mode=0o700, exist_ok=True)
     os.environ["JUPYTER_RUNTIME_DIR"] = str(runtime)   # connection files: this learner's own
     env = {k: v for k, v in os.environ.items() if not k.startswith("COURSE_CHECK")}
+    env[ENV_VAR] = lang          # what course_lib says in the kernel (a check's stand-in, say)
     # temp files in this learner's folder; HOME stays (its caches, such as matplotlib's
     # font list, would cost every kernel seconds to rebuild, and guard nothing: the kernel
     # runs as your user and can reach HOME anyway)
@@ -209,8 +219,8 @@ def run(job: dict, out, cell_timeout: float) -> int:
         nb, timeout=int(max(1, cell_timeout)), kernel_name="python3", allow_errors=True,
         interrupt_on_timeout=True, record_timing=False,
         error_on_timeout={"ename": CELL_TIMEOUT_ENAME,
-                          "evalue": f"the cell ran for more than {cell_timeout:g} s and was "
-                                    f"interrupted"},
+                          "evalue": _("the cell ran for more than {seconds:g} s and was "
+                                      "interrupted").format(seconds=cell_timeout)},
         resources={"metadata": {"path": str(workdir)}})
     channel = Channel(client)
 

@@ -32,6 +32,8 @@ import math
 
 import torch
 
+from ..i18n import _
+
 MAX_MESSAGE_CHARS = 16 << 20     # a request or reply longer than this is refused (16 MiB)
 MAX_DEPTH = 20                   # nesting of lists, tuples and dicts
 
@@ -57,14 +59,14 @@ class RemoteError(Exception):
 
 def _describe(value) -> str:
     if isinstance(value, torch.Tensor):
-        return f"a tensor of shape {tuple(value.shape)}"
-    return f"a {type(value).__module__}.{type(value).__qualname__}"
+        return _("a tensor of shape {shape}").format(shape=tuple(value.shape))
+    return _("a {type}").format(type=f"{type(value).__module__}.{type(value).__qualname__}")
 
 
 def encode(value, depth: int = 0):
     """`value` as JSON-ready data; Unencodable for any type outside the list above."""
     if depth > MAX_DEPTH:
-        raise Unencodable("nested too deeply")
+        raise Unencodable(_("nested too deeply"))
     if type(value).__module__ == "numpy":
         import numpy as np
         if isinstance(value, np.ndarray) and value.dtype != object:
@@ -112,13 +114,13 @@ _DTYPES = {name: getattr(torch, name) for name in (
 def decode(data, depth: int = 0):
     """The value `encode` made; ValueError for anything malformed (data from the kernel)."""
     if depth > MAX_DEPTH:
-        raise ValueError("nested too deeply")
+        raise ValueError(_("nested too deeply"))
     if data is None or isinstance(data, (bool, int, float, str)):
         return data
     if isinstance(data, list):
         return [decode(v, depth + 1) for v in data]
     if not isinstance(data, dict) or len(data) != 1:
-        raise ValueError(f"not an encoded value: {str(data)[:80]}")
+        raise ValueError(_("not an encoded value: {data}").format(data=str(data)[:80]))
     (kind, body), = data.items()
     if kind == "int":
         return int(str(body)[:40])
@@ -202,11 +204,12 @@ def _dataclasses() -> tuple[type, ...]:
 def _encode_module(m: torch.nn.Module, depth: int) -> dict:
     name = f"{type(m).__module__}.{type(m).__qualname__}"
     if name not in _module_classes():
-        raise Unencodable(f"a {name} module")
+        raise Unencodable(_("a {name} module").format(name=name))
     attrs = {k: v for k, v in vars(m).items() if not k.startswith("_") and k != "training"}
     if not all(isinstance(v, _PLAIN) or (isinstance(v, tuple) and all(
             isinstance(x, _PLAIN) for x in v)) for v in attrs.values()):
-        raise Unencodable(f"a {name} module holding more than numbers and modules")
+        raise Unencodable(_("a {name} module holding more than numbers and modules").format(
+            name=name))
     return {"class": name, "training": m.training, "attrs": encode(attrs, depth + 1),
             "params": [[k, encode(p.detach(), depth + 1), p.requires_grad]
                        for k, p in m._parameters.items() if p is not None],
@@ -245,7 +248,7 @@ def _decode_module(body: dict, depth: int) -> torch.nn.Module:
 
 
 def _bad(kind: str):
-    raise ValueError(f"a malformed {kind!r} value")
+    raise ValueError(_("a malformed {kind!r} value").format(kind=kind))
 
 
 def dumps(value) -> str:
@@ -254,7 +257,8 @@ def dumps(value) -> str:
 
 def loads(text: str):
     if not isinstance(text, str) or len(text) > MAX_MESSAGE_CHARS:
-        raise ValueError(f"a message longer than {MAX_MESSAGE_CHARS:,} characters")
+        raise ValueError(_("a message longer than {n:,} characters").format(
+            n=MAX_MESSAGE_CHARS))
     return decode(json.loads(text))
 
 
@@ -350,13 +354,13 @@ class RemoteFunction:
     __course_remote__ = True
 
     def __init__(self, handle: str, name: str, transport):
-        self.handle, self.__name__, self._transport = handle, name or "your function", transport
+        self.handle, self.__name__, self._transport = handle, name or _("your function"), transport
 
     def __call__(self, *args):
-        raise Unverifiable("the check called the function in an unexpected way")
+        raise Unverifiable(_("the check called the function in an unexpected way"))
 
     def __repr__(self) -> str:
-        return f"<your function {self.__name__} (in your kernel)>"
+        return _("<your function {name} (in your kernel)>").format(name=self.__name__)
 
     def run(self, args: tuple, seconds: float, memory: int, max_items: int,
             modifies: tuple[int, ...]):
@@ -367,23 +371,23 @@ class RemoteFunction:
                                   "memory": memory, "max_items": max_items,
                                   "modifies": list(modifies)}, allow_nan=False)
         except Unencodable as why:
-            raise Unverifiable(f"the check passes {why} to your function, which the grader "
-                               f"cannot send to your kernel as data") from None
+            raise Unverifiable(_("the check passes {what} to your function, which the grader "
+                                 "cannot send to your kernel as data").format(what=why)) from None
         text = self._transport(self.handle, payload, seconds)
         if text is None:
             return sandbox.Outcome(stopped="time", limit=seconds)
         try:
             reply = json.loads(text) if len(text) <= MAX_MESSAGE_CHARS else None
             if not isinstance(reply, dict):
-                raise ValueError("not an object")
+                raise ValueError(_("not an object"))
             if "too_large" in reply:
-                raise checks.Mistake(f"your function returned about "
-                                     f"{reply['too_large'] // 2**20} MB of data, far larger "
-                                     f"than this exercise's answer. Check the shapes")
+                raise checks.Mistake(_("your function returned about {mb} MB of data, far "
+                                       "larger than this exercise's answer. Check the "
+                                       "shapes").format(mb=reply["too_large"] // 2**20))
             out = sandbox.Outcome(stopped=reply.get("stopped"), limit=reply.get("limit"),
                                   modified=[str(m) for m in reply.get("modified") or []])
             if out.stopped not in (None, "time", "memory", "items"):
-                raise ValueError("unknown stop")
+                raise ValueError(_("unknown stop"))
             if "error" in reply:
                 e = reply["error"]
                 kind = {"NotImplementedError": NotImplementedError, "SystemExit": SystemExit,
@@ -391,15 +395,17 @@ class RemoteFunction:
                 out.error = _exception(kind, str(e.get("type", "Exception")),
                                        str(e.get("message", "")))
             elif "opaque" in reply and reply.get("module") is True:
-                raise Unverifiable(f"your function returned {reply['opaque']}, which the "
-                                   f"grader cannot read back from your kernel as data")
+                raise Unverifiable(_("your function returned {what}, which the grader cannot "
+                                     "read back from your kernel as data").format(
+                    what=reply["opaque"]))
             elif "opaque" in reply:
-                raise checks.Mistake(f"your function returned {str(reply['opaque'])[:200]}; "
-                                     f"the exercise asks for numbers, text, lists or tensors")
+                raise checks.Mistake(_("your function returned {what}; the exercise asks for "
+                                       "numbers, text, lists or tensors").format(
+                    what=str(reply["opaque"])[:200]))
             elif out.stopped is None:
                 out.value = decode(reply.get("value"))
         except (ValueError, TypeError, KeyError, AttributeError) as why:
-            raise checks.Mistake(f"the grader could not read what your kernel answered "
-                                 f"({why}); was the course's code in the kernel changed?"
-                                 ) from None
+            raise checks.Mistake(_("the grader could not read what your kernel answered "
+                                   "({why}); was the course's code in the kernel "
+                                   "changed?").format(why=why)) from None
         return out

@@ -9,6 +9,7 @@ import torch
 from ..own_gpt import addition_line as reference_line
 from ..own_gpt import score_answers
 from ..sandbox import describe
+from ...i18n import N_, _
 from .framework import Mistake, NotAttempted, attempt, call, exercise
 
 # Your own GPT (notebooks/src/11_your_own_gpt.py): the addition task.
@@ -19,41 +20,46 @@ _ADDITION_CASES = [(7, 45), (0, 0), (99, 99), (50, 50), (12, 3), (91, 9), (3, 4)
 @exercise
 def check_addition_line(addition_line) -> str:
     """addition_line(a, b, reverse) -> 'AA+BB=CCC': zero-padded, answer reversed if asked."""
-    hint = "f'{a:02d}+{b:02d}=' and then the sum as str(a + b).zfill(3), reversed with [::-1]"
+    hint = _("f'{a:02d}+{b:02d}=' and then the sum as str(a + b).zfill(3), reversed with [::-1]")
     for reverse in (True, False):
         for a, b in _ADDITION_CASES:
             got = call(addition_line, a, b, reverse, hint=hint)
             want = reference_line(a, b, reverse)
             if not isinstance(got, str):
-                raise Mistake(f"addition_line({a}, {b}, {reverse}) returned {describe(got)}; "
-                              f"return the line as a string, such as {want!r}")
+                raise Mistake(_("addition_line({a}, {b}, {reverse}) returned {got}; return "
+                                "the line as a string, such as {want!r}").format(
+                    a=a, b=b, reverse=reverse, got=describe(got), want=want))
             if got == want:
                 continue
-            label = f"addition_line({a}, {b}, reverse={reverse}) gave {got!r}, expected {want!r}"
+            label = _("addition_line({a}, {b}, reverse={reverse}) gave {got!r}, expected "
+                      "{want!r}").format(a=a, b=b, reverse=reverse, got=got, want=want)
             answer = str(a + b)
             if got == want + "\n":
-                raise Mistake(f"{label}: leave out the newline; the text joins the lines with "
-                              f"'\\n' itself")
+                raise Mistake(_("{label}: leave out the newline; the text joins the lines "
+                                "with '\\n' itself").format(label=label))
             if got.split("=")[0] in (f"{a}+{b}", f"{a}+{b:02d}", f"{a:02d}+{b}") \
                     and got.split("=")[0] != want.split("=")[0]:
-                raise Mistake(f"{label}: pad both numbers to two digits ({a:02d}, not {a}), so "
-                              f"that every digit has a fixed place in the line")
+                raise Mistake(_("{label}: pad both numbers to two digits ({a:02d}, not {a}), "
+                                "so that every digit has a fixed place in the line").format(
+                    label=label, a=a))
             if got == reference_line(a, b, not reverse):
-                raise Mistake(f"{label}: the answer is reversed the wrong way round; with "
-                              f"reverse=True write it least significant digit first, with "
-                              f"reverse=False as usual")
+                raise Mistake(_("{label}: the answer is reversed the wrong way round; with "
+                                "reverse=True write it least significant digit first, with "
+                                "reverse=False as usual").format(label=label))
             if got == want[::-1]:
-                raise Mistake(f"{label}: you reversed the whole line; reverse only the answer")
+                raise Mistake(_("{label}: you reversed the whole line; reverse only the "
+                                "answer").format(label=label))
             head = want.split("=")[0] + "="
             if reverse and got == head + answer[::-1].zfill(3):
-                raise Mistake(f"{label}: you reversed the sum before padding it; pad to three "
-                              f"digits first (str(a + b).zfill(3)), then reverse, so the zeros "
-                              f"stand for the hundreds")
+                raise Mistake(_("{label}: you reversed the sum before padding it; pad to "
+                                "three digits first (str(a + b).zfill(3)), then reverse, so the "
+                                "zeros stand for the hundreds").format(label=label))
             if got in (head + answer, head + answer[::-1]):
-                raise Mistake(f"{label}: pad the answer to three digits (str(a + b).zfill(3)): "
-                              f"every line must have the same length")
+                raise Mistake(_("{label}: pad the answer to three digits "
+                                "(str(a + b).zfill(3)): every line must have the same "
+                                "length").format(label=label))
             raise Mistake(label)
-    return "two-digit operands, a three-digit answer, reversed only when reverse=True."
+    return _("two-digit operands, a three-digit answer, reversed only when reverse=True.")
 
 
 def _lenient_score(answers, pairs, reverse) -> float:
@@ -100,23 +106,24 @@ def _accuracy_cases():
 
 
 _ACCURACY_MISTAKES = [
-    (_lenient_score, "you read the answers with int(), which also accepts ' 52', '52\\n', "
-                     "'+52' and '5_2'; a model that writes those has not written the answer "
-                     "052. Count an answer as right only when it is exactly three digits "
-                     "0-9 (answer.isdigit() and answer.isascii()) and their number is a + b"),
-    (_unpadded_score, "you compared the answer, as text, with str(a + b), which has no "
-                      "leading zeros: the model writes 52 as '052' (reversed '250'). Compare "
-                      "with str(a + b).zfill(3), or compare numbers"),
+    (_lenient_score, N_("you read the answers with int(), which also accepts ' 52', '52\\n', "
+                        "'+52' and '5_2'; a model that writes those has not written the answer "
+                        "052. Count an answer as right only when it is exactly three digits "
+                        "0-9 (answer.isdigit() and answer.isascii()) and their number is a + b")),
+    (_unpadded_score, N_("you compared the answer, as text, with str(a + b), which has no "
+                         "leading zeros: the model writes 52 as '052' (reversed '250'). Compare "
+                         "with str(a + b).zfill(3), or compare numbers")),
     (lambda ans, p, r: _reference_score(ans, p, False),
-     "you read the answers as written also when reverse=True; then the answer is written "
-     "units first, so undo that with [::-1]"),
+     N_("you read the answers as written also when reverse=True; then the answer is written "
+        "units first, so undo that with [::-1]")),
     (lambda ans, p, r: _reference_score(ans, p, True),
-     "you reversed the answers also when reverse=False; reverse them only when reverse=True"),
+     N_("you reversed the answers also when reverse=False; reverse them only when "
+        "reverse=True")),
     (lambda ans, p, r: _reference_score(ans, p, not r),
-     "you read the answers as written when reverse=True, and reversed when reverse=False; "
-     "with reverse=True the answer is written units first, so undo that with [::-1]"),
-    (_digit_score, "you gave the fraction of right digits; an answer counts as right only "
-                   "when all three digits are"),
+     N_("you read the answers as written when reverse=True, and reversed when reverse=False; "
+        "with reverse=True the answer is written units first, so undo that with [::-1]")),
+    (_digit_score, N_("you gave the fraction of right digits; an answer counts as right only "
+                      "when all three digits are")),
 ]
 
 
@@ -127,44 +134,48 @@ def _reference_score(answers, pairs, reverse) -> float:
 @exercise
 def check_addition_accuracy(accuracy) -> str:
     """accuracy(answers, pairs, reverse) -> fraction (0 to 1) of answers that are the right sum."""
-    hint = ("read each answer back (undo the reversal with [::-1]), check that it is three "
-            "digits, compare it with a + b, and divide the number right by len(pairs)")
+    hint = _("read each answer back (undo the reversal with [::-1]), check that it is three "
+             "digits, compare it with a + b, and divide the number right by len(pairs)")
     results = []
     for case, pairs, reverse in _accuracy_cases():   # every case first: a mistake shows in the pattern
         want = _reference_score(case, pairs, reverse)
-        label = f"with reverse={reverse} and answers {case}"
+        label = _("with reverse={reverse} and answers {case}").format(reverse=reverse, case=case)
         out = attempt(accuracy, list(case), list(pairs), reverse)
         if isinstance(out.error, NotImplementedError):
             raise NotAttempted
         if isinstance(out.error, ValueError) and any(not t.strip().lstrip("+").replace(
                 "_", "").isdigit() for t in case):
-            raise Mistake(f"{label} your function raised ValueError ({out.error}): an answer "
-                          f"such as 'x43' is not a number, and a model can write one. Count "
-                          f"it as wrong instead of calling int() on it unchecked "
-                          f"(answer.isdigit() says whether it is a number)")
+            raise Mistake(_("{label} your function raised ValueError ({error}): an answer "
+                            "such as 'x43' is not a number, and a model can write one. Count "
+                            "it as wrong instead of calling int() on it unchecked "
+                            "(answer.isdigit() says whether it is a number)").format(
+                label=label, error=out.error))
         got = call(accuracy, list(case), list(pairs), reverse, hint=hint)
         if isinstance(got, torch.Tensor) and got.numel() == 1:
             got = got.item()
         if isinstance(got, bool) or not isinstance(got, (int, float)):
-            raise Mistake(f"{label} you returned {describe(got)}; return one number, the "
-                          f"fraction of right answers")
+            raise Mistake(_("{label} you returned {got}; return one number, the fraction "
+                            "of right answers").format(label=label, got=describe(got)))
         results.append((label, case, pairs, reverse, float(got), want))
     wrong = [r for r in results if not abs(r[4] - r[5]) < 1e-9]     # NaN is wrong too
     if not wrong:
-        return "only whole, right answers count; reversed answers are read back first."
+        return _("only whole, right answers count; reversed answers are read back first.")
     label, case, pairs, reverse, got, want = wrong[0]
     for mistake, what in _ACCURACY_MISTAKES:
-        if all(abs(g - mistake(c, p, r)) < 1e-9 for _, c, p, r, g, _ in results):
-            raise Mistake(f"{label} you gave {got:g}, expected {want:g}: {what}")
+        if all(abs(g - mistake(c, p, r)) < 1e-9 for _label, c, p, r, g, _want in results):
+            raise Mistake(_("{label} you gave {got:g}, expected {want:g}: {what}").format(
+                label=label, got=got, want=want, what=_(what)))
     n_right = round(want * len(pairs))
     if got == n_right and n_right != want:
-        raise Mistake(f"{label} you returned {got:g}, the number of right answers; divide "
-                      f"by len(pairs) to get a fraction from 0 to 1")
+        raise Mistake(_("{label} you returned {got:g}, the number of right answers; divide "
+                        "by len(pairs) to get a fraction from 0 to 1").format(label=label, got=got))
     if abs(got - 100 * want) < 1e-9 and want:
-        raise Mistake(f"{label} you returned {got:g}, a percentage; return the fraction "
-                      f"(0 to 1)")
+        raise Mistake(_("{label} you returned {got:g}, a percentage; return the fraction "
+                        "(0 to 1)").format(label=label, got=got))
     loose = any(not t.isdigit() and t.strip().lstrip("+").replace("_", "").isdigit()
                 for t in case)
     if loose and want < got <= _lenient_score(case, pairs, reverse) + 1e-9:
-        raise Mistake(f"{label} you gave {got:g}, expected {want:g}: {_ACCURACY_MISTAKES[0][1]}")
-    raise Mistake(f"{label} you gave {got:g}, expected {want:g}")
+        raise Mistake(_("{label} you gave {got:g}, expected {want:g}: {what}").format(
+            label=label, got=got, want=want, what=_(_ACCURACY_MISTAKES[0][1])))
+    raise Mistake(_("{label} you gave {got:g}, expected {want:g}").format(
+        label=label, got=got, want=want))
