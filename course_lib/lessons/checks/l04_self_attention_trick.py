@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import torch
 
+from ...i18n import _
 from .answers import as_float_tensor, close, expect_tensor
 from .framework import Mistake, call, exercise
 
@@ -28,32 +29,36 @@ def check_masked_average_weights(masked_average_weights) -> str:
         ones = torch.tril(torch.ones(T, T))
         want = ones / ones.sum(dim=1, keepdim=True)
         if torch.isnan(w).any():
-            raise Mistake(f"masked_average_weights({T}) contains nan: row 0 has nothing to "
-                          f"average if you drop the diagonal. Keep it: position t averages "
-                          f"positions 0..t, itself included (torch.tril, not tril(diagonal=-1))")
+            raise Mistake(_("masked_average_weights({T}) contains nan: row 0 has nothing to "
+                            "average if you drop the diagonal. Keep it: position t averages "
+                            "positions 0..t, itself included (torch.tril, not "
+                            "tril(diagonal=-1))").format(T=T))
         if (w.triu(diagonal=1).abs() > 1e-6).any():
-            raise Mistake("some weights above the diagonal are not 0: position t takes from a "
-                          "later position (the future). Use torch.tril to keep only columns "
-                          "0..t")
+            raise Mistake(_("some weights above the diagonal are not 0: position t takes from "
+                            "a later position (the future). Use torch.tril to keep only columns "
+                            "0..t"))
         if (w.diagonal().abs() < 1e-6).any():
-            raise Mistake("the diagonal is 0: each position must also average itself, so "
-                          "column t of row t is 1/(t+1) (torch.tril keeps the diagonal)")
+            raise Mistake(_("the diagonal is 0: each position must also average itself, so "
+                            "column t of row t is 1/(t+1) (torch.tril keeps the diagonal)"))
         sums = w.sum(dim=1)
         if not close(sums, torch.ones(T)):
             if close(w.sum(dim=0), torch.ones(T)):
-                raise Mistake("the columns sum to 1, not the rows: you normalised over the wrong "
-                              "dimension. Divide by w.sum(dim=1, keepdim=True)")
+                raise Mistake(_("the columns sum to 1, not the rows: you normalised over the "
+                                "wrong dimension. Divide by w.sum(dim=1, keepdim=True)"))
             if close(w, ones / T):
-                raise Mistake(f"you divided every row by T = {T}, so only the last row sums to "
-                              f"1 (row 0 sums to {float(sums[0]):.4f}); row t has t + 1 ones, "
-                              f"so divide each row by its own sum, w.sum(dim=1, keepdim=True)")
+                raise Mistake(_("you divided every row by T = {T}, so only the last row sums "
+                                "to 1 (row 0 sums to {total:.4f}); row t has t + 1 ones, so "
+                                "divide each row by its own sum, w.sum(dim=1, keepdim=True)")
+                              .format(T=T, total=float(sums[0])))
             bad = int((~torch.isclose(sums, torch.ones(T), atol=1e-5)).nonzero()[0])
-            raise Mistake(f"every row should sum to 1, but row {bad} sums to "
-                          f"{float(sums[bad]):.4f}: divide each row by its number of ones")
+            raise Mistake(_("every row should sum to 1, but row {row} sums to {total:.4f}: "
+                            "divide each row by its number of ones")
+                          .format(row=bad, total=float(sums[bad])))
         if not close(w, want):
-            raise Mistake(f"row t should hold 1/(t+1) in columns 0..t; for T = {T} you gave "
-                          f"row {T - 1} = {[round(float(v), 3) for v in w[-1]]}")
-    return "lower-triangular, the diagonal included, and every row averages positions 0..t."
+            raise Mistake(_("row t should hold 1/(t+1) in columns 0..t; for T = {T} you gave "
+                            "row {row} = {values}")
+                          .format(T=T, row=T - 1, values=[round(float(v), 3) for v in w[-1]]))
+    return _("lower-triangular, the diagonal included, and every row averages positions 0..t.")
 
 
 @exercise
@@ -65,42 +70,43 @@ def check_causal_attention_weights(causal_attention_weights) -> str:
     B, T, hs = 2, 6, 16
     q0, k0 = torch.zeros(B, T, hs), torch.randn(B, T, hs, generator=g)
     w = as_float_tensor(call(causal_attention_weights, q0, k0,
-                              hint="the mask is torch.tril(torch.ones(T, T)) with T = q.shape[-2]"))
+                              hint=_("the mask is torch.tril(torch.ones(T, T)) with "
+                                     "T = q.shape[-2]")))
     expect_tensor(w, (B, T, T), "causal_attention_weights(q, k)")
     if torch.isnan(w).any():
-        raise Mistake("the weights contain nan: a row where every score is -inf. Did your "
-                      "mask exclude the diagonal? Row 0 must keep position 0 "
-                      "(torch.tril(torch.ones(T, T)), not diagonal=-1)")
+        raise Mistake(_("the weights contain nan: a row where every score is -inf. Did your "
+                        "mask exclude the diagonal? Row 0 must keep position 0 "
+                        "(torch.tril(torch.ones(T, T)), not diagonal=-1)"))
     if (w.diagonal(dim1=-2, dim2=-1).abs() < 1e-6).any():
-        raise Mistake("the diagonal is 0: position t must also attend to itself; the mask "
-                      "keeps columns 0..t, the diagonal included")
+        raise Mistake(_("the diagonal is 0: position t must also attend to itself; the mask "
+                        "keeps columns 0..t, the diagonal included"))
     keep = torch.tril(torch.ones(T, T, dtype=torch.bool))
     if (w.triu(diagonal=1).abs() > 1e-6).any():
         q, k = torch.randn(B, T, hs, generator=g), torch.randn(B, T, hs, generator=g)
         w_random = call(causal_attention_weights, q, k)
         if isinstance(w_random, torch.Tensor) and w_random.shape == (B, T, T) and \
                 close(w_random, _causal_reference(q, k, fill=0.0)):
-            raise Mistake("future positions get weight: you filled the masked scores with "
-                          "0, but exp(0) = 1. Fill them with float('-inf')")
-        raise Mistake("you forgot the causal mask: position t gives weight to later "
-                      "positions. Before the softmax, set the scores above the diagonal to "
-                      "-inf with masked_fill(tril == 0, float('-inf'))")
+            raise Mistake(_("future positions get weight: you filled the masked scores with "
+                            "0, but exp(0) = 1. Fill them with float('-inf')"))
+        raise Mistake(_("you forgot the causal mask: position t gives weight to later "
+                        "positions. Before the softmax, set the scores above the diagonal to "
+                        "-inf with masked_fill(tril == 0, float('-inf'))"))
     sums = w.sum(dim=-1)
     if not close(sums, torch.ones(B, T), atol=1e-4):
         if close(w.sum(dim=-2), torch.ones(B, T), atol=1e-4):
-            raise Mistake("softmax over the wrong dimension: the columns sum to 1. Use "
-                          "softmax(..., dim=-1) so each row (one query position) sums to 1")
+            raise Mistake(_("softmax over the wrong dimension: the columns sum to 1. Use "
+                            "softmax(..., dim=-1) so each row (one query position) sums to 1"))
         if close(sums, torch.full((B, T), hs ** -0.5), atol=1e-4):
-            raise Mistake("every row sums to 1/sqrt(head_size): you scaled the weights after "
-                          "the softmax. Scale the scores before it: softmax(mask(q @ k^T * "
-                          "head_size ** -0.5))")
+            raise Mistake(_("every row sums to 1/sqrt(head_size): you scaled the weights after "
+                            "the softmax. Scale the scores before it: softmax(mask(q @ k^T * "
+                            "head_size ** -0.5))"))
         if close(w, torch.full((B, T, T), 1.0 / T).masked_fill(~keep, 0.0), atol=1e-4):
-            raise Mistake("you masked after the softmax, so the weights that are left do not "
-                          "sum to 1 (row 0 sums to 1/T). Mask the scores with -inf before the "
-                          "softmax")
-        raise Mistake(f"the rows should sum to 1, but row 0 sums to {float(sums[0, 0]):.4f}: "
-                      f"mask the scores with -inf, then softmax(..., dim=-1), and do nothing "
-                      f"to the weights after the softmax")
+            raise Mistake(_("you masked after the softmax, so the weights that are left do not "
+                            "sum to 1 (row 0 sums to 1/T). Mask the scores with -inf before the "
+                            "softmax"))
+        raise Mistake(_("the rows should sum to 1, but row 0 sums to {total:.4f}: mask the "
+                        "scores with -inf, then softmax(..., dim=-1), and do nothing to the "
+                        "weights after the softmax").format(total=float(sums[0, 0])))
     # 2. values: random queries and keys, two head sizes
     for B, T, hs in ((2, 6, 16), (1, 5, 64)):
         q = torch.randn(B, T, hs, generator=g)
@@ -110,15 +116,17 @@ def check_causal_attention_weights(causal_attention_weights) -> str:
         if close(w, _causal_reference(q, k)):
             continue
         if close(w, _causal_reference(q, k, scale=1.0)):
-            raise Mistake("you forgot the scale: multiply q @ k^T by head_size ** -0.5 (divide "
-                          "by sqrt(head_size)) before the mask and softmax")
+            raise Mistake(_("you forgot the scale: multiply q @ k^T by head_size ** -0.5 "
+                            "(divide by sqrt(head_size)) before the mask and softmax"))
         if close(w, _causal_reference(q, k, scale=1.0 / hs)):
-            raise Mistake("you divided by head_size; divide by its square root, sqrt(head_size)")
+            raise Mistake(_("you divided by head_size; divide by its square root, "
+                            "sqrt(head_size)"))
         if close(w, _causal_reference(q, k, scale=hs ** 0.5)):
-            raise Mistake("you multiplied by sqrt(head_size); divide by it (head_size ** -0.5)")
+            raise Mistake(_("you multiplied by sqrt(head_size); divide by it "
+                            "(head_size ** -0.5)"))
         if close(w, _causal_reference(k, q)):
-            raise Mistake("you computed k @ q^T: row t must use the query of position t, so the "
-                          "scores are q @ k.transpose(-2, -1)")
-        raise Mistake("the weights are masked and sum to 1 but differ from softmax(mask(q @ k^T "
-                      "/ sqrt(head_size)))")
-    return "causal (the diagonal included), scaled by 1/sqrt(head_size), rows summing to 1."
+            raise Mistake(_("you computed k @ q^T: row t must use the query of position t, so "
+                            "the scores are q @ k.transpose(-2, -1)"))
+        raise Mistake(_("the weights are masked and sum to 1 but differ from softmax(mask(q @ "
+                        "k^T / sqrt(head_size)))"))
+    return _("causal (the diagonal included), scaled by 1/sqrt(head_size), rows summing to 1.")

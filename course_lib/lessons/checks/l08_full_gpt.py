@@ -11,12 +11,9 @@ import torch
 import torch.nn.functional as F
 
 from ...core.model import GPTConfig, GPTLanguageModel
+from ...i18n import _
 from .answers import close, expect_tensor, name_the_mistake, whole_number
 from .framework import Mistake, Shortcut, call, exercise
-
-
-_LINEAR_HINT = ("weight has shape (out_features, in_features), so the output is "
-                "x @ weight.T + bias; use @, which works for any number of leading dimensions")
 
 
 @contextmanager
@@ -24,9 +21,9 @@ def _refusing_f_linear():
     """While learner code runs, F.linear (which nn.Linear calls too) raises Shortcut: the
     exercise is to write what it computes."""
     def refused(*args, **kwargs):
-        raise Shortcut("you called F.linear (or an nn.Linear, which calls it): right values, "
-                       "but the exercise is to write what it computes yourself, with @ and "
-                       "the transpose: x @ weight.T + bias")
+        raise Shortcut(_("you called F.linear (or an nn.Linear, which calls it): right "
+                         "values, but the exercise is to write what it computes yourself, "
+                         "with @ and the transpose: x @ weight.T + bias"))
 
     original = F.linear
     F.linear = refused
@@ -40,9 +37,11 @@ def _refusing_f_linear():
 def check_linear_forward(linear_forward) -> str:
     """linear_forward(x, weight, bias) -> x @ weight.T + bias, the computation of nn.Linear."""
     if linear_forward in (F.linear, torch._C._nn.linear):
-        raise Mistake("you passed F.linear itself: right values, but the exercise is to write "
-                      "what it computes yourself, with @ and the transpose: "
-                      "x @ weight.T + bias")
+        raise Mistake(_("you passed F.linear itself: right values, but the exercise is to "
+                        "write what it computes yourself, with @ and the transpose: "
+                        "x @ weight.T + bias"))
+    hint = _("weight has shape (out_features, in_features), so the output is "
+             "x @ weight.T + bias; use @, which works for any number of leading dimensions")
     g = torch.Generator().manual_seed(8)
     cases = [((2, 3), 3),        # a square weight: a missing transpose gives wrong values
              ((1, 3), 2),        # the notes' example: 3 inputs, 2 outputs
@@ -54,56 +53,59 @@ def check_linear_forward(linear_forward) -> str:
         bias = torch.randn(out_features, generator=g)
         want = x @ weight.T + bias
         with _refusing_f_linear():
-            got = call(linear_forward, x.clone(), weight.clone(), bias.clone(), hint=_LINEAR_HINT)
+            got = call(linear_forward, x.clone(), weight.clone(), bias.clone(), hint=hint)
         if not isinstance(got, torch.Tensor):
-            raise Mistake(f"return a torch.Tensor, got {type(got).__name__}")
+            raise Mistake(_("return a torch.Tensor, got {got}").format(got=type(got).__name__))
         if tuple(got.shape) != tuple(want.shape):
-            raise Mistake(f"for x of shape {x_shape} and weight of shape "
-                          f"{(out_features, in_features)} the output should have shape "
-                          f"{tuple(want.shape)} (one value per output feature), got "
-                          f"{tuple(got.shape)}")
+            raise Mistake(_("for x of shape {x_shape} and weight of shape {w_shape} the output "
+                            "should have shape {want} (one value per output feature), got "
+                            "{got}").format(x_shape=x_shape, w_shape=(out_features, in_features),
+                                            want=tuple(want.shape), got=tuple(got.shape)))
         if close(got, want):
             continue
         if out_features == in_features and close(got, x @ weight + bias):
-            raise Mistake("you computed x @ weight + bias: nn.Linear stores weight as "
-                          "(out_features, in_features), so transpose it: x @ weight.T + bias")
+            raise Mistake(_("you computed x @ weight + bias: nn.Linear stores weight as "
+                            "(out_features, in_features), so transpose it: "
+                            "x @ weight.T + bias"))
         if close(got, x @ weight.T):
-            raise Mistake("you forgot the bias: the output is x @ weight.T + bias")
+            raise Mistake(_("you forgot the bias: the output is x @ weight.T + bias"))
         if close(got, x @ weight.T - bias):
-            raise Mistake("you subtracted the bias; add it: x @ weight.T + bias")
-        raise Mistake(f"wrong values for x of shape {x_shape}: expected "
-                      f"{want.flatten()[:3].tolist()}..., got {got.flatten()[:3].tolist()}...")
-    return "x @ weight.T + bias, for 2-D and 3-D inputs: what nn.Linear computes."
+            raise Mistake(_("you subtracted the bias; add it: x @ weight.T + bias"))
+        raise Mistake(_("wrong values for x of shape {x_shape}: expected {want}..., got "
+                        "{got}...").format(x_shape=x_shape, want=want.flatten()[:3].tolist(),
+                                           got=got.flatten()[:3].tolist()))
+    return _("x @ weight.T + bias, for 2-D and 3-D inputs: what nn.Linear computes.")
 
 
 def _parameter_mistakes(cfg) -> dict[str, int]:
     """Typical counting mistakes -> how many parameters each one leaves out (negative: adds)."""
     V, T, C, L, H = cfg.vocab_size, cfg.block_size, cfg.n_embd, cfg.n_layer, cfg.n_head
     return {
-        "you forgot the position embedding table: block_size x n_embd parameters":
+        _("you forgot the position embedding table: block_size x n_embd parameters"):
             T * C,
-        "you forgot ln_f, the final LayerNorm (its weight and bias: 2 x n_embd)":
+        _("you forgot ln_f, the final LayerNorm (its weight and bias: 2 x n_embd)"):
             2 * C,
-        "you forgot the LayerNorms: ln1 and ln2 in every block, and ln_f, each with a weight "
-        "and a bias of n_embd": (4 * L + 2) * C,
-        "each LayerNorm has a weight AND a bias (2 x n_embd), you counted n_embd":
+        _("you forgot the LayerNorms: ln1 and ln2 in every block, and ln_f, each with a weight "
+          "and a bias of n_embd"): (4 * L + 2) * C,
+        _("each LayerNorm has a weight AND a bias (2 x n_embd), you counted n_embd"):
             (2 * L + 1) * C,
-        "you forgot the biases of the Linear layers (proj and both feed-forward layers in each "
-        "block, and lm_head)": L * 6 * C + V,
-        "you forgot the bias of lm_head (vocab_size numbers)":
+        _("you forgot the biases of the Linear layers (proj and both feed-forward layers in "
+          "each block, and lm_head)"): L * 6 * C + V,
+        _("you forgot the bias of lm_head (vocab_size numbers)"):
             V,
-        "key, query and value are Linear(..., bias=False): they have no biases":
+        _("key, query and value are Linear(..., bias=False): they have no biases"):
             -3 * L * C,
-        "you forgot the attention's output projection proj (n_embd x n_embd + n_embd per block)":
-            L * (C * C + C),
-        "the feed-forward hidden layer is 4 x n_embd wide: n_embd -> 4*n_embd -> n_embd":
+        _("you forgot the attention's output projection proj (n_embd x n_embd + n_embd per "
+          "block)"): L * (C * C + C),
+        _("the feed-forward hidden layer is 4 x n_embd wide: n_embd -> 4*n_embd -> n_embd"):
             L * (6 * C * C + 3 * C),
-        "you counted lm_head and the token embedding as one shared matrix; here they are two "
-        "separate matrices of vocab_size x n_embd": V * C,
-        "you counted one block; there are n_layer of them":
+        _("you counted lm_head and the token embedding as one shared matrix; here they are two "
+          "separate matrices of vocab_size x n_embd"): V * C,
+        _("you counted one block; there are n_layer of them"):
             (L - 1) * (12 * C * C + 10 * C),
-        "each head's key, query and value map n_embd to head_size = n_embd // n_head, so all "
-        "heads together hold 3 x n_embd x n_embd, not n_head times that": -(H - 1) * 3 * C * C * L,
+        _("each head's key, query and value map n_embd to head_size = n_embd // n_head, so all "
+          "heads together hold 3 x n_embd x n_embd, not n_head times that"):
+            -(H - 1) * 3 * C * C * L,
     }
 
 
@@ -120,14 +122,16 @@ def check_gpt_parameter_count(count_parameters) -> str:
         if got == want:
             continue
         missing = want - got
-        name_the_mistake(missing, ((diff, f"{message} (for {cfg} you got {got:,}, the model has "
-                                          f"{want:,})")
+        name_the_mistake(missing, ((diff, _("{message} (for {cfg} you got {got:,}, the model "
+                                            "has {want:,})").format(message=message, cfg=cfg,
+                                                                    got=got, want=want))
                                    for message, diff in _parameter_mistakes(cfg).items()),
                          same=operator.eq)
-        raise Mistake(f"for {cfg} you got {got:,}, but the model has {want:,} parameters "
-                      f"({missing:+,} off); count each part: embeddings, n_layer blocks "
-                      f"(attention, feed-forward, two LayerNorms), ln_f, lm_head")
-    return "your formula matches the real models for 3 configurations."
+        raise Mistake(_("for {cfg} you got {got:,}, but the model has {want:,} parameters "
+                        "({missing:+,} off); count each part: embeddings, n_layer blocks "
+                        "(attention, feed-forward, two LayerNorms), ln_f, lm_head")
+                      .format(cfg=cfg, got=got, want=want, missing=missing))
+    return _("your formula matches the real models for 3 configurations.")
 
 
 def _forward_variants(model, idx) -> dict[str, torch.Tensor]:
@@ -136,12 +140,12 @@ def _forward_variants(model, idx) -> dict[str, torch.Tensor]:
     tok = model.token_embedding_table(idx)
     pos = model.position_embedding_table(torch.arange(T))
     return {
-        "you forgot the position embeddings: x = tok_emb + pos_emb, with pos_emb = "
-        "model.position_embedding_table(torch.arange(T))":
+        _("you forgot the position embeddings: x = tok_emb + pos_emb, with pos_emb = "
+          "model.position_embedding_table(torch.arange(T))"):
             model.lm_head(model.ln_f(model.blocks(tok))),
-        "you forgot ln_f: apply model.ln_f after the blocks, before lm_head":
+        _("you forgot ln_f: apply model.ln_f after the blocks, before lm_head"):
             model.lm_head(model.blocks(tok + pos)),
-        "the blocks are missing: x = model.blocks(x) between the embeddings and ln_f":
+        _("the blocks are missing: x = model.blocks(x) between the embeddings and ln_f"):
             model.lm_head(model.ln_f(tok + pos)),
     }
 
@@ -154,10 +158,11 @@ def check_gpt_forward(gpt_forward) -> str:
 
         def forward(self, idx, targets=None):
             if self.refuse:
-                raise Shortcut("you called model(idx), the library's own forward pass: the "
-                               "exercise is to write it, calling the five parts yourself "
-                               "(model.token_embedding_table, model.position_embedding_table, "
-                               "model.blocks, model.ln_f, model.lm_head)")
+                raise Shortcut(_("you called model(idx), the library's own forward pass: the "
+                                 "exercise is to write it, calling the five parts yourself "
+                                 "(model.token_embedding_table, "
+                                 "model.position_embedding_table, model.blocks, model.ln_f, "
+                                 "model.lm_head)"))
             return super().forward(idx, targets)
 
     with torch.random.fork_rng():          # leave the notebook's random state alone
@@ -165,9 +170,9 @@ def check_gpt_forward(gpt_forward) -> str:
         model = CheckGPT(GPTConfig(vocab_size=67, block_size=16, n_embd=32, n_head=4,
                                    n_layer=2)).eval()
     g = torch.Generator().manual_seed(8)
-    hint = ("the positions are torch.arange(T) with T = idx.shape[1] (not block_size); the "
-            "parts are model.token_embedding_table, model.position_embedding_table, "
-            "model.blocks, model.ln_f and model.lm_head")
+    hint = _("the positions are torch.arange(T) with T = idx.shape[1] (not block_size); the "
+             "parts are model.token_embedding_table, model.position_embedding_table, "
+             "model.blocks, model.ln_f and model.lm_head")
     with torch.no_grad():
         for B, T in ((2, 16), (3, 5)):        # a full block, then a shorter one
             idx = torch.randint(67, (B, T), generator=g)
@@ -178,17 +183,17 @@ def check_gpt_forward(gpt_forward) -> str:
             finally:
                 model.refuse = False
             if isinstance(got, tuple):
-                raise Mistake("return only the logits tensor, not a tuple (model(idx) returns "
-                              "(logits, loss))")
-            expect_tensor(got, (B, T, 67), "your logits")
+                raise Mistake(_("return only the logits tensor, not a tuple (model(idx) "
+                                "returns (logits, loss))"))
+            expect_tensor(got, (B, T, 67), _("your logits"))
             if close(got, want):
                 continue
             if close(got.sum(-1), torch.ones(B, T)) and close(got, want.softmax(-1)):
-                raise Mistake("you returned probabilities; the forward pass returns the raw "
-                              "logits of lm_head (softmax comes later, when sampling or in the "
-                              "loss)")
+                raise Mistake(_("you returned probabilities; the forward pass returns the raw "
+                                "logits of lm_head (softmax comes later, when sampling or in "
+                                "the loss)"))
             name_the_mistake(got, ((wrong, message)
                                    for message, wrong in _forward_variants(model, idx).items()))
-            raise Mistake("your logits differ from model(idx); the order is token embedding + "
-                          "position embedding -> blocks -> ln_f -> lm_head")
-    return "your forward pass gives exactly the logits of model(idx)."
+            raise Mistake(_("your logits differ from model(idx); the order is token "
+                            "embedding + position embedding -> blocks -> ln_f -> lm_head"))
+    return _("your forward pass gives exactly the logits of model(idx).")
