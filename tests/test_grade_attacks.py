@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -159,6 +160,12 @@ if os.fork() == 0:
                             f.write("SABOTAGED")
                 for fd in glob.glob(proc + "/fd/*"):
                     try:
+                        # not the course's own source or Python's files, which a process
+                        # holds open while it imports them: the test must not damage the
+                        # checkout it runs from (a real attacker could; see README)
+                        target = os.path.realpath(fd)
+                        if target.startswith(tuple({spare!r})):
+                            continue
                         with open(fd, "a") as f:
                             f.write(line)
                     except OSError:
@@ -195,7 +202,8 @@ def test_forgers_earn_nothing_an_attacker_touches_no_one_honest_learners_count(t
     tmp.mkdir()
     monkeypatch.setenv("TMPDIR", str(tmp))
     monkeypatch.setattr(tempfile, "tempdir", str(tmp))
-    attack = ATTACK.format(pidfile=str(pidfile), grader=os.getpid(), tmp=str(tmp))
+    spare = [str(Path(p).resolve()) + os.sep for p in (g.REPO, sys.prefix, sys.base_prefix)]
+    attack = ATTACK.format(pidfile=str(pidfile), grader=os.getpid(), tmp=str(tmp), spare=spare)
     save(notebook(STUB1 + "\n" + CALL1 + "\n" + attack,
                   STUB2 + "\n" + CALL2), cls / "mallory")
     victim = save(notebook(RIGHT1 + "\n" + CALL1, RIGHT2 + "\n" + CALL2), cls / "zoe")

@@ -21,4 +21,3 @@
 
 These modules import the core (course_lib.core); the core never imports them.
 """
-{"verdict": {"call": 0, "status": "failed", "message": "SABOTAGED"}}
