@@ -33,6 +33,7 @@ from ..core.data import (CORPUS_PATH, DATA_DIR, MAX_TEXT_BYTES, REPO_DIR, CharTo
 from ..core.defaults import SEED, TRAIN_FRACTION, default_eval_interval
 from ..core.model import GPTConfig, GPTLanguageModel
 from ..core.training import TrainHistory, train
+from ..i18n import _
 
 MY_MODELS_DIR = REPO_DIR / "notebooks" / "my_models"
 MADE_BY = "course_lib lesson 11 (own_gpt.save_model)"
@@ -97,10 +98,10 @@ def addition_text(n_lines: int = 20_000, reverse: bool = False, seed: int = ADDI
     """`n_lines` lines of random sums from the training pairs, one per line ('07+45=250\\n')."""
     if isinstance(n_lines, bool) or not isinstance(n_lines, int) or n_lines < 1:
         raise ValueError(f"n_lines must be a whole number >= 1, got {n_lines!r}")
-    train_pairs, _ = addition_pairs(seed)
+    train_pairs, _held = addition_pairs(seed)
     rng = random.Random(seed + 1)
     lines = [addition_line(*train_pairs[int(rng.random() * len(train_pairs))], reverse)
-             for _ in range(n_lines)]
+             for _i in range(n_lines)]
     return "\n".join(lines) + "\n"
 
 
@@ -195,14 +196,16 @@ def addition_table_html(result: dict, show: int = 8) -> str:
     right = [r for r in result["rows"] if r[3]][:show]
     wrong = [r for r in result["rows"] if not r[3]][:show]
     n = len(result["rows"])
+    verdict = {True: _("right"), False: _("wrong")}
     cells = "".join(
         f"<tr><td><code>{q}</code></td><td><code>{ans}</code></td><td><code>{true}</code></td>"
-        f"<td>{'right' if ok else 'wrong'}</td></tr>" for q, ans, true, ok in right + wrong)
+        f"<td>{verdict[bool(ok)]}</td></tr>" for q, ans, true, ok in right + wrong)
     n_right = sum(r[3] for r in result["rows"])
-    return (f"<p>Held-out sums answered right: <b>{n_right} of {n}</b> "
-            f"({100 * result['accuracy']:.1f}%)</p>"
-            f"<table><tr><th>question</th><th>model wrote</th><th>right answer</th><th></th></tr>"
-            f"{cells}</table>")
+    return (_("<p>Held-out sums answered right: <b>{right} of {n}</b> ({percent:.1f}%)</p>")
+            .format(right=n_right, n=n, percent=100 * result["accuracy"])
+            + _("<table><tr><th>question</th><th>model wrote</th><th>right answer</th><th></th>"
+                "</tr>")
+            + f"{cells}</table>")
 
 
 # ----------------------------------------------------------------------------- texts and tasks
@@ -252,18 +255,20 @@ def load_task(name: str = "addition", reverse: bool = False, n_lines: int = 20_0
               max_chars: int = PYTHON_CHARS) -> Task:
     """One of the built-in tasks: "addition", "python" or "shakespeare" (no download)."""
     if name == "addition":
-        _, held = addition_pairs()
-        return Task("addition", addition_text(n_lines, reverse), f"{n_lines:,} generated sums "
-                    f"of two-digit numbers, answers {'reversed' if reverse else 'as written'}",
+        _train, held = addition_pairs()
+        source = (_("{n:,} generated sums of two-digit numbers, answers reversed") if reverse
+                  else _("{n:,} generated sums of two-digit numbers, answers as written"))
+        return Task("addition", addition_text(n_lines, reverse), source.format(n=n_lines),
                     reverse=reverse, held_out=tuple(held))
     if name == "python":
         import sys
-        return Task("python", python_text(max_chars), f"the first {max_chars:,} characters of "
-                    f"the top-level .py files of Python {sys.version.split()[0]}'s standard "
-                    f"library on this machine, sorted by name (another Python version gives "
-                    f"another text)")
+        return Task("python", python_text(max_chars), _(
+            "the first {n:,} characters of the top-level .py files of Python {version}'s "
+            "standard library on this machine, sorted by name (another Python version gives "
+            "another text)").format(n=max_chars, version=sys.version.split()[0]))
     if name == "shakespeare":
-        return Task("shakespeare", load_text(CORPUS_PATH), "the course corpus, data/shakespeare.txt")
+        return Task("shakespeare", load_text(CORPUS_PATH),
+                    _("the course corpus, data/shakespeare.txt"))
     raise ValueError(f"unknown task {name!r}; choose 'addition', 'python' or 'shakespeare', or "
                      f"give your own text with task_from_path(path) or task_from_upload(upload)")
 
@@ -271,16 +276,19 @@ def load_task(name: str = "addition", reverse: bool = False, n_lines: int = 20_0
 def task_from_path(path) -> Task:
     """Your own UTF-8 text file as a task. Errors name the problem and the fix."""
     if not isinstance(path, (str, Path)) or not str(path).strip():
-        raise ValueError(f"give the path of a UTF-8 text file as a string, got {path!r}")
+        raise ValueError(_("give the path of a UTF-8 text file as a string, got {path!r}")
+                         .format(path=path))
     path = Path(str(path).strip()).expanduser()
     if not path.exists():
-        raise FileNotFoundError(f"no file at {path}; check the path (a relative path starts "
-                                f"from the folder this notebook is in: {Path.cwd()})")
+        raise FileNotFoundError(_("no file at {path}; check the path (a relative path starts "
+                                  "from the folder this notebook is in: {cwd})").format(
+            path=path, cwd=Path.cwd()))
     if path.is_dir():
-        raise ValueError(f"{path} is a folder; give the path of one text file inside it")
+        raise ValueError(_("{path} is a folder; give the path of one text file inside it")
+                         .format(path=path))
     # load_text refuses a named pipe or a device by its type before reading (a pipe would
     # hang the kernel, /dev/zero fill the memory) and reads at most MAX_TEXT_BYTES
-    return Task("file", load_text(path), f"the file {path}")
+    return Task("file", load_text(path), _("the file {path}").format(path=path))
 
 
 def task_from_upload(upload) -> Task:
@@ -288,22 +296,24 @@ def task_from_upload(upload) -> Task:
     value = getattr(upload, "value", upload)
     files = list(value.values()) if isinstance(value, dict) else list(value or ())
     if not files:
-        raise ValueError("no file uploaded yet: click the upload button and choose a UTF-8 "
-                         "text file (.txt)")
+        raise ValueError(_("no file uploaded yet: click the upload button and choose a UTF-8 "
+                           "text file (.txt)"))
     item = files[-1]
     name = item.get("name") or item.get("metadata", {}).get("name", "the upload")
     raw = bytes(item["content"])
     if len(raw) > MAX_TEXT_BYTES:
-        raise ValueError(f"{name} is larger than {MAX_TEXT_BYTES:,} bytes, the most the course "
-                         f"reads; upload a part of it")
+        raise ValueError(_("{name} is larger than {limit:,} bytes, the most the course reads; "
+                           "upload a part of it").format(name=name, limit=MAX_TEXT_BYTES))
     try:
         text = decode_utf8(raw, name, "the upload", then="upload converted.txt")
     except ValueError as err:
-        raise ValueError(f"{err}; or save it as UTF-8 in your editor and upload it again") from None
+        raise ValueError(_("{error}; or save it as UTF-8 in your editor and upload it again")
+                         .format(error=err)) from None
     if not text.strip():
-        raise ValueError(f"{name} is empty; upload a file with some text in it")
+        raise ValueError(_("{name} is empty; upload a file with some text in it").format(
+            name=name))
     return Task("file", normalize_text(text.replace("\r\n", "\n"), source=name),
-                f"the uploaded file {name}")
+                _("the uploaded file {name}").format(name=name))
 
 
 def validate_text_fits(text: str, block_size: int, batch_size: int) -> None:
@@ -317,10 +327,11 @@ def validate_text_fits(text: str, block_size: int, batch_size: int) -> None:
         need = block_size + batch_size           # the smallest length that fits
         while not fits(need):
             need += 1
-        raise ValueError(f"the text has {n:,} characters, shorter than the training window "
-                         f"needs: its validation part (the last 10%) must hold {batch_size} "
-                         f"windows of block_size={block_size}, so the text needs at least "
-                         f"{need:,} characters. Give a longer text or choose a smaller size")
+        raise ValueError(_("the text has {n:,} characters, shorter than the training window "
+                           "needs: its validation part (the last 10%) must hold {batch_size} "
+                           "windows of block_size={block_size}, so the text needs at least "
+                           "{need:,} characters. Give a longer text or choose a smaller size")
+                         .format(n=n, batch_size=batch_size, block_size=block_size, need=need))
 
 
 # ----------------------------------------------------------------------------- sizes
@@ -448,8 +459,9 @@ def new_model(task: Task, size="small", seed: int = SEED, tokenizer: str = "char
         n_tokens = len(tok.encode(task.text))
         if min(int(TRAIN_FRACTION * n_tokens), n_tokens - int(TRAIN_FRACTION * n_tokens)) \
                 < s.block_size + s.batch_size:
-            raise ValueError(f"the text is {n_tokens:,} BPE tokens, too short for size "
-                             f"{size!r}: give a longer text, a smaller size or tokenizer='char'")
+            raise ValueError(_("the text is {n:,} BPE tokens, too short for size {size!r}: give "
+                               "a longer text, a smaller size or tokenizer='char'").format(
+                n=n_tokens, size=size))
     torch.manual_seed(seed)
     model = GPTLanguageModel(dataclasses.replace(s.config(tok.vocab_size), dropout=dropout))
     tokenizer = tok

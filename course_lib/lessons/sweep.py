@@ -24,6 +24,7 @@ from ..core.data import DATA_DIR, Corpus
 from ..core.defaults import SEED
 from ..core.model import GPTConfig, GPTLanguageModel
 from ..core.training import TrainHistory, train
+from ..i18n import _, ngettext
 
 SWEEP_PATH = DATA_DIR / "sweep_n_embd.json"
 SWEEP_COMMAND = "python scripts/sweep_n_embd.py"
@@ -136,7 +137,19 @@ def compare_losses(before: list[float], after: list[float]) -> dict:
 
 def _seeds_line(sweep: dict) -> str:
     seeds = sweep.get("seeds") or [sweep["training"].get("seed", "?")]
-    return f"{len(seeds)} seed{'s' if len(seeds) > 1 else ''} ({', '.join(map(str, seeds))})"
+    return ngettext("{n} seed ({seeds})", "{n} seeds ({seeds})", len(seeds)).format(
+        n=len(seeds), seeds=", ".join(map(str, seeds)))
+
+
+def _columns(spec) -> tuple[str, list[int]]:
+    """A table's header line and its column widths, from (label, width, align) triples.
+
+    A column is as wide as its width or its label in the learner's language, whichever is
+    wider, so a longer translated label keeps the rows under it aligned.
+    """
+    widths = [max(width, len(label)) for label, width, _align in spec]
+    head = " ".join(f"{label:{align}{w}}" for (label, _width, align), w in zip(spec, widths))
+    return head, widths
 
 
 def sweep_table(sweep: dict) -> str:
@@ -145,16 +158,20 @@ def sweep_table(sweep: dict) -> str:
     validate_sweep(sweep)
     steps = sweep["training"].get("max_iters", "?")
     first = (sweep.get("seeds") or [sweep["training"].get("seed", "?")])[0]
-    head = (f"{'n_embd':>6} {'parameters':>11} {'embedding':>10} {'train (mean)':>12} "
-            f"{'val (mean)':>10} {'val min-max':>13} {'seconds':>8} {'tokens/s':>9}")
-    lines = [f"{len(sweep['results'])} sizes x {_seeds_line(sweep)}, {steps} steps each run; "
-             f"seconds and tokens/s: seed {first}'s run", head, "-" * len(head)]
+    head, w = _columns((("n_embd", 6, ">"), (_("parameters"), 11, ">"),
+                        (_("embedding"), 10, ">"), (_("train (mean)"), 12, ">"),
+                        (_("val (mean)"), 10, ">"), (_("val min-max"), 13, ">"),
+                        (_("seconds"), 8, ">"), (_("tokens/s"), 9, ">")))
+    lines = [_("{sizes} sizes x {seeds}, {steps} steps each run; seconds and tokens/s: seed "
+               "{first}'s run").format(sizes=len(sweep["results"]), seeds=_seeds_line(sweep),
+                                       steps=steps, first=first), head, "-" * len(head)]
     for r in sweep["results"]:
         train_mean = loss_range(seed_losses(r, "train"))[0]
         mean, lo, hi = loss_range(seed_losses(r))
-        lines.append(f"{r['n_embd']:>6} {r['params']:>11,} {r['embedding_params']:>10,} "
-                     f"{train_mean:>12.4f} {mean:>10.4f} {f'{lo:.3f}-{hi:.3f}':>13} "
-                     f"{r['seconds']:>8.1f} {r['tokens_per_second']:>9,}")
+        lines.append(f"{r['n_embd']:>{w[0]}} {r['params']:>{w[1]},} "
+                     f"{r['embedding_params']:>{w[2]},} {train_mean:>{w[3]}.4f} "
+                     f"{mean:>{w[4]}.4f} {f'{lo:.3f}-{hi:.3f}':>{w[5]}} "
+                     f"{r['seconds']:>{w[6]}.1f} {r['tokens_per_second']:>{w[7]},}")
     return "\n".join(lines)
 
 
@@ -165,14 +182,17 @@ def doubling_table(sweep: dict) -> str:
     (a seed gives every size the same batches)."""
     validate_sweep(sweep)
     rs = sweep["results"]
-    head = f"{'n_embd':>10} {'mean val change':>16} {'seed spread':>12} {'ranges':>8} {'lower in':>9}"
+    head, w = _columns((("n_embd", 10, ">"), (_("mean val change"), 16, ">"),
+                        (_("seed spread"), 12, ">"), (_("ranges"), 8, ">"),
+                        (_("lower in"), 9, ">")))
     lines = [head, "-" * len(head)]
     for a, b in zip(rs, rs[1:]):
         c = compare_losses(seed_losses(a), seed_losses(b))
         step = f"{a['n_embd']}->{b['n_embd']}"
-        lower = f"{c['lower_in']} of {len(seed_losses(b))}"
-        lines.append(f"{step:>10} {c['change']:>+16.4f} {c['spread']:>12.4f} "
-                     f"{'apart' if c['apart'] else 'overlap':>8} {lower:>9}")
+        lower = _("{lower} of {n}").format(lower=c["lower_in"], n=len(seed_losses(b)))
+        ranges = _("apart") if c["apart"] else _("overlap")
+        lines.append(f"{step:>{w[0]}} {c['change']:>+{w[1]}.4f} {c['spread']:>{w[2]}.4f} "
+                     f"{ranges:>{w[3]}} {lower:>{w[4]}}")
     return "\n".join(lines)
 
 
@@ -256,17 +276,21 @@ def gpt_changes_table(data: dict) -> str:
     and for how many seeds the variant ended below the baseline run of the same seed."""
     validate_gpt_changes(data)
     base = data["results"][0]
-    head = (f"{'variant':<26} {'parameters':>10} {'val (mean)':>10} {'val min-max':>13} "
-            f"{'vs baseline':>11} {'seed spread':>11} {'ranges':>8} {'lower in':>9}")
+    head, w = _columns(((_("variant"), 26, "<"), (_("parameters"), 10, ">"),
+                        (_("val (mean)"), 10, ">"), (_("val min-max"), 13, ">"),
+                        (_("vs baseline"), 11, ">"), (_("seed spread"), 11, ">"),
+                        (_("ranges"), 8, ">"), (_("lower in"), 9, ">")))
     lines = [head, "-" * len(head)]
     for r in data["results"]:
         mean, lo, hi = loss_range(r["val_losses"])
         name = r["variant"] + "".join(f" {k}={v}" for k, v in r["change"].items())
-        row = f"{name:<26} {r['params']:>10,} {mean:>10.4f} {f'{lo:.3f}-{hi:.3f}':>13}"
+        row = (f"{name:<{w[0]}} {r['params']:>{w[1]},} {mean:>{w[2]}.4f} "
+               f"{f'{lo:.3f}-{hi:.3f}':>{w[3]}}")
         if r is not base:
             c = compare_losses(base["val_losses"], r["val_losses"])
-            lower = f"{c['lower_in']} of {len(r['val_losses'])}"
-            row += (f" {c['change']:>+11.4f} {c['spread']:>11.4f} "
-                    f"{'apart' if c['apart'] else 'overlap':>8} {lower:>9}")
+            lower = _("{lower} of {n}").format(lower=c["lower_in"], n=len(r["val_losses"]))
+            ranges = _("apart") if c["apart"] else _("overlap")
+            row += (f" {c['change']:>+{w[4]}.4f} {c['spread']:>{w[5]}.4f} "
+                    f"{ranges:>{w[6]}} {lower:>{w[7]}}")
         lines.append(row)
     return "\n".join(lines)
