@@ -60,7 +60,7 @@ def _choose_task(choice: str, upload=None, path: str = "") -> Task:
         if path and path.strip():
             return task_from_path(path)
         return task_from_upload(upload)
-    raise ValueError(f"unknown task choice {choice!r}")
+    raise ValueError(_("unknown task choice {choice!r}").format(choice=choice))
 
 
 @functools.lru_cache(maxsize=8)
@@ -283,7 +283,8 @@ def training_panel(task: str = "addition", size: str = "tiny", max_iters: int | 
                    floor: float | None = None) -> TrainingPanel:
     """A TrainingPanel (display `panel.widget`; the trained model is `panel.result`)."""
     if task not in TASK_NAMES:
-        raise ValueError(f"unknown task {task!r}; choose one of {list(TASK_NAMES)}")
+        raise ValueError(_("unknown task {task!r}; choose one of {names}").format(
+            task=task, names=list(TASK_NAMES)))
     get_size(size)
     return TrainingPanel(task, size, max_iters, floor)
 
@@ -295,8 +296,8 @@ def generation_panel(own: OwnModel, length: int = 120, seed: int = SEED):
     Nothing trains. A setting seen before is shown from memory without running the model.
     """
     if not isinstance(own, OwnModel):
-        raise TypeError(f"generation_panel needs an OwnModel (what train_task or load_model "
-                        f"returns), got {type(own).__name__}")
+        raise TypeError(_("generation_panel needs an OwnModel (what train_task or load_model "
+                          "returns), got {kind}").format(kind=type(own).__name__))
     task, tok = own.task, own.tokenizer
     default = (addition_line(*task.held_out[0], task.reverse)[:-ANSWER_DIGITS]
                if task.is_addition and task.held_out else task.text[:20].split("\n")[0] or "\n")

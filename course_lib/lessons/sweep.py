@@ -36,12 +36,14 @@ def _read_result(path: Path, what: str, command: str, takes: str) -> dict:
     """Read a result file a script wrote; a missing or broken file names the command that
     makes it again."""
     if not path.is_file():
-        raise FileNotFoundError(f"no {what} at {path}; run `{command}` from the repository "
-                                f"root to make them ({takes})")
+        raise FileNotFoundError(_("no {what} at {path}; run `{command}` from the repository "
+                                  "root to make them ({takes})").format(
+            what=what, path=path, command=command, takes=takes))
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValueError(f"{path} is not valid JSON ({err}); run `{command}` again") from None
+        raise ValueError(_("{path} is not valid JSON ({error}); run `{command}` again").format(
+            path=path, error=err, command=command)) from None
 
 
 def load_sweep(path: str | Path | None = None) -> dict:
@@ -52,44 +54,58 @@ def load_sweep(path: str | Path | None = None) -> dict:
     missing.
     """
     path = SWEEP_PATH if path is None else Path(path)
-    sweep = _read_result(path, "sweep results", SWEEP_COMMAND, "about 10 minutes")
+    sweep = _read_result(path, _("sweep results"), SWEEP_COMMAND, _("about 10 minutes"))
     validate_sweep(sweep, source=str(path))
     sweep["results"] = sorted(sweep["results"], key=lambda r: r["n_embd"])
     return sweep
 
 
-def validate_sweep(sweep, source: str = "the sweep") -> None:
-    """Raise ValueError unless `sweep` has the keys that load_sweep's users read."""
+def validate_sweep(sweep, source: str | None = None) -> None:
+    """Raise ValueError unless `sweep` has the keys that load_sweep's users read.
+
+    `source` names the sweep in the messages (default: "the sweep")."""
+    source = _("the sweep") if source is None else source
     if not isinstance(sweep, dict):
-        raise ValueError(f"{source} should be a dict with 'results', got {type(sweep).__name__}")
+        raise ValueError(_("{source} should be a dict with 'results', got {kind}").format(
+            source=source, kind=type(sweep).__name__))
     for key in ("results", "fixed_config", "training"):
         if key not in sweep:
-            raise ValueError(f"{source} has no {key!r}; it was not written by "
-                             f"`{SWEEP_COMMAND}` (run it again)")
+            raise ValueError(_("{source} has no {key!r}; it was not written by `{command}` (run "
+                               "it again)").format(source=source, key=key,
+                                                   command=SWEEP_COMMAND))
     validate_sweep_results(sweep["results"], source)
 
 
-def validate_sweep_results(results, source: str = "the sweep results",
+def validate_sweep_results(results, source: str | None = None,
                            keys: tuple[str, ...] = RESULT_KEYS) -> None:
     """Raise ValueError unless `results` is a non-empty list of results that each have `keys`
-    (the plots ask only for the keys they draw) and, if they have them, lists of seed losses."""
+    (the plots ask only for the keys they draw) and, if they have them, lists of seed losses.
+
+    `source` names the results in the messages (default: "the sweep results")."""
+    source = _("the sweep results") if source is None else source
     if not isinstance(results, list) or not results:
-        raise ValueError(f"{source} holds no results: it must be a non-empty list of sweep "
-                         f"results (load_sweep()['results']); run `{SWEEP_COMMAND}` again")
+        raise ValueError(_("{source} holds no results: it must be a non-empty list of sweep "
+                           "results (load_sweep()['results']); run `{command}` again").format(
+            source=source, command=SWEEP_COMMAND))
     for r in results:
         if not isinstance(r, dict):
-            raise ValueError(f"each result in {source} should be a dict, got {type(r).__name__}")
+            raise ValueError(_("each result in {source} should be a dict, got {kind}").format(
+                source=source, kind=type(r).__name__))
         missing = [k for k in keys if k not in r]
         if missing:
-            raise ValueError(f"a result in {source} (n_embd={r.get('n_embd', '?')}) lacks "
-                             f"{missing}; run `{SWEEP_COMMAND}` again")
+            raise ValueError(_("a result in {source} (n_embd={n_embd}) lacks {missing}; run "
+                               "`{command}` again").format(
+                source=source, n_embd=r.get("n_embd", "?"), missing=missing,
+                command=SWEEP_COMMAND))
         for key in ("val_losses", "train_losses"):
             values = r.get(key)
             if values is not None and (not isinstance(values, list) or not values or not all(
                     isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)):
-                raise ValueError(f"{key} of n_embd={r.get('n_embd', '?')} in {source} should "
-                                 f"be a non-empty list of losses (one per seed), got {values!r}; "
-                                 f"run `{SWEEP_COMMAND}` again")
+                raise ValueError(_("{key} of n_embd={n_embd} in {source} should be a non-empty "
+                                   "list of losses (one per seed), got {values!r}; run "
+                                   "`{command}` again").format(
+                    key=key, n_embd=r.get("n_embd", "?"), source=source, values=values,
+                    command=SWEEP_COMMAND))
 
 
 def sweep_result(sweep: dict, n_embd: int) -> dict:
@@ -98,14 +114,15 @@ def sweep_result(sweep: dict, n_embd: int) -> dict:
     for r in sweep["results"]:
         if r["n_embd"] == n_embd:
             return r
-    raise ValueError(f"the sweep has no run with n_embd={n_embd!r}; it has {sizes}")
+    raise ValueError(_("the sweep has no run with n_embd={n_embd!r}; it has {sizes}").format(
+        n_embd=n_embd, sizes=sizes))
 
 
 def seed_losses(result: dict, split: str = "val") -> list[float]:
     """Every seed's final `split` loss ("val" or "train") of one result; a file from before
     seeds has one."""
     if split not in ("val", "train"):
-        raise ValueError(f"split must be 'val' or 'train', got {split!r}")
+        raise ValueError(_("split must be 'val' or 'train', got {split!r}").format(split=split))
     values = result.get(f"{split}_losses") or [result[f"{split}_loss"]]
     return [float(v) for v in values]
 
@@ -113,7 +130,7 @@ def seed_losses(result: dict, split: str = "val") -> list[float]:
 def loss_range(values: list[float]) -> tuple[float, float, float]:
     """(mean, smallest, largest) of a list of losses."""
     if not values:
-        raise ValueError("loss_range needs at least one loss, got an empty list")
+        raise ValueError(_("loss_range needs at least one loss, got an empty list"))
     return sum(values) / len(values), min(values), max(values)
 
 
@@ -127,8 +144,9 @@ def compare_losses(before: list[float], after: list[float]) -> dict:
     "apart" says nothing about noise.
     """
     if len(before) != len(after):
-        raise ValueError(f"before and after need one loss per seed each, for the same seeds; "
-                         f"got {len(before)} and {len(after)} losses")
+        raise ValueError(_("before and after need one loss per seed each, for the same seeds; "
+                           "got {before} and {after} losses").format(before=len(before),
+                                                                     after=len(after)))
     (m0, lo0, hi0), (m1, lo1, hi1) = loss_range(before), loss_range(after)
     return {"change": m1 - m0, "spread": max(hi0 - lo0, hi1 - lo1),
             "apart": hi1 < lo0 or lo1 > hi0,
@@ -213,13 +231,13 @@ def train_sweep_size(sweep: dict, corpus: Corpus, n_embd: int, *, max_iters: int
     """
     validate_sweep(sweep)
     if max_iters is None and max_seconds is None:
-        raise ValueError("give max_iters or max_seconds: this trains a short run, for example "
-                         "max_seconds=10")
+        raise ValueError(_("give max_iters or max_seconds: this trains a short run, for "
+                           "example max_seconds=10"))
     fixed = dict(sweep["fixed_config"])
     if fixed.get("vocab_size") != corpus.tokenizer.vocab_size:
-        raise ValueError(f"the sweep was run with vocab_size={fixed.get('vocab_size')} but this "
-                         f"corpus has {corpus.tokenizer.vocab_size} characters; use the course "
-                         f"corpus (load_corpus())")
+        raise ValueError(_("the sweep was run with vocab_size={vocab_size} but this corpus has "
+                           "{n} characters; use the course corpus (load_corpus())").format(
+            vocab_size=fixed.get("vocab_size"), n=corpus.tokenizer.vocab_size))
     cfg = GPTConfig.from_dict({**fixed, "n_embd": n_embd})   # checks n_embd and n_head
     settings = dict(sweep["training"])
     seed = settings.get("seed", SEED)
@@ -249,25 +267,32 @@ def load_gpt_changes(path: str | Path | None = None) -> dict:
     at a time. Its "results" start with the baseline (no change). Raises FileNotFoundError
     with the command that makes the file, or ValueError naming what is missing."""
     path = GPT_CHANGES_PATH if path is None else Path(path)
-    data = _read_result(path, "results", GPT_CHANGES_COMMAND, "about 15 minutes")
+    data = _read_result(path, _("results"), GPT_CHANGES_COMMAND, _("about 15 minutes"))
     validate_gpt_changes(data, source=str(path))
     return data
 
 
-def validate_gpt_changes(data, source: str = "the measurement") -> None:
-    """Raise ValueError unless `data` looks like what measure_gpt_changes.py writes."""
+def validate_gpt_changes(data, source: str | None = None) -> None:
+    """Raise ValueError unless `data` looks like what measure_gpt_changes.py writes.
+
+    `source` names the data in the messages (default: "the measurement")."""
+    source = _("the measurement") if source is None else source
     if not isinstance(data, dict) or not isinstance(data.get("results"), list) \
             or not data["results"]:
-        raise ValueError(f"{source} should be a dict with a non-empty 'results' list; run "
-                         f"`{GPT_CHANGES_COMMAND}` again")
+        raise ValueError(_("{source} should be a dict with a non-empty 'results' list; run "
+                           "`{command}` again").format(source=source,
+                                                       command=GPT_CHANGES_COMMAND))
     for r in data["results"]:
         missing = [k for k in CHANGE_KEYS if k not in r]
         if missing:
-            raise ValueError(f"a result in {source} ({r.get('variant', '?')}) lacks {missing}; "
-                             f"run `{GPT_CHANGES_COMMAND}` again")
+            raise ValueError(_("a result in {source} ({variant}) lacks {missing}; run "
+                               "`{command}` again").format(
+                source=source, variant=r.get("variant", "?"), missing=missing,
+                command=GPT_CHANGES_COMMAND))
     if data["results"][0]["change"]:
-        raise ValueError(f"{source} should start with the baseline (no change), got "
-                         f"{data['results'][0]['variant']!r} first")
+        raise ValueError(_("{source} should start with the baseline (no change), got "
+                           "{variant!r} first").format(source=source,
+                                                       variant=data["results"][0]["variant"]))
 
 
 def gpt_changes_table(data: dict) -> str:

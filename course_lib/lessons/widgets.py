@@ -23,7 +23,7 @@ from ..core.defaults import SEED
 from ..core.model import LanguageModel
 from ..core.sampling import generate_text, next_token_probs
 from ..core.validate import finite_number, is_whole, positive_int
-from ..i18n import _, ngettext
+from ..i18n import _
 from .bigram import bigram_probs, counting_model_loss
 from .experiments import attention_pattern_stats, gradient_norms_per_block, one_thread
 from .plots import (GRAD_FLOOR, course_style, plot_attention_map, plot_attention_weights,
@@ -31,6 +31,7 @@ from .plots import (GRAD_FLOOR, course_style, plot_attention_map, plot_attention
                     plot_next_char_distribution, plot_next_token_distribution, plot_sweep_curves,
                     show_char)
 from .sweep import sweep_result, train_sweep_size, validate_sweep
+from .widget_text import float32_rounding, n_examples, n_tokens, start_moved
 
 
 def _figure_bundle(fig) -> dict:
@@ -86,45 +87,6 @@ def redraw_on_change(controls: list, out: widgets.Output, draw) -> None:
 
 # ----------------------------------------------------------------------------- lesson 00
 
-def _tokens(n: int) -> str:
-    """'1 token', '5 tokens' in the learner's language."""
-    return ngettext("{n} token", "{n} tokens", n).format(n=n)
-
-
-def _examples(n: int) -> str:
-    """'1 example', '5 examples' in the learner's language."""
-    return ngettext("{n} example", "{n} examples", n).format(n=n)
-
-
-def _start_moved(old: int, new: int, T: int) -> str:
-    """What moving the chunk's start from `old` to `new` did to its T examples."""
-    d = new - old
-    if d == 1:
-        return _("every target but the first moved up one row, each with a context that lost "
-                 "its first token, and one new example ends the list")
-    if d == -1:
-        return _("every example moved down one row with one more token at the front of its "
-                 "context, a new first example starts the list, and the old last one drops off")
-    shared = T + 1 - abs(d)
-    if shared > 0:
-        if d > 0:
-            template = _("the chunk moved {d} tokens on; it shares {shared} with the chunk "
-                         "before, and those that are targets again have {d} fewer tokens of "
-                         "context")
-        else:
-            template = _("the chunk moved {d} tokens back; it shares {shared} with the chunk "
-                         "before, and those that are targets again have {d} more tokens of "
-                         "context")
-        return template.format(d=abs(d), shared=_tokens(shared))
-    if d > 0:
-        template = _("the chunk moved {d} tokens on, past the old one: new text, the same "
-                     "{examples}, built the same way")
-    else:
-        template = _("the chunk moved {d} tokens back, past the old one: new text, the same "
-                     "{examples}, built the same way")
-    return template.format(d=abs(d), examples=_examples(T))
-
-
 def context_target_explorer(text: str, tokenizer, block_size: int = 8):
     """Slide along the corpus and see the block_size (context -> target) examples in one chunk.
 
@@ -133,11 +95,11 @@ def context_target_explorer(text: str, tokenizer, block_size: int = 8):
     max_size = 16
     data = tokenizer.encode(text[:5000])
     if not 1 <= positive_int("block_size", block_size) <= max_size:
-        raise ValueError(f"block_size must be from 1 to {max_size} (the slider's range), got "
-                         f"{block_size}")
+        raise ValueError(_("block_size must be from 1 to {most} (the slider's range), got "
+                           "{block_size}").format(most=max_size, block_size=block_size))
     if len(data) < max_size + 1:
-        raise ValueError(f"text must hold at least {max_size + 1} characters (one chunk at the "
-                         f"largest block_size), got {len(data)}")
+        raise ValueError(_("text must hold at least {least} characters (one chunk at the largest "
+                           "block_size), got {n}").format(least=max_size + 1, n=len(data)))
     start = widgets.IntSlider(value=0, min=0, max=len(data) - max_size - 1, step=1,
                               description=_("start"), continuous_update=False)
     size = widgets.IntSlider(value=block_size, min=1, max=max_size, description="block_size",
@@ -155,10 +117,10 @@ def context_target_explorer(text: str, tokenizer, block_size: int = 8):
                             "sees.") if T == 1 else "")
             print(_("What changed: block_size {old} -> {new}: {examples} instead of {old}, and "
                     "the longest context is now {tokens}.").format(
-                old=last["T"], new=T, examples=_examples(T), tokens=_tokens(T)) + note)
+                old=last["T"], new=T, examples=n_examples(T), tokens=n_tokens(T)) + note)
         elif s != last["s"]:
             print(_("What changed: start {old} -> {new}: {what}.").format(
-                old=last["s"], new=s, what=_start_moved(last["s"], s, T)))
+                old=last["s"], new=s, what=start_moved(last["s"], s, T)))
         last.update(s=s, T=T)
         rows = []
         for t in range(T):
@@ -170,7 +132,7 @@ def context_target_explorer(text: str, tokenizer, block_size: int = 8):
         print(_("chunk of {n} tokens starting at position {start}: {chunk}").format(
             n=T + 1, start=s, chunk=chunk))
         print(_("it holds {examples}; the contexts grow from 1 to {tokens}:").format(
-            examples=_examples(T), tokens=_tokens(T)))
+            examples=n_examples(T), tokens=n_tokens(T)))
         print("\n".join(rows))
 
     redraw_on_change([start, size], out, draw)
@@ -188,8 +150,8 @@ def embedding_size_explorer(sweep: dict, vocab_size: int, seed: int = 0):
     """
     results = sweep.get("results") if isinstance(sweep, dict) else None
     if not results:
-        raise ValueError("the sweep holds no results; load data/sweep_n_embd.json (made by "
-                         "`python scripts/sweep_n_embd.py`) and pass the parsed JSON")
+        raise ValueError(_("the sweep holds no results; load data/sweep_n_embd.json (made by "
+                           "`python scripts/sweep_n_embd.py`) and pass the parsed JSON"))
     sizes = [r["n_embd"] for r in results]
     g = torch.Generator().manual_seed(seed)
     full = torch.randn(vocab_size, max(sizes), generator=g)   # each table is its first columns
@@ -232,8 +194,9 @@ def next_char_explorer(chars: list[str], counts, model_probs, val_data,
     V = len(chars)
     for name, m in (("counts", counts), ("model_probs", model_probs)):
         if tuple(m.shape) != (V, V):
-            raise ValueError(f"{name} must have shape (V, V) = {(V, V)} for {V} characters, got "
-                             f"{tuple(m.shape)}")
+            raise ValueError(_("{name} must have shape (V, V) = {shape} for {V} characters, got "
+                               "{got}").format(name=name, shape=(V, V), V=V,
+                                               got=tuple(m.shape)))
 
     probs = {s: bigram_probs(counts, s) for s in smoothings}
     val_loss = {s: counting_model_loss(p, val_data) for s, p in probs.items()}
@@ -280,8 +243,8 @@ def temperature_explorer(model, tokenizer, contexts: list[str], top: int = 20,
     so what changes between two redraws is the temperature, not luck.
     """
     if not contexts or not all(isinstance(c, str) and c for c in contexts):
-        raise ValueError("contexts must be a non-empty list of non-empty strings, for example "
-                         "['ROMEO:\\nO', 'To be, or not to b']")
+        raise ValueError(_("contexts must be a non-empty list of non-empty strings, for "
+                           "example ['ROMEO:\\nO', 'To be, or not to b']"))
     logits = {}
     was_training = model.training
     model.eval()
@@ -332,7 +295,8 @@ def attention_scaling_explorer(T: int = 8, max_head_size: int = 1024, batch: int
     """
     positive_int("max_head_size", max_head_size)
     if not is_whole(T) or not 2 <= T <= 32:
-        raise ValueError(f"T must be an integer from 2 to 32 (the heatmap shows T x T), got {T!r}")
+        raise ValueError(_("T must be an integer from 2 to 32 (the heatmap shows T x T), got "
+                           "{T!r}").format(T=T))
     g = torch.Generator().manual_seed(seed)
     q = torch.randn(batch, T, max_head_size, generator=g)       # (B, T, hs_max), unit variance
     k = torch.randn(batch, T, max_head_size, generator=g)
@@ -395,19 +359,22 @@ def attention_map_explorer(model, tokenizer, sentences: list[str]):
     widget is built (`model.attention_maps`), so moving a control only redraws.
     """
     if not hasattr(model, "attention_maps"):
-        raise TypeError(f"model must be a GPTLanguageModel (it has attention_maps), got "
-                        f"{type(model).__name__}; load one with load_checkpoint(...)")
+        raise TypeError(_("model must be a GPTLanguageModel (it has attention_maps), got "
+                          "{kind}; load one with load_checkpoint(...)").format(
+            kind=type(model).__name__))
     if isinstance(sentences, str) or not sentences:
-        raise ValueError("sentences must be a non-empty list of strings, e.g. "
-                         "['To be, or not to be']")
+        raise ValueError(_("sentences must be a non-empty list of strings, e.g. "
+                           "['To be, or not to be']"))
     device = next(model.parameters()).device
     maps = {}
     for s in sentences:
         if not isinstance(s, str) or not s:
-            raise ValueError(f"every sentence must be a non-empty string, got {s!r}")
+            raise ValueError(_("every sentence must be a non-empty string, got {s!r}").format(
+                s=s))
         if len(s) > model.cfg.block_size:
-            raise ValueError(f"the sentence {s[:20]!r}... has {len(s)} characters but the model "
-                             f"reads at most block_size={model.cfg.block_size}; shorten it")
+            raise ValueError(_("the sentence {start!r}... has {n} characters but the model reads "
+                               "at most block_size={block_size}; shorten it").format(
+                start=s[:20], n=len(s), block_size=model.cfg.block_size))
         idx = torch.tensor([tokenizer.encode(s)], dtype=torch.long, device=device)
         maps[s] = model.attention_maps(idx)[:, 0].cpu()  # (n_layer, n_head, T, T)
     n_layer, n_head = maps[sentences[0]].shape[:2]
@@ -451,7 +418,8 @@ def residual_gradient_explorer(depths=(4, 8, 12, 16, 20, 24), n_embd: int = 32):
     """
     depths = list(depths)
     if not depths or any(not is_whole(d) or d < 1 for d in depths):
-        raise ValueError(f"depths must be a non-empty list of positive integers, got {depths}")
+        raise ValueError(_("depths must be a non-empty list of positive integers, got {depths}")
+                         .format(depths=depths))
     norms = {(d, r, ln): gradient_norms_per_block(d, r, ln, n_embd=n_embd)
              for d in depths for r in (True, False) for ln in (True, False)}
     positive = [v for vs in norms.values() for v in vs if v > 0]
@@ -499,29 +467,6 @@ def residual_gradient_explorer(depths=(4, 8, 12, 16, 20, 24), n_embd: int = 32):
 
 # ----------------------------------------------------------------------------- lesson 07
 
-def _float32_rounding(x: torch.Tensor, exact: torch.Tensor, y: torch.Tensor,
-                      y_exact: torch.Tensor) -> list[str]:
-    """Lines that explain float32 rounding when it visibly changes LayerNorm(x), else [].
-
-    `x`, `y`: the float32 input and output; `exact`, `y_exact`: the same in float64.
-    """
-    if float((y.double() - y_exact).abs().max()) < 5e-5:     # invisible at 4 decimals
-        return []
-    top = x.abs().max()
-    step = float(torch.nextafter(top, torch.tensor(math.inf)) - top)   # float32 spacing there
-    gap = float((exact[1:] - exact[:-1]).abs().min())
-    off = float((x.double() - exact).abs().max())
-    return [
-        _("float32 rounding: near {top:.6g}, float32 stores numbers only {step:.2g} apart, and "
-          "the entries of x are {gap:.2g} apart, so each entry was rounded (by up to {off:.2g})."
-          " The x printed above is what float32 holds: its gaps are no longer equal, and "
-          "LayerNorm normalises those rounded gaps.").format(
-            top=float(top), step=step, gap=gap, off=off),
-        _("in float64, LayerNorm(x) = {values}  (with shift 0 float32 keeps these small gaps: "
-          "it stores numbers near 0 much closer together)").format(
-            values="  ".join(f"{v:.4f}" for v in y_exact.tolist()))]
-
-
 def layernorm_explorer(base=(1.0, 2.0, 3.0)):
     """Scale and shift a vector and change epsilon: see what nn.LayerNorm makes of it.
 
@@ -530,8 +475,8 @@ def layernorm_explorer(base=(1.0, 2.0, 3.0)):
     """
     base = torch.as_tensor(base, dtype=torch.float32).flatten()
     if len(base) < 2 or torch.isnan(base).any() or float(base.std()) == 0:
-        raise ValueError(f"base must hold at least 2 numbers that are not all equal, got "
-                         f"{base.tolist()}")
+        raise ValueError(_("base must hold at least 2 numbers that are not all equal, got "
+                           "{base}").format(base=base.tolist()))
     scale = widgets.FloatLogSlider(value=1.0, base=10, min=-5, max=3, step=0.25,
                                    description=_("scale"), continuous_update=False,
                                    readout_format=".0e")
@@ -560,7 +505,7 @@ def layernorm_explorer(base=(1.0, 2.0, 3.0)):
         var = float(x.var(correction=0))
         exact = scale.value * base.double() + shift.value
         y_exact = torch.nn.functional.layer_norm(exact, (len(exact),), eps=eps.value)
-        rounding = _float32_rounding(x, exact, y, y_exact)
+        rounding = float32_rounding(x, exact, y, y_exact)
         digits = 9 if rounding else 6        # 9 significant digits show a float32 exactly
         print("x:           ", "  ".join(f"{v:.{digits}g}" for v in x.tolist()))
         print("LayerNorm(x):", "  ".join(f"{v:.4f}" for v in y.tolist()))
@@ -591,17 +536,17 @@ def generation_explorer(model, tokenizer, prompts=DEFAULT_PROMPTS, max_new_token
     setting, or a longer text, is generated; its time is printed.
     """
     if not isinstance(model, LanguageModel):
-        raise TypeError(f"model must be a course_lib language model, got {type(model).__name__}; "
-                        f"load one with load_checkpoint(...)")
+        raise TypeError(_("model must be a course_lib language model, got {kind}; load one "
+                          "with load_checkpoint(...)").format(kind=type(model).__name__))
     prompts = list(prompts) if not isinstance(prompts, str) else [prompts]
     if not prompts or any(not isinstance(p, str) or not p for p in prompts):
-        raise ValueError("prompts must be a non-empty list of non-empty strings, for example "
-                         "['\\n', 'Ham.\\n']")
+        raise ValueError(_("prompts must be a non-empty list of non-empty strings, for example "
+                           "['\\n', 'Ham.\\n']"))
     for p in prompts:
         tokenizer.encode(p)                  # names a character the model does not know
     if not is_whole(max_new_tokens) or not 1 <= max_new_tokens <= 1000:
-        raise ValueError(f"max_new_tokens must be an integer from 1 to 1000, got "
-                         f"{max_new_tokens!r}")
+        raise ValueError(_("max_new_tokens must be an integer from 1 to 1000, got {n!r}")
+                         .format(n=max_new_tokens))
     vocab = tokenizer.vocab_size
     prompt = widgets.Dropdown(options=[("".join(show_char(c) for c in p), p) for p in prompts],
                               value=prompts[0], description="prompt")
@@ -659,8 +604,9 @@ def n_embd_explorer(sweep: dict, corpus, train_seconds: float = 10.0):
     validate_sweep(sweep)
     if isinstance(train_seconds, bool) or not isinstance(train_seconds, (int, float)) \
             or not 0 < train_seconds <= 15:
-        raise ValueError(f"train_seconds must be a number in (0, 15], got {train_seconds!r}: a "
-                         f"widget that trains should finish within 15 s")
+        raise ValueError(_("train_seconds must be a number in (0, 15], got {seconds!r}: a "
+                           "widget that trains should finish within 15 s").format(
+            seconds=train_seconds))
     results = sorted(sweep["results"], key=lambda r: r["n_embd"])
     sizes = [r["n_embd"] for r in results]
     total_steps = sweep["training"].get("max_iters", "?")
