@@ -138,7 +138,7 @@ def test_scaling_calculator_in_italian_keeps_the_numbers_as_code_writes_them():
                                             measured_batch=16)
     (nproc, batch), out = box.children[0].children, box.children[1]
     assert nproc.description == "processi" and batch.description == "batch/proc"
-    assert texts(out).startswith("Prova: raddoppia processi, poi dimezza batch/proc.")
+    assert texts(out).startswith("Prova: raddoppia i processi, poi dimezza batch/proc.")
     assert "tempo per passo  = 2,048 token / 2,000 token/s" in texts(out)
     batch.value = 32
     assert texts(out).startswith("Cosa è cambiato: batch/proc 16 -> 32: il batch globale è 2x "
@@ -162,7 +162,7 @@ def test_layernorm_and_attention_explorers_in_italian():
     assert "in float64, LayerNorm(x) = -0.0032  0.0000  0.0032  (con traslazione 0" in text
     box = course_widgets.attention_scaling_explorer(T=4, max_head_size=64, batch=8)
     scaled, out = box.children[0].children[1], box.children[1]
-    assert scaled.description == "scala per 1/sqrt(head_size)"
+    assert scaled.description == "scala i punteggi per 1/sqrt(head_size)"
     assert "scalati: varianza dei punteggi" in texts(out)
     scaled.value = False
     assert "non scalati: varianza dei punteggi" in texts(out)
@@ -209,7 +209,6 @@ def test_the_vocabulary_plot_of_lesson_10_in_italian():
 
 
 def test_the_training_panel_in_italian():
-    own_gpt_panels._cached_task.cache_clear()         # a task's source is made in a language
     set_language("it")
     panel = own_gpt_panels.training_panel("addition", "tiny")
     assert panel.train_button.description == "Addestra"
@@ -224,15 +223,33 @@ def test_the_training_panel_in_italian():
     assert panel.start() is None
     assert panel.status.value.startswith("Impossibile addestrare: nessun file caricato per ora")
     panel.stop()
-    assert panel.status.value == "mi fermo dopo questo passo..."
-    own_gpt_panels._cached_task.cache_clear()
+    assert panel.status.value == "fermo l'addestramento dopo questo passo..."
     set_language("en")
     panel = own_gpt_panels.training_panel("addition", "tiny")
     assert panel.train_button.description == "Train"
     assert panel.status.value == "Choose a text and a size, then press Train."
     assert "generated sums of two-digit numbers, answers as written" in \
         panel.info.outputs[-1]["text"]
-    own_gpt_panels._cached_task.cache_clear()
+
+
+def test_the_panels_report_training_and_generation_in_italian():
+    set_language("it")
+    panel = own_gpt_panels.training_panel("addition", "tiny", max_iters=20)
+    panel.start().join(timeout=120)
+    assert panel.result is not None, panel.status.value
+    assert panel.status.value.startswith("finito al passo 20: modello conservato (panel.result), "
+                                         "loss di validazione ")
+    assert "nat per carattere" in panel.status.value
+    box = own_gpt_panels.generation_panel(panel.result, length=12)
+    prompt, (temperature, top_k, note), out = box.children[0], box.children[1].children, \
+        box.children[2]
+    assert temperature.description == "temperatura" and "nessun filtro top-k" in note.value
+    assert texts(out).startswith("temperatura 1.0, campionamento tra tutti i caratteri:")
+    html = "".join(o.get("data", {}).get("text/html", "") for o in out.outputs)
+    assert "Somme tenute da parte con risposta giusta" in html
+    prompt.value = "12+é"
+    assert "Il prompt deve essere fatto di caratteri che il modello conosce; contiene ['é']" \
+        in texts(out)
 
 
 def test_the_addition_table_in_italian():
@@ -241,7 +258,7 @@ def test_the_addition_table_in_italian():
     set_language("it")
     html = own_gpt.addition_table_html(result)
     assert "Somme tenute da parte con risposta giusta: <b>1 su 2</b> (50.0%)" in html
-    assert "<th>il modello ha scritto</th>" in html and "<td>sbagliata</td>" in html
+    assert "<th>il modello ha scritto</th>" in html and "<td>sbagliato</td>" in html
     set_language("en")
     html = own_gpt.addition_table_html(result)
     assert "<p>Held-out sums answered right: <b>1 of 2</b> (50.0%)</p>" in html

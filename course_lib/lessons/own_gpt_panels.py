@@ -21,7 +21,7 @@ from IPython.display import HTML, display
 from ..core.defaults import SEED, TRAIN_FRACTION
 from ..core.sampling import generate_text
 from ..core.training import TrainHistory
-from ..i18n import _
+from ..i18n import _, current_language
 from .experiments import one_thread
 from .own_gpt import (ANSWER_DIGITS, SIZES, OwnModel, Task, addition_accuracy, addition_line,
                       addition_table_html, get_size, load_task, size_costs, task_from_path,
@@ -51,11 +51,11 @@ def task_choices() -> list[tuple[str, str]]:
 
 def _choose_task(choice: str, upload=None, path: str = "") -> Task:
     if choice == "addition":
-        return _cached_task("addition", False)
+        return _cached_task("addition", False, current_language())
     if choice == "addition-reversed":
-        return _cached_task("addition", True)
+        return _cached_task("addition", True, current_language())
     if choice in ("python", "shakespeare"):
-        return _cached_task(choice, False)
+        return _cached_task(choice, False, current_language())
     if choice == "file":
         if path and path.strip():
             return task_from_path(path)
@@ -64,7 +64,8 @@ def _choose_task(choice: str, upload=None, path: str = "") -> Task:
 
 
 @functools.lru_cache(maxsize=8)
-def _cached_task(name: str, reverse: bool) -> Task:
+def _cached_task(name: str, reverse: bool, lang: str) -> Task:
+    """A built-in task, made once per language (its source line is in the learner's)."""
     return load_task(name, reverse=reverse)
 
 
