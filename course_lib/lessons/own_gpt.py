@@ -227,7 +227,8 @@ class Task:
         return self.name == "addition"
 
     def __repr__(self) -> str:
-        return f"Task({self.name!r}, {len(self.text):,} characters, {len(set(self.text))} distinct)"
+        return _("Task({name!r}, {n:,} characters, {distinct} distinct)").format(
+            name=self.name, n=len(self.text), distinct=len(set(self.text)))
 
 
 PYTHON_CHARS = 1_000_000
