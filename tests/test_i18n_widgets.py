@@ -1,10 +1,12 @@
 """Widgets, lesson 11's panels and the printed summaries of course_lib speak Italian (issue 26).
 
 Every label, button, tooltip, status line, "what to try" and "what changed" line of
-widgets.py, bpe_widgets.py, own_gpt_panels.py (and the text of own_gpt.py, sweep.py and
-ddp_demo.py that a learner sees) is marked for translation: the audit below fails on an
-unmarked one. The behaviour tests build widgets with set_language("it") and read the
-Italian, and with set_language("en") the English, which must stay as it was.
+widgets.py, widget_text.py, bpe_widgets.py and own_gpt_panels.py, the tables and summaries
+that sweep.py, own_gpt.py and ddp_demo.py print, and the errors a learner meets calling the
+functions of these modules and of embeddings.py, bigram.py, experiments.py and hf_bpe.py are
+marked for translation: the audit below fails on an unmarked one. The behaviour tests build
+widgets and panels with set_language("it") and read the Italian, and with
+set_language("en") the English, which must stay as it was.
 """
 
 from __future__ import annotations
