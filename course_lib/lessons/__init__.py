@@ -7,6 +7,7 @@
     plots/          the figures of lessons 00 to 09 and 11 (lesson 10's is in bpe_widgets.py)
     widgets.py      the interactive controls of lessons 00 to 09 (lessons 10 and 11 keep theirs
                     in bpe_widgets.py and own_gpt_panels.py)
+    widget_text.py  what the widgets of lessons 00 and 07 say after a move (the longer sentences)
     experiments.py  the measurements lessons 05 to 07 make; one_thread for tiny tensor work
     env.py          lesson 00: the environment report
     embeddings.py   lesson 01: similarity, projections, word vectors

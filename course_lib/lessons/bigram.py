@@ -15,19 +15,23 @@ from __future__ import annotations
 import torch
 
 from ..core.validate import finite_number, int_at_least, is_whole, positive_int
+from ..i18n import _
 
 
 def _validate_ids(data, vocab_size: int, name: str = "data") -> None:
     if not isinstance(data, torch.Tensor) or data.dim() != 1:
-        raise ValueError(f"{name} must be a 1-D tensor of token IDs, got "
-                         f"{getattr(data, 'shape', type(data).__name__)}")
+        raise ValueError(_("{name} must be a 1-D tensor of token IDs, got {got}").format(
+            name=name, got=getattr(data, "shape", type(data).__name__)))
     if data.dtype != torch.long:
-        raise TypeError(f"{name} must hold integer token IDs (torch.long), got {data.dtype}")
+        raise TypeError(_("{name} must hold integer token IDs (torch.long), got {dtype}")
+                        .format(name=name, dtype=data.dtype))
     if len(data) < 2:
-        raise ValueError(f"{name} has {len(data)} token(s); a bigram needs at least 2")
+        raise ValueError(_("{name} has {n} token(s); a bigram needs at least 2").format(
+            name=name, n=len(data)))
     if int(data.min()) < 0 or int(data.max()) >= vocab_size:
-        raise ValueError(f"{name} holds token IDs outside 0..{vocab_size - 1}; give the "
-                         f"vocab_size of the tokenizer that encoded it")
+        raise ValueError(_("{name} holds token IDs outside 0..{last}; give the vocab_size of "
+                           "the tokenizer that encoded it").format(name=name,
+                                                                   last=vocab_size - 1))
 
 
 def bigram_counts(data: torch.Tensor, vocab_size: int) -> torch.Tensor:
@@ -45,16 +49,17 @@ def bigram_probs(counts: torch.Tensor, smoothing: float = 1.0) -> torch.Tensor:
     never seen in the training text still gets a small probability instead of 0.
     """
     if counts.dim() != 2 or counts.size(0) != counts.size(1):
-        raise ValueError(f"counts must be a square (V, V) matrix, got shape {tuple(counts.shape)}")
+        raise ValueError(_("counts must be a square (V, V) matrix, got shape {shape}").format(
+            shape=tuple(counts.shape)))
     finite_number("smoothing", smoothing, at_least=0,
                   hint="1.0 adds one to every count, 0 keeps the raw counts")
     p = counts.float() + smoothing
     totals = p.sum(dim=1, keepdim=True)                         # (V, 1): one total per row
     if (totals == 0).any():
         row = int((totals.squeeze(1) == 0).nonzero()[0])
-        raise ValueError(f"row {row} of the counts is all zeros (token {row} is never followed "
-                         f"by anything) and smoothing is 0, so its probabilities are undefined; "
-                         f"use smoothing > 0")
+        raise ValueError(_("row {row} of the counts is all zeros (token {row} is never "
+                           "followed by anything) and smoothing is 0, so its probabilities are "
+                           "undefined; use smoothing > 0").format(row=row))
     return p / totals
 
 
@@ -73,8 +78,9 @@ def sample_from_probs(probs: torch.Tensor, start: int, n: int,
     """Sample n token IDs, each from the row of the token before it; returns [start, ...]."""
     int_at_least("n", n, 0)
     if not is_whole(start) or not 0 <= start < probs.size(0):
-        raise ValueError(f"start must be a token ID in 0..{probs.size(0) - 1}, got {start}")
+        raise ValueError(_("start must be a token ID in 0..{last}, got {start}").format(
+            last=probs.size(0) - 1, start=start))
     out = [start]
-    for _ in range(n):
+    for _i in range(n):
         out.append(int(torch.multinomial(probs[out[-1]], 1, generator=generator)))
     return out

@@ -13,6 +13,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 
 from ..core.bpe import N_BYTES, BPETokenizer
+from ..i18n import _
 from .widgets import redraw_on_change
 
 COLOURS = ["#fde2a8", "#b9e3c6", "#bcd7f5", "#f6c1c8", "#d9c8f0", "#f3d3b3"]
@@ -22,8 +23,10 @@ def tokenizer_at(big: BPETokenizer, vocab_size: int) -> BPETokenizer:
     """The BPE with the first vocab_size - 256 - (specials) merges of `big`: a smaller training."""
     n = vocab_size - N_BYTES - len(big.special_tokens)
     if not 0 <= n <= len(big.merges):
-        raise ValueError(f"vocab_size {vocab_size} is outside what this tokenizer holds "
-                         f"({N_BYTES + len(big.special_tokens)} to {big.vocab_size})")
+        raise ValueError(_("vocab_size {vocab_size} is outside what this tokenizer holds "
+                           "({smallest} to {largest})").format(
+            vocab_size=vocab_size, smallest=N_BYTES + len(big.special_tokens),
+            largest=big.vocab_size))
     return BPETokenizer(big.merges[:n], big.special_tokens, big.pattern)
 
 
@@ -50,18 +53,18 @@ def plot_vocab_tradeoff(rows: list[dict], n_embd: int, reference: dict | None = 
     """
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
     sizes = [r["vocab_size"] for r in rows]
-    ax1.plot(sizes, [r["chars_per_token"] for r in rows], "o-", label="byte-level BPE")
+    ax1.plot(sizes, [r["chars_per_token"] for r in rows], "o-", label=_("byte-level BPE"))
     for label, (v, cpt) in (reference or {}).items():
         ax1.plot([v], [cpt], "s", markersize=8, label=label)
     ax1.set_xscale("log")
-    ax1.set_xlabel("vocab_size (tokens, log scale)")
-    ax1.set_ylabel("characters per token (validation text)")
-    ax1.set_title("Bigger vocabulary, shorter sequences")
+    ax1.set_xlabel(_("vocab_size (tokens, log scale)"))
+    ax1.set_ylabel(_("characters per token (validation text)"))
+    ax1.set_title(_("Bigger vocabulary, shorter sequences"))
     ax1.legend()
     params = [embedding_parameters(v, n_embd) / 1e3 for v in sizes]
     ax2.plot(sizes, params, "o-", color="C3")
-    ax2.set_xlabel("vocab_size (tokens)")
-    ax2.set_ylabel("parameters (thousands)")
+    ax2.set_xlabel(_("vocab_size (tokens)"))
+    ax2.set_ylabel(_("parameters (thousands)"))
     ax2.set_title(f"token_embedding_table + lm_head, n_embd={n_embd}")
     return fig
 
@@ -77,7 +80,7 @@ def vocab_size_explorer(big: BPETokenizer, chars_per_token: dict[int, float], n_
     sizes = sorted(chars_per_token)
     size = widgets.SelectionSlider(options=sizes, value=sizes[len(sizes) // 2],
                                    description="vocab_size", continuous_update=False)
-    text = widgets.Text(value=sentence, description="text", layout={"width": "70%"},
+    text = widgets.Text(value=sentence, description=_("text"), layout={"width": "70%"},
                         continuous_update=False)
     out = widgets.Output()
     cache: dict[int, BPETokenizer] = {}
@@ -90,10 +93,11 @@ def vocab_size_explorer(big: BPETokenizer, chars_per_token: dict[int, float], n_
         tok = cache[v]
         pieces = tok.pieces(text.value)
         display(HTML(pieces_html(pieces)))
-        print(f"{len(text.value)} characters -> {len(pieces)} tokens here; on the validation "
-              f"text {chars_per_token[v]:.2f} characters per token")
-        print(f"token_embedding_table + lm_head at n_embd={n_embd}: "
-              f"{embedding_parameters(v, n_embd):,} parameters")
+        print(_("{chars} characters -> {tokens} tokens here; on the validation text "
+                "{per_token:.2f} characters per token").format(
+            chars=len(text.value), tokens=len(pieces), per_token=chars_per_token[v]))
+        print(_("token_embedding_table + lm_head at n_embd={n_embd}: {params:,} parameters")
+              .format(n_embd=n_embd, params=embedding_parameters(v, n_embd)))
 
     redraw_on_change([size, text], out, draw)
     return widgets.VBox([size, text, out])

@@ -16,6 +16,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..i18n import _
+
 TIMEOUT_S = 300   # a 2-process demo takes seconds; a hung rendezvous or collective ends here
 
 
@@ -53,12 +55,14 @@ def run_torchrun(args: list[str], nproc: int = 2, timeout: float = TIMEOUT_S) ->
                            timeout=timeout)
     except subprocess.TimeoutExpired as err:
         return TorchrunResult(False, _text(err.stdout), _text(err.stderr),
-                              f"the torchrun demo did not finish within {timeout:.0f} s and was "
-                              f"stopped; run the cell again")
+                              _("the torchrun demo did not finish within {seconds:.0f} s and "
+                                "was stopped; run the cell again").format(seconds=timeout))
     except OSError as err:
-        return TorchrunResult(False, "", str(err), f"torchrun could not start: {err}")
+        return TorchrunResult(False, "", str(err),
+                              _("torchrun could not start: {error}").format(error=err))
     if r.returncode == 0:
-        return TorchrunResult(True, r.stdout, r.stderr, f"{nproc} processes finished")
+        return TorchrunResult(True, r.stdout, r.stderr,
+                              _("{n} processes finished").format(n=nproc))
     return TorchrunResult(False, r.stdout, r.stderr, failure_summary(r.returncode, r.stderr))
 
 
@@ -71,19 +75,22 @@ def failure_summary(returncode: int, stderr: str) -> str:
     """
     root = stderr.rsplit("Root Cause", 1)[-1] if "Root Cause" in stderr else stderr
     rank = re.search(r"rank\s*:\s*(\d+)", root)
-    who = f"rank {rank.group(1)}" if rank else "a process"
+    who = _("rank {rank}").format(rank=rank.group(1)) if rank else _("a process")
     died = re.search(r"Signal (\d+) \((\w+)\) received by PID", root)
     code = re.search(r"exitcode\s*:\s*(-?\d+)", root)
     status = int(code.group(1)) if code else returncode
     if died:
-        what = f"{who} was killed by signal {died.group(1)} ({died.group(2)})"
+        what = _("{who} was killed by signal {number} ({name})").format(
+            who=who, number=died.group(1), name=died.group(2))
     elif status < 0:
-        what = f"{who} was killed by {_signal_name(-status)}"
+        what = _("{who} was killed by {signal}").format(who=who, signal=_signal_name(-status))
     else:
-        what = f"{who} ended with exit status {status}"
+        what = _("{who} ended with exit status {status}").format(who=who, status=status)
     last = _error_line(stderr, rank.group(1) if rank else None)
-    return (f"the torchrun demo failed: {what}" + (f" ({last})" if last else "")
-            + "; run the cell again")
+    if last:
+        return _("the torchrun demo failed: {what} ({error}); run the cell again").format(
+            what=what, error=last)
+    return _("the torchrun demo failed: {what}; run the cell again").format(what=what)
 
 
 def _error_line(stderr: str, rank: str | None) -> str:
@@ -99,9 +106,10 @@ def _error_line(stderr: str, rank: str | None) -> str:
 
 def _signal_name(number: int) -> str:
     try:
-        return f"signal {number} ({signal.Signals(number).name})"
+        return _("signal {number} ({name})").format(number=number,
+                                                     name=signal.Signals(number).name)
     except ValueError:
-        return f"signal {number}"
+        return _("signal {number}").format(number=number)
 
 
 def _text(data) -> str:

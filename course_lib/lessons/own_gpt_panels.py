@@ -21,6 +21,7 @@ from IPython.display import HTML, display
 from ..core.defaults import SEED, TRAIN_FRACTION
 from ..core.sampling import generate_text
 from ..core.training import TrainHistory
+from ..i18n import _, current_language
 from .experiments import one_thread
 from .own_gpt import (ANSWER_DIGITS, SIZES, OwnModel, Task, addition_accuracy, addition_line,
                       addition_table_html, get_size, load_task, size_costs, task_from_path,
@@ -29,32 +30,42 @@ from .plots import plot_live_loss
 from .widgets import redraw_on_change
 
 
-TOKENIZER_CHOICES = (("characters", "char"), ("BPE tokens", "bpe"))
 BPE_VOCAB_SIZE = 512                     # the panel's first BPE vocabulary size
+TASK_NAMES = ("addition", "addition-reversed", "python", "shakespeare", "file")
 
-TASK_CHOICES = (("addition, answers as written", "addition"),
-                ("addition, answers reversed", "addition-reversed"),
-                ("Python code (standard library)", "python"),
-                ("Shakespeare", "shakespeare"),
-                ("my own file (upload it or give a path)", "file"))
+
+def tokenizer_choices() -> list[tuple[str, str]]:
+    """The tokenizer dropdown's (label, value) pairs, labelled in the learner's language."""
+    return [(_("characters"), "char"), (_("BPE tokens"), "bpe")]
+
+
+def task_choices() -> list[tuple[str, str]]:
+    """The text dropdown's (label, value) pairs (values: TASK_NAMES), labelled in the
+    learner's language when the panel is made."""
+    return [(_("addition, answers as written"), "addition"),
+            (_("addition, answers reversed"), "addition-reversed"),
+            (_("Python code (standard library)"), "python"),
+            ("Shakespeare", "shakespeare"),
+            (_("my own file (upload it or give a path)"), "file")]
 
 
 def _choose_task(choice: str, upload=None, path: str = "") -> Task:
     if choice == "addition":
-        return _cached_task("addition", False)
+        return _cached_task("addition", False, current_language())
     if choice == "addition-reversed":
-        return _cached_task("addition", True)
+        return _cached_task("addition", True, current_language())
     if choice in ("python", "shakespeare"):
-        return _cached_task(choice, False)
+        return _cached_task(choice, False, current_language())
     if choice == "file":
         if path and path.strip():
             return task_from_path(path)
         return task_from_upload(upload)
-    raise ValueError(f"unknown task choice {choice!r}")
+    raise ValueError(_("unknown task choice {choice!r}").format(choice=choice))
 
 
 @functools.lru_cache(maxsize=8)
-def _cached_task(name: str, reverse: bool) -> Task:
+def _cached_task(name: str, reverse: bool, lang: str) -> Task:
+    """A built-in task, made once per language (its source line is in the learner's)."""
     return load_task(name, reverse=reverse)
 
 
@@ -64,12 +75,16 @@ def describe_task(task: Task, size) -> str:
     vocab = len(set(task.text))
     cost = size_costs(vocab, [size])[0]
     shown = "".join(sorted(set(task.text)))[:60].replace("\n", "\\n")
-    return (f"{task.source}\n{len(task.text):,} characters, vocabulary {vocab} characters: "
-            f"{shown!s}{' ...' if vocab > 60 else ''}\n"
-            f"size {size!r}: n_layer={s.n_layer}, n_embd={s.n_embd}, n_head={s.n_head}, "
-            f"block_size={s.block_size}, batch {s.batch_size}, {s.max_iters:,} steps: "
-            f"{cost['params']:,} parameters, {cost['train_bytes'] / 1e6:,.1f} MB for weights "
-            f"and AdamW state")
+    return (f"{task.source}\n"
+            + _("{n:,} characters, vocabulary {vocab} characters: {shown}").format(
+                n=len(task.text), vocab=vocab, shown=shown)
+            + f"{' ...' if vocab > 60 else ''}\n"
+            + _("size {size!r}: n_layer={n_layer}, n_embd={n_embd}, n_head={n_head}, "
+                "block_size={block_size}, batch {batch}, {steps:,} steps: {params:,} parameters, "
+                "{mb:,.1f} MB for weights and AdamW state").format(
+                size=size, n_layer=s.n_layer, n_embd=s.n_embd, n_head=s.n_head,
+                block_size=s.block_size, batch=s.batch_size, steps=s.max_iters,
+                params=cost["params"], mb=cost["train_bytes"] / 1e6))
 
 
 class TrainingPanel:
@@ -91,32 +106,37 @@ class TrainingPanel:
         self.floor = floor
         self._stop = threading.Event()
         self.thread: threading.Thread | None = None
-        self.task_box = widgets.Dropdown(options=TASK_CHOICES, value=task, description="text")
+        self.task_box = widgets.Dropdown(options=task_choices(), value=task,
+                                         description=_("text"))
         self.task_box.add_class("course-task-select")
-        self.size_box = widgets.Dropdown(options=list(SIZES), value=size, description="size")
+        self.size_box = widgets.Dropdown(options=list(SIZES), value=size,
+                                         description=_("size"))
         self.size_box.add_class("course-size-select")
-        self.tokenizer_box = widgets.Dropdown(options=TOKENIZER_CHOICES, value="char",
-                                              description="tokens")
+        self.tokenizer_box = widgets.Dropdown(options=tokenizer_choices(),
+                                              value="char", description=_("tokens"))
         self.tokenizer_box.add_class("course-tokenizer-select")
         self.vocab_box = widgets.BoundedIntText(value=BPE_VOCAB_SIZE, min=257, max=4096,
-                                                step=64, description="BPE vocab", disabled=True)
+                                                step=64, description=_("BPE vocab"),
+                                                disabled=True)
         self.dropout_box = widgets.FloatSlider(value=0.0, min=0.0, max=0.5, step=0.05,
                                                description="dropout", readout_format=".2f",
                                                continuous_update=False)
         self.upload = widgets.FileUpload(accept=".txt,.py,.md,text/*", multiple=False,
-                                         description="upload")
-        self.path_box = widgets.Text(value="", placeholder="or a path, e.g. ../data/shakespeare.txt",
-                                     description="path", continuous_update=False)
+                                         description=_("upload"))
+        self.path_box = widgets.Text(value="",
+                                     placeholder=_("or a path, e.g. ../data/shakespeare.txt"),
+                                     description=_("path"), continuous_update=False)
         self.info = widgets.Output()
-        self.train_button = widgets.Button(description="Train", icon="play",
-                                           tooltip="train a new model of this size on this text")
+        self.train_button = widgets.Button(description=_("Train"), icon="play",
+                                           tooltip=_("train a new model of this size on this "
+                                                     "text"))
         self.train_button.add_class("course-train-button")
         self.train_button.add_class("course-trains")
-        self.stop_button = widgets.Button(description="Stop", icon="stop", disabled=True,
-                                          tooltip="stop after this step and keep the model")
+        self.stop_button = widgets.Button(description=_("Stop"), icon="stop", disabled=True,
+                                          tooltip=_("stop after this step and keep the model"))
         self.stop_button.add_class("course-stop-button")
-        self.bar = widgets.IntProgress(value=0, min=0, max=1, description="steps")
-        self.status = widgets.Label("Choose a text and a size, then press Train.")
+        self.bar = widgets.IntProgress(value=0, min=0, max=1, description=_("steps"))
+        self.status = widgets.Label(_("Choose a text and a size, then press Train."))
         self.status.add_class("course-train-status")
         self.curve = widgets.Image(format="png", layout=widgets.Layout(width="640px"))
         self.curve.add_class("course-no-redraw")
@@ -133,8 +153,8 @@ class TrainingPanel:
                           self.tokenizer_box, self.vocab_box, self.dropout_box], self.info,
                          self._describe)
         self._draw([], [])                # empty axes until training starts: never a blank image
-        self.train_button.on_click(lambda _: self.start())
-        self.stop_button.on_click(lambda _: self.stop())
+        self.train_button.on_click(lambda _button: self.start())
+        self.stop_button.on_click(lambda _button: self.stop())
         self.widget = widgets.VBox([
             widgets.HBox([self.task_box, self.size_box]),
             widgets.HBox([self.tokenizer_box, self.vocab_box, self.dropout_box]),
@@ -150,20 +170,21 @@ class TrainingPanel:
         try:
             task = _choose_task(self.task_box.value, self.upload, self.path_box.value)
         except (ValueError, OSError) as err:
-            print(f"This text cannot be used yet: {err}")
+            print(_("This text cannot be used yet: {error}").format(error=err))
             return
         print(describe_task(task, self.size_box.value))
-        tokens = ("characters: one token per character" if self.tokenizer_box.value == "char"
-                  else f"BPE tokens: {self.vocab_box.value:,} tokens learned from the first "
-                       f"{TRAIN_FRACTION:.0%} of the text (the loss is then per token, not "
-                       f"per character)")
-        print(f"tokens: {tokens}; dropout {self.dropout_box.value:.2f} (the fraction of "
-              f"activations zeroed at each training step; 0 turns it off)")
+        tokens = (_("characters: one token per character") if self.tokenizer_box.value == "char"
+                  else _("BPE tokens: {n:,} tokens learned from the first {fraction:.0%} of the "
+                         "text (the loss is then per token, not per character)").format(
+                      n=self.vocab_box.value, fraction=TRAIN_FRACTION))
+        print(_("tokens: {tokens}; dropout {dropout:.2f} (the fraction of activations zeroed at "
+                "each training step; 0 turns it off)").format(
+            tokens=tokens, dropout=self.dropout_box.value))
 
     def stop(self) -> None:
         """Ask the training to stop after its current step (the model is kept)."""
         self._stop.set()
-        self.status.value = "stopping after this step..."
+        self.status.value = _("stopping after this step...")
 
     def start(self) -> threading.Thread | None:
         """Start training in a background thread; returns the thread (None if it cannot)."""
@@ -174,7 +195,7 @@ class TrainingPanel:
             s = get_size(self.size_box.value)
             validate_text_fits(task.text, s.block_size, s.batch_size)
         except (ValueError, OSError) as err:
-            self.status.value = f"Cannot train: {err}"
+            self.status.value = _("Cannot train: {error}").format(error=err)
             return None
         self._stop.clear()
         self.thread = threading.Thread(target=self._run, args=(task, self.size_box.value),
@@ -192,8 +213,9 @@ class TrainingPanel:
         # the floor is addition's, in nats per character: BPE's loss is per token
         self._floor_now = self.floor if task.is_addition and not bpe else None
         self.bar.max, self.bar.value = iters, 0
-        self.status.value = (f"learning {self.vocab_box.value:,} BPE tokens from the text, then "
-                             f"{iters:,} steps" if bpe else f"training: step 0 of {iters:,}")
+        self.status.value = (_("learning {n:,} BPE tokens from the text, then {iters:,} steps")
+                             .format(n=self.vocab_box.value, iters=iters) if bpe
+                             else _("training: step 0 of {iters:,}").format(iters=iters))
         steps, losses, last = [], [], [0.0]
         history = TrainHistory()         # train() fills it: the val estimates drawn live
         start = time.perf_counter()
@@ -205,8 +227,9 @@ class TrainingPanel:
             if now - last[0] >= self.REDRAW_S:
                 last[0] = now
                 self.bar.value = step
-                self.status.value = (f"training: step {step:,} of {iters:,}, minibatch loss "
-                                     f"{loss:.3f}, {now:.0f} s")
+                self.status.value = _("training: step {step:,} of {iters:,}, minibatch loss "
+                                      "{loss:.3f}, {seconds:.0f} s").format(
+                    step=step, iters=iters, loss=loss, seconds=now)
                 self._draw(steps, losses, history)
             return self._stop.is_set()
 
@@ -219,16 +242,27 @@ class TrainingPanel:
             self.result = own
             self.bar.value = own.history.steps[-1] if own.history.steps else 0
             self._draw(steps, losses, own.history)
-            how = ("stopped by the Stop button" if own.history.stopped == "callback"
-                   else "finished")
+            stopped = own.history.stopped == "callback"
             val = own.history.final().get("val")
-            unit = "token" if bpe else "character"
-            self.status.value = (f"{how} at step {self.bar.value:,}: kept the model "
-                                 f"(panel.result), val loss {val:.3f} nats per {unit} "
-                                 f"({own.bits_per_char():.2f} bits per character), "
-                                 f"{own.history.seconds:.1f} s")
+            template = {
+                (True, True): _("stopped by the Stop button at step {step:,}: kept the model "
+                                "(panel.result), val loss {val:.3f} nats per token ({bits:.2f} "
+                                "bits per character), {seconds:.1f} s"),
+                (True, False): _("stopped by the Stop button at step {step:,}: kept the model "
+                                 "(panel.result), val loss {val:.3f} nats per character "
+                                 "({bits:.2f} bits per character), {seconds:.1f} s"),
+                (False, True): _("finished at step {step:,}: kept the model (panel.result), "
+                                 "val loss {val:.3f} nats per token ({bits:.2f} bits per "
+                                 "character), {seconds:.1f} s"),
+                (False, False): _("finished at step {step:,}: kept the model (panel.result), "
+                                  "val loss {val:.3f} nats per character ({bits:.2f} bits per "
+                                  "character), {seconds:.1f} s")}[(stopped, bpe)]
+            self.status.value = template.format(step=self.bar.value, val=val,
+                                                bits=own.bits_per_char(),
+                                                seconds=own.history.seconds)
         except Exception as err:  # noqa: BLE001 - shown to the learner, the panel stays usable
-            self.status.value = f"training failed: {type(err).__name__}: {err}"
+            self.status.value = _("training failed: {kind}: {error}").format(
+                kind=type(err).__name__, error=err)
         finally:
             for w in self._settings():
                 w.disabled = False
@@ -249,8 +283,9 @@ class TrainingPanel:
 def training_panel(task: str = "addition", size: str = "tiny", max_iters: int | None = None,
                    floor: float | None = None) -> TrainingPanel:
     """A TrainingPanel (display `panel.widget`; the trained model is `panel.result`)."""
-    if task not in dict((v, k) for k, v in TASK_CHOICES):
-        raise ValueError(f"unknown task {task!r}; choose one of {[v for _, v in TASK_CHOICES]}")
+    if task not in TASK_NAMES:
+        raise ValueError(_("unknown task {task!r}; choose one of {names}").format(
+            task=task, names=list(TASK_NAMES)))
     get_size(size)
     return TrainingPanel(task, size, max_iters, floor)
 
@@ -262,14 +297,14 @@ def generation_panel(own: OwnModel, length: int = 120, seed: int = SEED):
     Nothing trains. A setting seen before is shown from memory without running the model.
     """
     if not isinstance(own, OwnModel):
-        raise TypeError(f"generation_panel needs an OwnModel (what train_task or load_model "
-                        f"returns), got {type(own).__name__}")
+        raise TypeError(_("generation_panel needs an OwnModel (what train_task or load_model "
+                          "returns), got {kind}").format(kind=type(own).__name__))
     task, tok = own.task, own.tokenizer
     default = (addition_line(*task.held_out[0], task.reverse)[:-ANSWER_DIGITS]
                if task.is_addition and task.held_out else task.text[:20].split("\n")[0] or "\n")
     prompt = widgets.Text(value=default, description="prompt", continuous_update=False)
     temperature = widgets.FloatSlider(value=1.0, min=0.1, max=2.0, step=0.1,
-                                      description="temperature", readout_format=".1f",
+                                      description=_("temperature"), readout_format=".1f",
                                       continuous_update=False)
     top_k = widgets.IntSlider(value=0, min=0, max=tok.vocab_size, description="top_k",
                               continuous_update=False)
@@ -280,13 +315,17 @@ def generation_panel(own: OwnModel, length: int = 120, seed: int = SEED):
         k = top_k.value or None
         key = (prompt.value, round(temperature.value, 3), k)
         unknown = sorted(set(prompt.value) - set(tok.chars))
-        pool = "every character" if k is None else f"the {k} most likely characters"
-        print(f"temperature {temperature.value:.1f}, sampling from {pool}:")
+        pool = (_("every character") if k is None
+                else _("the {k} most likely characters").format(k=k))
+        print(_("temperature {T:.1f}, sampling from {pool}:").format(T=temperature.value,
+                                                                    pool=pool))
         if not prompt.value or unknown:
-            print(f"The prompt must be made of characters the model knows; "
-                  f"{'it is empty' if not prompt.value else f'it holds {unknown[:5]}'}. This "
-                  f"model knows {tok.vocab_size} characters: "
-                  f"{''.join(tok.chars)[:60]!r}")
+            template = (_("The prompt must be made of characters the model knows; it is empty. "
+                          "This model knows {n} characters: {chars!r}") if not prompt.value else
+                        _("The prompt must be made of characters the model knows; it holds "
+                          "{unknown}. This model knows {n} characters: {chars!r}"))
+            print(template.format(unknown=unknown[:5], n=tok.vocab_size,
+                                  chars="".join(tok.chars)[:60]))
             return
         if key not in memory:
             with one_thread():
@@ -303,5 +342,5 @@ def generation_panel(own: OwnModel, length: int = 120, seed: int = SEED):
             display(HTML(addition_table_html(table)))
 
     redraw_on_change([prompt, temperature, top_k], out, draw)
-    note = widgets.HTML("<small>top_k = 0 means no top-k filter.</small>")
+    note = widgets.HTML(_("<small>top_k = 0 means no top-k filter.</small>"))
     return widgets.VBox([prompt, widgets.HBox([temperature, top_k, note]), out])

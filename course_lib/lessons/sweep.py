@@ -24,6 +24,7 @@ from ..core.data import DATA_DIR, Corpus
 from ..core.defaults import SEED
 from ..core.model import GPTConfig, GPTLanguageModel
 from ..core.training import TrainHistory, train
+from ..i18n import _, ngettext
 
 SWEEP_PATH = DATA_DIR / "sweep_n_embd.json"
 SWEEP_COMMAND = "python scripts/sweep_n_embd.py"
@@ -35,12 +36,14 @@ def _read_result(path: Path, what: str, command: str, takes: str) -> dict:
     """Read a result file a script wrote; a missing or broken file names the command that
     makes it again."""
     if not path.is_file():
-        raise FileNotFoundError(f"no {what} at {path}; run `{command}` from the repository "
-                                f"root to make them ({takes})")
+        raise FileNotFoundError(_("no {what} at {path}; run `{command}` from the repository "
+                                  "root to make them ({takes})").format(
+            what=what, path=path, command=command, takes=takes))
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValueError(f"{path} is not valid JSON ({err}); run `{command}` again") from None
+        raise ValueError(_("{path} is not valid JSON ({error}); run `{command}` again").format(
+            path=path, error=err, command=command)) from None
 
 
 def load_sweep(path: str | Path | None = None) -> dict:
@@ -51,44 +54,58 @@ def load_sweep(path: str | Path | None = None) -> dict:
     missing.
     """
     path = SWEEP_PATH if path is None else Path(path)
-    sweep = _read_result(path, "sweep results", SWEEP_COMMAND, "about 10 minutes")
+    sweep = _read_result(path, _("sweep results"), SWEEP_COMMAND, _("about 10 minutes"))
     validate_sweep(sweep, source=str(path))
     sweep["results"] = sorted(sweep["results"], key=lambda r: r["n_embd"])
     return sweep
 
 
-def validate_sweep(sweep, source: str = "the sweep") -> None:
-    """Raise ValueError unless `sweep` has the keys that load_sweep's users read."""
+def validate_sweep(sweep, source: str | None = None) -> None:
+    """Raise ValueError unless `sweep` has the keys that load_sweep's users read.
+
+    `source` names the sweep in the messages (default: "the sweep")."""
+    source = _("the sweep") if source is None else source
     if not isinstance(sweep, dict):
-        raise ValueError(f"{source} should be a dict with 'results', got {type(sweep).__name__}")
+        raise ValueError(_("{source} should be a dict with 'results', got {kind}").format(
+            source=source, kind=type(sweep).__name__))
     for key in ("results", "fixed_config", "training"):
         if key not in sweep:
-            raise ValueError(f"{source} has no {key!r}; it was not written by "
-                             f"`{SWEEP_COMMAND}` (run it again)")
+            raise ValueError(_("{source} has no {key!r}; it was not written by `{command}` (run "
+                               "it again)").format(source=source, key=key,
+                                                   command=SWEEP_COMMAND))
     validate_sweep_results(sweep["results"], source)
 
 
-def validate_sweep_results(results, source: str = "the sweep results",
+def validate_sweep_results(results, source: str | None = None,
                            keys: tuple[str, ...] = RESULT_KEYS) -> None:
     """Raise ValueError unless `results` is a non-empty list of results that each have `keys`
-    (the plots ask only for the keys they draw) and, if they have them, lists of seed losses."""
+    (the plots ask only for the keys they draw) and, if they have them, lists of seed losses.
+
+    `source` names the results in the messages (default: "the sweep results")."""
+    source = _("the sweep results") if source is None else source
     if not isinstance(results, list) or not results:
-        raise ValueError(f"{source} holds no results: it must be a non-empty list of sweep "
-                         f"results (load_sweep()['results']); run `{SWEEP_COMMAND}` again")
+        raise ValueError(_("{source} holds no results: it must be a non-empty list of sweep "
+                           "results (load_sweep()['results']); run `{command}` again").format(
+            source=source, command=SWEEP_COMMAND))
     for r in results:
         if not isinstance(r, dict):
-            raise ValueError(f"each result in {source} should be a dict, got {type(r).__name__}")
+            raise ValueError(_("each result in {source} should be a dict, got {kind}").format(
+                source=source, kind=type(r).__name__))
         missing = [k for k in keys if k not in r]
         if missing:
-            raise ValueError(f"a result in {source} (n_embd={r.get('n_embd', '?')}) lacks "
-                             f"{missing}; run `{SWEEP_COMMAND}` again")
+            raise ValueError(_("a result in {source} (n_embd={n_embd}) lacks {missing}; run "
+                               "`{command}` again").format(
+                source=source, n_embd=r.get("n_embd", "?"), missing=missing,
+                command=SWEEP_COMMAND))
         for key in ("val_losses", "train_losses"):
             values = r.get(key)
             if values is not None and (not isinstance(values, list) or not values or not all(
                     isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)):
-                raise ValueError(f"{key} of n_embd={r.get('n_embd', '?')} in {source} should "
-                                 f"be a non-empty list of losses (one per seed), got {values!r}; "
-                                 f"run `{SWEEP_COMMAND}` again")
+                raise ValueError(_("{key} of n_embd={n_embd} in {source} should be a non-empty "
+                                   "list of losses (one per seed), got {values!r}; run "
+                                   "`{command}` again").format(
+                    key=key, n_embd=r.get("n_embd", "?"), source=source, values=values,
+                    command=SWEEP_COMMAND))
 
 
 def sweep_result(sweep: dict, n_embd: int) -> dict:
@@ -97,14 +114,15 @@ def sweep_result(sweep: dict, n_embd: int) -> dict:
     for r in sweep["results"]:
         if r["n_embd"] == n_embd:
             return r
-    raise ValueError(f"the sweep has no run with n_embd={n_embd!r}; it has {sizes}")
+    raise ValueError(_("the sweep has no run with n_embd={n_embd!r}; it has {sizes}").format(
+        n_embd=n_embd, sizes=sizes))
 
 
 def seed_losses(result: dict, split: str = "val") -> list[float]:
     """Every seed's final `split` loss ("val" or "train") of one result; a file from before
     seeds has one."""
     if split not in ("val", "train"):
-        raise ValueError(f"split must be 'val' or 'train', got {split!r}")
+        raise ValueError(_("split must be 'val' or 'train', got {split!r}").format(split=split))
     values = result.get(f"{split}_losses") or [result[f"{split}_loss"]]
     return [float(v) for v in values]
 
@@ -112,7 +130,7 @@ def seed_losses(result: dict, split: str = "val") -> list[float]:
 def loss_range(values: list[float]) -> tuple[float, float, float]:
     """(mean, smallest, largest) of a list of losses."""
     if not values:
-        raise ValueError("loss_range needs at least one loss, got an empty list")
+        raise ValueError(_("loss_range needs at least one loss, got an empty list"))
     return sum(values) / len(values), min(values), max(values)
 
 
@@ -126,8 +144,9 @@ def compare_losses(before: list[float], after: list[float]) -> dict:
     "apart" says nothing about noise.
     """
     if len(before) != len(after):
-        raise ValueError(f"before and after need one loss per seed each, for the same seeds; "
-                         f"got {len(before)} and {len(after)} losses")
+        raise ValueError(_("before and after need one loss per seed each, for the same seeds; "
+                           "got {before} and {after} losses").format(before=len(before),
+                                                                     after=len(after)))
     (m0, lo0, hi0), (m1, lo1, hi1) = loss_range(before), loss_range(after)
     return {"change": m1 - m0, "spread": max(hi0 - lo0, hi1 - lo1),
             "apart": hi1 < lo0 or lo1 > hi0,
@@ -136,7 +155,19 @@ def compare_losses(before: list[float], after: list[float]) -> dict:
 
 def _seeds_line(sweep: dict) -> str:
     seeds = sweep.get("seeds") or [sweep["training"].get("seed", "?")]
-    return f"{len(seeds)} seed{'s' if len(seeds) > 1 else ''} ({', '.join(map(str, seeds))})"
+    return ngettext("{n} seed ({seeds})", "{n} seeds ({seeds})", len(seeds)).format(
+        n=len(seeds), seeds=", ".join(map(str, seeds)))
+
+
+def _columns(spec) -> tuple[str, list[int]]:
+    """A table's header line and its column widths, from (label, width, align) triples.
+
+    A column is as wide as its width or its label in the learner's language, whichever is
+    wider, so a longer translated label keeps the rows under it aligned.
+    """
+    widths = [max(width, len(label)) for label, width, _align in spec]
+    head = " ".join(f"{label:{align}{w}}" for (label, _width, align), w in zip(spec, widths))
+    return head, widths
 
 
 def sweep_table(sweep: dict) -> str:
@@ -145,16 +176,20 @@ def sweep_table(sweep: dict) -> str:
     validate_sweep(sweep)
     steps = sweep["training"].get("max_iters", "?")
     first = (sweep.get("seeds") or [sweep["training"].get("seed", "?")])[0]
-    head = (f"{'n_embd':>6} {'parameters':>11} {'embedding':>10} {'train (mean)':>12} "
-            f"{'val (mean)':>10} {'val min-max':>13} {'seconds':>8} {'tokens/s':>9}")
-    lines = [f"{len(sweep['results'])} sizes x {_seeds_line(sweep)}, {steps} steps each run; "
-             f"seconds and tokens/s: seed {first}'s run", head, "-" * len(head)]
+    head, w = _columns((("n_embd", 6, ">"), (_("parameters"), 11, ">"),
+                        (_("embedding"), 10, ">"), (_("train (mean)"), 12, ">"),
+                        (_("val (mean)"), 10, ">"), (_("val min-max"), 13, ">"),
+                        (_("seconds"), 8, ">"), (_("tokens/s"), 9, ">")))
+    lines = [_("{sizes} sizes x {seeds}, {steps} steps each run; seconds and tokens/s: seed "
+               "{first}'s run").format(sizes=len(sweep["results"]), seeds=_seeds_line(sweep),
+                                       steps=steps, first=first), head, "-" * len(head)]
     for r in sweep["results"]:
         train_mean = loss_range(seed_losses(r, "train"))[0]
         mean, lo, hi = loss_range(seed_losses(r))
-        lines.append(f"{r['n_embd']:>6} {r['params']:>11,} {r['embedding_params']:>10,} "
-                     f"{train_mean:>12.4f} {mean:>10.4f} {f'{lo:.3f}-{hi:.3f}':>13} "
-                     f"{r['seconds']:>8.1f} {r['tokens_per_second']:>9,}")
+        lines.append(f"{r['n_embd']:>{w[0]}} {r['params']:>{w[1]},} "
+                     f"{r['embedding_params']:>{w[2]},} {train_mean:>{w[3]}.4f} "
+                     f"{mean:>{w[4]}.4f} {f'{lo:.3f}-{hi:.3f}':>{w[5]}} "
+                     f"{r['seconds']:>{w[6]}.1f} {r['tokens_per_second']:>{w[7]},}")
     return "\n".join(lines)
 
 
@@ -165,14 +200,17 @@ def doubling_table(sweep: dict) -> str:
     (a seed gives every size the same batches)."""
     validate_sweep(sweep)
     rs = sweep["results"]
-    head = f"{'n_embd':>10} {'mean val change':>16} {'seed spread':>12} {'ranges':>8} {'lower in':>9}"
+    head, w = _columns((("n_embd", 10, ">"), (_("mean val change"), 16, ">"),
+                        (_("seed spread"), 12, ">"), (_("ranges"), 8, ">"),
+                        (_("lower in"), 9, ">")))
     lines = [head, "-" * len(head)]
     for a, b in zip(rs, rs[1:]):
         c = compare_losses(seed_losses(a), seed_losses(b))
         step = f"{a['n_embd']}->{b['n_embd']}"
-        lower = f"{c['lower_in']} of {len(seed_losses(b))}"
-        lines.append(f"{step:>10} {c['change']:>+16.4f} {c['spread']:>12.4f} "
-                     f"{'apart' if c['apart'] else 'overlap':>8} {lower:>9}")
+        lower = _("{lower} of {n}").format(lower=c["lower_in"], n=len(seed_losses(b)))
+        ranges = _("apart") if c["apart"] else _("overlap")
+        lines.append(f"{step:>{w[0]}} {c['change']:>+{w[1]}.4f} {c['spread']:>{w[2]}.4f} "
+                     f"{ranges:>{w[3]}} {lower:>{w[4]}}")
     return "\n".join(lines)
 
 
@@ -193,13 +231,13 @@ def train_sweep_size(sweep: dict, corpus: Corpus, n_embd: int, *, max_iters: int
     """
     validate_sweep(sweep)
     if max_iters is None and max_seconds is None:
-        raise ValueError("give max_iters or max_seconds: this trains a short run, for example "
-                         "max_seconds=10")
+        raise ValueError(_("give max_iters or max_seconds: this trains a short run, for "
+                           "example max_seconds=10"))
     fixed = dict(sweep["fixed_config"])
     if fixed.get("vocab_size") != corpus.tokenizer.vocab_size:
-        raise ValueError(f"the sweep was run with vocab_size={fixed.get('vocab_size')} but this "
-                         f"corpus has {corpus.tokenizer.vocab_size} characters; use the course "
-                         f"corpus (load_corpus())")
+        raise ValueError(_("the sweep was run with vocab_size={vocab_size} but this corpus has "
+                           "{n} characters; use the course corpus (load_corpus())").format(
+            vocab_size=fixed.get("vocab_size"), n=corpus.tokenizer.vocab_size))
     cfg = GPTConfig.from_dict({**fixed, "n_embd": n_embd})   # checks n_embd and n_head
     settings = dict(sweep["training"])
     seed = settings.get("seed", SEED)
@@ -229,25 +267,32 @@ def load_gpt_changes(path: str | Path | None = None) -> dict:
     at a time. Its "results" start with the baseline (no change). Raises FileNotFoundError
     with the command that makes the file, or ValueError naming what is missing."""
     path = GPT_CHANGES_PATH if path is None else Path(path)
-    data = _read_result(path, "results", GPT_CHANGES_COMMAND, "about 15 minutes")
+    data = _read_result(path, _("results"), GPT_CHANGES_COMMAND, _("about 15 minutes"))
     validate_gpt_changes(data, source=str(path))
     return data
 
 
-def validate_gpt_changes(data, source: str = "the measurement") -> None:
-    """Raise ValueError unless `data` looks like what measure_gpt_changes.py writes."""
+def validate_gpt_changes(data, source: str | None = None) -> None:
+    """Raise ValueError unless `data` looks like what measure_gpt_changes.py writes.
+
+    `source` names the data in the messages (default: "the measurement")."""
+    source = _("the measurement") if source is None else source
     if not isinstance(data, dict) or not isinstance(data.get("results"), list) \
             or not data["results"]:
-        raise ValueError(f"{source} should be a dict with a non-empty 'results' list; run "
-                         f"`{GPT_CHANGES_COMMAND}` again")
+        raise ValueError(_("{source} should be a dict with a non-empty 'results' list; run "
+                           "`{command}` again").format(source=source,
+                                                       command=GPT_CHANGES_COMMAND))
     for r in data["results"]:
         missing = [k for k in CHANGE_KEYS if k not in r]
         if missing:
-            raise ValueError(f"a result in {source} ({r.get('variant', '?')}) lacks {missing}; "
-                             f"run `{GPT_CHANGES_COMMAND}` again")
+            raise ValueError(_("a result in {source} ({variant}) lacks {missing}; run "
+                               "`{command}` again").format(
+                source=source, variant=r.get("variant", "?"), missing=missing,
+                command=GPT_CHANGES_COMMAND))
     if data["results"][0]["change"]:
-        raise ValueError(f"{source} should start with the baseline (no change), got "
-                         f"{data['results'][0]['variant']!r} first")
+        raise ValueError(_("{source} should start with the baseline (no change), got "
+                           "{variant!r} first").format(source=source,
+                                                       variant=data["results"][0]["variant"]))
 
 
 def gpt_changes_table(data: dict) -> str:
@@ -256,17 +301,21 @@ def gpt_changes_table(data: dict) -> str:
     and for how many seeds the variant ended below the baseline run of the same seed."""
     validate_gpt_changes(data)
     base = data["results"][0]
-    head = (f"{'variant':<26} {'parameters':>10} {'val (mean)':>10} {'val min-max':>13} "
-            f"{'vs baseline':>11} {'seed spread':>11} {'ranges':>8} {'lower in':>9}")
+    head, w = _columns(((_("variant"), 26, "<"), (_("parameters"), 10, ">"),
+                        (_("val (mean)"), 10, ">"), (_("val min-max"), 13, ">"),
+                        (_("vs baseline"), 11, ">"), (_("seed spread"), 11, ">"),
+                        (_("ranges"), 8, ">"), (_("lower in"), 9, ">")))
     lines = [head, "-" * len(head)]
     for r in data["results"]:
         mean, lo, hi = loss_range(r["val_losses"])
         name = r["variant"] + "".join(f" {k}={v}" for k, v in r["change"].items())
-        row = f"{name:<26} {r['params']:>10,} {mean:>10.4f} {f'{lo:.3f}-{hi:.3f}':>13}"
+        row = (f"{name:<{w[0]}} {r['params']:>{w[1]},} {mean:>{w[2]}.4f} "
+               f"{f'{lo:.3f}-{hi:.3f}':>{w[3]}}")
         if r is not base:
             c = compare_losses(base["val_losses"], r["val_losses"])
-            lower = f"{c['lower_in']} of {len(r['val_losses'])}"
-            row += (f" {c['change']:>+11.4f} {c['spread']:>11.4f} "
-                    f"{'apart' if c['apart'] else 'overlap':>8} {lower:>9}")
+            lower = _("{lower} of {n}").format(lower=c["lower_in"], n=len(r["val_losses"]))
+            ranges = _("apart") if c["apart"] else _("overlap")
+            row += (f" {c['change']:>+{w[4]}.4f} {c['spread']:>{w[5]}.4f} "
+                    f"{ranges:>{w[6]}} {lower:>{w[7]}}")
         lines.append(row)
     return "\n".join(lines)

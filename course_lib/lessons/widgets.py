@@ -23,6 +23,7 @@ from ..core.defaults import SEED
 from ..core.model import LanguageModel
 from ..core.sampling import generate_text, next_token_probs
 from ..core.validate import finite_number, is_whole, positive_int
+from ..i18n import _
 from .bigram import bigram_probs, counting_model_loss
 from .experiments import attention_pattern_stats, gradient_norms_per_block, one_thread
 from .plots import (GRAD_FLOOR, course_style, plot_attention_map, plot_attention_weights,
@@ -30,6 +31,7 @@ from .plots import (GRAD_FLOOR, course_style, plot_attention_map, plot_attention
                     plot_next_char_distribution, plot_next_token_distribution, plot_sweep_curves,
                     show_char)
 from .sweep import sweep_result, train_sweep_size, validate_sweep
+from .widget_text import float32_rounding, n_examples, n_tokens, start_moved
 
 
 def _figure_bundle(fig) -> dict:
@@ -85,28 +87,6 @@ def redraw_on_change(controls: list, out: widgets.Output, draw) -> None:
 
 # ----------------------------------------------------------------------------- lesson 00
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'s' * (n != 1)}"
-
-
-def _start_moved(old: int, new: int, T: int) -> str:
-    """What moving the chunk's start from `old` to `new` did to its T examples."""
-    d = new - old
-    if d == 1:
-        return ("every target but the first moved up one row, each with a context that lost "
-                "its first token, and one new example ends the list")
-    if d == -1:
-        return ("every example moved down one row with one more token at the front of its "
-                "context, a new first example starts the list, and the old last one drops off")
-    shared = T + 1 - abs(d)
-    if shared > 0:
-        return (f"the chunk moved {abs(d)} tokens {'on' if d > 0 else 'back'}; it shares "
-                f"{_plural(shared, 'token')} with the chunk before, and those that are targets "
-                f"again have {abs(d)} {'fewer' if d > 0 else 'more'} tokens of context")
-    return (f"the chunk moved {abs(d)} tokens {'on' if d > 0 else 'back'}, past the old one: "
-            f"new text, the same {_plural(T, 'example')}, built the same way")
-
-
 def context_target_explorer(text: str, tokenizer, block_size: int = 8):
     """Slide along the corpus and see the block_size (context -> target) examples in one chunk.
 
@@ -115,13 +95,13 @@ def context_target_explorer(text: str, tokenizer, block_size: int = 8):
     max_size = 16
     data = tokenizer.encode(text[:5000])
     if not 1 <= positive_int("block_size", block_size) <= max_size:
-        raise ValueError(f"block_size must be from 1 to {max_size} (the slider's range), got "
-                         f"{block_size}")
+        raise ValueError(_("block_size must be from 1 to {most} (the slider's range), got "
+                           "{block_size}").format(most=max_size, block_size=block_size))
     if len(data) < max_size + 1:
-        raise ValueError(f"text must hold at least {max_size + 1} characters (one chunk at the "
-                         f"largest block_size), got {len(data)}")
+        raise ValueError(_("text must hold at least {least} characters (one chunk at the largest "
+                           "block_size), got {n}").format(least=max_size + 1, n=len(data)))
     start = widgets.IntSlider(value=0, min=0, max=len(data) - max_size - 1, step=1,
-                              description="start", continuous_update=False)
+                              description=_("start"), continuous_update=False)
     size = widgets.IntSlider(value=block_size, min=1, max=max_size, description="block_size",
                              continuous_update=False)
     out = widgets.Output()
@@ -131,25 +111,28 @@ def context_target_explorer(text: str, tokenizer, block_size: int = 8):
         s, T = start.value, size.value
         chunk = data[s:s + T + 1]
         if not last:
-            print("Try: set block_size to 1, then 16; then move start one step to the right.")
+            print(_("Try: set block_size to 1, then 16; then move start one step to the right."))
         elif T != last["T"]:
-            note = (" One token of context is all the bigram model of lesson 02 ever sees."
-                    if T == 1 else "")
-            print(f"What changed: block_size {last['T']} -> {T}: {_plural(T, 'example')} "
-                  f"instead of {last['T']}, and the longest context is now "
-                  f"{_plural(T, 'token')}.{note}")
+            note = (" " + _("One token of context is all the bigram model of lesson 02 ever "
+                            "sees.") if T == 1 else "")
+            print(_("What changed: block_size {old} -> {new}: {examples} instead of {old}, and "
+                    "the longest context is now {tokens}.").format(
+                old=last["T"], new=T, examples=n_examples(T), tokens=n_tokens(T)) + note)
         elif s != last["s"]:
-            print(f"What changed: start {last['s']} -> {s}: {_start_moved(last['s'], s, T)}.")
+            print(_("What changed: start {old} -> {new}: {what}.").format(
+                old=last["s"], new=s, what=start_moved(last["s"], s, T)))
         last.update(s=s, T=T)
         rows = []
         for t in range(T):
             context = tokenizer.decode(chunk[:t + 1])
             target = tokenizer.decode(chunk[t + 1:t + 2])
-            rows.append(f"{t + 1:>2} token(s): {''.join(show_char(c) for c in context):>{T * 2}}"
+            rows.append(_("{n:>2} token(s):").format(n=t + 1)
+                        + f" {''.join(show_char(c) for c in context):>{T * 2}}"
                         f"  ->  {show_char(target)!r}")
-        print(f"chunk of {T + 1} tokens starting at position {s}: {chunk}")
-        print(f"it holds {_plural(T, 'example')}; the contexts grow from 1 to "
-              f"{_plural(T, 'token')}:")
+        print(_("chunk of {n} tokens starting at position {start}: {chunk}").format(
+            n=T + 1, start=s, chunk=chunk))
+        print(_("it holds {examples}; the contexts grow from 1 to {tokens}:").format(
+            examples=n_examples(T), tokens=n_tokens(T)))
         print("\n".join(rows))
 
     redraw_on_change([start, size], out, draw)
@@ -167,8 +150,8 @@ def embedding_size_explorer(sweep: dict, vocab_size: int, seed: int = 0):
     """
     results = sweep.get("results") if isinstance(sweep, dict) else None
     if not results:
-        raise ValueError("the sweep holds no results; load data/sweep_n_embd.json (made by "
-                         "`python scripts/sweep_n_embd.py`) and pass the parsed JSON")
+        raise ValueError(_("the sweep holds no results; load data/sweep_n_embd.json (made by "
+                           "`python scripts/sweep_n_embd.py`) and pass the parsed JSON"))
     sizes = [r["n_embd"] for r in results]
     g = torch.Generator().manual_seed(seed)
     full = torch.randn(vocab_size, max(sizes), generator=g)   # each table is its first columns
@@ -182,13 +165,16 @@ def embedding_size_explorer(sweep: dict, vocab_size: int, seed: int = 0):
         n = slider.value
         r = next(r for r in results if r["n_embd"] == n)
         params = vocab_size * n
-        print(f"token_embedding_table: {vocab_size} tokens × {n} dimensions = {params:,} "
-              f"parameters = {4 * params:,} bytes ({4 * params / 1024:.1f} KB) at float32")
-        print(f"whole GPT (n_layer={fixed['n_layer']}, n_head={fixed['n_head']}, block_size="
-              f"{fixed['block_size']}): {r['params']:,} parameters, "
-              f"{r['embedding_params'] / r['params']:.1%} of them in the token table")
-        print(f"after {steps:,} training steps: train loss {r['train_loss']:.3f}, val loss "
-              f"{r['val_loss']:.3f}, {r['seconds']:.0f} s on the machine that ran the sweep")
+        print(_("token_embedding_table: {vocab} tokens × {n} dimensions = {params:,} "
+                "parameters = {bytes:,} bytes ({kb:.1f} KB) at float32").format(
+            vocab=vocab_size, n=n, params=params, bytes=4 * params, kb=4 * params / 1024))
+        print(_("whole GPT (n_layer={n_layer}, n_head={n_head}, block_size={block_size}): "
+                "{params:,} parameters, {share:.1%} of them in the token table").format(
+            n_layer=fixed["n_layer"], n_head=fixed["n_head"], block_size=fixed["block_size"],
+            params=r["params"], share=r["embedding_params"] / r["params"]))
+        print(_("after {steps:,} training steps: train loss {train:.3f}, val loss {val:.3f}, "
+                "{seconds:.0f} s on the machine that ran the sweep").format(
+            steps=steps, train=r["train_loss"], val=r["val_loss"], seconds=r["seconds"]))
         return plot_n_embd_view(full[:, :n], results, n, max(sizes))
 
     redraw_on_change([slider], out, draw)
@@ -208,16 +194,17 @@ def next_char_explorer(chars: list[str], counts, model_probs, val_data,
     V = len(chars)
     for name, m in (("counts", counts), ("model_probs", model_probs)):
         if tuple(m.shape) != (V, V):
-            raise ValueError(f"{name} must have shape (V, V) = {(V, V)} for {V} characters, got "
-                             f"{tuple(m.shape)}")
+            raise ValueError(_("{name} must have shape (V, V) = {shape} for {V} characters, got "
+                               "{got}").format(name=name, shape=(V, V), V=V,
+                                               got=tuple(m.shape)))
 
     probs = {s: bigram_probs(counts, s) for s in smoothings}
     val_loss = {s: counting_model_loss(p, val_data) for s, p in probs.items()}
     options = [(show_char(c), i) for i, c in enumerate(chars)]   # labels: \\n, ␣, !, ...  (unique)
     char = widgets.Dropdown(options=options, value=chars.index("t") if "t" in chars else 0,
-                            description="character")
+                            description=_("character"))
     smooth = widgets.SelectionSlider(options=list(smoothings), value=1.0,
-                                     description="smoothing", continuous_update=False)
+                                     description=_("smoothing"), continuous_update=False)
     out = widgets.Output()
 
     def draw():
@@ -225,13 +212,16 @@ def next_char_explorer(chars: list[str], counts, model_probs, val_data,
         row = counts[i]
         p = probs[s][i]
         never = int((row == 0).sum())
-        print(f"'{show_char(chars[i])}' occurs {int(row.sum()):,} times in the training text; "
-              f"{len(chars) - never} of the {len(chars)} characters follow it at least once, "
-              f"{never} never do")
-        print(f"smoothing {s:g}: P(an unseen next character) = {float(p[row == 0].max()) if never else 0.0:.2g}; "
-              f"counting model's val loss = {val_loss[s]:.4f}")
+        print(_("'{char}' occurs {count:,} times in the training text; {seen} of the {V} "
+                "characters follow it at least once, {never} never do").format(
+            char=show_char(chars[i]), count=int(row.sum()), seen=len(chars) - never,
+            V=len(chars), never=never))
+        print(_("smoothing {s:g}: P(an unseen next character) = {p:.2g}; counting model's val "
+                "loss = {loss:.4f}").format(
+            s=s, p=float(p[row == 0].max()) if never else 0.0, loss=val_loss[s]))
         return plot_next_char_distribution(chars[i], chars, {
-            f"counts (smoothing {s:g})": p, "trained BigramLanguageModel": model_probs[i]})
+            _("counts (smoothing {s:g})").format(s=s): p,
+            _("trained BigramLanguageModel"): model_probs[i]})
 
     redraw_on_change([char, smooth], out, draw)
     return widgets.VBox([widgets.HBox([smooth, char]), out])
@@ -253,8 +243,8 @@ def temperature_explorer(model, tokenizer, contexts: list[str], top: int = 20,
     so what changes between two redraws is the temperature, not luck.
     """
     if not contexts or not all(isinstance(c, str) and c for c in contexts):
-        raise ValueError("contexts must be a non-empty list of non-empty strings, for example "
-                         "['ROMEO:\\nO', 'To be, or not to b']")
+        raise ValueError(_("contexts must be a non-empty list of non-empty strings, for "
+                           "example ['ROMEO:\\nO', 'To be, or not to b']"))
     logits = {}
     was_training = model.training
     model.eval()
@@ -266,10 +256,10 @@ def temperature_explorer(model, tokenizer, contexts: list[str], top: int = 20,
     model.train(was_training)
     chars = tokenizer.chars
     context = widgets.Dropdown(options=[(_label(t[-40:]), t)
-                                        for t in contexts], description="context",
+                                        for t in contexts], description=_("context"),
                                layout=widgets.Layout(width="420px"))
     temperature = widgets.FloatSlider(value=1.0, min=0.1, max=3.0, step=0.05,
-                                      description="temperature", readout_format=".2f",
+                                      description=_("temperature"), readout_format=".2f",
                                       continuous_update=False)
     out = widgets.Output()
 
@@ -280,12 +270,14 @@ def temperature_explorer(model, tokenizer, contexts: list[str], top: int = 20,
         samples = torch.multinomial(probs, n_samples, replacement=True, generator=g)
         entropy = -(probs * probs.clamp_min(1e-30).log()).sum()
         best = int(probs.argmax())
-        print(f"temperature {T:.2f}: most likely {show_char(chars[best])!r} with p = "
-              f"{probs[best]:.3f}; entropy {entropy:.3f} nats")
-        print(f"{n_samples} samples of the next character: "
+        print(_("temperature {T:.2f}: most likely {char!r} with p = {p:.3f}; entropy "
+                "{entropy:.3f} nats").format(T=T, char=show_char(chars[best]),
+                                              p=float(probs[best]), entropy=float(entropy)))
+        print(_("{n} samples of the next character:").format(n=n_samples) + " "
               + "".join(show_char(chars[i]) for i in samples.tolist()))
         return plot_next_token_distribution(
-            probs, chars, top, title=f"After '...{_label(context.value[-20:])}' at T = {T:.2f}",
+            probs, chars, top, title=_("After '...{context}' at T = {T:.2f}").format(
+                context=_label(context.value[-20:]), T=T),
             ylim=1.0)
 
     redraw_on_change([context, temperature], out, draw)
@@ -303,7 +295,8 @@ def attention_scaling_explorer(T: int = 8, max_head_size: int = 1024, batch: int
     """
     positive_int("max_head_size", max_head_size)
     if not is_whole(T) or not 2 <= T <= 32:
-        raise ValueError(f"T must be an integer from 2 to 32 (the heatmap shows T x T), got {T!r}")
+        raise ValueError(_("T must be an integer from 2 to 32 (the heatmap shows T x T), got "
+                           "{T!r}").format(T=T))
     g = torch.Generator().manual_seed(seed)
     q = torch.randn(batch, T, max_head_size, generator=g)       # (B, T, hs_max), unit variance
     k = torch.randn(batch, T, max_head_size, generator=g)
@@ -311,7 +304,7 @@ def attention_scaling_explorer(T: int = 8, max_head_size: int = 1024, batch: int
     sizes = [2 ** i for i in range(max_head_size.bit_length()) if 2 ** i <= max_head_size]
     head_size = widgets.SelectionSlider(options=sizes, value=min(16, sizes[-1]),
                                         description="head_size", continuous_update=False)
-    scaled = widgets.Checkbox(value=True, description="scale by 1/sqrt(head_size)")
+    scaled = widgets.Checkbox(value=True, description=_("scale by 1/sqrt(head_size)"))
     out = widgets.Output()
 
     def draw():
@@ -321,12 +314,14 @@ def attention_scaling_explorer(T: int = 8, max_head_size: int = 1024, batch: int
             scores = scores * hs ** -0.5
         wei = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=-1)   # (B, T, T)
         top = wei[:, 1:].max(dim=-1).values.mean()   # row 0 has one position: its max is 1 anyway
-        print(f"head_size {hs}, {'scaled' if scaled.value else 'not scaled'}: variance of the "
-              f"scores {scores.var():.3f}")
-        print(f"average largest weight in rows 1 to {T - 1}: {top:.3f}  (1.000 = one-hot)")
-        state = "scaled" if scaled.value else "NOT scaled"
-        return plot_attention_weights(wei[0], title=f"head_size = {hs}, {state}", annotate=True,
-                                      figsize=(5.5, 4.4))
+        variance = (_("head_size {hs}, scaled: variance of the scores {var:.3f}") if scaled.value
+                    else _("head_size {hs}, not scaled: variance of the scores {var:.3f}"))
+        print(variance.format(hs=hs, var=float(scores.var())))
+        print(_("average largest weight in rows 1 to {last}: {top:.3f}  (1.000 = one-hot)")
+              .format(last=T - 1, top=float(top)))
+        title = (_("head_size = {hs}, scaled") if scaled.value
+                 else _("head_size = {hs}, NOT scaled")).format(hs=hs)
+        return plot_attention_weights(wei[0], title=title, annotate=True, figsize=(5.5, 4.4))
 
     redraw_on_change([head_size, scaled], out, draw)
     return widgets.VBox([widgets.HBox([head_size, scaled]), out])
@@ -364,24 +359,27 @@ def attention_map_explorer(model, tokenizer, sentences: list[str]):
     widget is built (`model.attention_maps`), so moving a control only redraws.
     """
     if not hasattr(model, "attention_maps"):
-        raise TypeError(f"model must be a GPTLanguageModel (it has attention_maps), got "
-                        f"{type(model).__name__}; load one with load_checkpoint(...)")
+        raise TypeError(_("model must be a GPTLanguageModel (it has attention_maps), got "
+                          "{kind}; load one with load_checkpoint(...)").format(
+            kind=type(model).__name__))
     if isinstance(sentences, str) or not sentences:
-        raise ValueError("sentences must be a non-empty list of strings, e.g. "
-                         "['To be, or not to be']")
+        raise ValueError(_("sentences must be a non-empty list of strings, e.g. "
+                           "['To be, or not to be']"))
     device = next(model.parameters()).device
     maps = {}
     for s in sentences:
         if not isinstance(s, str) or not s:
-            raise ValueError(f"every sentence must be a non-empty string, got {s!r}")
+            raise ValueError(_("every sentence must be a non-empty string, got {s!r}").format(
+                s=s))
         if len(s) > model.cfg.block_size:
-            raise ValueError(f"the sentence {s[:20]!r}... has {len(s)} characters but the model "
-                             f"reads at most block_size={model.cfg.block_size}; shorten it")
+            raise ValueError(_("the sentence {start!r}... has {n} characters but the model reads "
+                               "at most block_size={block_size}; shorten it").format(
+                start=s[:20], n=len(s), block_size=model.cfg.block_size))
         idx = torch.tensor([tokenizer.encode(s)], dtype=torch.long, device=device)
         maps[s] = model.attention_maps(idx)[:, 0].cpu()  # (n_layer, n_head, T, T)
     n_layer, n_head = maps[sentences[0]].shape[:2]
     sentence = widgets.Dropdown(options=[(repr(s), s) for s in sentences], value=sentences[0],
-                                description="sentence", layout=widgets.Layout(width="480px"))
+                                description=_("sentence"), layout=widgets.Layout(width="480px"))
     layer = widgets.IntSlider(value=0, min=0, max=n_layer - 1, description="layer",
                               continuous_update=False)
     head = widgets.IntSlider(value=0, min=0, max=n_head - 1, description="head",
@@ -394,14 +392,16 @@ def attention_map_explorer(model, tokenizer, sentences: list[str]):
         s, l, h = sentence.value, layer.value, head.value
         w = maps[s][l, h]                                 # (T, T)
         stats = attention_pattern_stats(w)
-        print(f"layer {l}, head {h}, mean over the rows 1 to {w.shape[0] - 1}: weight on the "
-              f"character itself {stats['itself']:.2f}, on the one before "
-              f"{stats['previous']:.2f}, on the first character {stats['first']:.2f}")
-        print("the colours run from 0 to 1 for every layer and head, so the maps compare")
+        print(_("layer {layer}, head {head}, mean over the rows 1 to {last}: weight on the "
+                "character itself {itself:.2f}, on the one before {previous:.2f}, on the first "
+                "character {first:.2f}").format(
+            layer=l, head=h, last=w.shape[0] - 1, itself=float(stats["itself"]),
+            previous=float(stats["previous"]), first=float(stats["first"])))
+        print(_("the colours run from 0 to 1 for every layer and head, so the maps compare"))
         fig = figures[s].figure
         image = fig.axes[0].images[0]
         image.set_data(w.numpy())    # one colour scale, 0 to 1, for every head (set by the plot)
-        fig.axes[0].set_title(f"Layer {l}, head {h}")
+        fig.axes[0].set_title(_("Layer {layer}, head {head}").format(layer=l, head=h))
         figures[s].display()
 
     redraw_on_change([sentence, layer, head], out, draw)
@@ -418,19 +418,21 @@ def residual_gradient_explorer(depths=(4, 8, 12, 16, 20, 24), n_embd: int = 32):
     """
     depths = list(depths)
     if not depths or any(not is_whole(d) or d < 1 for d in depths):
-        raise ValueError(f"depths must be a non-empty list of positive integers, got {depths}")
+        raise ValueError(_("depths must be a non-empty list of positive integers, got {depths}")
+                         .format(depths=depths))
     norms = {(d, r, ln): gradient_norms_per_block(d, r, ln, n_embd=n_embd)
              for d in depths for r in (True, False) for ln in (True, False)}
     positive = [v for vs in norms.values() for v in vs if v > 0]
     ylim = (GRAD_FLOOR / 10, max(positive) * 10)     # one scale for every view
     depth = widgets.SelectionSlider(options=depths, value=depths[len(depths) // 2],
-                                    description="blocks", continuous_update=False)
-    residual = widgets.Checkbox(value=True, description="residual: x + f(x)", indent=False)
-    layernorm = widgets.Checkbox(value=True, description="LayerNorm in the blocks", indent=False)
+                                    description=_("blocks"), continuous_update=False)
+    residual = widgets.Checkbox(value=True, description=_("residual: x + f(x)"), indent=False)
+    layernorm = widgets.Checkbox(value=True, description=_("LayerNorm in the blocks"),
+                                 indent=False)
     out = widgets.Output()
     # a figure with one line and its zero markers, laid out once; draw() replaces their data
     reusable = _ReusableFigure(plot_gradient_norms(
-        {"gradient norm": [0.0] + [1.0] * (max(depths) - 1)}, ylim=ylim))
+        {_("gradient norm"): [0.0] + [1.0] * (max(depths) - 1)}, ylim=ylim))
     ax = reusable.figure.axes[0]
     line, zero_marks = ax.lines[:2]
     ax.set_xlim(0.5, max(depths) + 0.5)
@@ -443,14 +445,20 @@ def residual_gradient_explorer(depths=(4, 8, 12, 16, 20, 24), n_embd: int = 32):
         zeros = [b for b, v in zip(blocks, values) if v == 0]
         zero_marks.set_data(zeros, [GRAD_FLOOR] * len(zeros))
         zero_marks.set_color(line.get_color())
-        ax.set_title(f"{d} blocks, {'with' if r else 'without'} residual connections, "
-                     f"{'with' if ln else 'without'} LayerNorm", fontsize=11)
+        title = {(True, True): _("{d} blocks, with residual connections, with LayerNorm"),
+                 (True, False): _("{d} blocks, with residual connections, without LayerNorm"),
+                 (False, True): _("{d} blocks, without residual connections, with LayerNorm"),
+                 (False, False): _("{d} blocks, without residual connections, without "
+                                   "LayerNorm")}[(bool(r), bool(ln))]
+        ax.set_title(title.format(d=d), fontsize=11)
         first, last = values[0], values[-1]
-        ratio = f"{first / last:.2g}" if last > 0 else "undefined"
-        print(f"block 1 (next to the input): {first:.2e}   block {d} (next to the output): "
-              f"{last:.2e}   ratio first/last: {ratio}")
+        ratio = f"{first / last:.2g}" if last > 0 else _("undefined")
+        print(_("block 1 (next to the input): {first:.2e}   block {d} (next to the output): "
+                "{last:.2e}   ratio first/last: {ratio}").format(
+            first=first, d=d, last=last, ratio=ratio))
         if zeros:
-            print(f"blocks with a gradient of exactly 0: {len(zeros)} of {d}")
+            print(_("blocks with a gradient of exactly 0: {zeros} of {d}").format(
+                zeros=len(zeros), d=d))
         reusable.display()
 
     redraw_on_change([depth, residual, layernorm], out, draw)
@@ -458,28 +466,6 @@ def residual_gradient_explorer(depths=(4, 8, 12, 16, 20, 24), n_embd: int = 32):
 
 
 # ----------------------------------------------------------------------------- lesson 07
-
-def _float32_rounding(x: torch.Tensor, exact: torch.Tensor, y: torch.Tensor,
-                      y_exact: torch.Tensor) -> list[str]:
-    """Lines that explain float32 rounding when it visibly changes LayerNorm(x), else [].
-
-    `x`, `y`: the float32 input and output; `exact`, `y_exact`: the same in float64.
-    """
-    if float((y.double() - y_exact).abs().max()) < 5e-5:     # invisible at 4 decimals
-        return []
-    top = x.abs().max()
-    step = float(torch.nextafter(top, torch.tensor(math.inf)) - top)   # float32 spacing there
-    gap = float((exact[1:] - exact[:-1]).abs().min())
-    off = float((x.double() - exact).abs().max())
-    return [
-        f"float32 rounding: near {float(top):.6g}, float32 stores numbers only {step:.2g} "
-        f"apart, and the entries of x are {gap:.2g} apart, so each entry was rounded (by up to "
-        f"{off:.2g}). The x printed above is what float32 holds: its gaps are no longer equal, "
-        f"and LayerNorm normalises those rounded gaps.",
-        "in float64, LayerNorm(x) = " + "  ".join(f"{v:.4f}" for v in y_exact.tolist())
-        + "  (with shift 0 float32 keeps these small gaps: it stores numbers near 0 much "
-          "closer together)"]
-
 
 def layernorm_explorer(base=(1.0, 2.0, 3.0)):
     """Scale and shift a vector and change epsilon: see what nn.LayerNorm makes of it.
@@ -489,17 +475,18 @@ def layernorm_explorer(base=(1.0, 2.0, 3.0)):
     """
     base = torch.as_tensor(base, dtype=torch.float32).flatten()
     if len(base) < 2 or torch.isnan(base).any() or float(base.std()) == 0:
-        raise ValueError(f"base must hold at least 2 numbers that are not all equal, got "
-                         f"{base.tolist()}")
+        raise ValueError(_("base must hold at least 2 numbers that are not all equal, got "
+                           "{base}").format(base=base.tolist()))
     scale = widgets.FloatLogSlider(value=1.0, base=10, min=-5, max=3, step=0.25,
-                                   description="scale", continuous_update=False,
+                                   description=_("scale"), continuous_update=False,
                                    readout_format=".0e")
-    shift = widgets.FloatSlider(value=0.0, min=-100, max=100, step=1, description="shift",
+    shift = widgets.FloatSlider(value=0.0, min=-100, max=100, step=1, description=_("shift"),
                                 continuous_update=False)
     eps = widgets.FloatLogSlider(value=1e-5, base=10, min=-10, max=0, step=0.5,
                                  description="eps", continuous_update=False, readout_format=".0e")
     out = widgets.Output()
-    reusable = _ReusableFigure(plot_layernorm_io(base, base, title="x = scale * base + shift"))
+    reusable = _ReusableFigure(plot_layernorm_io(base, base,
+                                                 title=_("x = scale * base + shift")))
     fig = reusable.figure
     left, right = fig.axes[:2]
 
@@ -518,12 +505,13 @@ def layernorm_explorer(base=(1.0, 2.0, 3.0)):
         var = float(x.var(correction=0))
         exact = scale.value * base.double() + shift.value
         y_exact = torch.nn.functional.layer_norm(exact, (len(exact),), eps=eps.value)
-        rounding = _float32_rounding(x, exact, y, y_exact)
+        rounding = float32_rounding(x, exact, y, y_exact)
         digits = 9 if rounding else 6        # 9 significant digits show a float32 exactly
         print("x:           ", "  ".join(f"{v:.{digits}g}" for v in x.tolist()))
         print("LayerNorm(x):", "  ".join(f"{v:.4f}" for v in y.tolist()))
-        print(f"variance of x {var:.3e}  vs eps {eps.value:.0e}:  sqrt(var / (var + eps)) = "
-              f"{math.sqrt(var / (var + eps.value)):.4f}")
+        print(_("variance of x {var:.3e}  vs eps {eps:.0e}:  sqrt(var / (var + eps)) = "
+                "{ratio:.4f}").format(var=var, eps=eps.value,
+                                      ratio=math.sqrt(var / (var + eps.value))))
         for line in rounding:
             print(line)
         reusable.display()
@@ -548,27 +536,27 @@ def generation_explorer(model, tokenizer, prompts=DEFAULT_PROMPTS, max_new_token
     setting, or a longer text, is generated; its time is printed.
     """
     if not isinstance(model, LanguageModel):
-        raise TypeError(f"model must be a course_lib language model, got {type(model).__name__}; "
-                        f"load one with load_checkpoint(...)")
+        raise TypeError(_("model must be a course_lib language model, got {kind}; load one "
+                          "with load_checkpoint(...)").format(kind=type(model).__name__))
     prompts = list(prompts) if not isinstance(prompts, str) else [prompts]
     if not prompts or any(not isinstance(p, str) or not p for p in prompts):
-        raise ValueError("prompts must be a non-empty list of non-empty strings, for example "
-                         "['\\n', 'Ham.\\n']")
+        raise ValueError(_("prompts must be a non-empty list of non-empty strings, for example "
+                           "['\\n', 'Ham.\\n']"))
     for p in prompts:
         tokenizer.encode(p)                  # names a character the model does not know
     if not is_whole(max_new_tokens) or not 1 <= max_new_tokens <= 1000:
-        raise ValueError(f"max_new_tokens must be an integer from 1 to 1000, got "
-                         f"{max_new_tokens!r}")
+        raise ValueError(_("max_new_tokens must be an integer from 1 to 1000, got {n!r}")
+                         .format(n=max_new_tokens))
     vocab = tokenizer.vocab_size
     prompt = widgets.Dropdown(options=[("".join(show_char(c) for c in p), p) for p in prompts],
                               value=prompts[0], description="prompt")
     temperature = widgets.FloatSlider(value=1.0, min=0.1, max=2.0, step=0.1,
-                                      description="temperature", readout_format=".1f",
+                                      description=_("temperature"), readout_format=".1f",
                                       continuous_update=False)
     top_k = widgets.IntSlider(value=0, min=0, max=vocab, description="top_k",
                               continuous_update=False)
     length = widgets.IntSlider(value=max_new_tokens, min=1, max=max(300, max_new_tokens),
-                               description="characters", continuous_update=False)
+                               description=_("characters"), continuous_update=False)
     seed_box = widgets.BoundedIntText(value=seed, min=0, max=2**31 - 1, description="seed")
     out = widgets.Output()
     generated: dict[tuple, str] = {}         # settings -> the longest text generated so far
@@ -580,7 +568,7 @@ def generation_explorer(model, tokenizer, prompts=DEFAULT_PROMPTS, max_new_token
         known = generated.get(key, "")
         if len(known) - n_prompt >= length.value:
             text = known[:n_prompt + length.value]
-            how = "cut from the longer text these settings already gave"
+            how = _("cut from the longer text these settings already gave")
         else:
             start = time.perf_counter()
             with one_thread():              # one token at a time: tiny products
@@ -588,17 +576,19 @@ def generation_explorer(model, tokenizer, prompts=DEFAULT_PROMPTS, max_new_token
                                      temperature=temperature.value, top_k=k,
                                      seed=seed_box.value)
             generated[key] = text
-            how = f"generated in {time.perf_counter() - start:.2f} s"
-        pool = f"all {vocab} characters" if k is None else f"the {k} most likely character(s)"
-        print(f"temperature {temperature.value:.1f}, sampling from {pool}, seed {seed_box.value}:"
-              f" {length.value} new characters, {how}")
+            how = _("generated in {seconds:.2f} s").format(seconds=time.perf_counter() - start)
+        pool = (_("all {n} characters").format(n=vocab) if k is None
+                else _("the {k} most likely character(s)").format(k=k))
+        print(_("temperature {T:.1f}, sampling from {pool}, seed {seed}: {n} new characters, "
+                "{how}").format(T=temperature.value, pool=pool, seed=seed_box.value,
+                                n=length.value, how=how))
         print("-" * 72)
         print(text)
 
     controls = [prompt, temperature, top_k, length, seed_box]
     redraw_on_change(controls, out, draw)
-    note = widgets.HTML("<small>top_k = 0 means no top-k filter: every character can be "
-                        "drawn.</small>")
+    note = widgets.HTML(_("<small>top_k = 0 means no top-k filter: every character can be "
+                          "drawn.</small>"))
     return widgets.VBox([widgets.HBox([prompt, seed_box]), widgets.HBox([temperature, top_k]),
                          widgets.HBox([length, note]), out])
 
@@ -614,8 +604,9 @@ def n_embd_explorer(sweep: dict, corpus, train_seconds: float = 10.0):
     validate_sweep(sweep)
     if isinstance(train_seconds, bool) or not isinstance(train_seconds, (int, float)) \
             or not 0 < train_seconds <= 15:
-        raise ValueError(f"train_seconds must be a number in (0, 15], got {train_seconds!r}: a "
-                         f"widget that trains should finish within 15 s")
+        raise ValueError(_("train_seconds must be a number in (0, 15], got {seconds!r}: a "
+                           "widget that trains should finish within 15 s").format(
+            seconds=train_seconds))
     results = sorted(sweep["results"], key=lambda r: r["n_embd"])
     sizes = [r["n_embd"] for r in results]
     total_steps = sweep["training"].get("max_iters", "?")
@@ -626,28 +617,32 @@ def n_embd_explorer(sweep: dict, corpus, train_seconds: float = 10.0):
     def draw():
         r = sweep_result(sweep, size.value)
         share = 100 * r["embedding_params"] / r["params"]
-        print(f"n_embd={r['n_embd']}: {r['params']:,} parameters, of which the token embedding "
-              f"holds {r['embedding_params']:,} ({share:.1f}%)")
-        print(f"after {total_steps} steps: train loss {r['train_loss']:.4f}, val loss "
-              f"{r['val_loss']:.4f}; {r['seconds']:.1f} s at {r['tokens_per_second']:,} tokens/s")
+        print(_("n_embd={n_embd}: {params:,} parameters, of which the token embedding holds "
+                "{embedding:,} ({share:.1f}%)").format(
+            n_embd=r["n_embd"], params=r["params"], embedding=r["embedding_params"], share=share))
+        print(_("after {steps} steps: train loss {train:.4f}, val loss {val:.4f}; {seconds:.1f} s "
+                "at {speed:,} tokens/s").format(
+            steps=total_steps, train=r["train_loss"], val=r["val_loss"], seconds=r["seconds"],
+            speed=r["tokens_per_second"]))
         return plot_sweep_curves(results, highlight=r["n_embd"])
 
     redraw_on_change([size], out, draw)
 
     button = widgets.Button(description="", icon="play", layout=widgets.Layout(width="auto"),
-                            tooltip="trains a new model of this size (a few seconds)")
+                            tooltip=_("trains a new model of this size (a few seconds)"))
     button.add_class("course-trains")     # the browser test allows it the training budget
-    bar = widgets.FloatProgress(value=0.0, min=0.0, max=1.0, description="training")
+    bar = widgets.FloatProgress(value=0.0, min=0.0, max=1.0, description=_("training"))
     status = widgets.Label("")
     train_out = widgets.Output()
 
     def label(change=None):
-        button.description = f"train n_embd={size.value} for {train_seconds:g} s (trains)"
+        button.description = _("train n_embd={n} for {seconds:g} s (trains)").format(
+            n=size.value, seconds=train_seconds)
 
     size.observe(label, names="value")
     label()
 
-    def on_click(_):
+    def on_click(_button):
         button.disabled = True
         n = size.value
         start = time.perf_counter()
@@ -658,25 +653,28 @@ def n_embd_explorer(sweep: dict, corpus, train_seconds: float = 10.0):
             if now - last[0] > 0.2:          # a few updates per second are enough
                 last[0] = now
                 bar.value = min(1.0, now / train_seconds)
-                status.value = f"step {step}, minibatch loss {loss:.3f}"
+                status.value = _("step {step}, minibatch loss {loss:.3f}").format(
+                    step=step, loss=loss)
 
         def report():
-            _, h = train_sweep_size(sweep, corpus, n, max_seconds=train_seconds, eval_iters=5,
-                                    progress=False, callback=progress)
+            _model, h = train_sweep_size(sweep, corpus, n, max_seconds=train_seconds,
+                                         eval_iters=5, progress=False, callback=progress)
             r = sweep_result(sweep, n)
             step = h.steps[-1]
             near = max(s for s in r["eval_steps"] if s <= step)
             at = r["eval_val"][r["eval_steps"].index(near)]
-            print(f"n_embd={n}: {step} steps in {h.seconds:.1f} s "
-                  f"({h.tokens_per_second:,.0f} tokens/s), val loss {h.final()['val']:.4f} "
-                  f"(estimated on 5 batches)")
-            print(f"the sweep's run of this size had val loss {at:.4f} at step {near}, and "
-                  f"{r['val_loss']:.4f} after all {total_steps} steps")
+            print(_("n_embd={n}: {steps} steps in {seconds:.1f} s ({speed:,.0f} tokens/s), val "
+                    "loss {val:.4f} (estimated on 5 batches)").format(
+                n=n, steps=step, seconds=h.seconds, speed=h.tokens_per_second,
+                val=h.final()["val"]))
+            print(_("the sweep's run of this size had val loss {at:.4f} at step {near}, and "
+                    "{final:.4f} after all {steps} steps").format(
+                at=at, near=near, final=r["val_loss"], steps=total_steps))
 
         try:
-            bar.value, status.value = 0.0, "training..."
+            bar.value, status.value = 0.0, _("training...")
             _redraw(train_out, report)
-            bar.value, status.value = 1.0, "done"
+            bar.value, status.value = 1.0, _("done")
         finally:
             button.disabled = False
 
@@ -704,7 +702,7 @@ def scaling_calculator(block_size: int, corpus_tokens: int, measured: dict[int, 
     for n, speed in measured.items():
         positive_int("a process count in measured", n)
         finite_number(f"measured[{n}]", speed, above=0, hint="it is tokens per second")
-    nproc = widgets.IntSlider(value=2, min=1, max=8, description="processes",
+    nproc = widgets.IntSlider(value=2, min=1, max=8, description=_("processes"),
                               continuous_update=False)
     batch = widgets.IntSlider(value=measured_batch or 16, min=1, max=64,
                               description="batch/proc", continuous_update=False)
@@ -717,36 +715,51 @@ def scaling_calculator(block_size: int, corpus_tokens: int, measured: dict[int, 
         tokens = global_batch * block_size
         steps = -(-corpus_tokens // tokens)          # ceiling division
         if not last:
-            print("Try: double processes, then halve batch/proc. The global batch comes back "
-                  "to where it was, and so do the tokens per step and the steps per pass.")
+            print(_("Try: double processes, then halve batch/proc. The global batch comes back "
+                    "to where it was, and so do the tokens per step and the steps per pass."))
         else:
-            moved = [f"{name} {last[name]} -> {now}" for name, now in (("processes", P),
-                                                                      ("batch/proc", B))
+            moved = [f"{shown} {last[name]} -> {now}"
+                     for name, shown, now in (("processes", _("processes"), P),
+                                              ("batch/proc", "batch/proc", B))
                      if last[name] != now]
             factor = global_batch / last["global_batch"]
-            print(f"What changed: {', '.join(moved)}: the global batch is {factor:.3g}x "
-                  f"({last['global_batch']} -> {global_batch}), so each step takes "
-                  f"{factor:.3g}x the tokens and a pass needs {last['steps']:,} -> {steps:,} "
-                  f"steps.")
+            print(_("What changed: {moved}: the global batch is {factor:.3g}x ({old} -> {new}), "
+                    "so each step takes {factor:.3g}x the tokens and a pass needs {old_steps:,} "
+                    "-> {steps:,} steps.").format(
+                moved=", ".join(moved), factor=factor, old=last["global_batch"],
+                new=global_batch, old_steps=last["steps"], steps=steps))
         last.update({"processes": P, "batch/proc": B, "global_batch": global_batch,
                      "steps": steps})
-        print(f"global batch     = {B} x {P} = {global_batch} sequences per step")
-        print(f"tokens per step  = {global_batch} x block_size {block_size} = {tokens:,}")
-        print(f"steps per pass over the {corpus_tokens:,} training tokens = {steps:,}")
+        print(_("global batch     = {B} x {P} = {global_batch} sequences per step").format(
+            B=B, P=P, global_batch=global_batch))
+        print(_("tokens per step  = {global_batch} x block_size {block_size} = {tokens:,}")
+              .format(global_batch=global_batch, block_size=block_size, tokens=tokens))
+        print(_("steps per pass over the {corpus:,} training tokens = {steps:,}").format(
+            corpus=corpus_tokens, steps=steps))
         if P not in measured:
-            print(f"time: not measured here ({P} processes need at least {P} cores or GPUs)")
+            print(_("time: not measured here ({P} processes need at least {P} cores or GPUs)")
+                  .format(P=P))
             return
         speed = measured[P]
-        at = f" at batch/proc {measured_batch}" if measured_batch else ""
-        print(f"time per step    = {tokens:,} tokens / {speed:,.0f} tokens/s (measured here "
-              f"with {P} process(es){at}) = {tokens / speed:.3f} s")
-        print(f"time per pass    = {steps:,} steps x {tokens / speed:.3f} s = "
-              f"{steps * tokens / speed / 60:.1f} min")
+        step_time = (_("time per step    = {tokens:,} tokens / {speed:,.0f} tokens/s (measured "
+                       "here with {P} process(es) at batch/proc {batch}) = {seconds:.3f} s")
+                     if measured_batch else
+                     _("time per step    = {tokens:,} tokens / {speed:,.0f} tokens/s (measured "
+                       "here with {P} process(es)) = {seconds:.3f} s"))
+        print(step_time.format(tokens=tokens, speed=speed, P=P, batch=measured_batch,
+                               seconds=tokens / speed))
+        print(_("time per pass    = {steps:,} steps x {seconds:.3f} s = {minutes:.1f} min").format(
+            steps=steps, seconds=tokens / speed, minutes=steps * tokens / speed / 60))
         if measured_batch is None or B != measured_batch:
-            print(f"  (an estimate: the speed was measured{at or ' at one batch size'}. More "
-                  f"steps of fewer tokens, or fewer of more, take the same time at the same "
-                  f"tokens/s; a larger batch is faster only where the hardware has work to "
-                  f"spare, as a GPU often has.)")
+            estimate = (_("  (an estimate: the speed was measured at batch/proc {batch}. More "
+                          "steps of fewer tokens, or fewer of more, take the same time at the "
+                          "same tokens/s; a larger batch is faster only where the hardware has "
+                          "work to spare, as a GPU often has.)") if measured_batch else
+                        _("  (an estimate: the speed was measured at one batch size. More steps "
+                          "of fewer tokens, or fewer of more, take the same time at the same "
+                          "tokens/s; a larger batch is faster only where the hardware has work "
+                          "to spare, as a GPU often has.)"))
+            print(estimate.format(batch=measured_batch))
 
     redraw_on_change([nproc, batch], out, draw)
     return widgets.VBox([widgets.HBox([nproc, batch]), out])
