@@ -7,7 +7,8 @@ Each notebook runs in a fresh kernel, as `pytest` (nbval) and a learner run it. 
 records the wall time from the first cell to the last, and the kernel's peak memory (the
 largest resident set the kernel process reached, read inside the kernel at the end with
 `resource.getrusage`). The table in README.md between the markers
-`<!-- lessons:start -->` and `<!-- lessons:end -->` is replaced.
+`<!-- lessons:start -->` and `<!-- lessons:end -->` is replaced, and README.it.md's table
+(the Italian lessons run the same code) gets the same times.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from nbclient import NotebookClient
 REPO = Path(__file__).resolve().parent.parent
 NB_DIR = REPO / "notebooks"
 README = REPO / "README.md"
+README_IT = REPO / "README.it.md"
 RESULTS = REPO / "data" / "notebook_times.json"
 
 PEAK_CELL = ("import resource, sys\n"
@@ -68,6 +70,22 @@ def write_table(rows: list[dict]) -> None:
     if new == text and table not in text:
         raise SystemExit("README.md has no <!-- lessons:start --> ... <!-- lessons:end --> markers")
     README.write_text(new, encoding="utf-8")
+    write_italian_times(rows)
+
+
+def write_italian_times(rows: list[dict]) -> None:
+    """Put each lesson's time into README.it.md's row for it, and the total."""
+    text = README_IT.read_text(encoding="utf-8")
+    for r in rows:
+        row = re.compile(r"^(\| " + re.escape(r["notebook"][:2]) + r" \| \[[^\n]*?\]\(notebooks/it/"
+                         r"[^)]+\) \| )\d+ s( \|)$", re.M)
+        text, n = row.subn(lambda m: f"{m.group(1)}{r['seconds']:.0f} s{m.group(2)}", text)
+        if n != 1:
+            raise SystemExit(f"README.it.md has no table row for lesson {r['notebook'][:2]}")
+    total = sum(r["seconds"] for r in rows)
+    text = re.sub(r"(\| \| \*\*[^*\n]*\*\* \| \*\*)\d+ s(\*\* \|)",
+                  lambda m: f"{m.group(1)}{total:.0f} s{m.group(2)}", text)
+    README_IT.write_text(text, encoding="utf-8")
 
 
 def main(argv=None) -> int:
@@ -88,7 +106,8 @@ def main(argv=None) -> int:
         write_table(rows)
         RESULTS.write_text(json.dumps({"machine": f"{platform.machine()}, {os.cpu_count()} CPU "
                                        f"cores", "rows": rows}, indent=1), encoding="utf-8")
-        print(f"updated {README.relative_to(REPO)} and {RESULTS.relative_to(REPO)}")
+        print(f"updated {README.relative_to(REPO)}, {README_IT.relative_to(REPO)} and "
+              f"{RESULTS.relative_to(REPO)}")
     return 0
 
 

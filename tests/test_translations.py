@@ -279,3 +279,17 @@ def test_new_starts_a_file_whose_cells_all_count_as_work(lesson):
         bn.new_translation(lesson, "it")                # never overwrites a translator's work
     assert bn.stamp(lesson, "it", []) == ["cell-000", "cell-002"]
     assert not any(bn.translation_status(lesson, "it").values())
+
+
+def test_the_italian_readme_lists_every_lesson_with_the_english_run_time():
+    """README.it.md's lesson table links each Italian lesson and quotes README.md's time for
+    it (scripts/time_notebooks.py writes both); a lesson added or remeasured in one README
+    and not the other fails here."""
+    import re
+    english = dict(re.findall(r"^\| (\d\d) \| \[[^\n]*?\]\(notebooks/\d\d_[^)]+\) \| (\d+ s) \|",
+                              (REPO / "README.md").read_text(encoding="utf-8"), re.M))
+    italian = dict(re.findall(r"^\| (\d\d) \| \[[^\n]*?\]\(notebooks/it/\d\d_[^)]+\) \| (\d+ s) \|",
+                              (REPO / "README.it.md").read_text(encoding="utf-8"), re.M))
+    lessons = sorted(p.name[:2] for p in (REPO / "notebooks" / "it").glob("[0-9][0-9]_*.ipynb"))
+    assert len(english) >= 13 and sorted(italian) == lessons
+    assert {k: english[k] for k in italian} == italian
