@@ -10,7 +10,7 @@ each way is data, never pickle:
     and numbers, the course's configs (GPTConfig),
     torch.Tensor (dtype, shape, raw bytes, whether it has an autograd graph),
     a CPU torch.Generator (its state), a CharTokenizer (its characters),
-    a module of torch.nn's plain layers, the course's blocks and models, or the checks'
+    a module of torch.nn's plain layers, the course's blocks, or the checks'
     stand-in models (its class by name, from a fixed list, with its numbers, configs,
     recorded calls, parameters, buffers and submodules; rebuilt without running a
     constructor, so the code that runs is the library's own)
