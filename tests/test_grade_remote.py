@@ -328,3 +328,16 @@ def test_a_class_with_stand_in_exercises_is_graded_in_real_kernels(tmp_path):
         "wrong", checks.check_estimate_loss(scope["my_estimate_loss"]).message)
     for check in ("check_bigram_forward", "check_bigram_generate", "check_training_loop"):
         assert verdict("bo", check)[0] == "not_attempted", (check, verdict("bo", check))
+
+
+def test_a_forged_state_is_no_stronger_than_a_function_that_sets_it():
+    """What a patched kernel can send back, a learner's function can set in the notebook:
+    a function that calls the library's estimate and then writes the record the check reads
+    gets the same verdict in both places (the README names calling the library's own code)."""
+    def writes_the_record(model, train_data, val_data, *args):
+        out = estimate_loss(model, train_data, val_data, *args)
+        model.calls = [(False, False)] * (2 * args[0])
+        return out
+    here = checks.check_estimate_loss(writes_the_record)
+    there = remote_check(checks.check_estimate_loss, writes_the_record)
+    assert (there.status, there.message) == (here.status, here.message)
