@@ -14,7 +14,6 @@ from ...core.data import get_batch
 from ...core.model import BigramLanguageModel
 from ...core.training import estimate_loss as library_estimate
 from ...core.training import train
-from ...i18n import _
 from ..sandbox import describe
 from .answers import as_number, close, expect_tensor, is_int, name_the_mistake
 from .framework import Mistake, Shortcut, call, exercise
@@ -114,17 +113,17 @@ class CheckBigram(BigramLanguageModel):
 
     def forward(self, idx, targets=None):
         if self.refuse == "forward":
-            raise Shortcut(_("you called model(idx, targets), the library's own forward; "
-                             "the exercise is to write it: logits = "
-                             "model.token_embedding_table(idx), then the loss"))
+            raise Shortcut("you called model(idx, targets), the library's own forward; "
+                           "the exercise is to write it: logits = "
+                           "model.token_embedding_table(idx), then the loss")
         if self.record:
             self.calls.append((self.training, torch.is_grad_enabled()))
         return super().forward(idx, targets)
 
     def generate(self, *args, **kwargs):
         if self.refuse == "generate":
-            raise Shortcut(_("you called model.generate, the library's own loop; the "
-                             "exercise is to write that loop (model(idx) gives the logits)"))
+            raise Shortcut("you called model.generate, the library's own loop; the "
+                           "exercise is to write that loop (model(idx) gives the logits)")
         return super().generate(*args, **kwargs)
 
 
