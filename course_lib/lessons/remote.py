@@ -444,12 +444,12 @@ class RemoteFunction:
             elif "opaque" in reply:
                 raise checks.Mistake(f"your function returned {str(reply['opaque'])[:200]}; "
                                      f"the exercise asks for numbers, text, lists or tensors")
-            elif "after_opaque" in reply:
-                raise Unverifiable(f"your function left {str(reply['after_opaque'])[:200]} "
-                                   f"in its argument, which the grader cannot read back from "
-                                   f"your kernel as data")
             elif out.stopped is None:
                 out.value = decode(reply.get("value"))
+                if "after_opaque" in reply:
+                    raise Unverifiable(f"your function left {str(reply['after_opaque'])[:200]} "
+                                       f"in its argument, which the grader cannot read back "
+                                       f"from your kernel as data")
                 for i, state in reply.get("after") or []:
                     if i not in modifies or not 0 <= i < len(args):
                         raise ValueError(f"argument {i} came back")
