@@ -43,6 +43,8 @@ import math
 
 import torch
 
+from ..i18n import _
+
 MAX_MESSAGE_CHARS = 16 << 20     # a request or reply longer than this is refused (16 MiB)
 MAX_DEPTH = 20                   # nesting of lists, tuples and dicts
 
@@ -447,12 +449,12 @@ class RemoteFunction:
             elif out.stopped is None:
                 out.value = decode(reply.get("value"))
                 if "after_opaque" in reply:
-                    raise Unverifiable(f"your function left {str(reply['after_opaque'])[:200]} "
-                                       f"in its argument, which the grader cannot read back "
-                                       f"from your kernel as data")
+                    raise Unverifiable(_("your function left {what} in its argument, which "
+                                         "the grader cannot read back from your kernel as "
+                                         "data").format(what=str(reply["after_opaque"])[:200]))
                 for i, state in reply.get("after") or []:
                     if i not in modifies or not 0 <= i < len(args):
-                        raise ValueError(f"argument {i} came back")
+                        raise ValueError(_("argument {i} came back").format(i=i))
                     _adopt(args[i], decode(state))
         except (ValueError, TypeError, KeyError, AttributeError) as why:
             raise checks.Mistake(f"the grader could not read what your kernel answered "
@@ -465,7 +467,8 @@ def _adopt(target, state) -> None:
     """The check's argument `target` takes the state its copy in the kernel was left in, as
     if the function had changed `target` itself (which, in the notebook, it does)."""
     if not isinstance(target, torch.nn.Module) or type(state) is not type(target):
-        raise Unverifiable(f"the check lets your function change {_describe(target)}, which "
-                           f"came back from your kernel as {_describe(state)}")
+        raise Unverifiable(_("the check lets your function change {what}, which came back "
+                             "from your kernel as {got}").format(what=_describe(target),
+                                                                 got=_describe(state)))
     vars(target).clear()
     vars(target).update(vars(state))
