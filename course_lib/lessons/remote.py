@@ -8,16 +8,27 @@ each way is data, never pickle:
 
     None, bool, int, float (nan and inf too), str, bytes, list, tuple, dict, numpy arrays
     and numbers, the course's configs (GPTConfig),
-    torch.Tensor (dtype, shape, raw bytes), a CharTokenizer (its characters),
-    a module of torch.nn's plain layers or the course's blocks (its class by name, from a
-    fixed list, with its numbers, parameters, buffers and submodules; rebuilt without
-    running a constructor, so the code that runs is the library's own)
+    torch.Tensor (dtype, shape, raw bytes, whether it has an autograd graph),
+    a CPU torch.Generator (its state), a CharTokenizer (its characters),
+    a module of torch.nn's plain layers, the course's blocks, or the checks'
+    stand-in models (its class by name, from a fixed list, with its numbers, configs,
+    recorded calls, parameters, buffers and submodules; rebuilt without running a
+    constructor, so the code that runs is the library's own)
 
-A value of any other type cannot cross: an argument the check wants to pass (a stand-in
-model, say) or a result that is not data (a module the learner built) raises `Unverifiable`,
-and the grader reports that the check cannot be verified outside the kernel instead of
-trusting the kernel. Whatever the kernel sends back is only a value for the check to judge:
-a forged reply is no stronger than a function that returns the same value.
+A value of any other type cannot cross: an argument the check wants to pass or a result
+that is not data (a module the learner built) raises `Unverifiable`, and the grader reports
+that the check cannot be verified outside the kernel instead of trusting the kernel.
+
+A call runs in the kernel as it would in the grader's process: with the grader's global
+torch random state and grad mode at the call. An argument the check lets the function
+change (`modifies`: a model to train, a stand-in that records its calls) comes back after
+the call as data, and the grader's own object takes that state, as if the function had
+changed it in place.
+
+Whatever the kernel sends back is only a value for the check to judge: a returned value a
+function could have returned, and for an argument in `modifies`, a state (parameters,
+training flags, plain attributes) that a function given that object could have set. A
+forged reply is no stronger than a function that produces the same value and state.
 
 Kernel side: `serve(handle, request)` runs `HANDLES[handle](*args)` in the sandbox of
 sandbox.py and returns the reply as a JSON string of bounded size.
@@ -93,8 +104,10 @@ def encode(value, depth: int = 0):
         t = value.detach().cpu().contiguous()
         raw = t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b""
         return {"tensor": {"dtype": str(t.dtype).removeprefix("torch."), "shape": list(t.shape),
-                           "grad": bool(value.requires_grad),
+                           "grad": bool(value.requires_grad), "graph": value.grad_fn is not None,
                            "data": base64.b64encode(raw).decode("ascii")}}
+    if type(value) is torch.Generator and value.device.type == "cpu":
+        return {"generator": encode(value.get_state(), depth + 1)}
     from ..core.data import CharTokenizer
     if type(value) is CharTokenizer:
         return {"char_tokenizer": list(value.chars)}
@@ -153,7 +166,22 @@ def decode(data, depth: int = 0):
         flat = (torch.frombuffer(bytearray(raw), dtype=torch.uint8).view(dtype) if raw
                 else torch.empty(0, dtype=dtype))
         t = flat.reshape(shape).clone()
-        return t.requires_grad_(True) if body.get("grad") is True and t.is_floating_point() else t
+        if body.get("grad") is not True or not t.is_floating_point():
+            return t
+        if body.get("graph") is not True:
+            return t.requires_grad_(True)
+        with torch.enable_grad():                 # made by a computation: not a leaf
+            return t.requires_grad_(True).clone()
+    if kind == "generator":
+        state = decode(body, depth + 1)
+        if not isinstance(state, torch.Tensor) or state.dtype != torch.uint8:
+            _bad(kind)
+        g = torch.Generator()
+        try:
+            g.set_state(state)
+        except RuntimeError:
+            _bad(kind)
+        return g
     if kind in ("ndarray", "np_int", "np_float"):
         import numpy as np
         inner = decode(body, depth + 1)
@@ -181,14 +209,16 @@ def decode(data, depth: int = 0):
 
 
 def _module_classes() -> dict[str, type]:
-    """The modules that cross, by name: torch.nn's plain layers and the course's blocks.
-    Rebuilt from their parts (no constructor runs), their code is the library's own."""
+    """The modules that cross, by name: torch.nn's plain layers, the course's blocks, and the
+    checks' stand-in models. Rebuilt from their parts (no constructor runs), their code is
+    the library's own."""
     from ..core import layers, model
+    from .checks import l02_bigram, l08_full_gpt
     nn = torch.nn
     classes = [nn.Linear, nn.LayerNorm, nn.Dropout, nn.ReLU, nn.GELU, nn.Tanh, nn.Sigmoid,
                nn.Softmax, nn.Embedding, nn.Sequential, nn.ModuleList, nn.Identity,
                layers.Linear, model.Head, model.MultiHeadAttention, model.CausalSelfAttention,
-               model.FeedForward, model.Block]
+               model.FeedForward, model.Block, l02_bigram.CheckBigram, l08_full_gpt.CheckGPT]
     return {f"{c.__module__}.{c.__qualname__}": c for c in classes}
 
 
@@ -201,13 +231,21 @@ def _dataclasses() -> tuple[type, ...]:
     return (model.GPTConfig, model.BigramConfig)
 
 
+def _attribute(value, depth: int = 0) -> bool:
+    """Whether a module may hold `value` as a plain attribute: a number or string, a course
+    config, or a short nest of lists and tuples of those (a stand-in's recorded calls)."""
+    if isinstance(value, _PLAIN) or type(value) in _dataclasses():
+        return True
+    return isinstance(value, (list, tuple)) and depth < 3 and all(
+        _attribute(v, depth + 1) for v in value)
+
+
 def _encode_module(m: torch.nn.Module, depth: int) -> dict:
     name = f"{type(m).__module__}.{type(m).__qualname__}"
     if name not in _module_classes():
         raise Unencodable(_("a {name} module").format(name=name))
     attrs = {k: v for k, v in vars(m).items() if not k.startswith("_") and k != "training"}
-    if not all(isinstance(v, _PLAIN) or (isinstance(v, tuple) and all(
-            isinstance(x, _PLAIN) for x in v)) for v in attrs.values()):
+    if not all(_attribute(v) for v in attrs.values()):
         raise Unencodable(_("a {name} module holding more than numbers and modules").format(
             name=name))
     return {"class": name, "training": m.training, "attrs": encode(attrs, depth + 1),
@@ -229,7 +267,7 @@ def _decode_module(body: dict, depth: int) -> torch.nn.Module:
     attrs = decode(body.get("attrs"), depth + 1)
     if not isinstance(attrs, dict) or not all(
             isinstance(k, str) and k.isidentifier() and not k.startswith("_")
-            and not callable(getattr(cls, k, None)) and isinstance(v, (*_PLAIN, tuple))
+            and not callable(getattr(cls, k, None)) and _attribute(v)
             for k, v in attrs.items()):
         _bad("module")
     for k, v in attrs.items():
@@ -301,9 +339,14 @@ def serve(handle: str, request: str) -> str:
     req = json.loads(request)
     fn = HANDLES[handle]
     args = decode(req["args"])
-    out = sandbox.run(fn, tuple(args), seconds=float(req["seconds"]),
-                      memory_bytes=int(req["memory"]), max_items=int(req["max_items"]),
-                      modifies=tuple(req.get("modifies", ())))
+    modifies = tuple(int(i) for i in req.get("modifies", ()))
+    # the grader's random state and grad mode at the call; the kernel's own come back after
+    with torch.random.fork_rng(devices=[]), torch.set_grad_enabled(req.get("grad") is not False):
+        if "rng" in req:
+            torch.set_rng_state(decode(req["rng"]))
+        out = sandbox.run(fn, tuple(args), seconds=float(req["seconds"]),
+                          memory_bytes=int(req["memory"]), max_items=int(req["max_items"]),
+                          modifies=modifies)
     reply = {"stopped": out.stopped, "limit": out.limit, "modified": list(out.modified),
              "seconds": out.seconds}
     if out.error is not None:
@@ -319,6 +362,10 @@ def serve(handle: str, request: str) -> str:
         except Unencodable as why:
             reply["opaque"] = str(why)
             reply["module"] = isinstance(out.value, torch.nn.Module)
+        try:            # what the function left in the arguments it may change
+            reply["after"] = [[i, encode(args[i])] for i in modifies if 0 <= i < len(args)]
+        except Unencodable as why:
+            reply["after_opaque"] = str(why)
     text = json.dumps(reply, allow_nan=False)
     if len(text) > MAX_MESSAGE_CHARS:
         return json.dumps({"stopped": None, "modified": [], "too_large": len(text)})
@@ -369,7 +416,8 @@ class RemoteFunction:
         try:
             payload = json.dumps({"args": encode(list(args)), "seconds": seconds,
                                   "memory": memory, "max_items": max_items,
-                                  "modifies": list(modifies)}, allow_nan=False)
+                                  "modifies": list(modifies), "grad": torch.is_grad_enabled(),
+                                  "rng": encode(torch.get_rng_state())}, allow_nan=False)
         except Unencodable as why:
             raise Unverifiable(_("the check passes {what} to your function, which the grader "
                                  "cannot send to your kernel as data").format(what=why)) from None
@@ -404,8 +452,27 @@ class RemoteFunction:
                     what=str(reply["opaque"])[:200]))
             elif out.stopped is None:
                 out.value = decode(reply.get("value"))
+                if "after_opaque" in reply:
+                    raise Unverifiable(_("your function left {what} in its argument, which "
+                                         "the grader cannot read back from your kernel as "
+                                         "data").format(what=str(reply["after_opaque"])[:200]))
+                for i, state in reply.get("after") or []:
+                    if i not in modifies or not 0 <= i < len(args):
+                        raise ValueError(_("argument {i} came back").format(i=i))
+                    _adopt(args[i], decode(state))
         except (ValueError, TypeError, KeyError, AttributeError) as why:
             raise checks.Mistake(_("the grader could not read what your kernel answered "
                                    "({why}); was the course's code in the kernel "
                                    "changed?").format(why=why)) from None
         return out
+
+
+def _adopt(target, state) -> None:
+    """The check's argument `target` takes the state its copy in the kernel was left in, as
+    if the function had changed `target` itself (which, in the notebook, it does)."""
+    if not isinstance(target, torch.nn.Module) or type(state) is not type(target):
+        raise Unverifiable(_("the check lets your function change {what}, which came back "
+                             "from your kernel as {got}").format(what=_describe(target),
+                                                                 got=_describe(state)))
+    vars(target).clear()
+    vars(target).update(vars(state))

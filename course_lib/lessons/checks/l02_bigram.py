@@ -104,32 +104,39 @@ def check_counting_loss(counting_loss) -> str:
     raise Mistake(_("your loss is {got:.4f}, expected {want:.4f}").format(got=out, want=want))
 
 
-def _bigram(vocab_size: int, seed: int, refuse: str | None = None, record: bool = False):
-    """A BigramLanguageModel for a check, made without touching the global random state.
+class CheckBigram(BigramLanguageModel):
+    """The checks' stand-in BigramLanguageModel.
 
     refuse="forward" or "generate": that method raises Shortcut (the exercise writes it).
-    record=True: every forward call appends (training mode, grad enabled) to `model.calls`.
+    record=True: every forward call appends (training mode, grad enabled) to `calls`.
+    The grader sends it to the learner's kernel as data (remote.py), so these settings are
+    plain attributes, and `calls` comes back with the model after the call.
     """
-    class CheckBigram(BigramLanguageModel):
-        def forward(self, idx, targets=None):
-            if refuse == "forward":
-                raise Shortcut(_("you called model(idx, targets), the library's own forward; "
-                                 "the exercise is to write it: logits = "
-                                 "model.token_embedding_table(idx), then the loss"))
-            if record:
-                self.calls.append((self.training, torch.is_grad_enabled()))
-            return super().forward(idx, targets)
+    refuse: str | None = None
+    record = False
 
-        def generate(self, *args, **kwargs):
-            if refuse == "generate":
-                raise Shortcut(_("you called model.generate, the library's own loop; the "
-                                 "exercise is to write that loop (model(idx) gives the logits)"))
-            return super().generate(*args, **kwargs)
+    def forward(self, idx, targets=None):
+        if self.refuse == "forward":
+            raise Shortcut(_("you called model(idx, targets), the library's own forward; "
+                             "the exercise is to write it: logits = "
+                             "model.token_embedding_table(idx), then the loss"))
+        if self.record:
+            self.calls.append((self.training, torch.is_grad_enabled()))
+        return super().forward(idx, targets)
 
+    def generate(self, *args, **kwargs):
+        if self.refuse == "generate":
+            raise Shortcut(_("you called model.generate, the library's own loop; the "
+                             "exercise is to write that loop (model(idx) gives the logits)"))
+        return super().generate(*args, **kwargs)
+
+
+def _bigram(vocab_size: int, seed: int, refuse: str | None = None, record: bool = False):
+    """A CheckBigram for a check, made without touching the global random state."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = CheckBigram(vocab_size)
-    model.calls = []
+    model.refuse, model.record, model.calls = refuse, record, []
     return model
 
 
