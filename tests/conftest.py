@@ -22,6 +22,17 @@ TINY_TEXT = ("First Citizen:\nBefore we proceed any further, hear me speak.\n\n"
              "All:\nSpeak, speak.\n") * 20
 
 
+@pytest.fixture(autouse=True)
+def english_afterwards(monkeypatch):
+    """Every test starts with course_lib in English ($COURSE_LANG unset) and leaves it so,
+    whatever language the test chose (course_lib.set_language)."""
+    from course_lib import i18n, set_language
+    monkeypatch.delenv(i18n.ENV_VAR, raising=False)
+    set_language(None)
+    yield
+    set_language(None)
+
+
 @pytest.fixture(scope="session")
 def corpus():
     return load_corpus()

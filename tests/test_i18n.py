@@ -21,13 +21,6 @@ LIB = REPO / "course_lib"
 PO = LIB / "locale" / "it" / "LC_MESSAGES" / "course_lib.po"
 
 
-@pytest.fixture(autouse=True)
-def english_afterwards(monkeypatch):
-    monkeypatch.delenv(i18n.ENV_VAR, raising=False)
-    yield
-    set_language(None)
-
-
 def wrapped_messages(root=LIB) -> dict[str, str]:
     """{msgid: "file:line"} of every _("..."), N_("...") and ngettext("...", "...", n) call.
 

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from conftest import REPO
-from course_lib import i18n, set_language
+from course_lib import set_language
 from course_lib.lessons import checks
 from course_lib.lessons.checks import (check_bigram_counts, check_bigram_forward,
                                        check_bigram_generate, check_context_target_pairs,
@@ -49,13 +49,6 @@ SHOWN = {
 CODE = {"id_list(...) 'encode'"}
 # string literals of several words that are data, not messages
 DATA = {"To be, or not to be"}
-
-
-@pytest.fixture(autouse=True)
-def english_afterwards(monkeypatch):
-    monkeypatch.delenv(i18n.ENV_VAR, raising=False)
-    yield
-    set_language(None)
 
 
 def _audit(paths):

@@ -58,13 +58,6 @@ SHOWN_BY = {
 _CODE = re.compile(r"^[A-Za-z_][\w.]*\(.*\)$")
 
 
-@pytest.fixture(autouse=True)
-def english_afterwards(monkeypatch):
-    monkeypatch.delenv(i18n.ENV_VAR, raising=False)
-    yield
-    set_language(None)
-
-
 def _text(node: ast.AST) -> str:
     """A literal's text, an f-string's with {} for each value."""
     if isinstance(node, ast.Constant):

@@ -22,7 +22,7 @@ import pytest
 import torch
 
 from conftest import REPO
-from course_lib import i18n, set_language
+from course_lib import set_language
 from course_lib.commands import grade as g
 from course_lib.commands import grade_plan
 from course_lib.lessons.checks import (check_addition_accuracy, check_addition_line,
@@ -46,13 +46,6 @@ TEST_INPUTS = {"to be or not to be, that is the question. to be", "hob dob hob d
                "café crème, café au lait, crème brûlée", "dcba dc ba",
                "to be or not to be, that is the question", "to be or not to be",
                "min(counts, key=lambda p: (-counts[p], p))"}
-
-
-@pytest.fixture(autouse=True)
-def english_afterwards(monkeypatch):
-    monkeypatch.delenv(i18n.ENV_VAR, raising=False)
-    yield
-    set_language(None)
 
 
 def in_both(check, fn):

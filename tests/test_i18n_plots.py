@@ -17,7 +17,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from conftest import REPO  # noqa: E402
-from course_lib import i18n, set_language  # noqa: E402
+from course_lib import set_language  # noqa: E402
 from course_lib.lessons import modern, plots  # noqa: E402
 from i18n_audit import bare_messages  # noqa: E402
 
@@ -69,13 +69,6 @@ CODE_NOT_WORDS = {
     "plot(...) f'n_kv_head={nkv} ({kind})'",
     "set_label(...) f'n_kv_head={nkv.value}'",
 }
-
-
-@pytest.fixture(autouse=True)
-def english_afterwards(monkeypatch):
-    monkeypatch.delenv(i18n.ENV_VAR, raising=False)
-    yield
-    set_language(None)
 
 
 def _unexplained(found):

@@ -16,7 +16,7 @@ import ast
 import pytest
 
 from conftest import REPO
-from course_lib import i18n, set_language
+from course_lib import set_language
 from course_lib.lessons import own_gpt, own_gpt_panels, sweep
 from course_lib.lessons import widgets as course_widgets
 from course_lib.lessons.bpe_widgets import plot_vocab_tradeoff
@@ -60,13 +60,6 @@ CODE_TEXT = {"'n_embd'", "'block_size'", "'top_k'", "'head_size'", "'vocab_size'
              # lesson 11 cuts this message at the word "inside": it stays English on purpose
              'f"{target} is inside the course\'s data/ folder, which the lessons load'}
 SHOWN_ATTRIBUTES = ("value", "description", "tooltip", "placeholder")
-
-
-@pytest.fixture(autouse=True)
-def english_afterwards(monkeypatch):
-    monkeypatch.delenv(i18n.ENV_VAR, raising=False)
-    yield
-    set_language(None)
 
 
 def texts(out):
