@@ -55,3 +55,46 @@ def bare_messages(paths, calls: dict[str, tuple[tuple[int, ...], tuple[str, ...]
                     found.append(f"{path.name}:{node.lineno}: {name}(...) "
                                  f"{ast.unparse(arg)[:70]}")
     return found
+
+
+def _literal_text(node: ast.AST) -> str:
+    """A literal's text; an f-string's with {} for each value."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    return "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+
+
+def unmarked_sentences(paths, min_words: int = 3, allowed=frozenset(),
+                       is_code=lambda text: False) -> list[str]:
+    """["file:line: 'text'"] for every string literal or f-string of `min_words` or more words
+    (a word holds a letter) that is not inside _(), N_() or ngettext(), not a docstring, not
+    a subscript key (breakdown["layer norms"]), not in `allowed` (test inputs such as "to be
+    or not to be") and not `is_code(text)`: the messages bare_messages cannot see (a table
+    of mistakes, a dict of known answers, a success message after `return`)."""
+    found = []
+    for path in paths:
+        path = Path(path)
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        skip = set()
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef,
+                                 ast.ClassDef)) and node.body \
+                    and isinstance(node.body[0], ast.Expr) \
+                    and isinstance(node.body[0].value, ast.Constant):
+                skip.add(id(node.body[0].value))                      # a docstring
+            if _called_name(node) in ("_", "N_", "ngettext") if isinstance(node, ast.Call) \
+                    else False:
+                skip.update(id(n) for n in ast.walk(node))
+            if isinstance(node, ast.JoinedStr):
+                skip.update(id(v) for v in ast.walk(node) if v is not node)
+            if isinstance(node, ast.Subscript):
+                skip.add(id(node.slice))
+        for node in ast.walk(tree):
+            if id(node) in skip or not (isinstance(node, ast.JoinedStr) or (
+                    isinstance(node, ast.Constant) and isinstance(node.value, str))):
+                continue
+            text = _literal_text(node)
+            words = sum(any(c.isalpha() for c in w) for w in text.split())
+            if words >= min_words and text not in allowed and not is_code(text):
+                found.append(f"{path.name}:{node.lineno}: {text[:70]!r}")
+    return found

@@ -10,7 +10,6 @@ as before the translation (the full messages are written out here).
 
 from __future__ import annotations
 
-import ast
 import sys
 
 import pytest
@@ -29,7 +28,7 @@ from course_lib.lessons.checks import (check_bigram_counts, check_bigram_forward
 from course_lib.lessons.sandbox import describe
 
 from checks_support import good_pairs, stub
-from i18n_audit import bare_messages
+from i18n_audit import bare_messages, unmarked_sentences
 from test_checks_l02_bigram import good_estimate, good_forward, good_generate, good_train
 
 LESSONS = REPO / "course_lib" / "lessons"
@@ -56,32 +55,9 @@ def _audit(paths):
 
 
 def _unmarked_prose(paths):
-    """Every string literal of three words or more (or f-string with two) outside _(), N_()
-    and ngettext(), docstrings left out: a message passed on through a variable, a tuple
-    given to name_the_mistake or a success message returned by a check."""
-    found = []
-    for path in paths:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        skip = set()
-        for node in ast.walk(tree):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                    and node.func.id in ("_", "N_", "ngettext")):
-                skip.update(id(n) for n in ast.walk(node))
-            if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef))
-                    and node.body and isinstance(node.body[0], ast.Expr)):
-                skip.add(id(node.body[0].value))
-        for node in ast.walk(tree):
-            if id(node) in skip:
-                continue
-            if isinstance(node, ast.JoinedStr):
-                skip.update(id(n) for n in ast.walk(node))
-                text = "".join(v.value for v in node.values if isinstance(v, ast.Constant))
-                if len(text.split()) >= 2:
-                    found.append(f"{path.name}:{node.lineno}: {ast.unparse(node)[:70]}")
-            elif (isinstance(node, ast.Constant) and isinstance(node.value, str)
-                  and len(node.value.split()) >= 3 and node.value not in DATA):
-                found.append(f"{path.name}:{node.lineno}: {node.value[:70]!r}")
-    return found
+    """Sentences of three words or more outside _(): a message passed on through a
+    variable, a tuple given to name_the_mistake or a success message returned by a check."""
+    return unmarked_sentences(paths, min_words=3, allowed=DATA)
 
 
 def test_every_message_of_these_modules_is_marked_for_translation():

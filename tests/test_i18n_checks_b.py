@@ -9,7 +9,6 @@ with those modules.
 
 from __future__ import annotations
 
-import ast
 import re
 import string
 
@@ -30,6 +29,7 @@ from course_lib.lessons.checks import (check_block_forward, check_causal_attenti
                                        check_stable_softmax, check_steps_per_epoch,
                                        check_temperature_probs, check_tokens_per_step)
 from i18n_audit import bare_messages
+from i18n_audit import unmarked_sentences as audit_sentences
 from test_i18n import po_entries, wrapped_messages
 
 CHECKS = REPO / "course_lib" / "lessons" / "checks"
@@ -58,41 +58,9 @@ SHOWN_BY = {
 _CODE = re.compile(r"^[A-Za-z_][\w.]*\(.*\)$")
 
 
-def _text(node: ast.AST) -> str:
-    """A literal's text, an f-string's with {} for each value."""
-    if isinstance(node, ast.Constant):
-        return node.value
-    return "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
-
-
 def unmarked_sentences(paths) -> list[str]:
-    """["file:line: 'text'"] for every string literal or f-string of two or more words that
-    is neither a docstring, nor inside _() / N_(), nor a key, nor code: the messages in a table of
-    mistakes, a dict of known answers or a `return` that bare_messages cannot see."""
-    found = []
-    for path in paths:
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        skip = set()
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) and node.body \
-                    and isinstance(node.body[0], ast.Expr) \
-                    and isinstance(node.body[0].value, ast.Constant):
-                skip.add(id(node.body[0].value))                      # a docstring
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-                    and node.func.id in ("_", "N_", "ngettext"):
-                skip.update(id(a) for a in node.args)
-            if isinstance(node, ast.JoinedStr):
-                skip.update(id(v) for v in ast.walk(node) if v is not node)
-            if isinstance(node, ast.Subscript):
-                skip.add(id(node.slice))                 # a key: breakdown["layer norms"]
-        for node in ast.walk(tree):
-            if id(node) in skip or not (isinstance(node, ast.JoinedStr) or (
-                    isinstance(node, ast.Constant) and isinstance(node.value, str))):
-                continue
-            text = _text(node)
-            if " " in text.strip() and any(c.isalpha() for c in text) and not _CODE.match(text):
-                found.append(f"{path.name}:{node.lineno}: {text[:70]!r}")
-    return found
+    """Sentences of two or more words outside _() that are not code."""
+    return audit_sentences(paths, min_words=2, is_code=lambda t: bool(_CODE.match(t)))
 
 
 def _not_code(found: list[str]) -> list[str]:

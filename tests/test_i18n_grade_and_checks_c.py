@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import ast
 import csv
 from collections import Counter
 
@@ -29,6 +28,7 @@ from course_lib.lessons.checks import (check_addition_accuracy, check_addition_l
                                        check_count_pairs, check_decode_bpe, check_merge,
                                        check_rms_norm, check_swiglu)
 from i18n_audit import bare_messages
+from i18n_audit import unmarked_sentences as audit_sentences
 
 CHECKS = [REPO / "course_lib" / "lessons" / "checks" / f"{name}.py"
           for name in ("l10_subword_tokens", "l11_your_own_gpt", "l12_modern_gpt")]
@@ -59,23 +59,9 @@ def in_both(check, fn):
 # ============================================================================= the audit
 
 def unmarked_sentences(path) -> list[str]:
-    """Every string of three words or more that is neither inside _()/N_(), nor a docstring,
-    nor a test input: in a check module, such a string is a message someone forgot to mark
-    (a success message after `return`, a mistake in a table, a label)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    skip = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-                and node.func.id in ("_", "N_"):
-            skip.update(id(n) for n in ast.walk(node))
-        body = getattr(node, "body", None)
-        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) \
-                and isinstance(body[0].value, ast.Constant):
-            skip.add(id(body[0].value))                          # a docstring
-    return [f"{path.name}:{n.lineno}: {n.value[:70]!r}" for n in ast.walk(tree)
-            if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in skip
-            and n.value not in TEST_INPUTS
-            and sum(any(c.isalpha() for c in w) for w in n.value.split()) >= 3]
+    """Sentences of three words or more outside _(), test inputs left out: in a check
+    module, such a string is a message someone forgot to mark."""
+    return audit_sentences([path], min_words=3, allowed=TEST_INPUTS)
 
 
 def test_every_message_of_these_modules_is_marked():

@@ -236,7 +236,7 @@ def test_the_panels_report_training_and_generation_in_italian():
                                          "loss di validazione ")
     assert "nat per carattere" in panel.status.value
     box = own_gpt_panels.generation_panel(panel.result, length=12)
-    prompt, (temperature, top_k, note), out = box.children[0], box.children[1].children, \
+    prompt, (temperature, _top_k, note), out = box.children[0], box.children[1].children, \
         box.children[2]
     assert temperature.description == "temperatura" and "nessun filtro top-k" in note.value
     assert texts(out).startswith("temperatura 1.0, campionamento tra tutti i caratteri:")
