@@ -35,7 +35,8 @@ MODULES = sorted(CORE.glob("*.py"))
 SHOWN_BY = {
     **{error: ((0,), ()) for error in (
         "ValueError", "TypeError", "FileNotFoundError", "RuntimeError", "OSError",
-        "IndexError", "KeyError", "CheckpointError", "TrainingDiverged")},
+        "IndexError", "KeyError", "CheckpointError", "TrainingDiverged", "FileTooLargeError",
+        "UnknownCharacterError")},
     "warn": ((0,), ("message",)),
     "print": ((0,), ()),
     "_say": ((0, 1), ("message", "hint")),
@@ -123,6 +124,17 @@ def _damaged_checkpoint(tmp_path):
     load_checkpoint(tmp_path / "ck")
 
 
+def _grown_checkpoint(tmp_path):
+    """A weights file larger than config.json says: refused by its size, before it is read
+    (the check that tells this case apart must not depend on the message's language)."""
+    from course_lib.core.model import BigramLanguageModel
+    tok = CharTokenizer.from_text(TINY_TEXT)
+    save_checkpoint(tmp_path / "ck", BigramLanguageModel(tok.vocab_size), tok)
+    with open(tmp_path / "ck" / "model.safetensors", "ab") as f:
+        f.write(b"\0" * 8)
+    load_checkpoint(tmp_path / "ck")
+
+
 def _bad_bpe_file():
     stored = BPETokenizer.train(TINY_TEXT, 260).to_dict()
     stored["vocab_size"] += 1                                 # edited by hand
@@ -144,6 +156,10 @@ BAD = {
         _damaged_checkpoint, CheckpointError,
         "does not match its checksum in config.json: the file is truncated or damaged",
         "non corrisponde al suo checksum in config.json: il file è troncato o danneggiato"),
+    "a checkpoint's weights file that grew": (
+        _grown_checkpoint, CheckpointError,
+        "does not match its checksum in config.json: it holds",
+        "non corrisponde al suo checksum in config.json: contiene"),
     "a bad GPTConfig value": (
         lambda tmp: GPTConfig(n_embd=30, n_head=4), ValueError,
         "n_embd=30 is not divisible by n_head=4", "n_embd=30 non è divisibile per n_head=4"),

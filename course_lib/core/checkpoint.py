@@ -41,7 +41,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as safetensors_load, save as safetensors_save
 
 from ..i18n import N_, _
-from .data import read_regular_file, tokenizer_class, tokenizer_from_dict
+from .data import FileTooLargeError, read_regular_file, tokenizer_class, tokenizer_from_dict
 from .model import BigramLanguageModel, GPTConfig, GPTLanguageModel, LanguageModel
 from .tokenizer import Tokenizer
 
@@ -401,7 +401,7 @@ def _checked_bytes(path: Path, name: str, meta: dict) -> bytes:
         data = read_regular_file(path / name, size if known else _memory_limit(),
                                  _("checkpoint file"))
     except ValueError as err:
-        if known and "larger than" in str(err):
+        if known and isinstance(err, FileTooLargeError):
             raise CheckpointError(_(
                 "{file} does not match its checksum in config.json: it holds {n:,} bytes, "
                 "{expected:,} expected (the file was changed or damaged after saving). Save "

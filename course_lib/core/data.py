@@ -26,6 +26,16 @@ CORPUS_PATH = DATA_DIR / "shakespeare.txt"
 MAX_TEXT_BYTES = 256_000_000    # a corpus, a task or a prompt file: 256 MB (the course's is 1 MB)
 
 
+class FileTooLargeError(ValueError):
+    """A file holds more bytes than its reader takes (callers tell it apart by its class: the
+    message is in the learner's language)."""
+
+
+class UnknownCharacterError(ValueError):
+    """Text holds a character that the tokenizer's vocabulary lacks (a class, so that callers
+    need not match the message, which is in the learner's language)."""
+
+
 def _file_kind(mode: int) -> str | None:
     """What a file that is not a regular file is, in words (None for a regular file)."""
     import stat
@@ -80,7 +90,7 @@ def _refuse_kind(mode: int, path: Path, what: str) -> None:
 
 def _refuse_size(size: int, limit: int, path: Path, what: str) -> None:
     if size > limit:
-        raise ValueError(_("{what} {path} is larger than {limit:,} bytes, the most the course "
+        raise FileTooLargeError(_("{what} {path} is larger than {limit:,} bytes, the most the course "
                            "reads from such a file; give a smaller file (or a part of it)").format(
             what=what, path=path, limit=limit))
 
@@ -89,11 +99,12 @@ _BOMS = ((b"\xff\xfe\x00\x00", "UTF-32", "FF FE 00 00"), (b"\x00\x00\xfe\xff", "
          (b"\xff\xfe", "UTF-16", "FF FE"), (b"\xfe\xff", "UTF-16", "FE FF"))
 
 
-def decode_utf8(raw: bytes, source: str | Path, what: str = "corpus file",
+def decode_utf8(raw: bytes, source: str | Path, what: str | None = None,
                 then: str | None = None) -> str:
     """`raw` read as UTF-8, or a ValueError that names the encoding it is in (UTF-16 or
     UTF-32, from its byte-order mark or its NUL bytes) and the iconv command that converts it."""
     source = str(source)
+    what = _("corpus file") if what is None else what
     then = _("give converted.txt") if then is None else then
     convert = f"iconv -f {{}} -t UTF-8 {source} > converted.txt"
     for bom, name, shown in _BOMS:
@@ -138,7 +149,7 @@ def load_text(path: str | Path | None = None) -> str:
     return normalize_text(text.replace("\r\n", "\n"), source=str(path))
 
 
-def normalize_text(text: str, source: str = "the text") -> str:
+def normalize_text(text: str, source: str | None = None) -> str:
     """Drop a byte-order mark and bring the text to Unicode form NFC, saying so on stderr.
 
     A BOM (U+FEFF, which some editors put first) would otherwise become a character of the
@@ -147,6 +158,7 @@ def normalize_text(text: str, source: str = "the text") -> str:
     """
     import sys
     import unicodedata
+    source = _("the text") if source is None else source
     notes = []
     if text.startswith("\ufeff"):
         text = text[1:]
@@ -218,7 +230,7 @@ class CharTokenizer:
             return [self.stoi[c] for c in text]
         except KeyError:
             pos, ch = next((i, c) for i, c in enumerate(text) if c not in self.stoi)
-            raise ValueError(_(
+            raise UnknownCharacterError(_(
                 "character {ch!r} (U+{code:04X}) at position {pos} is not in the vocabulary "
                 "of {n} characters; remove it from the text, or build the tokenizer from a "
                 "text that contains it").format(ch=ch, code=ord(ch), pos=pos,
