@@ -163,6 +163,12 @@ BAD = {
     "a bad GPTConfig value": (
         lambda tmp: GPTConfig(n_embd=30, n_head=4), ValueError,
         "n_embd=30 is not divisible by n_head=4", "n_embd=30 non è divisibile per n_head=4"),
+    "a bad GPTConfig value (the divisors to pick from)": (
+        lambda tmp: GPTConfig(n_embd=5040, n_head=11), ValueError,
+        "Pick n_head from the divisors of 5040 near 11 [4, 5, 6, 7, 8, 9, 10, 12, 14, 15, 16, "
+        "18], or change n_embd",
+        "Scegli n_head tra i divisori di 5040 vicini a 11 [4, 5, 6, 7, 8, 9, 10, 12, 14, 15, "
+        "16, 18], oppure cambia n_embd"),
     "a GPTConfig size of 0": (
         lambda tmp: GPTConfig(n_layer=0), ValueError,
         "n_layer must be a positive integer, got 0", "n_layer deve essere un intero positivo, "

@@ -34,17 +34,20 @@ from .sampling import sample_next_token, validate_sampling_args
 # ----------------------------------------------------------------------------- config
 
 def _divisors_near(n: int, near: int, most: int = 12) -> str:
-    """The divisors of n closest to `near` (all of them when there are few), as text.
+    """The divisors of n closest to `near` (all of them when there are few), as text that
+    follows "the divisors" in a message ("of 12 [1, 2, 3, 4, 6, 12]").
 
     Trial division up to sqrt(n) keeps this quick for any n a config could hold."""
     if n > 10**14:
-        return f"of {n}"
+        return _("of {n}").format(n=n)
     found = set()
     for d in range(1, math.isqrt(n) + 1):
         if n % d == 0:
             found.update((d, n // d))
     closest = sorted(sorted(found, key=lambda d: (abs(d - near), d))[:most])
-    return f"of {n} {closest}" if len(found) <= most else f"of {n} near {near} {closest}"
+    if len(found) <= most:
+        return _("of {n} {closest}").format(n=n, closest=closest)
+    return _("of {n} near {near} {closest}").format(n=n, near=near, closest=closest)
 
 
 # the feed-forward's nonlinearity; SwiGLU (lesson 12) is defined with the other later-GPT
