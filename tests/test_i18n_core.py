@@ -222,3 +222,14 @@ def test_the_note_on_a_normalised_corpus_speaks_italian(tmp_path, capsys):
     load_text(corpus)
     err = capsys.readouterr().err
     assert "note:" in err and "dropped the byte-order mark" in err and "form NFC" in err
+
+
+def test_the_bfloat16_evidence_lesson_09_prints_speaks_italian():
+    from course_lib.core.precision import native_bf16
+    set_language("it")
+    native, why = native_bf16(torch.device("cpu"))
+    assert why.startswith("questa CPU ha" if native else "questa CPU non ha istruzioni"), why
+    set_language("en")
+    native_en, why_en = native_bf16(torch.device("cpu"))
+    assert native_en == native
+    assert why_en.startswith("this CPU has" if native else "this CPU has no native"), why_en

@@ -452,7 +452,7 @@ def _resolve_precision(precision, model, train_data, batch_size, block_size, dev
         flag = torch.tensor([float(chosen == "bf16")], device=device)
         dist.broadcast(flag, src=0)
         if (flag.item() > 0) != (chosen == "bf16"):
-            chosen, why = ("bf16" if flag.item() > 0 else "fp32"), "rank 0's choice"
+            chosen, why = ("bf16" if flag.item() > 0 else "fp32"), _("rank 0's choice")
     return chosen, why
 
 
