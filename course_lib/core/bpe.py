@@ -48,6 +48,7 @@ from collections.abc import Iterable, Sequence
 import regex
 import torch
 
+from ..i18n import N_, _
 from . import validate
 from .defaults import TRAIN_FRACTION
 
@@ -58,6 +59,9 @@ GPT2_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|
 ENDOFTEXT = "<|endoftext|>"
 N_BYTES = 256
 FORMAT_VERSION = 1
+# from_dict refuses a stored vocab_size that its merges and special tokens do not make
+VOCAB_SIZE_DAMAGED = N_("the stored BPE tokenizer says vocab_size={stored!r} but its merges and "
+                        "special tokens make {made}; the tokenizer file is damaged")
 _CACHE_LIMIT = 200_000       # pieces whose encoding encode() remembers
 # Bounds on what a tokenizer (a tokenizer.json from a stranger) may make us build: GPT-2's
 # 50,000 merges hold about 0.3 MB of token bytes; cl100k_base has 100,000 merges.
@@ -182,34 +186,38 @@ class BPETokenizer:
         for rank, m in enumerate(merges):
             if (not isinstance(m, tuple) or len(m) != 2
                     or not all(validate.is_whole(t) for t in m)):
-                raise ValueError(f"merge {rank} is {m!r}; each merge is a pair of two token "
-                                 f"IDs [a, b]. The merges are damaged")
+                raise ValueError(_("merge {rank} is {merge!r}; each merge is a pair of two "
+                                   "token IDs [a, b]. The merges are damaged").format(
+                    rank=rank, merge=m))
             new = N_BYTES + rank
             if not all(0 <= t < new for t in m):
-                raise ValueError(f"merge {rank} is {list(m)}, but it makes token {new} and may "
-                                 f"only join tokens that exist before it (IDs 0 to {new - 1}). "
-                                 f"The merges are damaged or out of order")
+                raise ValueError(_("merge {rank} is {merge}, but it makes token {new} and may "
+                                   "only join tokens that exist before it (IDs 0 to {last}). "
+                                   "The merges are damaged or out of order").format(
+                    rank=rank, merge=list(m), new=new, last=new - 1))
             if m in ranks:
-                raise ValueError(f"merge {rank} {list(m)} repeats merge {ranks[m]}; each pair "
-                                 f"is merged once. The merges are damaged")
+                raise ValueError(_("merge {rank} {merge} repeats merge {earlier}; each pair is "
+                                   "merged once. The merges are damaged").format(
+                    rank=rank, merge=list(m), earlier=ranks[m]))
             ranks[m] = rank
             vocab.append(vocab[m[0]] + vocab[m[1]])
         special_tokens = list(special_tokens)
         for s in special_tokens:
             if not isinstance(s, str) or not s:
-                raise ValueError(f"a special token is a non-empty string such as "
-                                 f"{ENDOFTEXT!r}, got {s!r}")
+                raise ValueError(_("a special token is a non-empty string such as "
+                                   "{example!r}, got {value!r}").format(example=ENDOFTEXT,
+                                                                        value=s))
         if len(set(special_tokens)) != len(special_tokens):
-            raise ValueError(f"the special tokens {special_tokens} list one twice; give "
-                             f"distinct ones")
+            raise ValueError(_("the special tokens {tokens} list one twice; give distinct "
+                               "ones").format(tokens=special_tokens))
         if pattern is not None and not isinstance(pattern, str):
-            raise TypeError(f"pattern is a regular expression (a string) or None, got "
-                            f"{type(pattern).__name__}")
+            raise TypeError(_("pattern is a regular expression (a string) or None, got "
+                              "{kind}").format(kind=type(pattern).__name__))
         try:
             self._split = regex.compile(pattern) if pattern is not None else None
         except regex.error as err:
-            raise ValueError(f"the pre-splitting pattern {pattern!r} is not a valid regular "
-                             f"expression ({err})") from None
+            raise ValueError(_("the pre-splitting pattern {pattern!r} is not a valid regular "
+                               "expression ({err})").format(pattern=pattern, err=err)) from None
         # GPT-2's pattern is known to take time in proportion to the text; any other gets a
         # time limit in every search (a pattern can backtrack for hours on a crafted text)
         self._split_timeout = pattern not in (GPT2_PATTERN, None)
@@ -244,18 +252,24 @@ class BPETokenizer:
         largest vocab_size this text allows.
         """
         if not isinstance(text, str) or not text:
-            raise ValueError("train needs a non-empty string to learn the merges from")
+            raise ValueError(_("train needs a non-empty string to learn the merges from"))
         special_tokens = list(special_tokens)
         smallest = N_BYTES + len(special_tokens)
         if not validate.is_whole(vocab_size) or vocab_size < smallest:
-            raise ValueError(
-                f"vocab_size must be an integer >= {smallest} (the 256 byte tokens"
-                f"{f' + {len(special_tokens)} special' if special_tokens else ''}), got "
-                f"{vocab_size!r}; a byte-level BPE never has fewer tokens than bytes")
+            if special_tokens:
+                raise ValueError(_(
+                    "vocab_size must be an integer >= {smallest} (the 256 byte tokens + "
+                    "{n_special} special), got {value!r}; a byte-level BPE never has fewer "
+                    "tokens than bytes").format(smallest=smallest, n_special=len(special_tokens),
+                                                value=vocab_size))
+            raise ValueError(_(
+                "vocab_size must be an integer >= {smallest} (the 256 byte tokens), got "
+                "{value!r}; a byte-level BPE never has fewer tokens than bytes").format(
+                smallest=smallest, value=vocab_size))
         validate.positive_int("min_count", min_count)
         order = list(range(N_BYTES)) if base_order is None else list(base_order)
         if sorted(order) != sorted(set(order)) or len(order) != N_BYTES:
-            raise ValueError("base_order gives each of the 256 bytes a distinct sort key")
+            raise ValueError(_("base_order gives each of the 256 bytes a distinct sort key"))
         empty = cls([], special_tokens, pattern)          # checks the specials and the pattern
         n_merges = vocab_size - smallest
         words = Counter(empty._chunks(text, specials=False))
@@ -277,10 +291,12 @@ class BPETokenizer:
                 heapq.heappop(heap)
             if not heap or -heap[0][0] < min_count:
                 most = N_BYTES + len(merges) + len(special_tokens)
-                raise ValueError(
-                    f"vocab_size={vocab_size} is more than this text can make: after "
-                    f"{len(merges)} merges no pair of tokens occurs {min_count} times or more "
-                    f"(min_count={min_count}). Use vocab_size <= {most}, or a longer text")
+                raise ValueError(_(
+                    "vocab_size={vocab_size} is more than this text can make: after {n_merges} "
+                    "merges no pair of tokens occurs {min_count} times or more "
+                    "(min_count={min_count}). Use vocab_size <= {most}, or a longer "
+                    "text").format(vocab_size=vocab_size, n_merges=len(merges),
+                                   min_count=min_count, most=most))
             pair = heapq.heappop(heap)[3]
             new = N_BYTES + len(merges)
             merges.append(pair)
@@ -298,7 +314,7 @@ class BPETokenizer:
         With specials=True the special tokens are kept as pieces of their own; with False
         they are dropped (training never merges across or into one).
         """
-        return [c for _, c in self._marked_chunks(text, self._special_split, specials)]
+        return [c for _kind, c in self._marked_chunks(text, self._special_split, specials)]
 
     def _marked_chunks(self, text: str, split, specials: bool = True) -> list[tuple[bool, str]]:
         """(is a special token, piece) for each piece, cutting only at what `split` matches."""
@@ -332,10 +348,12 @@ class BPETokenizer:
                 out.append(m.group())
                 end = m.end()
         except TimeoutError:
-            raise ValueError(f"the pre-splitting pattern {self.pattern!r} took more than "
-                             f"{kw['timeout']:.0f} s on a text of {len(text):,} characters: it "
-                             f"backtracks without end on such text. Use the GPT-2 pattern "
-                             f"(the default) or pattern=None") from None
+            raise ValueError(_("the pre-splitting pattern {pattern!r} took more than "
+                               "{seconds:.0f} s on a text of {n:,} characters: it backtracks "
+                               "without end on such text. Use the GPT-2 pattern (the default) "
+                               "or pattern=None").format(pattern=self.pattern,
+                                                         seconds=kw["timeout"],
+                                                         n=len(text))) from None
         if end < len(text):
             out.append(text[end:])
         return out
@@ -356,13 +374,15 @@ class BPETokenizer:
             if value == "all":
                 return set(known)
             if isinstance(value, str):
-                raise TypeError(f"{name} is 'all' or a set of special tokens such as "
-                                f"{{'{ENDOFTEXT}'}}, got the string {value!r}")
+                raise TypeError(_("{name} is 'all' or a set of special tokens such as "
+                                  "{{'{example}'}}, got the string {value!r}").format(
+                    name=name, example=ENDOFTEXT, value=value))
             chosen = set(value)
             unknown = chosen - known
             if unknown:
-                raise ValueError(f"{name} names {sorted(unknown)}, which this tokenizer does not "
-                                 f"have; its special tokens are {sorted(known)}")
+                raise ValueError(_("{name} names {unknown}, which this tokenizer does not "
+                                   "have; its special tokens are {known}").format(
+                    name=name, unknown=sorted(unknown), known=sorted(known)))
             return chosen
 
         allowed = as_set(allowed_special, "allowed_special")
@@ -380,18 +400,18 @@ class BPETokenizer:
         Raises TypeError for a non-string.
         """
         if not isinstance(text, str):
-            raise TypeError(f"encode expects a string, got {type(text).__name__}; "
-                            f"to decode IDs back to text, use decode()")
+            raise TypeError(_("encode expects a string, got {kind}; to decode IDs back to "
+                              "text, use decode()").format(kind=type(text).__name__))
         _refuse_surrogates(text)
         allowed, disallowed = self._special_sets(allowed_special, disallowed_special)
         for s in sorted(disallowed, key=len, reverse=True):
             where = text.find(s)
             if where >= 0:
-                raise ValueError(
-                    f"the text holds the special token {s!r} (at character {where:,}); typed "
-                    f"into ordinary text it would act as a document boundary. If you put it "
-                    f"there on purpose, pass allowed_special={{{s!r}}} (or 'all'); to encode it "
-                    f"as plain text, pass disallowed_special=()")
+                raise ValueError(_(
+                    "the text holds the special token {token!r} (at character {where:,}); typed "
+                    "into ordinary text it would act as a document boundary. If you put it "
+                    "there on purpose, pass allowed_special={{{token!r}}} (or 'all'); to encode "
+                    "it as plain text, pass disallowed_special=()").format(token=s, where=where))
         split = (self._special_split if allowed == set(self.special_tokens)
                  else self._split_at(frozenset(allowed)))
         chunks = self._marked_chunks(text, split)
@@ -485,31 +505,30 @@ class BPETokenizer:
     def from_dict(cls, d: dict) -> BPETokenizer:
         """The tokenizer that to_dict described. Raises ValueError naming what is damaged."""
         if not isinstance(d, dict) or d.get("kind") != "bpe":
-            raise ValueError('a BPE tokenizer is stored as {"kind": "bpe", "merges": [...], '
-                             '...}; this is not one')
+            raise ValueError(_('a BPE tokenizer is stored as {"kind": "bpe", "merges": [...], '
+                               '...}; this is not one'))
         if d.get("version") != FORMAT_VERSION:
-            raise ValueError(f"BPE tokenizer format version {d.get('version')!r} is not "
-                             f"supported (this course_lib reads version {FORMAT_VERSION})")
+            raise ValueError(_("BPE tokenizer format version {version!r} is not supported "
+                               "(this course_lib reads version {supported})").format(
+                version=d.get("version"), supported=FORMAT_VERSION))
         for name, kind in (("merges", list), ("special_tokens", list)):
             if not isinstance(d.get(name), kind):
-                raise ValueError(f'the stored BPE tokenizer has no list of "{name}"; the '
-                                 f'tokenizer file is damaged')
+                raise ValueError(_('the stored BPE tokenizer has no list of "{name}"; the '
+                                   'tokenizer file is damaged').format(name=name))
         if "pattern" not in d:
-            raise ValueError('the stored BPE tokenizer has no "pattern" (null for none); the '
-                             'tokenizer file is damaged')
+            raise ValueError(_('the stored BPE tokenizer has no "pattern" (null for none); the '
+                               'tokenizer file is damaged'))
         pattern = d["pattern"]
         if d.get("vocab_size") != N_BYTES + len(d["merges"]) + len(d["special_tokens"]):
-            raise ValueError(f"the stored BPE tokenizer says vocab_size={d.get('vocab_size')!r} "
-                             f"but its merges and special tokens make "
-                             f"{N_BYTES + len(d['merges']) + len(d['special_tokens'])}; the "
-                             f"tokenizer file is damaged")
+            raise ValueError(_(VOCAB_SIZE_DAMAGED).format(
+                stored=d.get("vocab_size"),
+                made=N_BYTES + len(d["merges"]) + len(d["special_tokens"])))
         tok = cls(d["merges"], d["special_tokens"], pattern)
         if pattern not in (GPT2_PATTERN, None):      # a stranger's pattern: try it first
             tok._split_pieces(_PATTERN_TEST, timeout=PATTERN_TEST_SECONDS)
         if d.get("vocab_size") != tok.vocab_size:
-            raise ValueError(f"the stored BPE tokenizer says vocab_size={d.get('vocab_size')!r} "
-                             f"but its merges and special tokens make {tok.vocab_size}; the "
-                             f"tokenizer file is damaged")
+            raise ValueError(_(VOCAB_SIZE_DAMAGED).format(stored=d.get("vocab_size"),
+                                                          made=tok.vocab_size))
         return tok
 
     def __repr__(self) -> str:
@@ -529,17 +548,18 @@ def _validate_sizes(merges: list, special_tokens: list) -> None:
     counting token lengths (not bytes) first: 60 merges that each double a token would make
     one of 2**60 bytes."""
     if len(merges) > MAX_MERGES:
-        raise ValueError(f"{len(merges):,} merges is more than the {MAX_MERGES:,} a course "
-                         f"tokenizer may have (GPT-2 has 50,000); the merges are damaged")
+        raise ValueError(_("{n:,} merges is more than the {most:,} a course tokenizer may "
+                           "have (GPT-2 has 50,000); the merges are damaged").format(
+            n=len(merges), most=MAX_MERGES))
     if len(special_tokens) > MAX_SPECIAL_TOKENS:
-        raise ValueError(f"{len(special_tokens):,} special tokens is more than the "
-                         f"{MAX_SPECIAL_TOKENS:,} a course tokenizer may have (GPT-2 has 1); "
-                         f"give fewer")
+        raise ValueError(_("{n:,} special tokens is more than the {most:,} a course "
+                           "tokenizer may have (GPT-2 has 1); give fewer").format(
+            n=len(special_tokens), most=MAX_SPECIAL_TOKENS))
     long = [s for s in special_tokens if isinstance(s, str) and len(s) > MAX_SPECIAL_CHARS]
     if long:
-        raise ValueError(f"a special token has {len(long[0]):,} characters, more than the "
-                         f"{MAX_SPECIAL_CHARS} one may have; give shorter ones such as "
-                         f"{ENDOFTEXT!r}")
+        raise ValueError(_("a special token has {n:,} characters, more than the {most} one "
+                           "may have; give shorter ones such as {example!r}").format(
+            n=len(long[0]), most=MAX_SPECIAL_CHARS, example=ENDOFTEXT))
     length, total = [1] * N_BYTES, 0
     for m in merges:
         if (isinstance(m, tuple) and len(m) == 2 and all(validate.is_whole(t) for t in m)
@@ -550,10 +570,11 @@ def _validate_sizes(merges: list, special_tokens: list) -> None:
         length.append(n)
         total += n
         if total > MAX_TOKEN_BYTES:
-            raise ValueError(f"the merges make tokens of more than {MAX_TOKEN_BYTES:,} bytes "
-                             f"in all (merge {len(length) - N_BYTES - 1} makes a token of "
-                             f"{n:,} bytes); real vocabularies hold far less (GPT-2's: about "
-                             f"300,000 bytes). The merges are damaged")
+            raise ValueError(_("the merges make tokens of more than {most:,} bytes in all "
+                               "(merge {merge} makes a token of {n:,} bytes); real "
+                               "vocabularies hold far less (GPT-2's: about 300,000 bytes). The "
+                               "merges are damaged").format(
+                most=MAX_TOKEN_BYTES, merge=len(length) - N_BYTES - 1, n=n))
 
 
 def _refuse_surrogates(text: str) -> None:
@@ -562,11 +583,12 @@ def _refuse_surrogates(text: str) -> None:
     locale that is not UTF-8). Encoding it would make wrong tokens without a word."""
     m = regex.search(r"[\ud800-\udfff]", text)
     if m is not None:
-        raise ValueError(f"the text holds U+{ord(m.group()):04X} at position {m.start()}, half "
-                         f"of a surrogate pair and not a character: bytes that were read with "
-                         f"an encoding other than UTF-8 (a terminal or locale that is not "
-                         f"UTF-8). Read the text as UTF-8, for example "
-                         f"os.fsencode(text).decode('utf-8'), or set LC_ALL=C.UTF-8")
+        raise ValueError(_("the text holds U+{code:04X} at position {pos}, half of a "
+                           "surrogate pair and not a character: bytes that were read with an "
+                           "encoding other than UTF-8 (a terminal or locale that is not "
+                           "UTF-8). Read the text as UTF-8, for example "
+                           "os.fsencode(text).decode('utf-8'), or set LC_ALL=C.UTF-8").format(
+            code=ord(m.group()), pos=m.start()))
 
 
 TOKENIZERS = ("char", "bpe")
@@ -585,17 +607,23 @@ def build_tokenizer(kind: str, text: str, vocab_size: int | None = None,
     validate.one_of("tokenizer", kind, TOKENIZERS)
     if kind == "char":
         if vocab_size is not None:
-            raise ValueError("--vocab-size is for --tokenizer bpe; a character tokenizer "
-                             "takes its vocabulary from the text")
+            raise ValueError(_("--vocab-size is for --tokenizer bpe; a character tokenizer "
+                               "takes its vocabulary from the text"))
         return CharTokenizer.from_text(text)
     if vocab_size is None:
         special = list(special_tokens)
-        raise ValueError(f"--tokenizer bpe needs --vocab-size N (for example 512; at least "
-                         f"{N_BYTES + len(special)}: the {N_BYTES} byte tokens"
-                         + (f" + {len(special)} special ({', '.join(special)})" if special else "")
-                         + ")")
+        if special:
+            raise ValueError(_("--tokenizer bpe needs --vocab-size N (for example 512; at least "
+                               "{smallest}: the {n_bytes} byte tokens + {n_special} special "
+                               "({special}))").format(
+                smallest=N_BYTES + len(special), n_bytes=N_BYTES, n_special=len(special),
+                special=", ".join(special)))
+        raise ValueError(_("--tokenizer bpe needs --vocab-size N (for example 512; at least "
+                           "{smallest}: the {n_bytes} byte tokens)").format(
+            smallest=N_BYTES + len(special), n_bytes=N_BYTES))
     validate.finite_number("train_fraction", train_fraction, above=0)
     if train_fraction > 1:
-        raise ValueError(f"train_fraction must be at most 1, got {train_fraction}")
+        raise ValueError(_("train_fraction must be at most 1, got {value}").format(
+            value=train_fraction))
     return BPETokenizer.train(text[:max(1, int(train_fraction * len(text)))], vocab_size,
                               special_tokens=special_tokens)

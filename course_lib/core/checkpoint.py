@@ -40,7 +40,8 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load as safetensors_load, save as safetensors_save
 
-from .data import read_regular_file, tokenizer_class, tokenizer_from_dict
+from ..i18n import N_, _
+from .data import FileTooLargeError, read_regular_file, tokenizer_class, tokenizer_from_dict
 from .model import BigramLanguageModel, GPTConfig, GPTLanguageModel, LanguageModel
 from .tokenizer import Tokenizer
 
@@ -87,8 +88,8 @@ def _tokenizer_bytes(tokenizer) -> bytes:
     """tokenizer.to_dict() as JSON, after checking that loading can rebuild it."""
     to_dict = getattr(tokenizer, "to_dict", None)
     if not callable(to_dict):
-        raise TypeError(f"save_checkpoint needs a tokenizer with to_dict() (a CharTokenizer, for "
-                        f"example), got {type(tokenizer).__name__}")
+        raise TypeError(_("save_checkpoint needs a tokenizer with to_dict() (a CharTokenizer, "
+                          "for example), got {kind}").format(kind=type(tokenizer).__name__))
     d = to_dict()
     tokenizer_class(d.get("kind") if isinstance(d, dict) else None)   # a kind loading knows
     return json.dumps(d, ensure_ascii=False).encode("utf-8")
@@ -123,7 +124,7 @@ def is_checkpoint(path: str | Path) -> bool:
     try:
         if not config.is_file() or config.stat().st_size > CONFIG_LIMIT:
             return False
-        meta = json.loads(read_regular_file(config, CONFIG_LIMIT, "checkpoint config"))
+        meta = json.loads(read_regular_file(config, CONFIG_LIMIT, _("checkpoint config")))
     except (OSError, ValueError):
         return False
     return isinstance(meta, dict) and meta.get("format") == FORMAT
@@ -157,11 +158,11 @@ def shipped_data_error(path: str | Path, flag: str = "--overwrite") -> Checkpoin
     rel = _shipped(Path(path))
     if rel is None or not Path(path).exists():
         return None
-    return CheckpointError(
-        f"{path} is part of the course's shipped data ({rel}, which the lessons load); a "
-        f"command does not overwrite it unless you pass {flag}. Choose another path (for "
-        f"example checkpoints/mine); if it was overwritten, `git checkout {rel.as_posix()}` "
-        f"brings the shipped version back")
+    return CheckpointError(_(
+        "{path} is part of the course's shipped data ({rel}, which the lessons load); a "
+        "command does not overwrite it unless you pass {flag}. Choose another path (for "
+        "example checkpoints/mine); if it was overwritten, `git checkout {posix}` brings the "
+        "shipped version back").format(path=path, rel=rel, flag=flag, posix=rel.as_posix()))
 
 
 def validate_output_folder(path: str | Path, overwrite: bool = False, size: int = 0) -> None:
@@ -179,40 +180,44 @@ def validate_output_folder(path: str | Path, overwrite: bool = False, size: int 
     path = _absolute(path)
     if not overwrite and (err := shipped_data_error(shown)) is not None:
         raise err
-    what = ("a checkpoint is a folder holding " + ", ".join(FILES))
     if path.is_symlink() or (path.exists() and not path.is_dir()):
-        raise CheckpointError(f"{shown} is a file, not a folder; {what}. Give the name of a new "
-                              f"folder (it is made) or of an existing checkpoint")
+        raise CheckpointError(_("{path} is a file, not a folder; a checkpoint is a folder "
+                                "holding {files}. Give the name of a new folder (it is made) "
+                                "or of an existing checkpoint").format(
+            path=shown, files=", ".join(FILES)))
     if path.is_dir() and not is_checkpoint(path):
         names, more = _some_entries(path)
         if names:
             listing = ", ".join(names) + (", ..." if more else "")
-            raise CheckpointError(
-                f"{shown} is a folder that is not a checkpoint and holds files ({listing}); "
-                f"saving there would replace them. Give the name of a new folder, or of an "
-                f"empty one")
+            raise CheckpointError(_(
+                "{path} is a folder that is not a checkpoint and holds files ({listing}); "
+                "saving there would replace them. Give the name of a new folder, or of an "
+                "empty one").format(path=shown, listing=listing))
     backup = _backup_path(path)
     if backup.exists() and not is_checkpoint(backup):
-        raise CheckpointError(f"{backup} exists and is not a checkpoint; a save to {shown} keeps "
-                              f"the previous checkpoint under that name. Move it away, or give "
-                              f"another folder")
+        raise CheckpointError(_("{backup} exists and is not a checkpoint; a save to {path} "
+                                "keeps the previous checkpoint under that name. Move it away, "
+                                "or give another folder").format(backup=backup, path=shown))
     parent = path.parent
     while not parent.exists():              # the nearest folder that exists holds the rest
         parent = parent.parent
     if not parent.is_dir():
-        raise CheckpointError(f"cannot make the folder {shown}: {parent} is a file, not a folder")
+        raise CheckpointError(_("cannot make the folder {path}: {parent} is a file, not a "
+                                "folder").format(path=shown, parent=parent))
     try:
         with tempfile.TemporaryFile(dir=parent):
             pass
     except OSError as err:
-        raise CheckpointError(f"cannot write in {parent} ({err.strerror or err}); give an "
-                              f"--out in a folder you can write to") from None
+        raise CheckpointError(_("cannot write in {parent} ({err}); give an --out in a folder "
+                                "you can write to").format(parent=parent,
+                                                           err=err.strerror or err)) from None
     need = 2 * size + 1_000_000             # the new checkpoint beside the old, and some slack
     free = shutil.disk_usage(parent).free
     if free < need:
-        raise CheckpointError(f"the disk holding {parent} has {free / 1e6:,.1f} MB free, but "
-                              f"saving this checkpoint needs about {need / 1e6:,.1f} MB; free "
-                              f"some space or give an --out on another disk")
+        raise CheckpointError(_("the disk holding {parent} has {free:,.1f} MB free, but saving "
+                                "this checkpoint needs about {need:,.1f} MB; free some space or "
+                                "give an --out on another disk").format(
+            parent=parent, free=free / 1e6, need=need / 1e6))
 
 
 # ------------------------------------------------------------------ one writer at a time
@@ -243,9 +248,10 @@ def writer_lock(path: str | Path):
     try:
         lock.acquire()
     except Timeout:
-        raise CheckpointError(
-            f"another run is saving a checkpoint to {path} right now (it holds the lock "
-            f"{_lock_path(path)}); wait until it has finished, or give another --out") from None
+        raise CheckpointError(_(
+            "another run is saving a checkpoint to {path} right now (it holds the lock "
+            "{lock}); wait until it has finished, or give another --out").format(
+            path=path, lock=_lock_path(path))) from None
     try:
         yield
     finally:
@@ -303,19 +309,21 @@ def save_checkpoint(path: str | Path, model: LanguageModel, tokenizer: Tokenizer
     A reader loading at the same time gets the old checkpoint or the new one.
     """
     if not isinstance(model, LanguageModel):
-        raise TypeError(f"save_checkpoint expects a course_lib language model, got "
-                        f"{type(model).__name__}")
+        raise TypeError(_("save_checkpoint expects a course_lib language model, got "
+                          "{kind}").format(kind=type(model).__name__))
     if tokenizer.vocab_size != model.cfg.vocab_size:
-        raise ValueError(f"the tokenizer has {tokenizer.vocab_size} tokens but the model "
-                         f"was built for vocab_size={model.cfg.vocab_size}; save the tokenizer "
-                         f"the model was trained with")
+        raise ValueError(_("the tokenizer has {n} tokens but the model was built for "
+                           "vocab_size={vocab_size}; save the tokenizer the model was trained "
+                           "with").format(n=tokenizer.vocab_size,
+                                          vocab_size=model.cfg.vocab_size))
     shown, path = Path(path), _absolute(path)
     side_files = dict(side_files or {})
     for name, data in side_files.items():
         if (not isinstance(name, str) or name in OWN_FILES or os.path.basename(name) != name
                 or name.startswith(".") or not isinstance(data, bytes)):
-            raise ValueError(f"side_files maps plain file names (not {sorted(OWN_FILES)}) to "
-                             f"bytes, got {name!r}: {type(data).__name__}")
+            raise ValueError(_("side_files maps plain file names (not {own}) to bytes, got "
+                               "{name!r}: {kind}").format(own=sorted(OWN_FILES), name=name,
+                                                         kind=type(data).__name__))
     state = _plain_tensors(model.state_dict())
     contents = {"tokenizer.json": _tokenizer_bytes(tokenizer),
                 "model.safetensors": safetensors_save(state), **side_files}
@@ -364,14 +372,14 @@ def save_checkpoint(path: str | Path, model: LanguageModel, tokenizer: Tokenizer
 def _read_json(path: Path, data: bytes | None = None, limit: int = CONFIG_LIMIT) -> dict:
     if data is None:
         try:
-            data = read_regular_file(path, limit, "checkpoint file")
+            data = read_regular_file(path, limit, _("checkpoint file"))
         except ValueError as err:
             raise CheckpointError(str(err)) from None
     try:
         return json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise CheckpointError(f"{path} is not valid JSON ({err}); the checkpoint is damaged, "
-                              f"save or download it again") from None
+        raise CheckpointError(_("{path} is not valid JSON ({err}); the checkpoint is damaged, "
+                                "save or download it again").format(path=path, err=err)) from None
 
 
 def _checked_bytes(path: Path, name: str, meta: dict) -> bytes:
@@ -384,30 +392,34 @@ def _checked_bytes(path: Path, name: str, meta: dict) -> bytes:
         files = meta.get("files")
         expected = files.get(name) if isinstance(files, dict) else None
         if not isinstance(expected, dict):
-            raise CheckpointError(f"{path / 'config.json'} has no checksum for {name}; the "
-                                  f"config is damaged. Save the checkpoint again")
+            raise CheckpointError(_("{config} has no checksum for {name}; the config is "
+                                    "damaged. Save the checkpoint again").format(
+                config=path / "config.json", name=name))
     size = expected.get("bytes") if isinstance(expected, dict) else None
     known = _is_whole(size) and size >= 0
     try:
         data = read_regular_file(path / name, size if known else _memory_limit(),
-                                 "checkpoint file")
+                                 _("checkpoint file"))
     except ValueError as err:
-        if known and "larger than" in str(err):
-            raise CheckpointError(
-                f"{path / name} does not match its checksum in config.json: it holds "
-                f"{os.stat(path / name).st_size:,} bytes, {size:,} expected (the file was "
-                f"changed or damaged after saving). Save the checkpoint again") from None
+        if known and isinstance(err, FileTooLargeError):
+            raise CheckpointError(_(
+                "{file} does not match its checksum in config.json: it holds {n:,} bytes, "
+                "{expected:,} expected (the file was changed or damaged after saving). Save "
+                "the checkpoint again").format(file=path / name, n=os.stat(path / name).st_size,
+                                               expected=size)) from None
         raise CheckpointError(str(err)) from None
     if expected is not None and _sha256(data) != expected.get("sha256"):
-        size = (f"{len(data):,} bytes, {expected['bytes']:,} expected"
+        size = (_("{n:,} bytes, {expected:,} expected").format(n=len(data),
+                                                               expected=expected["bytes"])
                 if isinstance(expected.get("bytes"), int) and expected["bytes"] != len(data)
-                else f"{len(data):,} bytes")
-        what = ("the file is truncated or damaged" if name == "model.safetensors" else
-                "the file was changed after saving (a reordered vocabulary would turn the "
-                "model's output into garbage)" if name in ("tokenizer.json", "vocab.json") else
-                "the file was changed or cut short after saving")
-        raise CheckpointError(f"{path / name} does not match its checksum in config.json: "
-                              f"{what} ({size}). Save the checkpoint again")
+                else _("{n:,} bytes").format(n=len(data)))
+        what = (_("the file is truncated or damaged") if name == "model.safetensors" else
+                _("the file was changed after saving (a reordered vocabulary would turn the "
+                  "model's output into garbage)") if name in ("tokenizer.json", "vocab.json")
+                else _("the file was changed or cut short after saving"))
+        raise CheckpointError(_("{file} does not match its checksum in config.json: {what} "
+                                "({size}). Save the checkpoint again").format(
+            file=path / name, what=what, size=size))
     return data
 
 
@@ -433,19 +445,20 @@ def read_side_file(path: str | Path, name: str, limit: int, unchecked_ok: bool =
     files = meta.get("files") if isinstance(meta, dict) else None
     entry = files.get(name) if isinstance(files, dict) else None
     if not (path / name).exists():
-        raise FileNotFoundError(f"{path / name} is missing")
+        raise FileNotFoundError(_("{file} is missing").format(file=path / name))
     if not isinstance(entry, dict):
         if unchecked_ok:
             try:
-                return read_regular_file(path / name, limit, "checkpoint file")
+                return read_regular_file(path / name, limit, _("checkpoint file"))
             except ValueError as err:
                 raise CheckpointError(str(err)) from None
-        raise CheckpointError(f"{path / 'config.json'} has no checksum for {name}: it was not "
-                              f"saved with this checkpoint")
+        raise CheckpointError(_("{config} has no checksum for {name}: it was not saved with "
+                                "this checkpoint").format(config=path / "config.json", name=name))
     size = entry.get("bytes")
     if _is_whole(size) and size > limit:
-        raise CheckpointError(f"{path / name} would be {size:,} bytes, more than the {limit:,} "
-                              f"this reads; the config is damaged")
+        raise CheckpointError(_("{file} would be {n:,} bytes, more than the {limit:,} this "
+                                "reads; the config is damaged").format(
+            file=path / name, n=size, limit=limit))
     return _checked_bytes(path, name, meta)
 
 
@@ -491,27 +504,33 @@ def _load_once(path: Path, cfg: GPTConfig | None,
     if not path.exists() and _backup_path(path).exists():
         path = _backup_path(path)  # a save was interrupted between its two renames
     if not path.exists():
-        raise FileNotFoundError(f"no checkpoint at {path}; train one with `python -m "
-                                f"course_lib.train --out {path}` or check the path")
+        raise FileNotFoundError(_("no checkpoint at {path}; train one with `python -m "
+                                  "course_lib.train --out {path}` or check the path").format(
+            path=path))
     if not path.is_dir():
-        raise CheckpointError(f"{path} is a file, but a checkpoint is a directory holding "
-                              f"{', '.join(FILES)}; give the directory")
+        raise CheckpointError(_("{path} is a file, but a checkpoint is a directory holding "
+                                "{files}; give the directory").format(
+            path=path, files=", ".join(FILES)))
     if not (path / "config.json").is_file():
-        raise CheckpointError(f"{path} is not a complete checkpoint: config.json missing (a "
-                              f"checkpoint holds {', '.join(FILES)})")
+        raise CheckpointError(_("{path} is not a complete checkpoint: config.json missing (a "
+                                "checkpoint holds {files})").format(
+            path=path, files=", ".join(FILES)))
     meta = _read_json(path / "config.json")
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path / 'config.json'} is not a course_lib checkpoint config "
-                              f"(no \"format\": \"{FORMAT}\")")
+        raise CheckpointError(_('{config} is not a course_lib checkpoint config (no "format": '
+                                '"{format}")').format(config=path / "config.json",
+                                                      format=FORMAT))
     if meta.get("version") not in (1, VERSION):
-        raise CheckpointError(f"checkpoint format version {meta.get('version')} is not "
-                              f"supported (this course_lib reads versions 1 and {VERSION}); "
-                              f"update course_lib (git pull)")
+        raise CheckpointError(_("checkpoint format version {version} is not supported (this "
+                                "course_lib reads versions 1 and {newest}); update course_lib "
+                                "(git pull)").format(version=meta.get("version"),
+                                                     newest=VERSION))
     files = FILES_V1 if meta["version"] == 1 else FILES
     missing = [f for f in files if not (path / f).is_file()]
     if missing:
-        raise CheckpointError(f"{path} is not a complete checkpoint: {', '.join(missing)} "
-                              f"missing (a checkpoint holds {', '.join(files)})")
+        raise CheckpointError(_("{path} is not a complete checkpoint: {missing} missing (a "
+                                "checkpoint holds {files})").format(
+            path=path, missing=", ".join(missing), files=", ".join(files)))
     if meta["version"] == 1:
         tokenizer_file = "vocab.json"
         vocab = _read_json(path / "vocab.json")
@@ -519,26 +538,27 @@ def _load_once(path: Path, cfg: GPTConfig | None,
     else:
         tokenizer_file = "tokenizer.json"
         if os.stat(path / tokenizer_file).st_size > TOKENIZER_LIMIT:
-            raise CheckpointError(f"{path / tokenizer_file} is larger than {TOKENIZER_LIMIT:,} "
-                                  f"bytes, more than any course tokenizer (GPT-2's 50,000 "
-                                  f"merges take about 1 MB); the file is damaged")
+            raise CheckpointError(_("{file} is larger than {limit:,} bytes, more than any "
+                                    "course tokenizer (GPT-2's 50,000 merges take about 1 MB); "
+                                    "the file is damaged").format(
+                file=path / tokenizer_file, limit=TOKENIZER_LIMIT))
         stored = _read_json(path / tokenizer_file, _checked_bytes(path, tokenizer_file, meta))
     _validate_stored_vocab_size(stored, meta, path / tokenizer_file)
     try:
         tokenizer = tokenizer_from_dict(stored)
     except (KeyError, TypeError, ValueError) as err:
-        raise CheckpointError(f"{path / tokenizer_file} does not hold a valid tokenizer "
-                              f"({err})") from None
+        raise CheckpointError(_("{file} does not hold a valid tokenizer ({err})").format(
+            file=path / tokenizer_file, err=err)) from None
     weights = _checked_bytes(path, "model.safetensors", meta)
 
     try:
         state = safetensors_load(weights)
     except SafetensorError as err:
-        raise CheckpointError(
-            f"{path / 'model.safetensors'} cannot be read as safetensors ({err}). If it came "
-            f"from torch.save (a pickle), the course will not load it: unpickling can run any "
-            f"code. Load it yourself only if you trust it, then write a checkpoint with "
-            f"save_checkpoint(...)") from None
+        raise CheckpointError(_(
+            "{file} cannot be read as safetensors ({err}). If it came from torch.save (a "
+            "pickle), the course will not load it: unpickling can run any code. Load it "
+            "yourself only if you trust it, then write a checkpoint with "
+            "save_checkpoint(...)").format(file=path / "model.safetensors", err=err)) from None
     _validate_weight_values(state, path / "model.safetensors")
 
     kind = meta.get("model")
@@ -546,33 +566,38 @@ def _load_once(path: Path, cfg: GPTConfig | None,
         if kind == "GPTLanguageModel":
             saved_cfg = GPTConfig.from_dict(meta["config"])
             if cfg is not None and cfg != saved_cfg:
-                diffs = [f"{k}={v} (you asked for {cfg.to_dict()[k]})"
+                diffs = [_("{field}={value} (you asked for {asked})").format(
+                             field=k, value=v, asked=cfg.to_dict()[k])
                          for k, v in saved_cfg.to_dict().items() if cfg.to_dict()[k] != v]
-                raise CheckpointError(f"the checkpoint at {path} was made for another "
-                                      f"configuration: {', '.join(diffs)}; build the model with "
-                                      f"the checkpoint's config, or pass cfg=None")
+                raise CheckpointError(_("the checkpoint at {path} was made for another "
+                                        "configuration: {diffs}; build the model with the "
+                                        "checkpoint's config, or pass cfg=None").format(
+                    path=path, diffs=", ".join(diffs)))
             # the file's shapes must fit the config before a model of that config is built:
             # a tampered config.json (n_layer=1000000) would otherwise fill the memory first
             _validate_shapes_fit_config(state, saved_cfg, path)
-            require_memory(saved_cfg, what=f"the config in {path / 'config.json'}")
+            require_memory(saved_cfg, what=_("the config in {config}").format(
+                config=path / "config.json"))
             model = GPTLanguageModel(saved_cfg)
         elif kind == "BigramLanguageModel":
             vocab = int(meta["config"]["vocab_size"])
             table = state.get("token_embedding_table.weight")
             if table is None or tuple(table.shape) != (vocab, vocab):
-                raise CheckpointError(f"{path / 'config.json'} says vocab_size={vocab}, but the "
-                                      f"weights in model.safetensors do not have that size; the "
-                                      f"config or the weights were changed after saving")
+                raise CheckpointError(_("{config} says vocab_size={vocab}, but the weights in "
+                                        "model.safetensors do not have that size; the config or "
+                                        "the weights were changed after saving").format(
+                    config=path / "config.json", vocab=vocab))
             model = BigramLanguageModel(vocab)
         else:
-            raise CheckpointError(f"unknown model type {str(kind)[:100]!r} in "
-                                  f"{path / 'config.json'}")
+            raise CheckpointError(_("unknown model type {kind!r} in {config}").format(
+                kind=str(kind)[:100], config=path / "config.json"))
     except (KeyError, TypeError) as err:
-        raise CheckpointError(f"{path / 'config.json'} has an invalid config "
-                              f"({str(err)[:200]})") from None
+        raise CheckpointError(_("{config} has an invalid config ({err})").format(
+            config=path / "config.json", err=str(err)[:200])) from None
     if tokenizer.vocab_size != model.cfg.vocab_size:
-        raise CheckpointError(f"{tokenizer_file} has {tokenizer.vocab_size} tokens but the model "
-                              f"config says vocab_size={model.cfg.vocab_size}")
+        raise CheckpointError(_("{file} has {n} tokens but the model config says "
+                                "vocab_size={vocab_size}").format(
+            file=tokenizer_file, n=tokenizer.vocab_size, vocab_size=model.cfg.vocab_size))
     load_state(model, state, source=str(path))
     return model.to(device).eval(), tokenizer
 
@@ -596,26 +621,28 @@ def _validate_stored_vocab_size(stored, meta: dict, source: Path) -> None:
     vocab = config.get("vocab_size") if isinstance(config, dict) else None
     n = _stored_vocab_size(stored)
     if n is not None and _is_whole(vocab) and n != vocab:
-        raise CheckpointError(f"{source} describes {n:,} tokens but the model config says "
-                              f"vocab_size={vocab:,}; the tokenizer file does not belong to "
-                              f"this model (or was changed). Save the checkpoint again")
+        raise CheckpointError(_("{source} describes {n:,} tokens but the model config says "
+                                "vocab_size={vocab:,}; the tokenizer file does not belong to "
+                                "this model (or was changed). Save the checkpoint again").format(
+            source=source, n=n, vocab=vocab))
 
 
 def _validate_weight_values(state: dict[str, torch.Tensor], source: Path) -> None:
     """float32 weights with finite values only, as save_checkpoint writes them."""
     for name, t in sorted(state.items()):
         if t.dtype != torch.float32:
-            raise CheckpointError(
-                f"{source} stores {name} as {str(t.dtype).replace('torch.', '')}, but course "
-                f"checkpoints hold float32 weights (save_checkpoint writes them so); convert "
-                f"the model with model.float() and save it again")
+            raise CheckpointError(_(
+                "{source} stores {name} as {dtype}, but course checkpoints hold float32 "
+                "weights (save_checkpoint writes them so); convert the model with model.float() "
+                "and save it again").format(source=source, name=name,
+                                            dtype=str(t.dtype).replace("torch.", "")))
     for name, t in sorted(state.items()):
         if not torch.isfinite(t).all():
-            what = "NaN" if torch.isnan(t).any() else "infinite"
-            raise CheckpointError(
-                f"{source} holds {what} values in {name}: the training that made it diverged "
-                f"(or the file was changed). Such a model only outputs garbage; train it again, "
-                f"with a lower learning rate")
+            what = "NaN" if torch.isnan(t).any() else _("infinite")
+            raise CheckpointError(_(
+                "{source} holds {what} values in {name}: the training that made it diverged (or "
+                "the file was changed). Such a model only outputs garbage; train it again, with "
+                "a lower learning rate").format(source=source, what=what, name=name))
 
 
 def _validate_shapes_fit_config(state: dict[str, torch.Tensor], cfg: GPTConfig, path: Path) -> None:
@@ -628,18 +655,19 @@ def _validate_shapes_fit_config(state: dict[str, torch.Tensor], cfg: GPTConfig, 
     for name, shape in expected.items():
         got = tuple(state[name].shape) if name in state else None
         if got != shape:
-            problems.append(f"{name} is {got if got is not None else 'missing'} in the file, "
-                            f"{shape} for the config")
+            problems.append(_("{name} is {got} in the file, {shape} for the config").format(
+                name=name, got=got if got is not None else _("missing"), shape=shape))
     blocks = {int(k.split(".")[1]) for k in state if k.startswith("blocks.")
               and k.split(".")[1].isdigit()}
     n_blocks = max(blocks) + 1 if blocks else 0
     if n_blocks != cfg.n_layer:
-        problems.append(f"the file holds {n_blocks} blocks, the config says n_layer="
-                        f"{cfg.n_layer}")
+        problems.append(_("the file holds {n} blocks, the config says n_layer={n_layer}").format(
+            n=n_blocks, n_layer=cfg.n_layer))
     if problems:
-        raise CheckpointError(f"{path / 'config.json'} does not fit the weights in "
-                              f"model.safetensors ({'; '.join(problems[:3])}); the config was "
-                              f"changed after saving. Save the checkpoint again")
+        raise CheckpointError(_("{config} does not fit the weights in model.safetensors "
+                                "({problems}); the config was changed after saving. Save the "
+                                "checkpoint again").format(config=path / "config.json",
+                                                           problems="; ".join(problems[:3])))
 
 
 def estimated_parameters(cfg: GPTConfig) -> int:
@@ -673,19 +701,29 @@ def estimated_bytes(cfg: GPTConfig, batch_size: int | None = None) -> int:
 
 
 def require_memory(cfg: GPTConfig, batch_size: int | None = None,
-                 what: str = "this configuration") -> None:
+                   what: str | None = None) -> None:
     """Refuse a config whose model cannot fit in the memory this machine has free, saying
     how much it would need (with `batch_size`: to train it)."""
     import psutil
     need = estimated_bytes(cfg, batch_size)
     free = psutil.virtual_memory().available
     if need > free:
-        doing = "train it" if batch_size else "load it"
-        raise CheckpointError(
-            f"{what} makes a model of about {estimated_parameters(cfg):,} parameters "
-            f"(n_layer={cfg.n_layer}, n_embd={cfg.n_embd}, block_size={cfg.block_size}), and "
-            f"to {doing} needs about {_gb(need)}, but this machine has {_gb(free)} free. Use "
-            f"a smaller n_layer or n_embd" + (" or batch size" if batch_size else ""))
+        message = TOO_BIG_TO_TRAIN if batch_size else TOO_BIG_TO_LOAD
+        raise CheckpointError(_(message).format(
+            what=_("this configuration") if what is None else what,
+            params=estimated_parameters(cfg), n_layer=cfg.n_layer, n_embd=cfg.n_embd,
+            block_size=cfg.block_size, need=_gb(need), free=_gb(free)))
+
+
+# require_memory's refusal, for a model to train (with a batch size) and to load
+TOO_BIG_TO_TRAIN = N_(
+    "{what} makes a model of about {params:,} parameters (n_layer={n_layer}, n_embd={n_embd}, "
+    "block_size={block_size}), and to train it needs about {need}, but this machine has "
+    "{free} free. Use a smaller n_layer or n_embd or batch size")
+TOO_BIG_TO_LOAD = N_(
+    "{what} makes a model of about {params:,} parameters (n_layer={n_layer}, n_embd={n_embd}, "
+    "block_size={block_size}), and to load it needs about {need}, but this machine has "
+    "{free} free. Use a smaller n_layer or n_embd")
 
 
 def _gb(n: int) -> str:
@@ -697,18 +735,22 @@ def load_state(model: torch.nn.Module, state: dict[str, torch.Tensor], source: s
     own = model.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
-    reshaped = [f"{k}: {tuple(state[k].shape)} in the file, {tuple(v.shape)} in the model"
+    reshaped = [_("{name}: {file_shape} in the file, {model_shape} in the model").format(
+                    name=k, file_shape=tuple(state[k].shape), model_shape=tuple(v.shape))
                 for k, v in own.items() if k in state and state[k].shape != v.shape]
     if missing or unexpected or reshaped:
         parts = []
         if missing:
-            parts.append(f"missing {missing[:3]}{'...' if len(missing) > 3 else ''}")
+            parts.append(_("missing {names}").format(names=missing[:3])
+                         + ("..." if len(missing) > 3 else ""))
         if unexpected:
-            parts.append(f"unexpected {unexpected[:3]}{'...' if len(unexpected) > 3 else ''}")
+            parts.append(_("unexpected {names}").format(names=unexpected[:3])
+                         + ("..." if len(unexpected) > 3 else ""))
         if reshaped:
-            parts.append("wrong shapes " + "; ".join(reshaped[:3]))
-        raise CheckpointError(f"the weights in {source} do not fit this model ({', '.join(parts)}); "
-                              f"it was made for another configuration")
+            parts.append(_("wrong shapes {shapes}").format(shapes="; ".join(reshaped[:3])))
+        raise CheckpointError(_("the weights in {source} do not fit this model ({parts}); it "
+                                "was made for another configuration").format(
+            source=source, parts=", ".join(parts)))
     model.load_state_dict(state)
 
 
@@ -716,5 +758,6 @@ def read_checkpoint_info(path: str | Path) -> dict:
     """The config.json of a checkpoint (model type, config, training notes), without weights."""
     path = Path(path)
     if not (path / "config.json").is_file():
-        raise FileNotFoundError(f"no checkpoint config at {path / 'config.json'}")
+        raise FileNotFoundError(_("no checkpoint config at {config}").format(
+            config=path / "config.json"))
     return _read_json(path / "config.json")

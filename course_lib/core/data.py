@@ -13,6 +13,7 @@ from pathlib import Path
 
 import torch
 
+from ..i18n import N_, _
 from . import validate
 from .defaults import TRAIN_FRACTION
 from .tokenizer import Tokenizer
@@ -25,17 +26,28 @@ CORPUS_PATH = DATA_DIR / "shakespeare.txt"
 MAX_TEXT_BYTES = 256_000_000    # a corpus, a task or a prompt file: 256 MB (the course's is 1 MB)
 
 
+class FileTooLargeError(ValueError):
+    """A file holds more bytes than its reader takes (callers tell it apart by its class: the
+    message is in the learner's language)."""
+
+
+class UnknownCharacterError(ValueError):
+    """Text holds a character that the tokenizer's vocabulary lacks (a class, so that callers
+    need not match the message, which is in the learner's language)."""
+
+
 def _file_kind(mode: int) -> str | None:
     """What a file that is not a regular file is, in words (None for a regular file)."""
     import stat
     if stat.S_ISREG(mode):
         return None
-    for test, words in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
-                        (stat.S_ISCHR, "a character device (such as /dev/zero)"),
-                        (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+    for test, words in ((stat.S_ISDIR, N_("a directory")),
+                        (stat.S_ISFIFO, N_("a named pipe (FIFO)")),
+                        (stat.S_ISCHR, N_("a character device (such as /dev/zero)")),
+                        (stat.S_ISBLK, N_("a block device")), (stat.S_ISSOCK, N_("a socket"))):
         if test(mode):
             return words
-    return "not a regular file"
+    return N_("not a regular file")
 
 
 def read_regular_file(path: str | Path, limit: int, what: str = "file") -> bytes:
@@ -51,7 +63,8 @@ def read_regular_file(path: str | Path, limit: int, what: str = "file") -> bytes
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise FileNotFoundError(f"{what} {path}: no such file; check the path") from None
+        raise FileNotFoundError(_("{what} {path}: no such file; check the path").format(
+            what=what, path=path)) from None
     _refuse_kind(st.st_mode, path, what)
     _refuse_size(st.st_size, limit, path, what)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
@@ -67,45 +80,53 @@ def read_regular_file(path: str | Path, limit: int, what: str = "file") -> bytes
 def _refuse_kind(mode: int, path: Path, what: str) -> None:
     kind = _file_kind(mode)
     if kind == "a directory":
-        raise ValueError(f"{what} {path} is a directory; give the path of a text file")
+        raise ValueError(_("{what} {path} is a directory; give the path of a text file").format(
+            what=what, path=path))
     if kind is not None:
-        raise ValueError(f"{what} {path} is {kind}, not a regular file: reading it could wait "
-                         f"forever or never end. Give the path of an ordinary file")
+        raise ValueError(_("{what} {path} is {kind}, not a regular file: reading it could wait "
+                           "forever or never end. Give the path of an ordinary file").format(
+            what=what, path=path, kind=_(kind)))
 
 
 def _refuse_size(size: int, limit: int, path: Path, what: str) -> None:
     if size > limit:
-        raise ValueError(f"{what} {path} is larger than {limit:,} bytes, the most the course "
-                         f"reads from such a file; give a smaller file (or a part of it)")
+        raise FileTooLargeError(_("{what} {path} is larger than {limit:,} bytes, the most the course "
+                           "reads from such a file; give a smaller file (or a part of it)").format(
+            what=what, path=path, limit=limit))
 
 
 _BOMS = ((b"\xff\xfe\x00\x00", "UTF-32", "FF FE 00 00"), (b"\x00\x00\xfe\xff", "UTF-32", "00 00 FE FF"),
          (b"\xff\xfe", "UTF-16", "FF FE"), (b"\xfe\xff", "UTF-16", "FE FF"))
 
 
-def decode_utf8(raw: bytes, source: str | Path, what: str = "corpus file",
-                then: str = "give converted.txt") -> str:
+def decode_utf8(raw: bytes, source: str | Path, what: str | None = None,
+                then: str | None = None) -> str:
     """`raw` read as UTF-8, or a ValueError that names the encoding it is in (UTF-16 or
     UTF-32, from its byte-order mark or its NUL bytes) and the iconv command that converts it."""
     source = str(source)
+    what = _("corpus file") if what is None else what
+    then = _("give converted.txt") if then is None else then
     convert = f"iconv -f {{}} -t UTF-8 {source} > converted.txt"
     for bom, name, shown in _BOMS:
         if raw.startswith(bom):
-            raise ValueError(f"{what} {source} is {name} text (it starts with the byte-order "
-                             f"mark {shown}), not UTF-8; convert it with "
-                             f"`{convert.format(name)}` and {then}")
+            raise ValueError(_("{what} {source} is {name} text (it starts with the byte-order "
+                               "mark {shown}), not UTF-8; convert it with `{command}` and "
+                               "{then}").format(what=what, source=source, name=name, shown=shown,
+                                                command=convert.format(name), then=then))
     head = raw[:4096]
     if len(head) >= 4 and head.count(0) * 4 >= len(head):   # every other byte NUL: UTF-16
         name = "UTF-16LE" if head[1::2].count(0) > head[0::2].count(0) else "UTF-16BE"
-        raise ValueError(f"{what} {source} looks like {name} text (every other byte is NUL), "
-                         f"not UTF-8; convert it with `{convert.format(name)}` and {then}")
+        raise ValueError(_("{what} {source} looks like {name} text (every other byte is NUL), "
+                           "not UTF-8; convert it with `{command}` and {then}").format(
+            what=what, source=source, name=name, command=convert.format(name), then=then))
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise ValueError(
-            f"{what} {source} is not UTF-8 text (byte 0x{raw[err.start]:02x} at byte "
-            f"{err.start}); save it as UTF-8, or convert it, for example with "
-            f"`iconv -f latin1 -t utf-8` if it is Latin-1") from None
+        raise ValueError(_(
+            "{what} {source} is not UTF-8 text (byte 0x{byte:02x} at byte {at}); save it as "
+            "UTF-8, or convert it, for example with `iconv -f latin1 -t utf-8` if it is "
+            "Latin-1").format(what=what, source=source, byte=raw[err.start],
+                              at=err.start)) from None
 
 
 def load_text(path: str | Path | None = None) -> str:
@@ -116,17 +137,19 @@ def load_text(path: str | Path | None = None) -> str:
     """
     path = CORPUS_PATH if path is None else Path(path)
     if not path.exists() and not path.is_symlink():
-        raise FileNotFoundError(
-            f"corpus file not found: {path}. Check the path; with no path, load_text() "
-            f"reads the course corpus {CORPUS_PATH.relative_to(REPO_DIR)}")
-    raw = read_regular_file(path, MAX_TEXT_BYTES, "corpus file")
-    text = decode_utf8(raw, path, "corpus file")
+        raise FileNotFoundError(_(
+            "corpus file not found: {path}. Check the path; with no path, load_text() reads "
+            "the course corpus {corpus}").format(path=path,
+                                                 corpus=CORPUS_PATH.relative_to(REPO_DIR)))
+    raw = read_regular_file(path, MAX_TEXT_BYTES, _("corpus file"))
+    text = decode_utf8(raw, path, _("corpus file"))
     if not text.strip():
-        raise ValueError(f"corpus file {path} is empty; give a file with some text in it")
+        raise ValueError(_("corpus file {path} is empty; give a file with some text in "
+                           "it").format(path=path))
     return normalize_text(text.replace("\r\n", "\n"), source=str(path))
 
 
-def normalize_text(text: str, source: str = "the text") -> str:
+def normalize_text(text: str, source: str | None = None) -> str:
     """Drop a byte-order mark and bring the text to Unicode form NFC, saying so on stderr.
 
     A BOM (U+FEFF, which some editors put first) would otherwise become a character of the
@@ -135,18 +158,21 @@ def normalize_text(text: str, source: str = "the text") -> str:
     """
     import sys
     import unicodedata
+    source = _("the text") if source is None else source
     notes = []
     if text.startswith("\ufeff"):
         text = text[1:]
-        notes.append("dropped the byte-order mark (U+FEFF) at its start")
+        notes.append(_("dropped the byte-order mark (U+FEFF) at its start"))
     if not text.isascii():
         nfc = unicodedata.normalize("NFC", text)
         if nfc != text:
-            notes.append(f"changed it to Unicode form NFC ({len(text) - len(nfc):,} fewer "
-                         f"characters: accents joined to their letters; it reads the same)")
+            notes.append(_("changed it to Unicode form NFC ({fewer:,} fewer characters: "
+                           "accents joined to their letters; it reads the same)").format(
+                fewer=len(text) - len(nfc)))
             text = nfc
     if notes:
-        print(f"note: {source}: {'; '.join(notes)}", file=sys.stderr)
+        print(_("note: {source}: {notes}").format(source=source, notes="; ".join(notes)),
+              file=sys.stderr)
     return text
 
 
@@ -160,18 +186,21 @@ class CharTokenizer:
     def __init__(self, chars: list[str] | str):
         chars = list(chars)
         if not chars:
-            raise ValueError("a tokenizer needs at least one character in its vocabulary")
+            raise ValueError(_("a tokenizer needs at least one character in its vocabulary"))
         bad = [c for c in chars if not isinstance(c, str) or len(c) != 1]
         if bad:
-            raise ValueError(f"each vocabulary entry must be one character, got {bad[0]!r}")
+            raise ValueError(_("each vocabulary entry must be one character, got "
+                               "{entry!r}").format(entry=bad[0]))
         surrogates = [i for i, c in enumerate(chars) if "\ud800" <= c <= "\udfff"]
         if surrogates:
             i = surrogates[0]
-            raise ValueError(f"vocabulary entry {i} is U+{ord(chars[i]):04X}, half of a UTF-16 "
-                             f"surrogate pair and not a character: no text holds it and no "
-                             f"terminal can print it. The vocabulary file is damaged")
+            raise ValueError(_("vocabulary entry {i} is U+{code:04X}, half of a UTF-16 "
+                               "surrogate pair and not a character: no text holds it and no "
+                               "terminal can print it. The vocabulary file is damaged").format(
+                i=i, code=ord(chars[i])))
         if len(set(chars)) != len(chars):
-            raise ValueError("the vocabulary lists a character twice; give distinct characters")
+            raise ValueError(_("the vocabulary lists a character twice; give distinct "
+                               "characters"))
         self.chars = chars
         self.stoi = {ch: i for i, ch in enumerate(chars)}  # string to integer
         self.itos = dict(enumerate(chars))                  # integer to string
@@ -180,7 +209,8 @@ class CharTokenizer:
     def from_text(cls, text: str) -> CharTokenizer:
         """Build the vocabulary from every distinct character of `text`, sorted."""
         if not isinstance(text, str) or not text:
-            raise ValueError("from_text needs a non-empty string to read the characters from")
+            raise ValueError(_("from_text needs a non-empty string to read the characters "
+                               "from"))
         return cls(sorted(set(text)))
 
     @property
@@ -194,16 +224,17 @@ class CharTokenizer:
         not in the vocabulary, with its position.
         """
         if not isinstance(text, str):
-            raise TypeError(f"encode expects a string, got {type(text).__name__}; "
-                            f"to decode IDs back to text, use decode()")
+            raise TypeError(_("encode expects a string, got {kind}; to decode IDs back to "
+                              "text, use decode()").format(kind=type(text).__name__))
         try:
             return [self.stoi[c] for c in text]
         except KeyError:
             pos, ch = next((i, c) for i, c in enumerate(text) if c not in self.stoi)
-            raise ValueError(
-                f"character {ch!r} (U+{ord(ch):04X}) at position {pos} is not in the "
-                f"vocabulary of {self.vocab_size} characters; remove it from the text, or "
-                f"build the tokenizer from a text that contains it") from None
+            raise UnknownCharacterError(_(
+                "character {ch!r} (U+{code:04X}) at position {pos} is not in the vocabulary "
+                "of {n} characters; remove it from the text, or build the tokenizer from a "
+                "text that contains it").format(ch=ch, code=ord(ch), pos=pos,
+                                                n=self.vocab_size)) from None
 
     def decode(self, ids) -> str:
         """Turn a list (or 1-D tensor) of token IDs back into a string."""
@@ -217,8 +248,8 @@ class CharTokenizer:
     def from_dict(cls, d: dict) -> CharTokenizer:
         """The tokenizer that to_dict described. Raises ValueError if `d` is not one."""
         if not isinstance(d, dict) or not isinstance(d.get("chars"), list):
-            raise ValueError('a character tokenizer is stored as {"kind": "char", "chars": '
-                             '[...]}; this one has no list of "chars"')
+            raise ValueError(_('a character tokenizer is stored as {"kind": "char", "chars": '
+                               '[...]}; this one has no list of "chars"'))
         return cls(d["chars"])
 
     def __repr__(self) -> str:
@@ -239,11 +270,11 @@ def tokenizer_class(kind) -> type:
     """The class registered for `kind`. Raises ValueError naming the kinds there are."""
     cls = TOKENIZER_KINDS.get(kind) if isinstance(kind, str) else None
     if cls is None:
-        raise ValueError(f"unknown tokenizer kind {kind!r}; this course_lib knows "
-                         f"{sorted(TOKENIZER_KINDS)}")
+        raise ValueError(_("unknown tokenizer kind {kind!r}; this course_lib knows "
+                           "{kinds}").format(kind=kind, kinds=sorted(TOKENIZER_KINDS)))
     if isinstance(cls, str):                     # "module:Class", imported on first use
         import importlib
-        module, _, name = cls.partition(":")
+        module, _colon, name = cls.partition(":")
         cls = TOKENIZER_KINDS[kind] = getattr(importlib.import_module(module), name)
     return cls
 
@@ -251,8 +282,8 @@ def tokenizer_class(kind) -> type:
 def tokenizer_from_dict(d) -> Tokenizer:
     """Rebuild a tokenizer from its to_dict(), choosing the class by d["kind"]."""
     if not isinstance(d, dict):
-        raise ValueError(f"a stored tokenizer is a JSON object with a \"kind\", got "
-                         f"{type(d).__name__}")
+        raise ValueError(_('a stored tokenizer is a JSON object with a "kind", got '
+                           '{kind}').format(kind=type(d).__name__))
     return tokenizer_class(d.get("kind")).from_dict(d)
 
 
@@ -264,11 +295,12 @@ def train_val_split(data: torch.Tensor, train_fraction: float = TRAIN_FRACTION
     not shuffled sentences from the same scenes.
     """
     if not 0.0 < train_fraction < 1.0:
-        raise ValueError(f"train_fraction must be between 0 and 1 (exclusive), got "
-                         f"{train_fraction}; {TRAIN_FRACTION} keeps {TRAIN_FRACTION:.0%} for "
-                         f"training")
+        raise ValueError(_("train_fraction must be between 0 and 1 (exclusive), got "
+                           "{value}; {default} keeps {default:.0%} for training").format(
+            value=train_fraction, default=TRAIN_FRACTION))
     if data.dim() != 1:
-        raise ValueError(f"expected a 1-D tensor of token IDs, got shape {tuple(data.shape)}")
+        raise ValueError(_("expected a 1-D tensor of token IDs, got shape {shape}").format(
+            shape=tuple(data.shape)))
     n = int(train_fraction * len(data))
     return data[:n], data[n:]
 
@@ -286,17 +318,19 @@ def get_batch(data: torch.Tensor, batch_size: int, block_size: int,
     validate.positive_int("batch_size", batch_size)
     validate.positive_int("block_size", block_size)
     if data.dim() != 1:
-        raise ValueError(f"expected a 1-D tensor of token IDs, got shape {tuple(data.shape)}")
+        raise ValueError(_("expected a 1-D tensor of token IDs, got shape {shape}").format(
+            shape=tuple(data.shape)))
     n_windows = len(data) - block_size  # start positions that leave room for the target
     if n_windows < 1:
-        raise ValueError(
-            f"the data has {len(data)} tokens, but one window of block_size={block_size} "
-            f"needs at least {block_size + 1} (the inputs plus one target); use a smaller "
-            f"block_size or more text")
+        raise ValueError(_(
+            "the data has {n} tokens, but one window of block_size={block_size} needs at "
+            "least {need} (the inputs plus one target); use a smaller block_size or more "
+            "text").format(n=len(data), block_size=block_size, need=block_size + 1))
     if batch_size > n_windows:
-        raise ValueError(
-            f"batch_size={batch_size} is larger than the {n_windows} different windows of "
-            f"block_size={block_size} this data has; use batch_size <= {n_windows} or more text")
+        raise ValueError(_(
+            "batch_size={batch_size} is larger than the {n_windows} different windows of "
+            "block_size={block_size} this data has; use batch_size <= {n_windows} or more "
+            "text").format(batch_size=batch_size, n_windows=n_windows, block_size=block_size))
     ix = torch.randint(n_windows, (batch_size,), generator=generator)
     offsets = torch.arange(block_size)
     x = data[ix[:, None] + offsets]        # (B, T): one gather instead of a Python loop

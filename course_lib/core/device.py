@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from ..i18n import _
+
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
@@ -30,15 +32,18 @@ def pick_device(requested: str | None = "auto") -> torch.device:
     if requested is None or requested == "auto":
         return torch.device(available_devices()[0])
     if not isinstance(requested, str) or requested.split(":")[0] not in DEVICES:
-        raise ValueError(f"unknown device {requested!r}; use one of {', '.join(DEVICES)}")
+        raise ValueError(_("unknown device {device!r}; use one of {choices}").format(
+            device=requested, choices=", ".join(DEVICES)))
     kind = requested.split(":")[0]
     if kind not in available_devices():
-        raise ValueError(f"device {requested!r} is not available on this machine (available: "
-                         f"{', '.join(available_devices())}); use --device auto or cpu")
+        raise ValueError(_("device {device!r} is not available on this machine (available: "
+                           "{available}); use --device auto or cpu").format(
+            device=requested, available=", ".join(available_devices())))
     if kind == "cuda" and ":" in requested:
         index = int(requested.split(":")[1])
         if index >= torch.cuda.device_count():
-            raise ValueError(f"device {requested!r} does not exist: this machine has "
-                             f"{torch.cuda.device_count()} GPU(s), cuda:0 to "
-                             f"cuda:{torch.cuda.device_count() - 1}")
+            raise ValueError(_("device {device!r} does not exist: this machine has {n} "
+                               "GPU(s), cuda:0 to cuda:{last}").format(
+                device=requested, n=torch.cuda.device_count(),
+                last=torch.cuda.device_count() - 1))
     return torch.device(requested)

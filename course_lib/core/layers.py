@@ -32,6 +32,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..i18n import _
+
 BACKEND_ENV = "COURSE_LINEAR_BACKEND"
 BACKENDS = ("aten", "onednn")
 # another backend replaces F.linear only when it is this much faster: a near tie is noise,
@@ -103,8 +105,9 @@ def forced_backend() -> str | None:
     if value == "auto":
         return None
     if value not in BACKENDS:
-        raise ValueError(f"{BACKEND_ENV}={value!r} is not a backend; use auto (measure each "
-                         f"shape), or one of {list(BACKENDS)}")
+        raise ValueError(_("{variable}={value!r} is not a backend; use auto (measure each "
+                           "shape), or one of {choices}").format(
+            variable=BACKEND_ENV, value=value, choices=list(BACKENDS)))
     return value
 
 
@@ -152,7 +155,7 @@ def choose_backend(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | N
            torch.get_num_threads())
     if key not in _choices:
         rounds = {name: [] for name in candidates}
-        for _ in range(TIMING_ROUNDS):     # interleave: a busy moment hits every backend
+        for _round in range(TIMING_ROUNDS):     # interleave: a busy moment hits every backend
             for name in candidates:
                 rounds[name].append(_time_backend(name, x, weight, bias, backward) * 1e3)
         ms = {name: min(v) for name, v in rounds.items()}

@@ -25,6 +25,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..i18n import _
 from . import validate
 from .layers import Linear
 from .sampling import sample_next_token, validate_sampling_args
@@ -33,17 +34,20 @@ from .sampling import sample_next_token, validate_sampling_args
 # ----------------------------------------------------------------------------- config
 
 def _divisors_near(n: int, near: int, most: int = 12) -> str:
-    """The divisors of n closest to `near` (all of them when there are few), as text.
+    """The divisors of n closest to `near` (all of them when there are few), as text that
+    follows "the divisors" in a message ("of 12 [1, 2, 3, 4, 6, 12]").
 
     Trial division up to sqrt(n) keeps this quick for any n a config could hold."""
     if n > 10**14:
-        return f"of {n}"
+        return _("of {n}").format(n=n)
     found = set()
     for d in range(1, math.isqrt(n) + 1):
         if n % d == 0:
             found.update((d, n // d))
     closest = sorted(sorted(found, key=lambda d: (abs(d - near), d))[:most])
-    return f"of {n} {closest}" if len(found) <= most else f"of {n} near {near} {closest}"
+    if len(found) <= most:
+        return _("of {n} {closest}").format(n=n, closest=closest)
+    return _("of {n} near {near} {closest}").format(n=n, near=near, closest=closest)
 
 
 # the feed-forward's nonlinearity; SwiGLU (lesson 12) is defined with the other later-GPT
@@ -76,32 +80,36 @@ class GPTConfig:
         for f in ("vocab_size", "block_size", "n_embd", "n_head", "n_layer"):
             validate.positive_int(f, getattr(self, f))
         if self.n_embd % self.n_head:
-            raise ValueError(
-                f"n_embd={self.n_embd} is not divisible by n_head={self.n_head}: each head gets "
-                f"n_embd // n_head channels. Pick n_head from the divisors "
-                f"{_divisors_near(self.n_embd, self.n_head)}, or change n_embd")
+            raise ValueError(_(
+                "n_embd={n_embd} is not divisible by n_head={n_head}: each head gets "
+                "n_embd // n_head channels. Pick n_head from the divisors {divisors}, or "
+                "change n_embd").format(n_embd=self.n_embd, n_head=self.n_head,
+                                        divisors=_divisors_near(self.n_embd, self.n_head)))
         if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)) \
                 or not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be a number in [0, 1), got {self.dropout!r}; "
-                             f"0.0 turns dropout off, 0.1 to 0.2 is usual")
+            raise ValueError(_("dropout must be a number in [0, 1), got {value!r}; 0.0 turns "
+                               "dropout off, 0.1 to 0.2 is usual").format(value=self.dropout))
         validate.one_of("activation", self.activation, ACTIVATIONS)
         validate.boolean("bias", self.bias)
         validate.boolean("tie_weights", self.tie_weights)
         validate.one_of("norm", self.norm, NORMS)
         validate.one_of("position", self.position, POSITIONS)
         if self.position == "rope" and self.head_size % 2:
-            raise ValueError(
-                f"position='rope' rotates pairs of channels, so each head needs an even number "
-                f"of channels, but n_embd // n_head = {self.n_embd} // {self.n_head} = "
-                f"{self.head_size}; pick n_embd and n_head with an even quotient")
+            raise ValueError(_(
+                "position='rope' rotates pairs of channels, so each head needs an even number "
+                "of channels, but n_embd // n_head = {n_embd} // {n_head} = {head_size}; pick "
+                "n_embd and n_head with an even quotient").format(
+                n_embd=self.n_embd, n_head=self.n_head, head_size=self.head_size))
         if self.n_kv_head is not None:
             validate.positive_int("n_kv_head", self.n_kv_head,
-                                  "None means one key/value head per query head (n_head)")
+                                  _("None means one key/value head per query head (n_head)"))
             if self.n_head % self.n_kv_head:
-                raise ValueError(
-                    f"n_kv_head={self.n_kv_head} does not divide n_head={self.n_head}: each "
-                    f"key/value head serves the same number of query heads. Pick n_kv_head "
-                    f"from the divisors {_divisors_near(self.n_head, self.n_kv_head)}")
+                raise ValueError(_(
+                    "n_kv_head={n_kv_head} does not divide n_head={n_head}: each key/value "
+                    "head serves the same number of query heads. Pick n_kv_head from the "
+                    "divisors {divisors}").format(
+                    n_kv_head=self.n_kv_head, n_head=self.n_head,
+                    divisors=_divisors_near(self.n_head, self.n_kv_head)))
 
     def __repr__(self) -> str:
         # lesson 12's fields are shown only when set: a GPT-2-shaped config prints as it did
@@ -130,8 +138,12 @@ class GPTConfig:
         for key in d:
             if key not in names:
                 close = difflib.get_close_matches(key, names, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                raise ValueError(f"unknown config field {key!r}{hint}; the fields are {names}")
+                if close:
+                    raise ValueError(_("unknown config field {key!r} (did you mean {close!r}?); "
+                                       "the fields are {names}").format(
+                        key=key, close=close[0], names=names))
+                raise ValueError(_("unknown config field {key!r}; the fields are "
+                                   "{names}").format(key=key, names=names))
         return cls(**d)
 
 
@@ -180,30 +192,38 @@ class LanguageModel(nn.Module):
 
     def _validate_idx(self, idx, name: str) -> None:
         if not isinstance(idx, torch.Tensor):
-            raise TypeError(f"{name} must be a torch.Tensor of token IDs, got "
-                            f"{type(idx).__name__}; use torch.tensor([ids], dtype=torch.long)")
+            raise TypeError(_("{name} must be a torch.Tensor of token IDs, got {kind}; use "
+                              "torch.tensor([ids], dtype=torch.long)").format(
+                name=name, kind=type(idx).__name__))
         if idx.dtype != torch.long:
-            raise TypeError(f"{name} must hold integer token IDs (torch.long), got {idx.dtype}; "
-                            f"convert with {name}.long()")
+            raise TypeError(_("{name} must hold integer token IDs (torch.long), got {dtype}; "
+                              "convert with {name}.long()").format(name=name, dtype=idx.dtype))
         if idx.dim() != 2:
-            hint = f"; add a batch dimension with {name}.unsqueeze(0)" if idx.dim() == 1 else ""
-            raise ValueError(f"{name} must have shape (B, T), got {tuple(idx.shape)}{hint}")
+            if idx.dim() == 1:
+                raise ValueError(_("{name} must have shape (B, T), got {shape}; add a batch "
+                                   "dimension with {name}.unsqueeze(0)").format(
+                    name=name, shape=tuple(idx.shape)))
+            raise ValueError(_("{name} must have shape (B, T), got {shape}").format(
+                name=name, shape=tuple(idx.shape)))
         B, T = idx.shape
         if B == 0 or T == 0:
-            raise ValueError(f"{name} is empty (shape {tuple(idx.shape)}); give at least one "
-                             f"token, for example an encoded prompt")
+            raise ValueError(_("{name} is empty (shape {shape}); give at least one token, for "
+                               "example an encoded prompt").format(
+                name=name, shape=tuple(idx.shape)))
         if self.length_limit is not None and T > self.length_limit:
-            raise ValueError(
-                f"{name} has {T} tokens but block_size is {self.length_limit}: the model has no "
-                f"position embedding beyond that. Crop it to the last {self.length_limit} "
-                f"tokens ({name}[:, -{self.length_limit}:]); generate() crops for you")
+            raise ValueError(_(
+                "{name} has {T} tokens but block_size is {limit}: the model has no position "
+                "embedding beyond that. Crop it to the last {limit} tokens "
+                "({name}[:, -{limit}:]); generate() crops for you").format(
+                name=name, T=T, limit=self.length_limit))
         if idx.device.type == "cpu":  # on a GPU this check would cost a sync every step
             lo, hi = int(idx.min()), int(idx.max())
             if lo < 0 or hi >= self.cfg.vocab_size:
                 bad = lo if lo < 0 else hi
-                raise ValueError(f"token ID {bad} in {name} is outside the vocabulary (valid IDs "
-                                 f"are 0 to {self.cfg.vocab_size - 1}); encode the text with the "
-                                 f"tokenizer this model was built for")
+                raise ValueError(_("token ID {bad} in {name} is outside the vocabulary (valid "
+                                   "IDs are 0 to {last}); encode the text with the tokenizer "
+                                   "this model was built for").format(
+                    bad=bad, name=name, last=self.cfg.vocab_size - 1))
 
     @property
     def length_limit(self) -> int | None:
@@ -212,16 +232,17 @@ class LanguageModel(nn.Module):
 
     def _validate_targets(self, idx, targets) -> None:
         if not isinstance(targets, torch.Tensor):
-            raise TypeError(f"targets must be a torch.Tensor, got {type(targets).__name__}")
+            raise TypeError(_("targets must be a torch.Tensor, got {kind}").format(
+                kind=type(targets).__name__))
         if targets.shape != idx.shape:
-            raise ValueError(
-                f"targets must have the same shape as idx {tuple(idx.shape)}, got "
-                f"{tuple(targets.shape)}; targets are the inputs shifted by one position, as "
-                f"get_batch returns them")
+            raise ValueError(_(
+                "targets must have the same shape as idx {shape}, got {got}; targets are the "
+                "inputs shifted by one position, as get_batch returns them").format(
+                shape=tuple(idx.shape), got=tuple(targets.shape)))
         if targets.dtype != torch.long:
-            raise TypeError(f"targets must be integer token IDs (torch.long), got "
-                            f"{targets.dtype}; cross-entropy wants class indices, not "
-                            f"probabilities or floats (use targets.long())")
+            raise TypeError(_("targets must be integer token IDs (torch.long), got {dtype}; "
+                              "cross-entropy wants class indices, not probabilities or floats "
+                              "(use targets.long())").format(dtype=targets.dtype))
 
     @torch.no_grad()
     def generate(self, idx: torch.Tensor, max_new_tokens: int, temperature: float = 1.0,
@@ -237,7 +258,7 @@ class LanguageModel(nn.Module):
         was_training = self.training
         self.eval()
         try:
-            for _ in range(max_new_tokens):
+            for _i in range(max_new_tokens):
                 context = self._crop(idx)                          # (B, <= block_size)
                 logits = self.logits(context)[:, -1, :]            # (B, V): last position only
                 idx_next = sample_next_token(logits, temperature, top_k, generator)  # (B, 1)
@@ -251,8 +272,8 @@ class LanguageModel(nn.Module):
 
     def _validate_generate_args(self, idx, max_new_tokens, temperature, top_k) -> None:
         if isinstance(idx, torch.Tensor) and idx.dim() == 2 and idx.size(1) == 0:
-            raise ValueError("the prompt is empty: generate needs at least one token to start "
-                             "from; encode a prompt such as '\\n' (a new line)")
+            raise ValueError(_("the prompt is empty: generate needs at least one token to "
+                               "start from; encode a prompt such as '\\n' (a new line)"))
         if isinstance(idx, torch.Tensor) and idx.dim() == 2 and self.context_size is not None:
             self._validate_idx(idx[:, -self.context_size:], "idx")
         else:
@@ -333,13 +354,14 @@ class MultiHeadAttention(nn.Module):
         super().__init__()
         GPTConfig(n_embd=n_embd, n_head=n_head, block_size=block_size, dropout=dropout)  # checks
         if position != "learned" or n_kv_head not in (None, n_head):
-            raise ValueError(
-                f"attention='heads' (lesson 05's separate Head modules) has no position='rope' "
-                f"and no n_kv_head (got position={position!r}, n_kv_head={n_kv_head!r}); use "
-                f"attention='batched' (the default, CausalSelfAttention), which has both")
+            raise ValueError(_(
+                "attention='heads' (lesson 05's separate Head modules) has no position='rope' "
+                "and no n_kv_head (got position={position!r}, n_kv_head={n_kv_head!r}); use "
+                "attention='batched' (the default, CausalSelfAttention), which has "
+                "both").format(position=position, n_kv_head=n_kv_head))
         head_size = n_embd // n_head
         self.heads = nn.ModuleList(
-            [Head(n_embd, head_size, block_size, dropout) for _ in range(n_head)])
+            [Head(n_embd, head_size, block_size, dropout) for _i in range(n_head)])
         self.proj = Linear(n_embd, n_embd, bias=bias)
         self.dropout = nn.Dropout(dropout)
 
@@ -410,7 +432,7 @@ class CausalSelfAttention(nn.Module):
 
     def attention_weights(self, x: torch.Tensor) -> torch.Tensor:
         """(B, T, C) -> (B, nh, T, T), the weights of every head."""
-        q, k, _ = self._split_heads(x)
+        q, k, _v = self._split_heads(x)
         k = repeat_kv(k, self.n_head // self.n_kv_head)  # (B, nh, T, hs)
         T = x.size(1)
         wei = q @ k.transpose(-2, -1) * k.size(-1) ** -0.5   # (B, nh, T, T)
@@ -519,7 +541,8 @@ class Block(nn.Module):
         super().__init__()
         kinds = {"heads": MultiHeadAttention, "batched": CausalSelfAttention}
         if attention not in kinds:
-            raise ValueError(f"attention must be one of {list(kinds)}, got {attention!r}")
+            raise ValueError(_("attention must be one of {choices}, got {value!r}").format(
+                choices=list(kinds), value=attention))
         self.ln1 = make_norm(norm, n_embd, bias)
         self.sa = kinds[attention](n_embd, n_head, block_size, dropout, bias,
                                    position=position, n_kv_head=n_kv_head)
@@ -548,8 +571,9 @@ class GPTLanguageModel(LanguageModel):
     def __init__(self, cfg: GPTConfig, attention: str = "batched"):
         super().__init__()
         if not isinstance(cfg, GPTConfig):
-            raise TypeError(f"GPTLanguageModel expects a GPTConfig, got {type(cfg).__name__}; "
-                            f"build one with GPTConfig(vocab_size=..., n_embd=..., ...)")
+            raise TypeError(_("GPTLanguageModel expects a GPTConfig, got {kind}; build one "
+                              "with GPTConfig(vocab_size=..., n_embd=..., ...)").format(
+                kind=type(cfg).__name__))
         self.cfg = cfg
         self.context_size = cfg.block_size
         self.token_embedding_table = nn.Embedding(cfg.vocab_size, cfg.n_embd)
@@ -559,7 +583,7 @@ class GPTLanguageModel(LanguageModel):
             Block(cfg.n_embd, cfg.n_head, cfg.block_size, cfg.dropout, attention,
                   cfg.activation, cfg.bias, norm=cfg.norm, position=cfg.position,
                   n_kv_head=cfg.n_kv_head)
-            for _ in range(cfg.n_layer)])
+            for _i in range(cfg.n_layer)])
         self.ln_f = make_norm(cfg.norm, cfg.n_embd, cfg.bias)   # final layer norm
         self.lm_head = Linear(cfg.n_embd, cfg.vocab_size, bias=cfg.bias)
         self.apply(self._init_weights)
@@ -640,11 +664,11 @@ class GPTLanguageModel(LanguageModel):
             caches = None
             rope = self.cfg.position == "rope"
             window = self.cfg.block_size if rope else None
-            for _ in range(max_new_tokens):
+            for _i in range(max_new_tokens):
                 T = idx.size(1)
                 if caches is None and (rope or T <= self.cfg.block_size):
                     # first step: fill the caches (RoPE: with the last block_size tokens)
-                    caches = [KVCache(window) for _ in self.blocks]
+                    caches = [KVCache(window) for _i in self.blocks]
                     logits = self._last_logits(self._crop(idx), caches, start=0)
                 elif T > self.cfg.block_size and not rope:   # the window slides: no reuse
                     logits = self.logits(idx[:, -self.cfg.block_size:])[:, -1, :]

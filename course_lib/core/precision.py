@@ -23,6 +23,7 @@ from pathlib import Path
 
 import torch
 
+from ..i18n import _
 from . import validate
 
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -37,15 +38,16 @@ def native_bf16(device: torch.device) -> tuple[bool, str]:
     """Whether `device` computes bfloat16 in hardware, and the evidence."""
     if device.type == "cuda":
         ok = torch.cuda.is_bf16_supported()
-        return ok, f"{torch.cuda.get_device_name(device)} " + ("supports" if ok else "lacks") + \
-            " bfloat16"
+        gpu = torch.cuda.get_device_name(device)
+        return ok, (_("{gpu} supports bfloat16") if ok else _("{gpu} lacks bfloat16")).format(
+            gpu=gpu)
     if device.type != "cpu":
-        return False, f"bfloat16 autocast is not used on {device.type}"
+        return False, _("bfloat16 autocast is not used on {device}").format(device=device.type)
     flags = _cpu_flags()
     found = sorted(flags & {"avx512_bf16", "amx_bf16", "bf16"})
     if found:
-        return True, f"this CPU has {', '.join(found)}"
-    return False, "this CPU has no native bfloat16 instructions (no AVX512-BF16, AMX or BF16)"
+        return True, _("this CPU has {flags}").format(flags=", ".join(found))
+    return False, _("this CPU has no native bfloat16 instructions (no AVX512-BF16, AMX or BF16)")
 
 
 def _cpu_flags() -> set[str]:
@@ -75,17 +77,18 @@ def choose_precision(precision: str, model: torch.nn.Module, batch, device: torc
     """
     validate_precision(precision)
     if precision != "auto":
-        return precision, "asked for"
+        return precision, _("asked for")
     native, why = native_bf16(device)
     if not native:
         return "fp32", why
     fp32_s, bf16_s = _time_steps(model, batch, device, steps)
     ratio = fp32_s / bf16_s
-    timing = (f"a training step took {bf16_s * 1e3:.1f} ms in bf16 and {fp32_s * 1e3:.1f} ms in "
-              f"fp32 ({ratio:.2f}x)")
+    timing = _("a training step took {bf16:.1f} ms in bf16 and {fp32:.1f} ms in fp32 "
+               "({ratio:.2f}x)").format(bf16=bf16_s * 1e3, fp32=fp32_s * 1e3, ratio=ratio)
     if ratio >= SPEEDUP_NEEDED:
-        return "bf16", f"{why}, and {timing}"
-    return "fp32", f"{why}, but bf16 does not pay for this model: {timing}"
+        return "bf16", _("{why}, and {timing}").format(why=why, timing=timing)
+    return "fp32", _("{why}, but bf16 does not pay for this model: {timing}").format(
+        why=why, timing=timing)
 
 
 def _time_steps(model, batch, device, steps: int) -> tuple[float, float]:
@@ -107,7 +110,7 @@ def _time_copies(model, batch, device, steps: int) -> tuple[float, float]:
         for p in (("fp32", "bf16") if i % 2 else ("bf16", "fp32")):
             start = time.perf_counter()
             with autocast(device, p):
-                _, loss = copies[p](x, y)
+                _logits, loss = copies[p](x, y)
             opts[p].zero_grad(set_to_none=True)
             loss.backward()
             opts[p].step()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from ..i18n import _
 from . import validate
 from .defaults import SEED
 
@@ -16,18 +17,21 @@ from .defaults import SEED
 def validate_sampling_args(temperature: float, top_k: int | None, vocab_size: int) -> None:
     """Raise ValueError with the fix when temperature or top_k cannot work."""
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float)):
-        raise TypeError(f"temperature must be a number, got {temperature!r}")
+        raise TypeError(_("temperature must be a number, got {value!r}").format(
+            value=temperature))
     validate.finite_number(
         "temperature", temperature, above=0,
-        hint="the logits are divided by it, so 0 would divide by zero. For nearly greedy text "
-             "use a small value such as 0.1, or top_k=1 for exactly greedy text")
+        hint=_("the logits are divided by it, so 0 would divide by zero. For nearly greedy text "
+               "use a small value such as 0.1, or top_k=1 for exactly greedy text"))
     if top_k is not None:
         if not validate.is_whole(top_k):
-            raise TypeError(f"top_k must be an integer or None, got {top_k!r}")
+            raise TypeError(_("top_k must be an integer or None, got {value!r}").format(
+                value=top_k))
         if not 1 <= top_k <= vocab_size:
-            raise ValueError(
-                f"top_k must be between 1 and the vocabulary size {vocab_size}, got {top_k}; "
-                f"use None to sample from every token")
+            raise ValueError(_(
+                "top_k must be between 1 and the vocabulary size {vocab_size}, got {top_k}; "
+                "use None to sample from every token").format(vocab_size=vocab_size,
+                                                              top_k=top_k))
 
 
 def top_k_filter(logits: torch.Tensor, top_k: int | None) -> torch.Tensor:
@@ -68,10 +72,11 @@ def generate_text(model, tokenizer, prompt: str = "\n",
     character the model does not know, or bad sampling settings.
     """
     if not isinstance(prompt, str):
-        raise TypeError(f"prompt must be a string, got {type(prompt).__name__}")
+        raise TypeError(_("prompt must be a string, got {kind}").format(
+            kind=type(prompt).__name__))
     if prompt == "":
-        raise ValueError("the prompt is empty: give at least one character to start from, "
-                         "for example '\\n' (a new line)")
+        raise ValueError(_("the prompt is empty: give at least one character to start from, "
+                           "for example '\\n' (a new line)"))
     ids = tokenizer.encode(prompt)
     device = next(model.parameters()).device
     idx = torch.tensor([ids], dtype=torch.long, device=device)     # (1, T)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.distributed as dist
 
+from ..i18n import _
 from . import validate
 from .data import get_batch
 from .defaults import PRECISION, SEED, default_eval_interval
@@ -126,7 +127,7 @@ def load_history(path) -> TrainHistory:
     from pathlib import Path
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"no training history at {path}")
+        raise FileNotFoundError(_("no training history at {path}").format(path=path))
     return TrainHistory.from_json(json.loads(path.read_text(encoding="utf-8")))
 
 
@@ -153,7 +154,7 @@ def estimate_loss(model: LanguageModel, train_data: torch.Tensor, val_data: torc
             losses = torch.zeros(eval_iters)
             for k in range(eval_iters):
                 x, y = get_batch(data, batch_size, block_size, generator=g, device=device)
-                _, loss = model(x, y)
+                _logits, loss = model(x, y)
                 losses[k] = loss.item()
             out[split] = losses.mean().item()
     finally:
@@ -165,9 +166,9 @@ def _block_size(model: LanguageModel, block_size: int | None) -> int:
     if block_size is not None:
         return block_size
     if getattr(model, "context_size", None) is None:
-        raise ValueError(f"{type(model).__name__} has no block_size of its own; pass "
-                         f"block_size=... (for example 8) to say how long each training "
-                         f"window is")
+        raise ValueError(_("{kind} has no block_size of its own; pass block_size=... (for "
+                           "example 8) to say how long each training window is").format(
+            kind=type(model).__name__))
     return model.context_size
 
 
@@ -311,7 +312,7 @@ def train(model: LanguageModel, train_data: torch.Tensor, val_data: torch.Tensor
     optimizer = make_optimizer(model, lr, weight_decay)
     history = history if history is not None else TrainHistory()
     if history.steps or history.eval_steps:
-        raise ValueError("history must be an empty TrainHistory (a new one for each run)")
+        raise ValueError(_("history must be an empty TrainHistory (a new one for each run)"))
     history.precision, history.precision_reason = _resolve_precision(
         precision, core, train_data, batch_size, block_size, device, distributed)
     amp = autocast(device, history.precision)
@@ -345,7 +346,7 @@ def train(model: LanguageModel, train_data: torch.Tensor, val_data: torch.Tensor
                 state["in_step"] = True
                 x, y = get_batch(train_data, batch_size, block_size, generator=g, device=device)
                 with amp:
-                    _, loss = model(x, y)
+                    _logits, loss = model(x, y)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 if grad_clip is not None:
@@ -362,9 +363,10 @@ def train(model: LanguageModel, train_data: torch.Tensor, val_data: torch.Tensor
                 history.lr.append(step_lr)
                 if not math.isfinite(loss_value):
                     raise TrainingDiverged(
-                        f"the loss became {loss_value} at step {step} (learning rate "
-                        f"{step_lr:.2g}); training stopped. The learning rate is probably too "
-                        f"high (try {lr / 10:.2g}), or the data or the model holds bad values",
+                        _("the loss became {loss} at step {step} (learning rate {lr:.2g}); "
+                          "training stopped. The learning rate is probably too high (try "
+                          "{lower:.2g}), or the data or the model holds bad values").format(
+                            loss=loss_value, step=step, lr=step_lr, lower=lr / 10),
                         history)
                 if bar is not None:
                     bar.update(1)
@@ -388,10 +390,10 @@ def train(model: LanguageModel, train_data: torch.Tensor, val_data: torch.Tensor
         if bar is not None:
             bar.close()
     if history.interrupted and rank == 0:
-        print(f"Training interrupted at step {step}: keeping the weights and the history so "
-              f"far.", file=sys.stderr)
+        print(_("Training interrupted at step {step}: keeping the weights and the history so "
+                "far.").format(step=step), file=sys.stderr)
     if state.get("skip_eval") and rank == 0:
-        print("Ctrl-C again: no final loss estimate.", file=sys.stderr)
+        print(_("Ctrl-C again: no final loss estimate."), file=sys.stderr)
     elif not history.eval_steps or history.eval_steps[-1] != step:
         evaluate(step)
     history.seconds = time.perf_counter() - start
@@ -409,7 +411,7 @@ def _run_progress(step: int, start: float, max_iters: int | None, max_seconds: f
 def _validate_train_args(max_iters, max_seconds, batch_size, lr, min_lr, warmup_iters,
                          weight_decay, grad_clip, eval_interval, eval_iters) -> None:
     if max_iters is None and max_seconds is None:
-        raise ValueError("give max_iters or max_seconds (or both), or training never stops")
+        raise ValueError(_("give max_iters or max_seconds (or both), or training never stops"))
     if max_iters is not None:
         validate.positive_int("max_iters", max_iters)
     if max_seconds is not None:
@@ -432,8 +434,9 @@ def validate_optimizer_args(lr, min_lr, weight_decay, names: dict[str, str] | No
     if min_lr is not None:
         validate.finite_number(n["min_lr"], min_lr, at_least=0)
         if min_lr > lr:
-            raise ValueError(f"{n['min_lr']}={min_lr} is larger than {n['lr']}={lr}; the schedule "
-                             f"decays from {n['lr']} down to {n['min_lr']}")
+            raise ValueError(_("{min_name}={min_lr} is larger than {lr_name}={lr}; the schedule "
+                               "decays from {lr_name} down to {min_name}").format(
+                min_name=n["min_lr"], min_lr=min_lr, lr_name=n["lr"], lr=lr))
     validate.finite_number(n["weight_decay"], weight_decay, at_least=0)
 
 
@@ -449,7 +452,7 @@ def _resolve_precision(precision, model, train_data, batch_size, block_size, dev
         flag = torch.tensor([float(chosen == "bf16")], device=device)
         dist.broadcast(flag, src=0)
         if (flag.item() > 0) != (chosen == "bf16"):
-            chosen, why = ("bf16" if flag.item() > 0 else "fp32"), "rank 0's choice"
+            chosen, why = ("bf16" if flag.item() > 0 else "fp32"), _("rank 0's choice")
     return chosen, why
 
 

@@ -17,6 +17,8 @@ from collections.abc import Iterable
 
 import torch
 
+from ..i18n import _
+
 
 def _say(message: str, hint: str) -> str:
     return f"{message}; {hint}" if hint else message
@@ -29,13 +31,15 @@ def is_whole(value) -> bool:
 
 def positive_int(name: str, value, hint: str = "") -> int:
     if not is_whole(value) or value < 1:
-        raise ValueError(_say(f"{name} must be a positive integer, got {value!r}", hint))
+        raise ValueError(_say(_("{name} must be a positive integer, got {value!r}").format(
+            name=name, value=value), hint))
     return value
 
 
 def int_at_least(name: str, value, low: int, hint: str = "") -> int:
     if not is_whole(value) or value < low:
-        raise ValueError(_say(f"{name} must be an integer >= {low}, got {value!r}", hint))
+        raise ValueError(_say(_("{name} must be an integer >= {low}, got {value!r}").format(
+            name=name, low=low, value=value), hint))
     return value
 
 
@@ -49,22 +53,29 @@ def finite_number(name: str, value, above: float | None = None, at_least: float 
         bounds = [f"> {above:g}" if above is not None else "",
                   f">= {at_least:g}" if at_least is not None else "",
                   f"< {below:g}" if below is not None else ""]
-        want = " and ".join(b for b in bounds if b)
-        raise ValueError(_say(f"{name} must be a finite number{' ' + want if want else ''}, "
-                              f"got {value!r}", hint))
+        want = _(" and ").join(b for b in bounds if b)
+        if want:
+            message = _("{name} must be a finite number {bounds}, got {value!r}").format(
+                name=name, bounds=want, value=value)
+        else:
+            message = _("{name} must be a finite number, got {value!r}").format(
+                name=name, value=value)
+        raise ValueError(_say(message, hint))
     return value
 
 
 def one_of(name: str, value, choices: Iterable, hint: str = ""):
     choices = list(choices)
     if value not in choices:
-        raise ValueError(_say(f"{name} must be one of {choices}, got {value!r}", hint))
+        raise ValueError(_say(_("{name} must be one of {choices}, got {value!r}").format(
+            name=name, choices=choices, value=value), hint))
     return value
 
 
 def boolean(name: str, value, hint: str = "") -> bool:
     if not isinstance(value, bool):
-        raise ValueError(_say(f"{name} must be True or False, got {value!r}", hint))
+        raise ValueError(_say(_("{name} must be True or False, got {value!r}").format(
+            name=name, value=value), hint))
     return value
 
 
@@ -74,10 +85,11 @@ def float_tensor(x, name: str) -> torch.Tensor:
         try:
             x = torch.as_tensor(x)
         except (TypeError, ValueError, RuntimeError):
-            raise TypeError(f"{name} must be a tensor or a list of numbers, got "
-                            f"{type(x).__name__}") from None
+            raise TypeError(_("{name} must be a tensor or a list of numbers, got {kind}").format(
+                name=name, kind=type(x).__name__)) from None
     if x.is_complex() or x.dtype == torch.bool:
-        raise TypeError(f"{name} must hold real numbers, got {x.dtype}")
+        raise TypeError(_("{name} must hold real numbers, got {dtype}").format(
+            name=name, dtype=x.dtype))
     return x if x.is_floating_point() else x.float()
 
 
@@ -89,18 +101,20 @@ def token_ids(ids, vocab_size: int) -> list[int]:
     """
     if hasattr(ids, "dim") and hasattr(ids, "tolist"):          # a torch.Tensor
         if ids.dim() != 1:
-            raise ValueError(f"decode expects a 1-D sequence of IDs, got a tensor of shape "
-                             f"{tuple(ids.shape)}; decode one row at a time, e.g. "
-                             f"decode(idx[0])")
+            raise ValueError(_("decode expects a 1-D sequence of IDs, got a tensor of shape "
+                               "{shape}; decode one row at a time, e.g. decode(idx[0])").format(
+                shape=tuple(ids.shape)))
         ids = ids.tolist()
     if isinstance(ids, (str, bytes)):
-        raise TypeError("decode expects a list of token IDs; to turn text into IDs, use "
-                        "encode()")
+        raise TypeError(_("decode expects a list of token IDs; to turn text into IDs, use "
+                          "encode()"))
     ids = list(ids)
     for pos, i in enumerate(ids):
         if not is_whole(i):
-            raise TypeError(f"token ID at position {pos} is {i!r}; IDs must be integers")
+            raise TypeError(_("token ID at position {pos} is {value!r}; IDs must be integers").format(
+                pos=pos, value=i))
         if not 0 <= i < vocab_size:
-            raise ValueError(f"token ID {i} at position {pos} is outside the vocabulary "
-                             f"(valid IDs are 0 to {vocab_size - 1})")
+            raise ValueError(_("token ID {id} at position {pos} is outside the vocabulary "
+                               "(valid IDs are 0 to {last})").format(
+                id=i, pos=pos, last=vocab_size - 1))
     return ids

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import torch
 
+from ..i18n import _
 from . import validate
 
 
@@ -26,15 +27,16 @@ class SlidingWindowDataset(torch.utils.data.Dataset):
 
     def __init__(self, data: torch.Tensor, block_size: int, stride: int):
         validate.positive_int("block_size", block_size)
-        validate.positive_int("stride", stride, hint="a stride of block_size gives windows "
-                                                     "that touch without overlapping")
+        validate.positive_int("stride", stride, hint=_("a stride of block_size gives windows "
+                                                       "that touch without overlapping"))
         if not isinstance(data, torch.Tensor) or data.dim() != 1:
-            raise ValueError(f"expected a 1-D tensor of token IDs, got "
-                             f"{getattr(data, 'shape', type(data).__name__)}")
+            raise ValueError(_("expected a 1-D tensor of token IDs, got {what}").format(
+                what=getattr(data, "shape", type(data).__name__)))
         if len(data) < block_size + 1:
-            raise ValueError(f"the data has {len(data)} tokens, but one window of "
-                             f"block_size={block_size} needs {block_size + 1} (inputs plus one "
-                             f"target); use a smaller block_size or more text")
+            raise ValueError(_("the data has {n} tokens, but one window of "
+                               "block_size={block_size} needs {need} (inputs plus one target); "
+                               "use a smaller block_size or more text").format(
+                n=len(data), block_size=block_size, need=block_size + 1))
         self.data, self.block_size, self.stride = data, block_size, stride
 
     def __len__(self) -> int:
@@ -44,7 +46,8 @@ class SlidingWindowDataset(torch.utils.data.Dataset):
     def start(self, i: int) -> int:
         """The token position where window i begins."""
         if not validate.is_whole(i) or not -len(self) <= i < len(self):
-            raise IndexError(f"window {i!r} does not exist: there are {len(self)} windows")
+            raise IndexError(_("window {i!r} does not exist: there are {n} windows").format(
+                i=i, n=len(self)))
         return (i % len(self)) * self.stride
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
