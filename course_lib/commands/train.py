@@ -25,7 +25,7 @@ from ..core.checkpoint import (OWN_FILES, is_checkpoint, require_memory, resolve
 from .cli import (OneLineParser, fail, fraction, non_negative_int, positive_float, positive_int,
                   safe_output, validate_seed)
 from ..core.bpe import TOKENIZERS, build_tokenizer
-from ..core.data import CORPUS_PATH, REPO_DIR, load_corpus, load_text
+from ..core.data import CORPUS_PATH, REPO_DIR, UnknownCharacterError, load_corpus, load_text
 from ..core.defaults import COMMAND_PRECISION, EVALS_PER_RUN, TRAIN_FRACTION
 from ..core.device import pick_device
 from ..core.model import ACTIVATIONS, NORMS, POSITIONS, GPTConfig, GPTLanguageModel
@@ -288,7 +288,7 @@ def _corpus_for(args, tokenizer):
     try:
         return load_corpus(args.corpus, tokenizer=tokenizer)
     except ValueError as err:
-        if "not in the vocabulary" not in str(err):
+        if not isinstance(err, UnknownCharacterError):
             raise
         raise ValueError(f"--corpus {args.corpus or CORPUS_SHOWN} does not fit the "
                          f"vocabulary of --init-from {args.init_from}: {err}. A model continues "

@@ -616,7 +616,9 @@ def load_model(folder) -> OwnModel:
             history = TrainHistory.from_json(json.loads(read_side_file(
                 folder, "history.json", SIDE_LIMIT["history.json"], unchecked_ok=True)))
     except CheckpointError as err:
-        reason = str(err).removesuffix(". Save the checkpoint again")
+        reason = str(err)
+        for ending in (". Save the checkpoint again", _(". Save the checkpoint again")):
+            reason = reason.removesuffix(ending)     # the advice below replaces it
         raise ValueError(_("{reason}; this folder was not saved whole by save_model (or was "
                            "changed since). Load the weights alone with load_checkpoint({path!r}),"
                            " or save the model again").format(reason=reason,
