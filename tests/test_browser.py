@@ -353,6 +353,14 @@ def check_notebook(lab, browser, nb_path: Path) -> tuple[list[str], Path, str]:
         state = page.evaluate(JS_STATE)
         stored_widgets, stored_images = _stored_counts(nb_path)
 
+        if _served_name(nb_path).startswith("it/"):
+            # course_lib speaks Italian in the page: the environment report, a check's
+            # verdict and a widget's text as the run drew them (before a control moves), each as the catalogue translates it
+            for what, english in ITALIAN_IN_THE_PAGE.get(nb_path.name[:2], ()):
+                italian = _italian(english)
+                if italian == english or not page.get_by_text(italian).count():
+                    problems.append(f"{what} is not in Italian (expected {italian!r})")
+
         if state["stderr"]:
             problems.append(f"{len(state['stderr'])} output(s) on stderr or errors, first: "
                             f"{state['stderr'][0]!r}")
@@ -404,13 +412,6 @@ def check_notebook(lab, browser, nb_path: Path) -> tuple[list[str], Path, str]:
         if state_after["stderr"] and not state["stderr"]:
             problems.append(f"an error appeared after moving the widgets: "
                             f"{state_after['stderr'][0]!r}")
-        if _served_name(nb_path).startswith("it/"):
-            # course_lib speaks Italian in the page: the environment report, a check's
-            # verdict and a widget's text, each as the catalogue translates it
-            for what, english in ITALIAN_IN_THE_PAGE.get(nb_path.name[:2], ()):
-                italian = _italian(english)
-                if italian == english or not page.get_by_text(italian).count():
-                    problems.append(f"{what} is not in Italian (expected {italian!r})")
         shot = _screenshot(page, _label(nb_path))
         summary = (f"{_served_name(nb_path)}: {state['widgetOutputs']} widgets, {len(controls)} "
                    f"controls ({moved} moved, {_slowest(redraws)}), {state['images']} plots; "
