@@ -371,3 +371,43 @@ def test_a_process_tree_that_double_forks_is_ended(tmp_path):
     pid = int(pidfile.read_text())
     time.sleep(0.2)
     assert not alive(pid)
+
+
+@pytest.mark.slow
+def test_a_learner_who_rewrites_the_course_stops_the_grading(tmp_path, monkeypatch, capsys):
+    """Learner code runs with the instructor's rights, so it can rewrite the course's own
+    files, which compute the next learners' verdicts. The grader compares the course's
+    files with their fingerprint after each learner: a change stops grading, names the
+    learner and the file, and writes no report. (A stand-in folder plays the course here,
+    so the test never touches the checkout.)"""
+    course = tmp_path / "course_lib"
+    (course / "lessons").mkdir(parents=True)
+    (course / "lessons" / "checks.py").write_text("# the checks\n")
+    monkeypatch.setattr(g, "COURSE_FILES", course)
+    cls = tmp_path / "class"
+    save(notebook(RIGHT1 + "\n" + CALL1, RIGHT2 + "\n" + CALL2), cls / "alice")
+    patch = (f"with open({str(course / 'lessons' / 'checks.py')!r}, 'a') as f:\n"
+             f"    f.write('PASS_EVERYONE = True\\n')\n")
+    save(notebook(STUB1 + "\n" + CALL1 + "\n" + patch, STUB2 + "\n" + CALL2), cls / "mallory")
+    save(notebook(RIGHT1 + "\n" + CALL1, RIGHT2 + "\n" + CALL2), cls / "zoe")
+    csv_path = tmp_path / "g.csv"
+    assert g.main([str(cls), "--csv", str(csv_path), "--cell-timeout", "60"]) == 2
+    err = capsys.readouterr().err
+    assert "changed while mallory/00_text_to_tokens.ipynb ran" in err
+    assert "course_lib/lessons/checks.py" in err and "grading stopped" in err
+    assert "graded zoe" not in err and not csv_path.exists()
+
+
+def test_the_course_fingerprint_sees_a_changed_added_or_removed_file(tmp_path):
+    (tmp_path / "a.py").write_text("x = 1\n")
+    (tmp_path / "__pycache__").mkdir()
+    (tmp_path / "__pycache__" / "a.pyc").write_bytes(b"\0")
+    before = g.course_fingerprint(tmp_path)
+    assert list(before) == ["a.py"]                     # caches are not the course
+    (tmp_path / "__pycache__" / "a.pyc").write_bytes(b"\1")
+    assert g.course_fingerprint(tmp_path) == before
+    for change in (lambda: (tmp_path / "a.py").write_text("x = 2\n"),
+                   lambda: (tmp_path / "b.py").write_text(""),
+                   lambda: (tmp_path / "a.py").unlink()):
+        change()
+        assert g.course_fingerprint(tmp_path) != before

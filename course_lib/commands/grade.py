@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import html
 import io
 import json
@@ -272,6 +273,38 @@ class Worker:
         return time.monotonic() - self.start
 
 
+# the files whose code computes every verdict: the course package the workers import
+COURSE_FILES = Path(__file__).resolve().parent.parent
+
+
+class CourseChanged(Exception):
+    """A learner's code changed the course's own files while it ran: later verdicts would
+    come from changed code, so grading stops."""
+
+
+def course_fingerprint(root: Path | None = None) -> dict[str, str]:
+    """{relative path: sha256} of every file of the course package (caches left out)."""
+    root = COURSE_FILES if root is None else root
+    out = {}
+    for path in sorted(root.rglob("*")):
+        if "__pycache__" in path.parts or not path.is_file():
+            continue
+        out[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def _check_course(before: dict[str, str], ran: list[str]) -> None:
+    now = course_fingerprint()
+    if now != before:
+        changed = sorted(k for k in before.keys() | now.keys() if before.get(k) != now.get(k))
+        raise CourseChanged(_(
+            "the course's own files changed while {learners} ran ({files}): a learner's code "
+            "can rewrite what grades the next learners, so grading stopped and nothing was "
+            "written. Restore the files (git checkout course_lib), and grade code you do not "
+            "trust in a container or as a user who cannot write them").format(
+            learners=", ".join(ran), files=", ".join(f"course_lib/{f}" for f in changed[:5])))
+
+
 def run_all(jobs_in: list[tuple[Submission, dict, list]], cell_timeout: float,
             notebook_timeout: float, jobs: int = 1, report=print,
             lang: str = "en") -> dict[int, Run]:
@@ -279,9 +312,12 @@ def run_all(jobs_in: list[tuple[Submission, dict, list]], cell_timeout: float,
 
     After each worker ends, every process below the grader that is not an active worker
     (or was there before grading began) is killed: a learner's double fork that escaped
-    its worker comes back to the grader (a subreaper) and ends here."""
+    its worker comes back to the grader (a subreaper) and ends here. Then the course's
+    own files are compared with their fingerprint from the start: CourseChanged names the
+    learners whose code ran meanwhile."""
     runs: dict[int, Run] = {}
     before = set(grade_procs.descendants(os.getpid()))
+    course = course_fingerprint()
     waiting = list(enumerate(jobs_in))
     active: dict[int, Worker] = {}
     try:
@@ -296,6 +332,8 @@ def run_all(jobs_in: list[tuple[Submission, dict, list]], cell_timeout: float,
                     del active[i]
                     grade_procs.end_descendants(
                         spare=before | {a.proc.pid for a in active.values()})
+                    _check_course(course, [f"{x.sub.learner}/{x.sub.name}"
+                                           for x in [w, *active.values()]])
                     report(_("graded {learner}/{notebook} in {seconds:.0f} s").format(
                         learner=w.sub.learner, notebook=w.sub.name, seconds=w.elapsed()))
             time.sleep(0.1)
@@ -648,7 +686,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = grade(paths, args.cell_timeout, args.notebook_timeout, args.jobs,
                      report=lambda line: print(line, file=sys.stderr, flush=True),
                      lang=args.lang)
-    except ValueError as err:
+    except (ValueError, CourseChanged) as err:
         print(f"python -m course_lib.grade: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
