@@ -105,6 +105,35 @@ def test_no_message_has_two_entries():
     assert len(ids) >= 10 and not twice, f"msgids with two entries in the .po: {twice}"
 
 
+def test_every_italian_entry_fills_in_the_same_values():
+    """Each entry keeps the English {placeholders}, names and formats alike: a missing or
+    misspelt one would turn a learner's message into a KeyError in Italian only."""
+    import string
+
+    def fields(text):
+        return sorted((name, spec) for _lit, name, spec, _conv
+                      in string.Formatter().parse(text) if name is not None)
+
+    from babel.messages.pofile import read_po
+    with PO.open("rb") as f:
+        catalog = read_po(f, abort_invalid=True)
+    wrong = []
+    for message in catalog:
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        try:
+            if any(" " in spec for _name, spec in fields(ids[0])):
+                continue           # braces as text ("a dict {part: parameter count}")
+            if any(fields(s) != fields(ids[-1]) and fields(s) != fields(ids[0])
+                   for s in strings):
+                wrong.append(ids[0])
+        except ValueError as err:                  # an unmatched { in the translation
+            wrong.append(f"{ids[0]} ({err})")
+    assert len(catalog) > 1000 and not wrong, wrong
+
+
 def test_every_italian_entry_is_used():
     unused = set(po_entries()) - set(wrapped_messages())
     assert not unused, f"entries in the .po that no _() in course_lib uses: {sorted(unused)}"

@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from conftest import REPO, TINY_TEXT
-from course_lib import i18n, set_language
+from course_lib import set_language
 from course_lib.core.bpe import BPETokenizer
 from course_lib.core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from course_lib.core.data import CharTokenizer, get_batch, load_text
@@ -49,13 +49,6 @@ SHOWN_BY = {
     "decode_utf8": ((2, 3), ("what", "then")),
     "require_memory": ((), ("what",)),
 }
-
-
-@pytest.fixture(autouse=True)
-def english_afterwards(monkeypatch):
-    monkeypatch.delenv(i18n.ENV_VAR, raising=False)
-    yield
-    set_language(None)
 
 
 # --- the audit ---------------------------------------------------------------------------
