@@ -10,6 +10,7 @@ its value was marked). Each test_i18n_*.py file calls it for the modules it cove
 from __future__ import annotations
 
 import ast
+import string
 from pathlib import Path
 
 
@@ -98,3 +99,10 @@ def unmarked_sentences(paths, min_words: int = 3, allowed=frozenset(),
             if words >= min_words and text not in allowed and not is_code(text):
                 found.append(f"{path.name}:{node.lineno}: {text[:70]!r}")
     return found
+
+
+def format_fields(message: str) -> list[tuple[str, str]]:
+    """The (name, format spec) of each {placeholder} in `message`, sorted: a translation
+    must keep the same ones, or filling it in raises KeyError in that language only."""
+    return sorted((name, spec) for _lit, name, spec, _conv in string.Formatter().parse(message)
+                  if name is not None)

@@ -108,11 +108,7 @@ def test_no_message_has_two_entries():
 def test_every_italian_entry_fills_in_the_same_values():
     """Each entry keeps the English {placeholders}, names and formats alike: a missing or
     misspelt one would turn a learner's message into a KeyError in Italian only."""
-    import string
-
-    def fields(text):
-        return sorted((name, spec) for _lit, name, spec, _conv
-                      in string.Formatter().parse(text) if name is not None)
+    from i18n_audit import format_fields as fields
 
     from babel.messages.pofile import read_po
     with PO.open("rb") as f:

@@ -10,7 +10,6 @@ with those modules.
 from __future__ import annotations
 
 import re
-import string
 
 import pytest
 import torch
@@ -28,7 +27,7 @@ from course_lib.lessons.checks import (check_block_forward, check_causal_attenti
                                        check_masked_average_weights, check_mha_parameter_count,
                                        check_stable_softmax, check_steps_per_epoch,
                                        check_temperature_probs, check_tokens_per_step)
-from i18n_audit import bare_messages
+from i18n_audit import bare_messages, format_fields
 from i18n_audit import unmarked_sentences as audit_sentences
 from test_i18n import po_entries, wrapped_messages
 
@@ -104,11 +103,6 @@ def _my_messages() -> dict[str, str]:
             if any(f"checks/{p.name}:" in where for p in MODULES)}
 
 
-def _fields(message: str) -> list[tuple[str, str]]:
-    return sorted((name, spec) for _lit, name, spec, _conv in string.Formatter().parse(message)
-                  if name is not None)
-
-
 def test_each_message_is_translated_with_the_same_values():
     """An Italian entry that differs from the English, with the same {placeholders} (a
     missing or misspelt one would raise KeyError in the learner's check)."""
@@ -117,7 +111,7 @@ def test_each_message_is_translated_with_the_same_values():
     entries = po_entries()
     untranslated = [m for m in messages if not entries.get(m) or entries[m] == m]
     assert not untranslated, untranslated
-    mismatched = [(m, entries[m]) for m in messages if _fields(m) != _fields(entries[m])]
+    mismatched = [(m, entries[m]) for m in messages if format_fields(m) != format_fields(entries[m])]
     assert not mismatched, mismatched
 
 

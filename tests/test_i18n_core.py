@@ -10,7 +10,6 @@ validator is that lesson's text; the frame it goes into is tested here.
 
 from __future__ import annotations
 
-import string
 
 import pytest
 import torch
@@ -23,7 +22,7 @@ from course_lib.core.data import CharTokenizer, get_batch, load_text
 from course_lib.core.model import GPTConfig
 from course_lib.core.sampling import validate_sampling_args
 from course_lib.core.windows import SlidingWindowDataset
-from i18n_audit import bare_messages
+from i18n_audit import bare_messages, format_fields
 from test_i18n import po_entries, wrapped_messages
 
 CORE = REPO / "course_lib" / "core"
@@ -81,11 +80,6 @@ def _my_messages() -> dict[str, str]:
             if where.startswith("course_lib/core/")}
 
 
-def _fields(message: str) -> list[tuple[str, str]]:
-    return sorted((name, spec) for _lit, name, spec, _conv in string.Formatter().parse(message)
-                  if name is not None)
-
-
 def test_each_message_is_translated_with_the_same_values():
     """An Italian entry that differs from the English, with the same {placeholders} (a
     missing or misspelt one would turn the learner's error into a KeyError)."""
@@ -94,7 +88,7 @@ def test_each_message_is_translated_with_the_same_values():
     entries = po_entries()
     untranslated = [m for m in messages if not entries.get(m) or entries[m] == m]
     assert not untranslated, untranslated
-    mismatched = [(m, entries[m]) for m in messages if _fields(m) != _fields(entries[m])]
+    mismatched = [(m, entries[m]) for m in messages if format_fields(m) != format_fields(entries[m])]
     assert not mismatched, mismatched
 
 
