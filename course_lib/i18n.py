@@ -16,7 +16,9 @@ compile it with Babel (installed by requirements.txt):
 
     pybabel compile -d course_lib/locale -D course_lib
 
-(`compile_catalogues()` below does the same from Python). tests/test_i18n.py fails while a wrapped message has no entry,
+(`compile_catalogues()` below does the same from Python). Git never merges the .po line by
+line (.gitattributes): two branches' entries are merged as entries, e.g. by reading both
+with babel.messages.pofile.read_po, adding the missing ones, and writing with write_po. tests/test_i18n.py fails while a wrapped message has no entry,
 and while a .mo file is not the compilation of its .po.
 """
 
