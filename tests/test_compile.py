@@ -101,3 +101,33 @@ def test_the_bench_says_when_compiling_pays_back(compiled_ms, first_s, expected)
     from course_lib.commands.bench import compile_payback
     text = compile_payback({"ms": compiled_ms, "first_step_s": first_s}, {"ms": 60.0})
     assert expected in text, text
+
+
+def test_the_bench_reads_the_shared_kernels_time_from_the_profiler(monkeypatch, capfd):
+    from course_lib.commands.bench import shared_kernel_ms
+    contenders, batch = _tiny_contenders(monkeypatch, "aten")
+    course = next(c for c in contenders if c.name == "course, as learners (fp32)")
+    ms = shared_kernel_ms(course, batch, steps=2)
+    assert ms["matrix products"] > 0 and ms["attention"] > 0, ms
+    # a model whose attention is lesson 05's heads calls no attention kernel: nothing is guessed
+    heads = next(c for c in contenders if c.name == "lesson 05 heads (fp32)")
+    assert shared_kernel_ms(heads, batch, steps=1)["attention"] == 0
+    # the profiler's own stderr lines are hidden, and stderr works again afterwards
+    import sys
+    print("after the profile", file=sys.stderr)
+    err = capfd.readouterr().err
+    assert "profiler_start" not in err and "after the profile" in err, err
+
+
+def test_the_bench_ceiling_is_the_contenders_step_over_the_courses_shared_kernels():
+    from course_lib.commands.bench import ceiling_line
+    result = {"rows": [{"name": "nanoGPT-style", "ms": 40.0},
+                       {"name": "course, all F.linear (fp32)", "ms": 30.0}],
+              "shared_ms": (("course, all F.linear (fp32)",
+                             {"matrix products": 10.0, "attention": 5.0}),
+                            ("nanoGPT-style", {"matrix products": 12.0, "attention": 5.0}))}
+    line = ceiling_line(result)
+    assert "matrix products 10.0 and attention 5.0 ms of the course's 30.0 ms step" in line
+    assert "17.0 ms of nanoGPT-style's 40.0 ms" in line
+    assert "at most 2.67x nanoGPT-style here; it is 1.33x." in line, line
+    assert ceiling_line({"rows": result["rows"]}) is None

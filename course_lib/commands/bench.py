@@ -22,6 +22,11 @@ AdamW.
     course, compiled     only with --compile: torch.compile of the course model; its compile
                          time is printed, and how many steps it takes to pay that back
 
+Under each table, the share of the step in the kernels both models run alike (the matrix
+products on F.linear and the attention kernel, read from torch.profiler), and so the
+largest ratio the course could reach over the contender if the rest of its step took no
+time at all: a ceiling that no change outside those kernels can pass on this CPU.
+
 The course model's Linear layers choose their matrix library per shape by timing it
 (course_lib/core/layers.py); the table of choices is printed with the CPU model.
 """
@@ -31,6 +36,7 @@ from __future__ import annotations
 import os
 import platform
 import statistics
+import sys
 import time
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -51,6 +57,9 @@ CONFIGS = {   # name -> (config, batch size)
 }
 DEFAULT_CONFIGS = ("small CPU", "lesson 08")
 GRAD_CLIP = 1.0   # the train command's default, and nanoGPT's
+# the kernels both models call alike, as torch.profiler names them
+MATRIX_PRODUCTS = ("aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm")
+ATTENTION = "scaled_dot_product"     # every op of F.scaled_dot_product_attention has this
 
 
 def cpu_model() -> str:
@@ -159,12 +168,67 @@ def bench_config(name: str, cfg: GPTConfig, batch_size: int, steps: int, warmup:
             if step >= warmup:
                 c.times.append(dt)
     tokens = batch_size * cfg.block_size
+    forced = next((c for c in contenders if c.name == "course, all F.linear (fp32)"),
+                  contenders[1])                          # contenders[1] when aten is forced
+    shared = ((forced.name, shared_kernel_ms(forced, batch)),
+              (contenders[0].name, shared_kernel_ms(contenders[0], batch)))
     rows = [{"name": c.name, "ms": statistics.median(c.times) * 1e3,
              "tokens_per_s": tokens / statistics.median(c.times),
              "first_step_s": c.first_step,
              "params": sum(p.numel() for p in c.model.parameters())} for c in contenders]
     return {"config": name, "cfg": cfg, "batch_size": batch_size, "rows": rows,
-            "precision_reason": why}
+            "precision_reason": why, "shared_ms": shared}
+
+
+@contextmanager
+def _native_stderr_quiet():
+    """Hide what C++ code writes to stderr while the block runs (the profiler's library
+    prints a "profiler_start"/"profiler_stop" line each time, with no setting to stop it)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def shared_kernel_ms(contender: Contender, batch, steps: int = 5) -> dict[str, float]:
+    """Milliseconds per training step that `contender` spends in the matrix products and in
+    the attention kernel, read from torch.profiler over `steps` steps (each op's own time on
+    the calling thread, so nothing is counted twice)."""
+    from torch.profiler import ProfilerActivity, profile
+    contender.step(*batch())                              # warm: the profile sees steady steps
+    with _native_stderr_quiet(), profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(steps):
+            contender.step(*batch())
+    out = {"matrix products": 0.0, "attention": 0.0}
+    for event in prof.key_averages():
+        kind = ("matrix products" if event.key in MATRIX_PRODUCTS else
+                "attention" if ATTENTION in event.key else None)
+        if kind:
+            out[kind] += event.self_cpu_time_total / 1e3 / steps
+    return out
+
+
+def ceiling_line(result: dict) -> str | None:
+    """One line: how much of each step goes to the kernels both models share, and the most
+    the course (every Linear on F.linear) could gain over the contender by the rest."""
+    split = result.get("shared_ms")
+    if not split:
+        return None
+    (course_name, course_ms), (base_name, base_ms) = split
+    rows = {r["name"]: r["ms"] for r in result["rows"]}
+    course_step, base_step = rows[course_name], rows[base_name]
+    course_shared, base_shared = sum(course_ms.values()), sum(base_ms.values())
+    parts = " and ".join(f"{name} {ms:.1f}" for name, ms in course_ms.items())
+    return (f"kernels both models run alike: {parts} ms of the course's "
+            f"{course_step:.1f} ms step (every Linear on F.linear), {base_shared:.1f} ms of "
+            f"{base_name}'s {base_step:.1f} ms. Even if the rest of its step took no time, the "
+            f"course could be at most {base_step / course_shared:.2f}x {base_name} here; it is "
+            f"{base_step / course_step:.2f}x.")
 
 
 def bench_generation(cfg: GPTConfig, new_tokens: int = 500, repeats: int = 3) -> dict:
@@ -194,6 +258,8 @@ def print_table(result: dict) -> None:
         print(f"{r['name']:<30} {r['params']:10,} {r['ms']:8.1f} {r['tokens_per_s']:10,.0f} "
               f"{r['tokens_per_s'] / base['tokens_per_s']:16.2f}x")
     print(f"--precision auto: {result['precision_reason']}")
+    if line := ceiling_line(result):
+        print(line)
     eager = next(r for r in result["rows"] if r["name"].startswith("course, as learners"))
     for r in result["rows"]:
         if "torch.compile" in r["name"]:
@@ -225,8 +291,9 @@ def print_backends() -> None:
           "+backward, fastest kept unless F.linear is within 10%):")
     for r in rows:
         ms = ", ".join(f"{k} {v:.3f}" for k, v in r["ms"].items())
+        threads = f"{r['threads']} thread{'s' if r['threads'] != 1 else ''}"
         print(f"  {r['rows']:6d} x {r['in']:5d} -> {r['out']:5d}{' +bias' if r['bias'] else '':6} "
-              f"{'train' if r['backward'] else 'eval':5}  {r['backend']:7} ({ms})")
+              f"{'train' if r['backward'] else 'eval':5} {threads:>9}  {r['backend']:7} ({ms})")
 
 
 def main(argv: list[str] | None = None) -> int:
