@@ -52,7 +52,7 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
-from course_lib import GPTConfig, GPTLanguageModel, estimate_loss, get_batch, load_corpus, train
+from course_lib import GPTConfig, GPTLanguageModel, get_batch, load_corpus, train
 from course_lib.commands.bench import cpu_model
 from course_lib.core.model import KVCache, RMSNorm
 

@@ -29,7 +29,7 @@ import torch
 
 from course_lib.commands.bench import machine_line
 from course_lib.commands.contender import NanoGPTStyle, nanogpt_optimizer
-from course_lib.commands.recipes import (NANOGPT_CPU, held_out_loss, nanogpt_lr,
+from course_lib.commands.recipes import (NANOGPT_CPU, held_out_loss,
                                          train_nanogpt_recipe)
 from course_lib.core.data import get_batch, load_corpus
 from course_lib.core.model import GPTConfig, GPTLanguageModel

@@ -3,7 +3,6 @@
 import pytest
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from course_lib import GPTConfig, GPTLanguageModel
 from course_lib.commands.contender import NanoGPTStyle, state_from_course

@@ -2,7 +2,6 @@
 on a flag, saving into the learner's folder (never over data/ or a foreign folder), loading
 back, and the addition accuracy."""
 
-import json
 import math
 
 import pytest

@@ -46,7 +46,6 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 import regex
-import torch
 
 from ..i18n import N_, _
 from . import validate
