@@ -15,9 +15,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from checks_support import assert_fails
+from checks_support import assert_fails, in_both
 from conftest import REPO
-from course_lib import i18n, set_language
+from course_lib import i18n
 from course_lib.core.model import GPTLanguageModel
 from course_lib.lessons.checks import (check_block_forward, check_causal_attention_weights,
                                        check_cross_entropy, check_dropout,
@@ -209,14 +209,11 @@ WRONG = {
 @pytest.mark.parametrize("case", list(WRONG))
 def test_a_typical_mistake_is_named_in_italian_and_in_english(case):
     check, wrong, english, italian = WRONG[case]
-    set_language("it")
-    verdict = check(wrong)
-    assert_fails(verdict, italian)
-    assert english not in verdict.message
-    set_language("en")
-    verdict = check(wrong)
-    assert_fails(verdict, english)
-    assert italian not in verdict.message
+    it, en = in_both(check, wrong)
+    assert_fails(it, italian)
+    assert english not in it.message
+    assert_fails(en, english)
+    assert italian not in en.message
 
 
 def _good_softmax(x):
@@ -257,14 +254,11 @@ RIGHT = {
 @pytest.mark.parametrize("case", list(RIGHT))
 def test_a_passing_check_says_so_in_italian_and_in_english(case):
     check, right, english, italian = RIGHT[case]
-    set_language("it")
-    verdict = check(right)
-    assert verdict.passed, verdict
-    assert italian in verdict.message and english not in verdict.message, verdict.message
-    set_language("en")
-    verdict = check(right)
-    assert verdict.passed, verdict
-    assert english in verdict.message and italian not in verdict.message, verdict.message
+    it, en = in_both(check, right)
+    assert it.passed, it
+    assert italian in it.message and english not in it.message, it.message
+    assert en.passed, en
+    assert english in en.message and italian not in en.message, en.message
 
 
 def test_course_lang_alone_makes_the_checks_speak_italian(monkeypatch):

@@ -20,6 +20,7 @@ import nbformat
 import pytest
 import torch
 
+from checks_support import in_both
 from conftest import REPO
 from course_lib import set_language
 from course_lib.commands import grade as g
@@ -46,14 +47,6 @@ TEST_INPUTS = {"to be or not to be, that is the question. to be", "hob dob hob d
                "café crème, café au lait, crème brûlée", "dcba dc ba",
                "to be or not to be, that is the question", "to be or not to be",
                "min(counts, key=lambda p: (-counts[p], p))"}
-
-
-def in_both(check, fn):
-    """The check's verdict on `fn` in Italian, then in English."""
-    set_language("it")
-    italian = check(fn)
-    set_language("en")
-    return italian, check(fn)
 
 
 # ============================================================================= the audit
@@ -129,21 +122,6 @@ def accuracy_as_percentage(answers, pairs, reverse):
     return 100 * right / len(pairs)
 
 
-@pytest.mark.parametrize("check,fn,italian,english", [
-    (check_addition_line, addition_line_unpadded, "porta entrambi i numeri a due cifre",
-     "pad both numbers to two digits"),
-    (check_addition_accuracy, accuracy_as_percentage, "una percentuale; restituisci la frazione",
-     "a percentage; return the fraction"),
-], ids=["addition_line", "accuracy"])
-def test_lesson_11_mistakes_in_both_languages(check, fn, italian, english):
-    it, en = in_both(check, fn)
-    assert it.status == en.status == "failed"
-    assert italian in it.message and english not in it.message, it.message
-    assert english in en.message and italian not in en.message, en.message
-    if check is check_addition_accuracy:             # the label is translated too
-        assert "con reverse=" in it.message and "with reverse=" in en.message
-
-
 def rms_norm_centred(x, w, eps):
     v = x - x.mean(-1, keepdim=True)
     return v / (v.pow(2).mean(-1, keepdim=True) + eps).sqrt() * w
@@ -154,15 +132,21 @@ def swiglu_relu(x, w_gate, w_up, w_down):
 
 
 @pytest.mark.parametrize("check,fn,italian,english", [
+    (check_addition_line, addition_line_unpadded, "porta entrambi i numeri a due cifre",
+     "pad both numbers to two digits"),
+    (check_addition_accuracy, accuracy_as_percentage, "una percentuale; restituisci la frazione",
+     "a percentage; return the fraction"),
     (check_rms_norm, rms_norm_centred, "è la centratura della LayerNorm",
      "that is LayerNorm's centring"),
     (check_swiglu, swiglu_relu, "hai usato la ReLU come gate", "you used ReLU as the gate"),
-], ids=["rms_norm", "swiglu"])
-def test_lesson_12_mistakes_in_both_languages(check, fn, italian, english):
+], ids=["addition_line", "accuracy", "rms_norm", "swiglu"])
+def test_lesson_11_and_12_mistakes_in_both_languages(check, fn, italian, english):
     it, en = in_both(check, fn)
     assert it.status == en.status == "failed"
     assert italian in it.message and english not in it.message, it.message
     assert english in en.message and italian not in en.message, en.message
+    if check is check_addition_accuracy:             # the label is translated too
+        assert "con reverse=" in it.message and "with reverse=" in en.message
 
 
 def test_a_success_message_and_a_hint_in_both_languages():

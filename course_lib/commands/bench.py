@@ -169,7 +169,7 @@ def bench_config(name: str, cfg: GPTConfig, batch_size: int, steps: int, warmup:
                 c.times.append(dt)
     tokens = batch_size * cfg.block_size
     forced = next((c for c in contenders if c.name == "course, all F.linear (fp32)"),
-                  contenders[1])                          # contenders[1] when aten is forced
+                  next(c for c in contenders if c.name == "course, as learners (fp32)"))
     shared = ((forced.name, shared_kernel_ms(forced, batch)),
               (contenders[0].name, shared_kernel_ms(contenders[0], batch)))
     rows = [{"name": c.name, "ms": statistics.median(c.times) * 1e3,

@@ -4,6 +4,8 @@ Their tests: tests/test_checks_l05_heads.py."""
 
 from __future__ import annotations
 
+import operator
+
 import torch
 
 from ...core.model import MultiHeadAttention
@@ -149,8 +151,7 @@ def check_mha_parameter_count(count_parameters) -> str:
                                                 "not head_size of them: key.weight is "
                                                 "(head_size, n_embd)"),
         }
-        if got in known:
-            raise Mistake(known[got])
+        name_the_mistake(got, known.items(), same=operator.eq)
         raise Mistake(_("for n_embd={C}, n_head={n_head} you counted {got:,}; add the weights "
                         "of key, query, value in every head and the weight and bias of proj")
                       .format(C=C, n_head=n_head, got=got))

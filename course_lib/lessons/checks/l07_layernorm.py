@@ -4,6 +4,8 @@ Their tests: tests/test_checks_l07_layernorm.py."""
 
 from __future__ import annotations
 
+import operator
+
 import torch
 
 from ...core.model import GPTConfig, GPTLanguageModel, parameter_breakdown
@@ -97,8 +99,7 @@ def check_layernorm_parameter_count(count_layernorm_parameters) -> str:
             L * 2 * C: _("each block has two LayerNorms (ln1, ln2), and there is ln_f after "
                          "the blocks"),
         }
-        if got in known:
-            raise Mistake(known[got])
+        name_the_mistake(got, known.items(), same=operator.eq)
         raise Mistake(_("for n_layer={L}, n_embd={C} you counted {got:,}; count the LayerNorms "
                         "(two per block, plus ln_f) and the numbers in each")
                       .format(L=L, C=C, got=got))
